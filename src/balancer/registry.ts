@@ -1,0 +1,75 @@
+// All of one app's shared listeners, by key. The socket stays bound while the
+// app runs, also when no worker is listening (between a crash and its
+// replacement), so clients queue instead of being refused.
+import type { ChildProcess } from 'node:child_process';
+import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
+import { Listener, type ListenerHooks } from './listener.js';
+import type { Strategy } from './strategy.js';
+
+export class ListenerRegistry {
+  private readonly listeners = new Map<string, Listener>();
+  private readonly opening = new Map<string, Promise<Listener>>();
+
+  constructor(
+    private readonly createStrategy: () => Strategy,
+    private readonly hooks: ListenerHooks,
+  ) {}
+
+  /** Binds (once per key) and returns the bound address; the worker joins only via join(). */
+  async bind(address: ListenAddress): Promise<{ key: string; address: BoundAddress }> {
+    const key = listenKey(address);
+    let listener = this.listeners.get(key);
+    if (!listener) {
+      let opening = this.opening.get(key);
+      if (!opening) {
+        const fresh = new Listener(key, this.createStrategy(), this.hooks);
+        opening = fresh.open(address).then(() => fresh);
+        this.opening.set(key, opening);
+      }
+      try {
+        listener = await opening;
+        this.listeners.set(key, listener);
+      } finally {
+        this.opening.delete(key);
+      }
+    }
+    return { key, address: listener.bound! };
+  }
+
+  join(key: string, wid: number, child: ChildProcess): void {
+    this.listeners.get(key)?.add(wid, child);
+  }
+
+  leave(key: string, wid: number): void {
+    this.listeners.get(key)?.remove(wid);
+  }
+
+  /** Out of every balancer at once: no connection is handed to a dead or draining worker. */
+  removeWorker(wid: number): void {
+    for (const listener of this.listeners.values()) listener.remove(wid);
+  }
+
+  redistribute(key: string, handle: Parameters<Listener['distribute']>[0], fromWid: number): boolean {
+    const listener = this.listeners.get(key);
+    if (!listener) return false;
+    listener.distribute(handle, fromWid);
+    return true;
+  }
+
+  addresses(): BoundAddress[] {
+    return [...this.listeners.values()].map((l) => l.bound!).filter(Boolean);
+  }
+
+  /** Connections handed to each worker so far, summed over listeners. */
+  handedTo(wid: number): number {
+    let n = 0;
+    for (const l of this.listeners.values()) n += l.handed.get(wid) ?? 0;
+    return n;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(all.map((l) => l.close()));
+  }
+}

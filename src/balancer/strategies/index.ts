@@ -1,0 +1,57 @@
+import type { Strategy } from '../strategy.js';
+import { leastConnections } from './least-connections.js';
+import { leastLoaded } from './least-loaded.js';
+import { roundRobin } from './round-robin.js';
+import { sticky } from './sticky.js';
+import { weighted } from './weighted.js';
+
+export { leastConnections, leastLoaded, roundRobin, sticky, weighted };
+
+// Kernel distribution modes (shared handle, reusePort) are not strategies: the
+// master never picks a worker in them, so they are resolved elsewhere.
+export type StrategyName = 'round-robin' | 'least-connections' | 'least-loaded' | 'sticky' | 'weighted';
+
+export const STRATEGY_NAMES: readonly StrategyName[] = Object.freeze([
+  'round-robin',
+  'least-connections',
+  'least-loaded',
+  'sticky',
+  'weighted',
+] as const);
+
+export const STRATEGY_ALIASES: Readonly<Record<string, StrategyName>> = Object.freeze({
+  rr: 'round-robin',
+  'ip-hash': 'sticky',
+});
+
+const FACTORIES: Readonly<Record<StrategyName, () => Strategy>> = {
+  'round-robin': roundRobin,
+  'least-connections': leastConnections,
+  'least-loaded': leastLoaded,
+  sticky,
+  weighted,
+};
+
+export function isStrategyName(name: string): name is StrategyName {
+  return Object.hasOwn(FACTORIES, name);
+}
+
+/** The canonical name for a name or alias, or undefined when it is neither. */
+export function resolveStrategyName(name: string): StrategyName | undefined {
+  if (isStrategyName(name)) return name;
+  return Object.hasOwn(STRATEGY_ALIASES, name) ? STRATEGY_ALIASES[name] : undefined;
+}
+
+/** A fresh strategy instance (each listener needs its own state). Throws on an unknown name. */
+export function createStrategy(name: string): Strategy {
+  const canonical = resolveStrategyName(name);
+  if (canonical === undefined) {
+    const aliases = Object.entries(STRATEGY_ALIASES)
+      .map(([alias, target]) => `${alias} = ${target}`)
+      .join(', ');
+    throw new Error(
+      `Unknown balancer strategy ${JSON.stringify(name)}. Valid strategies: ${STRATEGY_NAMES.join(', ')} (aliases: ${aliases}).`,
+    );
+  }
+  return FACTORIES[canonical]();
+}

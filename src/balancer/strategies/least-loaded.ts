@@ -1,0 +1,62 @@
+import type { Member, Strategy } from '../strategy.js';
+
+/**
+ * How much a busy event loop inflates a member's load:
+ * score = (connections + 1) * (1 + ELU_WEIGHT * elu), lowest score wins.
+ * With 4, a saturated worker (elu 1) counts as five times its connection
+ * count, so at equilibrium it holds about a fifth of an idle worker's share.
+ */
+export const ELU_WEIGHT = 4;
+
+// Why a product and not elu alone: elu comes from heartbeats and is stale
+// between them, while connections is updated on every hand-off. Ranking by elu
+// alone would send every connection between two heartbeats to the same
+// worker; the connections factor spreads them. The +1 keeps elu meaningful
+// for idle workers (0 connections would otherwise score 0 whatever the elu).
+// Ties rotate exactly as in least-connections.
+export function leastLoaded(): Strategy {
+  const members: Member[] = [];
+  let next = 0;
+
+  const score = (m: Member): number => {
+    let elu = m.elu;
+    if (!(elu > 0)) elu = 0; // also NaN
+    else if (elu > 1) elu = 1;
+    const c = m.connections > 0 ? m.connections : 0;
+    return (c + 1) * (1 + ELU_WEIGHT * elu);
+  };
+
+  return {
+    name: 'least-loaded',
+    needsAddress: false,
+    add(member: Member) {
+      const i = members.findIndex((m) => m.id === member.id);
+      if (i === -1) members.push(member);
+      else members[i] = member;
+    },
+    remove(id: number) {
+      const i = members.findIndex((m) => m.id === id);
+      if (i === -1) return;
+      members.splice(i, 1);
+      if (i < next) next--;
+    },
+    pick() {
+      const n = members.length;
+      if (n === 0) return undefined;
+      if (next >= n) next = 0;
+      let best = next;
+      let bestScore = score(members[next]);
+      for (let k = 1; k < n; k++) {
+        let i = next + k;
+        if (i >= n) i -= n;
+        const s = score(members[i]);
+        if (s < bestScore) {
+          best = i;
+          bestScore = s;
+        }
+      }
+      next = best + 1;
+      return members[best].id;
+    },
+  };
+}

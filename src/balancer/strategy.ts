@@ -1,0 +1,29 @@
+// The balancer strategy contract. A strategy only chooses: the listener
+// (listener.ts) owns sockets, membership and hand-off. Strategies are small,
+// synchronous and allocation-free on pick(): it runs once per accepted connection.
+
+/** What the listener knows of one worker that may receive connections. */
+export interface Member {
+  readonly id: number;
+  /** Connections handed to the worker and not yet reported closed. */
+  connections: number;
+  /** Event-loop utilisation 0..1 from the latest heartbeat (0 until reported). */
+  elu: number;
+  /** Relative weight for weighted strategies (default 1). */
+  weight: number;
+}
+
+export interface PickContext {
+  /** The client's address; only filled when the strategy sets needsAddress. */
+  readonly remoteAddress: string | undefined;
+}
+
+export interface Strategy {
+  readonly name: string;
+  /** When true the listener reads the peer address of each connection before pick(). */
+  readonly needsAddress: boolean;
+  add(member: Member): void;
+  remove(id: number): void;
+  /** The id of the member for this connection, or undefined when there is none. */
+  pick(ctx: PickContext): number | undefined;
+}

@@ -1,0 +1,70 @@
+// One flag per option of supervise(), camelCase → kebab-case. The table is
+// typed against the option names: adding an option to the schema without a
+// flag here fails to compile.
+import { DroverError } from '../errors.js';
+import type { OptionName } from '../config/schema.js';
+
+export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
+
+export interface FlagSpec {
+  /** commander syntax, e.g. '-i, --instances <n>' */
+  readonly flags: string;
+  readonly description: string;
+  readonly parse: FlagParser;
+}
+
+const bad = (flag: string, raw: string, expected: string): DroverError =>
+  new DroverError('DROVER_E_INVALID_OPTION', `${flag} expects ${expected}, got ${JSON.stringify(raw)}`, { flag });
+
+const int: FlagParser = (raw, _prev, flag) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw bad(flag, raw, 'a whole number');
+  return Number(raw);
+};
+const text: FlagParser = (raw) => raw;
+const words: FlagParser = (raw, prev) => [...((prev as string[] | undefined) ?? []), ...raw.split(/\s+/).filter(Boolean)];
+const list = (item: FlagParser): FlagParser => (raw, prev, flag) => [
+  ...((prev as unknown[] | undefined) ?? []),
+  ...raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => item(s, undefined, flag)),
+];
+const oneOf =
+  (values: readonly string[]): FlagParser =>
+  (raw, _prev, flag) => {
+    if (!values.includes(raw)) throw bad(flag, raw, `one of ${values.join(', ')}`);
+    return raw;
+  };
+const envPair: FlagParser = (raw, prev, flag) => {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw bad(flag, raw, 'KEY=VALUE');
+  return { ...((prev as Record<string, string> | undefined) ?? {}), [raw.slice(0, eq)]: raw.slice(eq + 1) };
+};
+const instances: FlagParser = (raw, _prev, flag) => {
+  if (raw === 'max') return 'max';
+  if (!/^-?\d+$/.test(raw.trim())) throw bad(flag, raw, 'a worker count: a whole number, "max" (one per core) or a negative number (cores minus n)');
+  return Number(raw);
+};
+
+export const OPTION_TABLE = {
+  instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
+  name: { flags: '--name <name>', description: 'app name (default: the script name)', parse: text },
+  args: { flags: '--args <args>', description: 'arguments for the script (or put them after --)', parse: words },
+  cwd: { flags: '--cwd <dir>', description: 'working directory of the workers', parse: text },
+  env: { flags: '--env <KEY=VALUE>', description: 'an environment variable for the workers (repeatable)', parse: envPair },
+  nodeArgs: { flags: '--node-args <args>', description: 'arguments for node, e.g. "--max-old-space-size=512" (repeatable)', parse: words },
+  interpreter: { flags: '--interpreter <cmd>', description: 'node (default for .js/.ts), none (run the file itself, no IPC) or a program', parse: text },
+  restart: { flags: '--restart <policy>', description: 'always | on-failure | never', parse: oneOf(['always', 'on-failure', 'never']) },
+  stopExitCodes: { flags: '--stop-exit-codes <codes>', description: 'exit codes that are never restarted, e.g. 0,3', parse: list(int) },
+  maxRestarts: { flags: '--max-restarts <n>', description: 'restarts allowed within the window before giving up', parse: int },
+  restartWindowMs: { flags: '--restart-window-ms <ms>', description: 'the sliding window for --max-restarts', parse: int },
+  restartDelayMs: { flags: '--restart-delay-ms <ms>', description: 'first backoff delay; doubles per quick failure', parse: int },
+  maxRestartDelayMs: { flags: '--max-restart-delay-ms <ms>', description: 'backoff cap', parse: int },
+  minUptimeMs: { flags: '--min-uptime-ms <ms>', description: 'uptime after which a worker counts as stable (backoff resets)', parse: int },
+  killTimeoutMs: { flags: '--kill-timeout-ms <ms>', description: 'time to drain after the stop signal before SIGKILL', parse: int },
+  stopSignal: { flags: '--stop-signal <signal>', description: 'signal that asks a worker to stop', parse: text },
+  readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(['listen', 'online']) },
+  readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
+  logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
+} as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;

@@ -1,0 +1,118 @@
+// Options → AppSpec: validation (schema), defaults, and the checks that need
+// the file system (does the script exist, is it runnable). Everything here
+// runs before anything is started, so bad input never leaves a process behind.
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { z } from 'zod';
+import { DroverError } from '../errors.js';
+import type { AppSpec } from '../core/types.js';
+import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
+import { didYouMean } from './suggest.js';
+
+const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
+
+export function parseOptions(input: unknown, source = 'options'): ParsedOptions {
+  const result = superviseOptionsSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw zodToDroverError(result.error, source);
+}
+
+function zodToDroverError(error: z.ZodError, source: string): DroverError {
+  const issue = error.issues[0]!;
+  const where = issue.path.length > 0 ? `${source}.${issue.path.join('.')}` : source;
+  if (issue.code === 'unrecognized_keys') {
+    const known = Object.keys(superviseOptionsSchema.shape);
+    const hints = issue.keys.map((key) => {
+      const guess = didYouMean(key, known);
+      return guess ? `"${key}" (did you mean "${guess}"?)` : `"${key}"`;
+    });
+    return new DroverError('DROVER_E_INVALID_OPTION', `unknown option ${hints.join(', ')} in ${source}: remove it or fix its spelling`, {
+      path: issue.path,
+      keys: issue.keys,
+    });
+  }
+  return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${issue.message}`, { path: issue.path });
+}
+
+export function resolveInstances(instances: number | 'max', cores = availableParallelism()): number {
+  if (instances === 'max') return cores;
+  if (instances > 0) return instances;
+  const n = cores + instances;
+  if (n < 1) {
+    throw new DroverError(
+      'DROVER_E_INVALID_OPTION',
+      `instances ${instances} leaves no worker on a machine with ${cores} cores: use a number from -${cores - 1} upwards, or a positive count`,
+    );
+  }
+  return n;
+}
+
+/** Decides how the script runs: Node with the worker runtime, or a plain executable without IPC. */
+function resolveCommand(scriptPath: string, interpreter: string | undefined): Pick<AppSpec, 'mode' | 'interpreter'> {
+  if (interpreter === 'node') return { mode: 'node', interpreter: undefined };
+  if (interpreter === 'none') return { mode: 'exec', interpreter: undefined };
+  if (interpreter) return { mode: 'exec', interpreter };
+  if (NODE_EXTENSIONS.has(path.extname(scriptPath))) return { mode: 'node', interpreter: undefined };
+  try {
+    accessSync(scriptPath, constants.X_OK);
+  } catch {
+    throw new DroverError(
+      'DROVER_E_SCRIPT_NOT_EXECUTABLE',
+      `${scriptPath} is neither a JavaScript file nor executable: chmod +x it, or pass --interpreter node (or another interpreter)`,
+      { script: scriptPath },
+    );
+  }
+  return { mode: 'exec', interpreter: undefined };
+}
+
+export function checkScript(scriptPath: string): void {
+  let stat;
+  try {
+    stat = statSync(scriptPath);
+  } catch {
+    throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script ${scriptPath} does not exist: check the path (relative paths are resolved against cwd)`, {
+      script: scriptPath,
+    });
+  }
+  if (stat.isDirectory()) {
+    throw new DroverError('DROVER_E_SCRIPT_IS_DIRECTORY', `script ${scriptPath} is a directory: name the file to run, e.g. ${path.join(scriptPath, 'index.js')}`, {
+      script: scriptPath,
+    });
+  }
+}
+
+export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
+  const o = parseOptions(input, source);
+  const cwd = path.resolve(o.cwd ?? process.cwd());
+  const script = path.resolve(cwd, o.script);
+  checkScript(script);
+  const { mode, interpreter } = resolveCommand(script, o.interpreter);
+  if (o.maxRestartDelayMs < o.restartDelayMs) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `${source}.maxRestartDelayMs (${o.maxRestartDelayMs}) is below restartDelayMs (${o.restartDelayMs}): raise the cap`);
+  }
+  return {
+    name: o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, ''),
+    script,
+    args: o.args,
+    cwd,
+    env: o.env,
+    nodeArgs: o.nodeArgs,
+    mode,
+    interpreter,
+    instances: resolveInstances(o.instances),
+    restart: o.restart,
+    stopExitCodes: o.stopExitCodes,
+    maxRestarts: o.maxRestarts,
+    restartWindowMs: o.restartWindowMs,
+    restartDelayMs: o.restartDelayMs,
+    maxRestartDelayMs: o.maxRestartDelayMs,
+    minUptimeMs: o.minUptimeMs,
+    killTimeoutMs: o.killTimeoutMs,
+    stopSignal: o.stopSignal,
+    // A plain executable has no channel to say it listens: it is ready once it runs.
+    readyOn: mode === 'exec' ? 'online' : o.readyOn,
+    readyTimeoutMs: o.readyTimeoutMs,
+    logLevel: o.logLevel,
+  };
+}

@@ -1,0 +1,60 @@
+// The error catalog: every error drover reports to a user has a stable code,
+// a distinct exit status and a message that says what to do. docs/errors.md
+// lists the same codes; test/unit/errors.test.js checks the two agree.
+
+export interface CatalogEntry {
+  readonly exitCode: number;
+  readonly title: string;
+}
+
+export const CATALOG = {
+  DROVER_E_USAGE: { exitCode: 64, title: 'bad command line (unknown option or missing argument)' },
+  DROVER_E_INVALID_OPTION: { exitCode: 65, title: 'an option has an impossible value' },
+  DROVER_E_SCRIPT_NOT_FOUND: { exitCode: 66, title: 'the script does not exist' },
+  DROVER_E_SCRIPT_IS_DIRECTORY: { exitCode: 67, title: 'the script is a directory' },
+  DROVER_E_SCRIPT_NOT_EXECUTABLE: { exitCode: 68, title: 'the script is neither JavaScript nor executable' },
+  DROVER_E_PORT_IN_USE: { exitCode: 69, title: 'the port a worker listens on is taken' },
+  DROVER_E_LISTEN_FAILED: { exitCode: 73, title: 'the master could not open a listening socket' },
+  DROVER_E_WORKER_BOOT: { exitCode: 70, title: 'a worker died before it was ready during the first start' },
+  DROVER_E_GIVEUP: { exitCode: 71, title: 'workers crashed too often; drover gave up restarting them' },
+  DROVER_E_READY_TIMEOUT: { exitCode: 72, title: 'a worker did not become ready in time' },
+  DROVER_E_SPAWN: { exitCode: 74, title: 'the operating system refused to start a worker' },
+  DROVER_E_STOPPED: { exitCode: 75, title: 'the supervisor was stopped before the operation finished' },
+  DROVER_E_CONFIG: { exitCode: 78, title: 'the configuration is invalid' },
+  DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof CATALOG;
+
+export class DroverError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'DroverError';
+    this.code = code;
+    this.exitCode = CATALOG[code].exitCode;
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, exitCode: this.exitCode, ...this.details };
+  }
+}
+
+export function isDroverError(err: unknown): err is DroverError {
+  return err instanceof DroverError;
+}
+
+/** One line for a terminal: `drover: <message> [CODE]`. */
+export function formatError(err: unknown): string {
+  if (isDroverError(err)) return `drover: ${err.message} [${err.code}]`;
+  const message = err instanceof Error ? err.stack ?? err.message : String(err);
+  return `drover: internal error: ${message} [DROVER_E_INTERNAL]`;
+}
+
+export function exitCodeOf(err: unknown): number {
+  return isDroverError(err) ? err.exitCode : CATALOG.DROVER_E_INTERNAL.exitCode;
+}

@@ -1,0 +1,84 @@
+// The envelope on Node's IPC channel between the master and a worker.
+//
+// Contract: every drover message has `cmd: 'NODE_DROVER'`. Node's child_process
+// routes any message whose `cmd` starts with "NODE_" to the 'internalMessage'
+// event instead of 'message', so an app's process.on('message') never sees
+// drover's traffic, and app messages can never be mistaken for drover's.
+// Quirk: internal messages that arrive before a listener exists are dropped
+// (app messages are queued), so the master sends nothing to a worker until
+// that worker has said `online`.
+
+export const CMD = 'NODE_DROVER';
+export const PROTOCOL_VERSION = 1;
+
+export type ListenAddress =
+  | { readonly type: 'tcp'; readonly host: string | null; readonly port: number; readonly ipv6Only: boolean }
+  | { readonly type: 'pipe'; readonly path: string };
+
+export type BoundAddress =
+  | { readonly type: 'tcp'; readonly address: string; readonly family: string; readonly port: number }
+  | { readonly type: 'pipe'; readonly path: string };
+
+/** Identifies one shared listening socket, as Node's cluster does with its key. */
+export function listenKey(a: ListenAddress): string {
+  return a.type === 'pipe' ? `pipe:${a.path}` : `tcp:${a.host ?? ''}:${a.port}:${a.ipv6Only ? 6 : ''}`;
+}
+
+export type WorkerToMaster =
+  | { kind: 'online'; pid: number }
+  | { kind: 'listen'; seq: number; address: ListenAddress }
+  | { kind: 'unlisten'; key: string }
+  | { kind: 'ready' }
+  | { kind: 'exiting'; error: string }
+  /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
+  | { kind: 'conn-back'; key: string };
+
+export type MasterToWorker =
+  | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress }
+  | { kind: 'listen-error'; ack: number; code: string; message: string; syscall: string }
+  /** A connection for the server listening on `key`: comes with the handle. */
+  | { kind: 'conn'; key: string }
+  | { kind: 'shutdown'; timeoutMs: number };
+
+export type Envelope<M> = M & { cmd: typeof CMD; v: number };
+
+export function envelope<M extends { kind: string }>(message: M): Envelope<M> {
+  return { cmd: CMD, v: PROTOCOL_VERSION, ...message };
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+
+function isListenAddress(a: unknown): a is ListenAddress {
+  if (!isObject(a)) return false;
+  if (a.type === 'pipe') return isStr(a.path) && a.path.length > 0 && a.path.length < 4096;
+  return a.type === 'tcp' && (a.host === null || isStr(a.host)) && isInt(a.port) && a.port >= 0 && a.port <= 65535 && typeof a.ipv6Only === 'boolean';
+}
+
+/**
+ * Validates what a worker sent. Anything malformed yields an error string for
+ * the log and is dropped: a bad message never crashes the master.
+ */
+export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToMaster } | { ok: false; error: string } {
+  if (!isObject(raw) || raw.cmd !== CMD) return { ok: false, error: 'not a drover envelope' };
+  if (raw.v !== PROTOCOL_VERSION) return { ok: false, error: `unsupported protocol version ${String(raw.v)}` };
+  switch (raw.kind) {
+    case 'online':
+      return isInt(raw.pid) ? { ok: true, message: { kind: 'online', pid: raw.pid } } : { ok: false, error: 'online: pid must be an integer' };
+    case 'listen':
+      return isInt(raw.seq) && isListenAddress(raw.address)
+        ? { ok: true, message: { kind: 'listen', seq: raw.seq, address: raw.address } }
+        : { ok: false, error: 'listen: needs an integer seq and a valid address' };
+    case 'unlisten':
+      return isStr(raw.key) ? { ok: true, message: { kind: 'unlisten', key: raw.key } } : { ok: false, error: 'unlisten: key must be a string' };
+    case 'ready':
+      return { ok: true, message: { kind: 'ready' } };
+    case 'exiting':
+      return { ok: true, message: { kind: 'exiting', error: isStr(raw.error) ? raw.error.slice(0, 64 * 1024) : 'unknown error' } };
+    case 'conn-back':
+      return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };
+    default:
+      return { ok: false, error: `unknown kind ${JSON.stringify(String(raw.kind)).slice(0, 80)}` };
+  }
+}

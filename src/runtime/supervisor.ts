@@ -1,0 +1,329 @@
+// The impure shell around the pure core: one event queue, timers, processes,
+// sockets. Handlers (child events, IPC, timers, commands) only enqueue; the
+// queue is drained through step() and the effects are carried out here.
+import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { ListenerRegistry } from '../balancer/registry.js';
+import { roundRobin } from '../balancer/strategies/round-robin.js';
+import { initialState, step } from '../core/step.js';
+import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
+import { DroverError } from '../errors.js';
+import { envelope, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
+import { createLogger, type Logger } from './logger.js';
+import { startWorker } from './process-host.js';
+import { signalGroup } from './terminate.js';
+
+export interface WorkerInfo {
+  readonly wid: number;
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly phase: string;
+  readonly uptimeMs: number;
+  readonly connectionsHanded: number;
+}
+
+export interface StartInfo {
+  readonly workers: number;
+  readonly durationMs: number;
+  readonly addresses: readonly BoundAddress[];
+}
+
+export interface RuntimeOptions {
+  /** A pino logger, or false for none. Default: JSON lines on stdout at spec.logLevel. */
+  readonly logger?: Logger | false;
+}
+
+const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = { crash: 'error', giveup: 'error', 'start-failed': 'error' };
+
+export class Supervisor extends EventEmitter {
+  private state: State;
+  private readonly queue: Event[] = [];
+  private draining = false;
+  private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly registry: ListenerRegistry;
+  private readonly log: Logger | undefined;
+  private settle!: (outcome: Outcome) => void;
+  private outcomeValue: Outcome | undefined;
+
+  /** Resolves when every worker is ready the first time; rejects when the start fails. */
+  readonly ready: Promise<StartInfo>;
+  /** Resolves when the supervisor has stopped (after stop(), give-up or a failed start). */
+  readonly done: Promise<Outcome>;
+
+  constructor(
+    readonly spec: AppSpec,
+    options: RuntimeOptions = {},
+  ) {
+    super();
+    this.state = initialState(spec);
+    this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
+    this.registry = new ListenerRegistry(roundRobin, {
+      onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
+    });
+    this.done = new Promise((resolve) => (this.settle = resolve));
+    this.ready = new Promise<StartInfo>((resolve, reject) => {
+      const onStarted = (e: { workers: number; durationMs: number }) => {
+        this.off('halt', onHalt);
+        resolve({ workers: e.workers, durationMs: e.durationMs, addresses: this.registry.addresses() });
+      };
+      const onHalt = (outcome: Outcome) => {
+        this.off('started', onStarted);
+        const error = outcome.error
+          ? new DroverError(outcome.error.code, outcome.error.message)
+          : new DroverError('DROVER_E_STOPPED', 'the supervisor was stopped before its workers were ready');
+        reject(error);
+      };
+      this.once('started', onStarted);
+      this.once('halt', onHalt);
+    });
+    // Callers that only await `done` must not crash on an unobserved rejection.
+    this.ready.catch(() => {});
+  }
+
+  start(): this {
+    this.enqueue({ type: 'start' });
+    return this;
+  }
+
+  stop(options: { force?: boolean } = {}): Promise<Outcome> {
+    this.enqueue({ type: 'stop', force: options.force });
+    return this.done;
+  }
+
+  scale(instances: number): void {
+    if (!Number.isInteger(instances) || instances < 0) {
+      throw new DroverError('DROVER_E_INVALID_OPTION', `scale(${instances}): the worker count must be a whole number >= 0`);
+    }
+    this.enqueue({ type: 'scale', instances });
+  }
+
+  get desired(): number {
+    return this.state.desired;
+  }
+
+  get phase(): State['phase'] {
+    return this.state.phase;
+  }
+
+  get outcome(): Outcome | undefined {
+    return this.outcomeValue;
+  }
+
+  workers(): WorkerInfo[] {
+    const now = performance.now();
+    return this.state.workers.map((w) => ({
+      wid: w.wid,
+      slot: w.slot,
+      pid: w.pid,
+      phase: w.phase,
+      uptimeMs: Math.round(now - w.startedAt),
+      connectionsHanded: this.registry.handedTo(w.wid),
+    }));
+  }
+
+  addresses(): BoundAddress[] {
+    return this.registry.addresses();
+  }
+
+  // ── the loop ────────────────────────────────────────────────────────────
+
+  private enqueue(event: Event): void {
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const next = this.queue.shift()!;
+        const { state, effects } = step(this.state, next, performance.now());
+        this.state = state;
+        for (const effect of effects) this.perform(effect);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private perform(effect: Effect): void {
+    switch (effect.type) {
+      case 'spawn':
+        return this.spawn(effect.wid, effect.slot);
+      case 'stop-worker': {
+        this.registry.removeWorker(effect.wid);
+        const child = this.children.get(effect.wid);
+        if (!child) return;
+        if (child.connected) this.sendTo(child, { kind: 'shutdown', timeoutMs: this.spec.killTimeoutMs });
+        signalGroup(child.pid, effect.signal);
+        return;
+      }
+      case 'kill': {
+        this.registry.removeWorker(effect.wid);
+        const child = this.children.get(effect.wid);
+        if (child && !signalGroup(child.pid, 'SIGKILL')) child.kill('SIGKILL');
+        return;
+      }
+      case 'arm': {
+        clearTimeout(this.timers.get(effect.key));
+        const timer = setTimeout(() => {
+          this.timers.delete(effect.key);
+          this.enqueue({ type: 'timer', key: effect.key });
+        }, effect.ms);
+        this.timers.set(effect.key, timer);
+        return;
+      }
+      case 'cancel':
+        clearTimeout(this.timers.get(effect.key));
+        this.timers.delete(effect.key);
+        return;
+      case 'emit':
+        return this.announce(effect.event);
+      case 'halt':
+        return void this.halt(effect.outcome);
+    }
+  }
+
+  private announce(e: LifecycleEvent): void {
+    if (this.log) {
+      const level = e.event === 'exit' && e.reason === 'crashed' ? 'warn' : (LEVEL[e.event] ?? 'info');
+      this.log[level]({ ...e }, describe(e));
+    }
+    this.emit(e.event, e);
+  }
+
+  private async halt(outcome: Outcome): Promise<void> {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.registry.closeAll();
+    this.outcomeValue = outcome;
+    this.emit('halt', outcome);
+    this.settle(outcome);
+  }
+
+  // ── processes ───────────────────────────────────────────────────────────
+
+  private spawn(wid: number, slot: number): void {
+    let child: ChildProcess;
+    try {
+      child = startWorker(this.spec, { wid, slot });
+    } catch (err) {
+      queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
+      return;
+    }
+    this.children.set(wid, child);
+    child.on('error', (err) => {
+      if (child.pid === undefined) this.enqueue({ type: 'spawn-failed', wid, message: err.message });
+      else this.log?.debug({ wid, err: err.message }, 'worker channel error');
+    });
+    child.on('exit', (code, signal) => {
+      // Out of the balancer before anything else, then end what is left of its tree.
+      this.registry.removeWorker(wid);
+      signalGroup(child.pid, 'SIGKILL');
+      this.children.delete(wid);
+      this.enqueue({ type: 'exited', wid, code, signal });
+    });
+    if (this.spec.mode === 'node') {
+      child.on('disconnect', () => {
+        this.registry.removeWorker(wid);
+        this.enqueue({ type: 'disconnect', wid });
+      });
+      child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
+    }
+    this.enqueue({ type: 'spawned', wid, pid: child.pid });
+  }
+
+  private sendTo(child: ChildProcess, message: MasterToWorker): void {
+    try {
+      child.send(envelope(message), (err) => {
+        if (err) this.log?.debug({ pid: child.pid, err: err.message }, 'send to worker failed');
+      });
+    } catch {
+      // The channel closed between the check and the send: the exit event follows.
+    }
+  }
+
+  private isAccepting(wid: number): boolean {
+    const w = this.state.workers.find((x) => x.wid === wid);
+    return w !== undefined && w.phase !== 'stopping' && !w.replaced;
+  }
+
+  private onWorkerMessage(wid: number, child: ChildProcess, raw: unknown, handle: unknown): void {
+    if (typeof raw !== 'object' || raw === null || (raw as { cmd?: unknown }).cmd !== 'NODE_DROVER') return;
+    const parsed = parseWorkerMessage(raw);
+    if (!parsed.ok) {
+      this.log?.warn({ event: 'bad-message', wid, pid: child.pid, error: parsed.error }, `ignored a malformed message from worker pid ${child.pid}: ${parsed.error}`);
+      (handle as { close?: () => void } | undefined)?.close?.();
+      return;
+    }
+    const m: WorkerToMaster = parsed.message;
+    switch (m.kind) {
+      case 'online':
+        return this.enqueue({ type: 'online', wid });
+      case 'ready':
+        return this.enqueue({ type: 'ready', wid });
+      case 'exiting':
+        this.registry.removeWorker(wid);
+        return this.enqueue({ type: 'exiting', wid, error: m.error });
+      case 'unlisten':
+        return this.registry.leave(m.key, wid);
+      case 'conn-back':
+        if (!handle || !this.registry.redistribute(m.key, handle as never, wid)) (handle as { close?: () => void } | undefined)?.close?.();
+        return;
+      case 'listen':
+        return this.onListen(wid, child, m);
+    }
+  }
+
+  private onListen(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>): void {
+    this.registry.bind(m.address).then(
+      ({ key, address }) => {
+        if (!child.connected) return;
+        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, address });
+        if (!this.isAccepting(wid)) return;
+        this.registry.join(key, wid, child);
+        this.enqueue({ type: 'listening', wid, address: formatAddress(address) });
+      },
+      (err: NodeJS.ErrnoException) => {
+        const inUse = err.code === 'EADDRINUSE';
+        const where = m.address.type === 'pipe' ? m.address.path : `${m.address.host ?? '*'}:${m.address.port}`;
+        const message = inUse
+          ? `${where} is already in use by another process: stop it, or give the app another port (e.g. PORT=...)`
+          : `could not listen on ${where}: ${err.message}`;
+        this.sendTo(child, { kind: 'listen-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message, syscall: 'listen' });
+        this.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
+      },
+    );
+  }
+}
+
+export function formatAddress(a: BoundAddress): string {
+  if (a.type === 'pipe') return a.path;
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+function describe(e: LifecycleEvent): string {
+  switch (e.event) {
+    case 'exit':
+      return `worker ${e.slot} (pid ${e.pid}) exited: ${e.reason}${e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
+    case 'restart':
+      return `restarting worker ${e.slot} in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
+    case 'giveup':
+      return `giving up: ${e.restarts} restarts within ${e.windowMs} ms`;
+    case 'started':
+      return `${e.workers} workers ready in ${Math.round(e.durationMs)} ms`;
+    case 'start-failed':
+      return e.message;
+    case 'crash':
+      return `worker ${e.slot} (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
+    case 'scale':
+      return `scaling from ${e.from} to ${e.to} workers`;
+    case 'stopping':
+      return e.force ? 'stopping now (forced)' : 'stopping: draining workers';
+    case 'stopped':
+      return `stopped (exit code ${e.exitCode})`;
+    case 'listening':
+      return `worker ${e.slot} (pid ${e.pid}) listening on ${e.address}`;
+    default:
+      return `worker ${e.slot} (pid ${e.pid}) ${e.event}`;
+  }
+}

@@ -1,0 +1,291 @@
+// The worker runtime: preloaded into every Node worker (src/worker/preload.ts),
+// so unmodified apps get port sharing, crash handling, draining and no orphans.
+// One instance per process, kept on globalThis so that the public API
+// (drover/worker) finds it even when the app loads another copy of drover.
+import net from 'node:net';
+import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
+import { Channel } from './channel.js';
+import { ServerTracker } from './drain.js';
+import { parseListenArgs, type ListenRequest } from './listen-args.js';
+
+const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
+
+/** net internals this module relies on; Node's own cluster child uses the same ones. */
+interface ServerInternals {
+  _handle: unknown;
+  _pipeName?: string;
+  _listen2(address: string | null, port: number, addressType: number, backlog?: number, fd?: number): void;
+}
+
+type ShutdownHook = () => unknown;
+
+/**
+ * Stands in for the listening socket the master owns, like the `rr()` handle of
+ * Node's lib/internal/cluster/child.js: net calls listen/close/ref/unref on it
+ * and we call its onconnection with each handle the master sends.
+ */
+class FauxHandle {
+  onconnection: ((err: number, handle: unknown) => void) | undefined;
+  closed = false;
+  private refd = false;
+  getsockname?: (out: Record<string, unknown>) => number;
+
+  constructor(
+    readonly key: string,
+    readonly bound: BoundAddress,
+    private readonly runtime: WorkerRuntime,
+  ) {
+    if (bound.type === 'tcp') {
+      this.getsockname = (out) => {
+        out.address = bound.address;
+        out.family = bound.family;
+        out.port = bound.port;
+        return 0;
+      };
+    }
+    this.ref();
+  }
+
+  listen(): number {
+    return 0;
+  }
+
+  ref(): void {
+    if (this.refd || this.closed) return;
+    this.refd = true;
+    this.runtime.channel.ref();
+  }
+
+  unref(): void {
+    if (!this.refd) return;
+    this.refd = false;
+    this.runtime.channel.unref();
+  }
+
+  close(cb?: () => void): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.unref();
+      this.runtime.release(this);
+    }
+    if (cb) process.nextTick(cb);
+  }
+}
+
+export class WorkerRuntime {
+  readonly channel: Channel;
+  readonly workerId: number;
+  private seq = 0;
+  private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest }>();
+  private readonly handles = new Map<string, Set<FauxHandle>>();
+  private readonly trackers = new Map<net.Server, ServerTracker>();
+  private readonly hooks: ShutdownHook[] = [];
+  private shutdownStarted = false;
+  private readonly originalListen = net.Server.prototype.listen;
+  readonly stopSignal: NodeJS.Signals;
+  readonly killTimeoutMs: number;
+
+  constructor() {
+    this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
+    this.stopSignal = (process.env.DROVER_STOP_SIGNAL as NodeJS.Signals | undefined) ?? 'SIGTERM';
+    this.killTimeoutMs = Number(process.env.DROVER_KILL_TIMEOUT_MS) || 5000;
+    this.channel = new Channel(
+      (message, handle) => this.onMaster(message, handle),
+      () => this.onMasterGone(),
+    );
+  }
+
+  static install(): WorkerRuntime {
+    const g = globalThis as Record<symbol, unknown>;
+    if (g[RUNTIME_KEY]) return g[RUNTIME_KEY] as WorkerRuntime;
+    const runtime = new WorkerRuntime();
+    g[RUNTIME_KEY] = runtime;
+    runtime.patchListen();
+    runtime.installCrashHandler();
+    if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
+    runtime.channel.send({ kind: 'online', pid: process.pid });
+    return runtime;
+  }
+
+  static current(): WorkerRuntime | undefined {
+    return (globalThis as Record<symbol, unknown>)[RUNTIME_KEY] as WorkerRuntime | undefined;
+  }
+
+  // ── listen ──────────────────────────────────────────────────────────────
+
+  private patchListen(): void {
+    const runtime = this;
+    const original = this.originalListen;
+    net.Server.prototype.listen = function patchedListen(this: net.Server, ...args: unknown[]) {
+      const request = runtime.channel.connected && !this.listening ? parseListenArgs(args) : null;
+      if (!request) return original.apply(this, args as never);
+      if (request.callback) this.once('listening', request.callback);
+      runtime.requestListen(this, request);
+      return this;
+    } as typeof net.Server.prototype.listen;
+  }
+
+  private requestListen(server: net.Server, request: ListenRequest): void {
+    const seq = ++this.seq;
+    // Keeps the process alive until the master answers (then the faux handle does).
+    this.channel.ref();
+    this.pendingListens.set(seq, { server, request });
+    this.channel.send({ kind: 'listen', seq, address: request.address as ListenAddress });
+  }
+
+  private onListenOk(m: Extract<MasterToWorker, { kind: 'listen-ok' }>): void {
+    const pending = this.pendingListens.get(m.ack);
+    if (!pending) return;
+    this.pendingListens.delete(m.ack);
+    this.channel.unref();
+    const { server, request } = pending;
+    const handle = new FauxHandle(m.key, m.address, this);
+    let set = this.handles.get(m.key);
+    if (!set) this.handles.set(m.key, (set = new Set()));
+    set.add(handle);
+    if (!this.trackers.has(server)) this.trackers.set(server, new ServerTracker(server));
+    const internals = server as unknown as ServerInternals;
+    internals._handle = handle;
+    if (m.address.type === 'pipe') {
+      internals._pipeName = m.address.path;
+      internals._listen2(null, -1, -1, request.backlog);
+    } else {
+      internals._listen2(m.address.address, m.address.port, m.address.family === 'IPv6' ? 6 : 4, request.backlog);
+    }
+    if (this.shutdownStarted) this.trackers.get(server)!.draining = true;
+  }
+
+  private onListenError(m: Extract<MasterToWorker, { kind: 'listen-error' }>): void {
+    const pending = this.pendingListens.get(m.ack);
+    if (!pending) return;
+    this.pendingListens.delete(m.ack);
+    this.channel.unref();
+    const a = pending.request.address;
+    const where = a.type === 'pipe' ? a.path : `${a.host ?? '::'}:${a.port}`;
+    const err = Object.assign(new Error(`listen ${m.code}: ${m.message} ${where}`), {
+      code: m.code,
+      errno: m.code,
+      syscall: m.syscall,
+      address: a.type === 'pipe' ? a.path : (a.host ?? '::'),
+      port: a.type === 'tcp' ? a.port : undefined,
+    });
+    process.nextTick(() => pending.server.emit('error', err));
+  }
+
+  /** A faux handle closed (server.close()): this worker leaves that balancer. */
+  release(handle: FauxHandle): void {
+    const set = this.handles.get(handle.key);
+    set?.delete(handle);
+    if (set && set.size === 0) {
+      this.handles.delete(handle.key);
+      this.channel.send({ kind: 'unlisten', key: handle.key });
+    }
+  }
+
+  private deliver(key: string, connection: unknown): void {
+    for (const handle of this.handles.get(key) ?? []) {
+      if (!handle.closed && handle.onconnection && !this.shutdownStarted) {
+        handle.onconnection(0, connection);
+        return;
+      }
+    }
+    // Not listening (any more) or draining: back to the master for another worker.
+    // Our copy of the fd is closed only once it is written to the channel.
+    this.channel.send({ kind: 'conn-back', key }, connection, () => (connection as { close?: () => void }).close?.());
+  }
+
+  // ── master messages ─────────────────────────────────────────────────────
+
+  private onMaster(message: MasterToWorker, handle: unknown): void {
+    switch (message.kind) {
+      case 'conn':
+        return this.deliver(message.key, handle);
+      case 'listen-ok':
+        return this.onListenOk(message);
+      case 'listen-error':
+        return this.onListenError(message);
+      case 'shutdown':
+        return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
+    }
+  }
+
+  /**
+   * The master died (even by SIGKILL: the IPC pipe closes). End this worker's
+   * whole process group, children included, so nothing is orphaned.
+   */
+  private onMasterGone(): void {
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {
+      // Not a group leader (started outside drover): end this process only.
+    }
+    process.exit(1);
+  }
+
+  // ── stopping ────────────────────────────────────────────────────────────
+
+  onShutdown(hook: ShutdownHook): void {
+    this.hooks.push(hook);
+  }
+
+  private readonly onStopSignal = (): void => {
+    // An app with its own handler for the stop signal keeps control of its exit.
+    if (process.listenerCount(this.stopSignal) > 1) return;
+    void this.shutdown({ exitCode: 0, timeoutMs: this.killTimeoutMs, fromMaster: false });
+  };
+
+  /**
+   * Stop accepting, finish in-flight requests, run onShutdown hooks, exit.
+   * When the app handles the stop signal itself, only the servers are drained:
+   * the app decides when to exit (the master kills at its deadline).
+   */
+  async shutdown(options: { exitCode: number; timeoutMs: number; fromMaster: boolean }): Promise<void> {
+    if (this.shutdownStarted) return;
+    this.shutdownStarted = true;
+    // Leave a margin before the master's SIGKILL to exit on our own terms.
+    const deadline = Date.now() + Math.max(0, options.timeoutMs - Math.min(500, options.timeoutMs * 0.1));
+    const drains = [...this.trackers.values()].map((t) => t.drain(deadline, (cb) => closeServer(t.server, cb)));
+    const appKeepsControl = options.fromMaster && process.listenerCount(this.stopSignal) > 1;
+    await Promise.all(drains);
+    if (appKeepsControl) return;
+    await withDeadline(Promise.allSettled(this.hooks.map(async (hook) => hook())), deadline);
+    process.exit(options.exitCode);
+  }
+
+  // ── crashes ─────────────────────────────────────────────────────────────
+
+  private installCrashHandler(): void {
+    process.on('uncaughtException', (err: unknown, origin: string) => {
+      // Apps that install their own handler keep control, as without drover.
+      if (process.listenerCount('uncaughtException') > 1) return;
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      const what = origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception';
+      process.stderr.write(`[drover worker ${this.workerId} pid ${process.pid}] ${what}, exiting:\n${text}\n`);
+      if (this.shutdownStarted) return;
+      this.channel.send({ kind: 'exiting', error: text });
+      void this.shutdown({ exitCode: 1, timeoutMs: this.killTimeoutMs, fromMaster: false });
+    });
+  }
+
+  ready(): void {
+    this.channel.send({ kind: 'ready' });
+  }
+}
+
+/** net.Server#close without http's closeIdleConnections (see drain.ts). */
+function closeServer(server: net.Server, cb: () => void): void {
+  // A server the app closed already: the tracker sees its last socket go.
+  if (!server.listening) return;
+  net.Server.prototype.close.call(server, () => cb());
+}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+    timer.unref();
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
