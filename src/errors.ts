@@ -20,6 +20,8 @@ export const CATALOG = {
   DROVER_E_READY_TIMEOUT: { exitCode: 72, title: 'a worker did not become ready in time' },
   DROVER_E_SPAWN: { exitCode: 74, title: 'the operating system refused to start a worker' },
   DROVER_E_STOPPED: { exitCode: 75, title: 'the supervisor was stopped before the operation finished' },
+  DROVER_E_RELOAD_FAILED: { exitCode: 76, title: 'a replacement failed during a reload; the previous workers keep serving' },
+  DROVER_E_RELOAD_REFUSED: { exitCode: 77, title: 'a reload is already running or the app is not running' },
   DROVER_E_CONFIG: { exitCode: 78, title: 'the configuration is invalid' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -10,7 +10,7 @@ import { Supervisor, type RuntimeOptions } from './runtime/supervisor.js';
  * start and `.done` for the end; `.stop()` drains and stops.
  */
 export function supervise(options: SuperviseOptions, runtime: RuntimeOptions = {}): Supervisor {
-  const supervisor = new Supervisor(resolveSpec(options), runtime);
+  const supervisor = new Supervisor(resolveSpec(options), { source: options, ...runtime });
   queueMicrotask(() => supervisor.start());
   return supervisor;
 }

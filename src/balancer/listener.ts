@@ -71,6 +71,11 @@ export class Listener {
     this.flush();
   }
 
+  setLoad(id: number, elu: number): void {
+    const entry = this.members.get(id);
+    if (entry) entry.member.elu = elu;
+  }
+
   remove(id: number): void {
     if (!this.members.delete(id)) return;
     this.strategy.remove(id);

@@ -36,17 +36,41 @@ export class ListenerRegistry {
     return { key, address: listener.bound! };
   }
 
+  private readonly boundBy = new Map<number, Map<string, ChildProcess>>();
+
+  /** Which keys a worker listens on, so a spare can join them when promoted. */
+  remember(key: string, wid: number, child: ChildProcess): void {
+    let keys = this.boundBy.get(wid);
+    if (!keys) this.boundBy.set(wid, (keys = new Map()));
+    keys.set(key, child);
+  }
+
+  promote(wid: number): void {
+    for (const [key, child] of this.boundBy.get(wid) ?? []) this.join(key, wid, child);
+  }
+
+  setLoad(wid: number, elu: number): void {
+    for (const listener of this.listeners.values()) listener.setLoad(wid, elu);
+  }
+
   join(key: string, wid: number, child: ChildProcess): void {
     this.listeners.get(key)?.add(wid, child);
   }
 
   leave(key: string, wid: number): void {
     this.listeners.get(key)?.remove(wid);
+    this.boundBy.get(wid)?.delete(key);
   }
 
   /** Out of every balancer at once: no connection is handed to a dead or draining worker. */
   removeWorker(wid: number): void {
     for (const listener of this.listeners.values()) listener.remove(wid);
+  }
+
+  /** The worker is gone for good. */
+  forget(wid: number): void {
+    this.removeWorker(wid);
+    this.boundBy.delete(wid);
   }
 
   redistribute(key: string, handle: Parameters<Listener['distribute']>[0], fromWid: number): boolean {

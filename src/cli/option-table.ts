@@ -36,6 +36,8 @@ const oneOf =
     if (!values.includes(raw)) throw bad(flag, raw, `one of ${values.join(', ')}`);
     return raw;
   };
+const flag: FlagParser = () => true;
+const globs: FlagParser = (raw, prev) => [...(Array.isArray(prev) ? (prev as string[]) : []), ...raw.split(',').map((g) => g.trim()).filter(Boolean)];
 const envPair: FlagParser = (raw, prev, flag) => {
   const eq = raw.indexOf('=');
   if (eq <= 0) throw bad(flag, raw, 'KEY=VALUE');
@@ -65,6 +67,17 @@ export const OPTION_TABLE = {
   killTimeoutMs: { flags: '--kill-timeout-ms <ms>', description: 'time to drain after the stop signal before SIGKILL', parse: int },
   stopSignal: { flags: '--stop-signal <signal>', description: 'signal that asks a worker to stop', parse: text },
   readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(['listen', 'online']) },
+  waitReady: { flags: '--wait-ready', description: 'ready only when the worker calls ready() (or process.send("ready"))', parse: flag },
   readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
+  reloadBatch: { flags: '--reload-batch <n>', description: 'replacements started at once during a rolling reload', parse: int },
+  spares: { flags: '--spares <n>', description: 'ready workers held back from traffic, promoted at once when a worker dies or hangs', parse: int },
+  heartbeatIntervalMs: { flags: '--heartbeat-interval-ms <ms>', description: 'ping interval (0 disables the heartbeat)', parse: int },
+  heartbeatTimeoutMs: { flags: '--heartbeat-timeout-ms <ms>', description: 'silence after which a worker counts as hung and is replaced', parse: int },
+  maxMemory: { flags: '--max-memory <size>', description: 'RSS limit, e.g. 512M: the worker is replaced gracefully', parse: text },
+  maxRequests: { flags: '--max-requests <n>', description: 'replace a worker after n requests (0: never)', parse: int },
+  maxRequestsJitter: { flags: '--max-requests-jitter <n>', description: 'random extra requests per worker, so they do not recycle together', parse: int },
+  watch: { flags: '--watch [globs]', description: 'rolling reload on file changes (the cwd, or comma-separated globs)', parse: globs },
+  watchDebounceMs: { flags: '--watch-debounce-ms <ms>', description: 'quiet time after a change before the reload', parse: int },
+  cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
   logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;

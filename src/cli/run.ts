@@ -6,7 +6,7 @@ import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   const spec = resolveSpec(options, 'command line');
-  const supervisor = new Supervisor(spec);
+  const supervisor = new Supervisor(spec, { source: options });
 
   let stops = 0;
   const onStop = (signal: NodeJS.Signals) => {
@@ -20,7 +20,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
     ['SIGQUIT', () => onStop('SIGQUIT')],
     ['SIGTTIN', () => supervisor.scale(supervisor.desired + 1)],
     ['SIGTTOU', () => supervisor.scale(Math.max(1, supervisor.desired - 1))],
-    ['SIGHUP', () => process.stderr.write('drover: SIGHUP ignored: rolling reload is not implemented yet\n')],
+    ['SIGHUP', () => supervisor.requestReload('SIGHUP')],
   ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
 

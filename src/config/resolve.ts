@@ -9,6 +9,7 @@ import { DroverError } from '../errors.js';
 import type { AppSpec } from '../core/types.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { validateCron } from './cron.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -66,6 +67,16 @@ function resolveCommand(scriptPath: string, interpreter: string | undefined): Pi
   return { mode: 'exec', interpreter: undefined };
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** "512M" → bytes (binary units, as PM2's max_memory_restart). */
+export function parseSize(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(size.trim());
+  if (!m) throw new DroverError('DROVER_E_INVALID_OPTION', `maxMemory ${JSON.stringify(size)} is not a size: use e.g. 512M, 1G or a number of bytes`);
+  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
+}
+
 export function checkScript(scriptPath: string): void {
   let stat;
   try {
@@ -88,6 +99,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const script = path.resolve(cwd, o.script);
   checkScript(script);
   const { mode, interpreter } = resolveCommand(script, o.interpreter);
+  if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `${source}.maxRestartDelayMs (${o.maxRestartDelayMs}) is below restartDelayMs (${o.restartDelayMs}): raise the cap`);
   }
@@ -111,8 +123,18 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     killTimeoutMs: o.killTimeoutMs,
     stopSignal: o.stopSignal,
     // A plain executable has no channel to say it listens: it is ready once it runs.
-    readyOn: mode === 'exec' ? 'online' : o.readyOn,
+    readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.readyOn,
     readyTimeoutMs: o.readyTimeoutMs,
+    reloadBatch: o.reloadBatch,
+    spares: o.spares,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    maxMemoryBytes: o.maxMemory === undefined ? undefined : parseSize(o.maxMemory),
+    maxRequests: o.maxRequests,
+    maxRequestsJitter: o.maxRequestsJitter,
+    watch: o.watch,
+    watchDebounceMs: o.watchDebounceMs,
+    cronRestart: o.cronRestart,
     logLevel: o.logLevel,
   };
 }

@@ -37,7 +37,26 @@ export const superviseOptionsSchema = z
     killTimeoutMs: z.number().int().min(1).default(5_000),
     stopSignal: z.enum(SIGNALS).default('SIGTERM'),
     readyOn: z.enum(['listen', 'online']).default('listen'),
+    /** Ready only when the worker calls ready() from drover/worker (or PM2's process.send('ready')). */
+    waitReady: z.boolean().default(false),
     readyTimeoutMs: z.number().int().min(1).default(30_000),
+    /** Replacements started at once during a rolling reload. */
+    reloadBatch: z.number().int().min(1).default(1),
+    /** Booted, ready workers that get no traffic until one is needed. */
+    spares: z.number().int().min(0).default(0),
+    /** 0 disables the heartbeat. */
+    heartbeatIntervalMs: nonNegativeMs.default(1_000),
+    heartbeatTimeoutMs: z.number().int().min(1).default(5_000),
+    /** RSS limit: a number of bytes or a size such as "512M"; the worker is replaced gracefully. */
+    maxMemory: z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/, 'a size such as 512M, 1G or a number of bytes')]).optional(),
+    /** Replace a worker after this many requests (HTTP) or connections (other servers). */
+    maxRequests: z.number().int().min(0).default(0),
+    maxRequestsJitter: z.number().int().min(0).default(0),
+    /** Rolling reload when files change: true (the app's cwd) or glob patterns relative to it. */
+    watch: z.union([z.boolean(), z.array(z.string().min(1))]).default(false),
+    watchDebounceMs: nonNegativeMs.default(300),
+    /** Rolling reload on a cron schedule, e.g. "0 3 * * *". */
+    cronRestart: z.string().min(1).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict();

@@ -1,10 +1,26 @@
 // The supervisor's decisions: step(state, event, now) → { state, effects }.
-// Pure: no I/O, no clock of its own (now is monotonic ms from the caller), so
-// every restart, give-up and stop deadline is unit-tested with a fake clock.
+// Pure: no I/O, no clock of its own (now is monotonic ms from the caller), no
+// randomness (the runtime passes it in events), so every restart, give-up,
+// reload and stop deadline is unit-tested with a fake clock.
 import type { ErrorCode } from '../errors.js';
 import { CATALOG } from '../errors.js';
 import { backoffDelay, exceedsWindow, pruneWindow, wantsRestart } from './restart-policy.js';
-import type { AppSpec, Effect, Event, ExitReason, LifecycleEvent, Outcome, State, StepResult, StopReason, WorkerRec } from './types.js';
+import type {
+  AppSpec,
+  Effect,
+  Event,
+  ExitReason,
+  LifecycleEvent,
+  Outcome,
+  PendingRestart,
+  RecycleReason,
+  ReloadState,
+  State,
+  StepResult,
+  StopReason,
+  WorkerRec,
+  WorkerRole,
+} from './types.js';
 
 export function initialState(spec: AppSpec): State {
   return {
@@ -19,16 +35,18 @@ export function initialState(spec: AppSpec): State {
     startRequestedAt: undefined,
     outcome: undefined,
     forced: false,
+    reload: undefined,
+    nextReloadId: 1,
   };
 }
 
-/** A mutable draft of one step: collects effects, edits a copy of the state. */
-type DraftState = { -readonly [K in keyof State]: State[K] } & {
-  workers: WorkerRec[];
-  pendingRestarts: number[];
-  restartTimes: number[];
-};
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type DraftState = Mutable<State> & { workers: WorkerRec[]; pendingRestarts: PendingRestart[]; restartTimes: number[] };
+type DraftReload = Mutable<ReloadState> & { pending: number[]; inFlight: number[]; draining: number[] };
 
+const without = <T>(list: readonly T[], item: T): T[] => list.filter((x) => x !== item);
+
+/** A mutable draft of one step: collects effects, edits a copy of the state. */
 class Draft {
   s: DraftState;
   readonly effects: Effect[] = [];
@@ -44,8 +62,12 @@ class Draft {
     return this.s.spec;
   }
 
-  worker(wid: number): WorkerRec | undefined {
-    return this.s.workers.find((w) => w.wid === wid);
+  get running(): boolean {
+    return this.s.phase === 'running' || this.s.phase === 'starting';
+  }
+
+  worker(wid: number | undefined): WorkerRec | undefined {
+    return wid === undefined ? undefined : this.s.workers.find((w) => w.wid === wid);
   }
 
   update(wid: number, patch: Partial<WorkerRec>): WorkerRec {
@@ -53,10 +75,6 @@ class Draft {
     const next = { ...this.s.workers[i]!, ...patch };
     this.s.workers[i] = next;
     return next;
-  }
-
-  remove(wid: number): void {
-    this.s.workers = this.s.workers.filter((w) => w.wid !== wid);
   }
 
   emit(event: LifecycleEvent): void {
@@ -67,19 +85,19 @@ class Draft {
     return { wid: w.wid, slot: w.slot, pid: w.pid };
   }
 
-  /** Workers that count towards the desired number: not stopping, not already replaced. */
-  active(): WorkerRec[] {
-    return this.s.workers.filter((w) => w.phase !== 'stopping' && !w.replaced);
+  /** Workers that count towards a role's desired number: not leaving, not being replaced. */
+  members(role: WorkerRole): WorkerRec[] {
+    return this.s.workers.filter((w) => w.role === role && w.phase !== 'stopping' && !w.replaced && w.replacedBy === undefined);
   }
 
   freeSlot(): number {
-    const used = new Set([...this.active().map((w) => w.slot), ...this.s.pendingRestarts]);
+    const used = new Set([...this.s.workers.filter((w) => w.phase !== 'stopping').map((w) => w.slot), ...this.s.pendingRestarts.map((p) => p.slot)]);
     let slot = 0;
     while (used.has(slot)) slot++;
     return slot;
   }
 
-  spawn(slot: number): void {
+  spawn(slot: number, role: WorkerRole, replaces?: number): number {
     const wid = this.s.nextWid++;
     this.s.workers.push({
       wid,
@@ -91,15 +109,20 @@ class Draft {
       replaced: false,
       stopReason: undefined,
       killed: false,
+      role,
+      replaces,
+      replacedBy: undefined,
+      requestLimit: undefined,
     });
     this.effects.push({ type: 'spawn', wid, slot });
     this.effects.push({ type: 'arm', key: `ready:${wid}`, ms: this.spec.readyTimeoutMs });
+    return wid;
   }
 
   stopWorker(w: WorkerRec, reason: StopReason): void {
     if (w.phase === 'stopping') return;
     this.update(w.wid, { phase: 'stopping', stopReason: reason });
-    this.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
+    this.effects.push({ type: 'cancel', key: `ready:${w.wid}` }, { type: 'cancel', key: `hb:${w.wid}` });
     this.effects.push({ type: 'stop-worker', wid: w.wid, signal: this.spec.stopSignal });
     this.effects.push({ type: 'arm', key: `kill:${w.wid}`, ms: this.spec.killTimeoutMs });
   }
@@ -107,8 +130,9 @@ class Draft {
   /** Decide the end: stop every worker, halt once they are gone. */
   finish(outcome: Outcome): void {
     if (!this.s.outcome) this.s.outcome = outcome;
+    if (this.s.reload) this.endReload(false, 'the app is stopping');
     this.s.phase = 'stopping';
-    for (const slot of this.s.pendingRestarts) this.effects.push({ type: 'cancel', key: `restart:${slot}` });
+    for (const p of this.s.pendingRestarts) this.effects.push({ type: 'cancel', key: `restart:${p.slot}` });
     this.s.pendingRestarts = [];
     for (const w of this.s.workers) this.stopWorker(w, 'shutdown');
     this.haltIfEmpty();
@@ -128,73 +152,205 @@ class Draft {
     }
   }
 
-  /**
-   * One restart of `slot`, counted in the window; gives up when the window is full.
-   * Returns false when it gave up.
-   */
-  restart(slot: number, uptimeMs: number): boolean {
+  /** Counts one restart in the sliding window; gives up (and returns false) when it is full. */
+  admitRestart(): boolean {
     const spec = this.spec;
     const window = pruneWindow(this.s.restartTimes, this.now, spec.restartWindowMs);
     if (exceedsWindow(window, spec.maxRestarts)) {
       this.s.restartTimes = window;
       this.emit({ event: 'giveup', restarts: window.length, windowMs: spec.restartWindowMs });
-      const message = `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`;
-      this.fail('DROVER_E_GIVEUP', message);
+      this.fail(
+        'DROVER_E_GIVEUP',
+        `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`,
+      );
       return false;
     }
     window.push(this.now);
     this.s.restartTimes = window;
-    const attempts = uptimeMs >= spec.minUptimeMs ? 0 : (this.s.slotAttempts[slot] ?? 0);
-    this.s.slotAttempts = { ...this.s.slotAttempts, [slot]: attempts + 1 };
+    return true;
+  }
+
+  /**
+   * A worker died or was found hung: its place is taken by a ready spare at
+   * once when there is one, otherwise by a new process after the slot's backoff.
+   */
+  replace(w: WorkerRec, uptimeMs: number): boolean {
+    if (!this.admitRestart()) return false;
+    if (w.role === 'active' && this.promoteSpare()) {
+      this.reconcile();
+      return true;
+    }
+    const spec = this.spec;
+    const attempts = uptimeMs >= spec.minUptimeMs ? 0 : (this.s.slotAttempts[w.slot] ?? 0);
+    this.s.slotAttempts = { ...this.s.slotAttempts, [w.slot]: attempts + 1 };
     const delayMs = backoffDelay(attempts, spec.restartDelayMs, spec.maxRestartDelayMs);
-    this.emit({ event: 'restart', slot, delayMs, attempt: attempts + 1, restartsInWindow: window.length });
+    this.emit({ event: 'restart', slot: w.slot, delayMs, attempt: attempts + 1, restartsInWindow: this.s.restartTimes.length });
     if (delayMs === 0) {
-      this.spawn(slot);
+      this.spawn(w.slot, w.role);
     } else {
-      this.s.pendingRestarts.push(slot);
-      this.effects.push({ type: 'arm', key: `restart:${slot}`, ms: delayMs });
+      this.s.pendingRestarts.push({ slot: w.slot, role: w.role });
+      this.effects.push({ type: 'arm', key: `restart:${w.slot}`, ms: delayMs });
     }
     return true;
   }
 
+  promoteSpare(): boolean {
+    const spare = this.members('spare').find((w) => w.phase === 'ready');
+    if (!spare) return false;
+    const next = this.update(spare.wid, { role: 'active' });
+    this.effects.push({ type: 'promote', wid: spare.wid });
+    this.emit({ event: 'promote', ...this.ids(next) });
+    return true;
+  }
+
+  /** Graceful replacement: the new worker starts now, the old one stops once the new one is ready. */
+  startReplacement(old: WorkerRec): number {
+    const wid = this.spawn(old.slot, old.role, old.wid);
+    this.update(old.wid, { replacedBy: wid });
+    return wid;
+  }
+
+  recycle(w: WorkerRec, reason: RecycleReason, value: number): void {
+    if (this.s.phase !== 'running' || w.replacedBy !== undefined || w.phase !== 'ready') return;
+    this.emit({ event: 'recycle', ...this.ids(w), reason, value });
+    this.startReplacement(w);
+  }
+
   markReady(w: WorkerRec): void {
     if (w.phase !== 'starting' && w.phase !== 'online') return;
-    this.update(w.wid, { phase: 'ready', everReady: true });
+    const next = this.update(w.wid, { phase: 'ready', everReady: true, replaces: undefined });
     this.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
-    this.emit({ event: 'ready', ...this.ids(w) });
+    if (this.spec.mode === 'node' && this.spec.heartbeatIntervalMs > 0) {
+      this.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: this.spec.heartbeatTimeoutMs });
+    }
+    this.emit({ event: 'ready', ...this.ids(next) });
+    const old = this.worker(w.replaces);
+    if (old) this.handOver(next, old);
     this.checkStarted();
+  }
+
+  /** The replacement is ready: the old worker leaves the balancer and drains. */
+  handOver(fresh: WorkerRec, old: WorkerRec): void {
+    this.stopWorker(old, 'replaced');
+    const r = this.reloadDraft();
+    if (r && r.inFlight.includes(fresh.wid)) {
+      r.inFlight = without(r.inFlight, fresh.wid);
+      r.draining.push(old.wid);
+      this.s.reload = r;
+      this.continueReload();
+    }
   }
 
   checkStarted(): void {
     if (this.s.phase !== 'starting') return;
-    const ready = this.active().filter((w) => w.phase === 'ready').length;
+    const ready = this.members('active').filter((w) => w.phase === 'ready').length;
     if (ready >= this.s.desired) {
       this.s.phase = 'running';
       this.emit({ event: 'started', workers: ready, durationMs: this.now - (this.s.startRequestedAt ?? this.now) });
     }
   }
 
-  /** Spawn or stop workers until the active count matches the desired one. */
+  /** Spawn or stop workers until each role has its desired count. */
   reconcile(): void {
-    if (this.s.phase !== 'running' && this.s.phase !== 'starting') return;
-    let count = this.active().length + this.s.pendingRestarts.length;
-    while (count < this.s.desired) {
-      this.spawn(this.freeSlot());
+    if (!this.running) return;
+    this.reconcileRole('active', this.s.desired);
+    this.reconcileRole('spare', this.spec.spares);
+  }
+
+  private reconcileRole(role: WorkerRole, desired: number): void {
+    let count = this.members(role).length + this.s.pendingRestarts.filter((p) => p.role === role).length;
+    while (count < desired) {
+      this.spawn(this.freeSlot(), role);
       count++;
     }
-    while (count > this.s.desired && this.s.pendingRestarts.length > 0) {
-      const slot = this.s.pendingRestarts.pop()!;
-      this.effects.push({ type: 'cancel', key: `restart:${slot}` });
+    for (const p of [...this.s.pendingRestarts].reverse()) {
+      if (count <= desired) break;
+      if (p.role !== role) continue;
+      this.s.pendingRestarts = without(this.s.pendingRestarts, p);
+      this.effects.push({ type: 'cancel', key: `restart:${p.slot}` });
       count--;
     }
     // The oldest go first (gunicorn's TTOU): the newest carry the latest code.
-    const surplus = this.active().slice(0, Math.max(0, count - this.s.desired));
+    const surplus = this.members(role).slice(0, Math.max(0, count - desired));
     for (const w of surplus) this.stopWorker(w, 'scale-down');
+  }
+
+  // ── rolling reload ──────────────────────────────────────────────────────
+
+  reloadDraft(): DraftReload | undefined {
+    const r = this.s.reload;
+    return r && { ...r, pending: [...r.pending], inFlight: [...r.inFlight], draining: [...r.draining] };
+  }
+
+  startReload(spec: AppSpec): void {
+    if (this.s.phase !== 'running') {
+      this.emit({ event: 'reload-refused', message: `cannot reload while the app is ${this.s.phase}: wait until it runs` });
+      return;
+    }
+    if (this.s.reload) {
+      this.emit({ event: 'reload-refused', message: `reload ${this.s.reload.id} is still running: wait for it to finish, then reload again` });
+      return;
+    }
+    const pending = [...this.members('active'), ...this.members('spare')].map((w) => w.wid);
+    const id = this.s.nextReloadId++;
+    this.s.reload = { id, pending, inFlight: [], draining: [], previousSpec: this.s.spec, startedAt: this.now };
+    this.s.spec = spec;
+    this.emit({ event: 'reload-start', id, workers: pending.length });
+    this.continueReload();
+  }
+
+  continueReload(): void {
+    const r = this.reloadDraft();
+    if (!r) return;
+    while (r.inFlight.length < this.spec.reloadBatch && r.pending.length > 0) {
+      const old = this.worker(r.pending.shift());
+      if (!old || old.phase === 'stopping' || old.replacedBy !== undefined) continue;
+      r.inFlight.push(this.startReplacement(old));
+    }
+    this.s.reload = r;
+    if (r.pending.length === 0 && r.inFlight.length === 0 && r.draining.length === 0) this.endReload(true, '');
+  }
+
+  endReload(ok: boolean, message: string): void {
+    const r = this.s.reload;
+    if (!r) return;
+    this.s.reload = undefined;
+    if (ok) {
+      this.emit({ event: 'reloaded', id: r.id, workers: this.members('active').length, durationMs: this.now - r.startedAt });
+      this.s.desired = this.spec.instances;
+      this.reconcile();
+      return;
+    }
+    // The version that failed is not kept: later restarts use the previous spec.
+    this.s.spec = r.previousSpec;
+    for (const wid of r.inFlight) {
+      const fresh = this.worker(wid);
+      if (!fresh) continue;
+      const old = this.worker(fresh.replaces);
+      if (old) this.update(old.wid, { replacedBy: undefined });
+      this.stopWorker(fresh, 'reload-failed');
+    }
+    this.emit({ event: 'reload-failed', id: r.id, message });
+  }
+
+  /** Forget a worker that is gone; a reload waiting on it moves on or fails. */
+  forgetInReload(w: WorkerRec, failure: string | undefined): void {
+    const r = this.reloadDraft();
+    if (!r) return;
+    const wasInFlight = r.inFlight.includes(w.wid);
+    r.pending = without(r.pending, w.wid);
+    r.inFlight = without(r.inFlight, w.wid);
+    r.draining = without(r.draining, w.wid);
+    this.s.reload = r;
+    if (wasInFlight && failure !== undefined) this.endReload(false, failure);
+    else this.continueReload();
   }
 }
 
 function exitReason(w: WorkerRec, code: number | null, signal: string | null): ExitReason {
-  if (w.stopReason === 'ready-timeout') return 'ready-timeout';
+  if (w.stopReason === 'ready-timeout' || w.stopReason === 'hung') return w.stopReason;
+  if (w.stopReason === 'replaced') return 'replaced';
+  if (w.stopReason === 'crashed') return 'crashed';
   if (w.stopReason) return w.killed ? 'killed' : 'stopped';
   if (w.replaced) return 'crashed';
   return code === 0 && signal === null ? 'exited' : 'crashed';
@@ -204,53 +360,78 @@ function describeExit(code: number | null, signal: string | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
+function readyTimeoutMessage(spec: AppSpec, w: WorkerRec): string {
+  const what =
+    spec.readyOn === 'listen'
+      ? 'it never called listen(); if the script is not a server, use --ready-on online'
+      : spec.readyOn === 'signal'
+        ? 'it never called ready() from drover/worker (or process.send("ready"))'
+        : 'it never came online';
+  return `worker ${w.slot} (pid ${w.pid}) was not ready within ${spec.readyTimeoutMs} ms: ${what}, or raise --ready-timeout-ms`;
+}
+
 function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
   const w = d.worker(e.wid);
   if (!w) return;
   const uptimeMs = d.now - w.startedAt;
   const reason = exitReason(w, e.code, e.signal);
-  d.remove(w.wid);
-  d.effects.push({ type: 'cancel', key: `kill:${w.wid}` }, { type: 'cancel', key: `ready:${w.wid}` });
+  d.s.workers = d.s.workers.filter((x) => x.wid !== w.wid);
+  d.effects.push({ type: 'cancel', key: `kill:${w.wid}` }, { type: 'cancel', key: `ready:${w.wid}` }, { type: 'cancel', key: `hb:${w.wid}` });
   d.emit({ event: 'exit', ...d.ids(w), code: e.code, signal: e.signal, reason, uptimeMs });
+
+  // A graceful replacement that never became ready: the old worker keeps serving.
+  const failedReplacement = w.replaces !== undefined && !w.everReady;
+  if (failedReplacement) {
+    const old = d.worker(w.replaces);
+    if (old) d.update(old.wid, { replacedBy: undefined });
+  }
+  // The old side of a replacement died first: its replacement simply takes the slot.
+  const fresh = d.worker(w.replacedBy);
+  if (fresh && fresh.replaces === w.wid) d.update(fresh.wid, { replaces: undefined });
+  d.forgetInReload(w, failedReplacement ? `replacement worker ${w.slot} (pid ${w.pid}) ${describeExit(e.code, e.signal)} before it was ready` : undefined);
 
   const phase = d.s.phase;
   if (phase === 'stopping') return d.haltIfEmpty();
-  if (phase !== 'running' && phase !== 'starting') return;
+  if (!d.running) return;
 
-  if (phase === 'starting' && !w.everReady && !w.replaced) {
-    if (reason === 'ready-timeout') {
-      return d.fail('DROVER_E_READY_TIMEOUT', readyTimeoutMessage(d.spec, w));
-    }
+  if (phase === 'starting' && !w.everReady && !w.replaced && !failedReplacement) {
+    if (reason === 'ready-timeout') return d.fail('DROVER_E_READY_TIMEOUT', readyTimeoutMessage(d.spec, w));
     return d.fail(
       'DROVER_E_WORKER_BOOT',
       `worker ${w.slot} (pid ${w.pid}) ${describeExit(e.code, e.signal)} before it was ready: the app fails at start-up, see its output above`,
     );
   }
-  const restartable = (w.stopReason === undefined || w.stopReason === 'ready-timeout') && !w.replaced;
-  if (restartable && (reason === 'ready-timeout' || wantsRestart(d.spec, e.code, e.signal))) {
-    if (!d.restart(w.slot, uptimeMs)) return;
-  } else if (restartable) {
-    // Not restarted by policy: the app runs with one worker fewer.
-    d.s.desired = Math.max(0, d.s.desired - 1);
+  if (failedReplacement) {
+    // Counted like a crash (a version that cannot boot must not retry for ever), never restarted.
+    if (w.stopReason !== 'reload-failed' && !d.admitRestart()) return;
+  } else {
+    const restartable = (w.stopReason === undefined || w.stopReason === 'ready-timeout') && !w.replaced && w.replacedBy === undefined;
+    if (restartable && (reason === 'ready-timeout' || wantsRestart(d.spec, e.code, e.signal))) {
+      if (!d.replace(w, uptimeMs)) return;
+    } else if (restartable && w.role === 'active') {
+      // Not restarted by policy: the app runs with one worker fewer.
+      d.s.desired = Math.max(0, d.s.desired - 1);
+    }
   }
   d.checkStarted();
-  if (d.s.workers.length === 0 && d.s.pendingRestarts.length === 0) {
-    d.finish({ exitCode: 0 });
-  }
+  if (d.s.workers.length === 0 && d.s.pendingRestarts.length === 0) d.finish({ exitCode: 0 });
 }
 
-function readyTimeoutMessage(spec: AppSpec, w: WorkerRec): string {
-  const what = spec.readyOn === 'listen' ? 'it never called listen(); if the script is not a server, use --ready-on online' : 'it never came online';
-  return `worker ${w.slot} (pid ${w.pid}) was not ready within ${spec.readyTimeoutMs} ms: ${what}, or raise --ready-timeout-ms`;
+/** A worker announced its own crash (uncaught exception) or was found hung: replacement first, then the old one stops. */
+function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung'): void {
+  d.update(w.wid, { replaced: true });
+  if (w.replacedBy === undefined && !d.replace(w, d.now - w.startedAt)) return;
+  d.stopWorker(d.worker(w.wid)!, reason);
 }
 
 function onTimer(d: Draft, key: string): void {
   const [kind, idText] = key.split(':');
   const id = Number(idText);
   if (kind === 'restart') {
-    if (!d.s.pendingRestarts.includes(id)) return;
-    d.s.pendingRestarts = d.s.pendingRestarts.filter((s) => s !== id);
-    if (d.s.phase === 'running' || d.s.phase === 'starting') d.spawn(id);
+    const pending = d.s.pendingRestarts.find((p) => p.slot === id);
+    if (!pending) return;
+    d.s.pendingRestarts = without(d.s.pendingRestarts, pending);
+    if (d.running) d.spawn(pending.slot, pending.role);
     return;
   }
   const w = d.worker(id);
@@ -259,24 +440,24 @@ function onTimer(d: Draft, key: string): void {
     d.update(w.wid, { killed: true });
     d.effects.push({ type: 'kill', wid: w.wid });
   } else if (kind === 'ready' && !w.everReady && w.phase !== 'stopping') {
-    d.stopWorker(w, 'ready-timeout');
+    if (d.s.reload?.inFlight.includes(w.wid)) {
+      d.endReload(false, readyTimeoutMessage(d.spec, w));
+    } else {
+      d.stopWorker(w, 'ready-timeout');
+    }
+  } else if (kind === 'hb' && w.phase === 'ready' && d.running) {
+    d.emit({ event: 'hung', ...d.ids(w), silentMs: d.spec.heartbeatTimeoutMs });
+    replaceNow(d, w, 'hung');
   }
 }
 
-function onExiting(d: Draft, e: Extract<Event, { type: 'exiting' }>): void {
+function onStats(d: Draft, e: Extract<Event, { type: 'stats' }>): void {
   const w = d.worker(e.wid);
-  if (!w || w.phase === 'stopping' || w.replaced) return;
-  d.emit({ event: 'crash', ...d.ids(w), error: e.error });
-  if (d.s.phase !== 'running' && d.s.phase !== 'starting') return;
-  if (d.s.phase === 'starting' && !w.everReady) {
-    // The boot failure itself is reported when the process exits, with its code.
-    d.update(w.wid, { replaced: false });
-    return;
-  }
-  // Replacement first, then the old worker leaves the balancer and drains.
-  d.update(w.wid, { replaced: true });
-  if (!d.restart(w.slot, d.now - w.startedAt)) return;
-  d.stopWorker(d.worker(w.wid)!, 'crashed');
+  if (!w || w.phase !== 'ready') return;
+  if (d.spec.heartbeatIntervalMs > 0) d.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: d.spec.heartbeatTimeoutMs });
+  const max = d.spec.maxMemoryBytes;
+  if (max !== undefined && e.stats.rss > max) return d.recycle(w, 'memory', e.stats.rss);
+  if (w.requestLimit !== undefined && e.stats.requests >= w.requestLimit) d.recycle(w, 'max-requests', e.stats.requests);
 }
 
 export function step(state: State, event: Event, now: number): StepResult {
@@ -292,20 +473,22 @@ export function step(state: State, event: Event, now: number): StepResult {
     case 'spawned': {
       const w = d.worker(event.wid);
       if (!w) break;
-      const next = d.update(w.wid, { pid: event.pid });
+      const spec = d.spec;
+      const requestLimit = spec.maxRequests > 0 ? spec.maxRequests + Math.floor(event.random * (spec.maxRequestsJitter + 1)) : undefined;
+      const next = d.update(w.wid, { pid: event.pid, requestLimit });
       d.emit({ event: 'fork', ...d.ids(next) });
-      if (d.spec.mode === 'exec') {
+      if (spec.mode === 'exec') {
         d.update(w.wid, { phase: 'online' });
         d.emit({ event: 'online', ...d.ids(next) });
-        if (d.spec.readyOn === 'online') d.markReady(d.worker(w.wid)!);
+        if (spec.readyOn === 'online') d.markReady(d.worker(w.wid)!);
       }
       break;
     }
     case 'spawn-failed': {
       const w = d.worker(event.wid);
       if (!w) break;
-      if (d.s.phase === 'starting' && !w.everReady) {
-        d.remove(w.wid);
+      if (d.s.phase === 'starting' && !w.everReady && w.replaces === undefined) {
+        d.s.workers = d.s.workers.filter((x) => x.wid !== w.wid);
         d.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
         d.fail('DROVER_E_SPAWN', `could not start worker ${w.slot}: ${event.message}`);
         break;
@@ -331,8 +514,7 @@ export function step(state: State, event: Event, now: number): StepResult {
     }
     case 'listen-failed': {
       const w = d.worker(event.wid);
-      if (!w) break;
-      if (d.s.phase === 'starting') d.fail(event.code, event.message);
+      if (w && d.s.phase === 'starting') d.fail(event.code, event.message);
       break;
     }
     case 'ready': {
@@ -340,9 +522,15 @@ export function step(state: State, event: Event, now: number): StepResult {
       if (w) d.markReady(w);
       break;
     }
-    case 'exiting':
-      onExiting(d, event);
+    case 'exiting': {
+      const w = d.worker(event.wid);
+      if (!w || w.phase === 'stopping' || w.replaced) break;
+      d.emit({ event: 'crash', ...d.ids(w), error: event.error });
+      // During the first start a crash before ready is reported on exit, with its code.
+      if (!d.running || (d.s.phase === 'starting' && !w.everReady)) break;
+      replaceNow(d, w, 'crashed');
       break;
+    }
     case 'disconnect': {
       const w = d.worker(event.wid);
       if (w) d.emit({ event: 'disconnect', ...d.ids(w) });
@@ -354,13 +542,19 @@ export function step(state: State, event: Event, now: number): StepResult {
     case 'timer':
       onTimer(d, event.key);
       break;
+    case 'stats':
+      onStats(d, event);
+      break;
     case 'scale': {
-      if (d.s.phase !== 'running' && d.s.phase !== 'starting') break;
+      if (!d.running) break;
       if (event.instances !== d.s.desired) d.emit({ event: 'scale', from: d.s.desired, to: event.instances });
       d.s.desired = event.instances;
       d.reconcile();
       break;
     }
+    case 'reload':
+      d.startReload(event.spec);
+      break;
     case 'stop': {
       if (d.s.phase === 'stopped') break;
       if (event.force) {

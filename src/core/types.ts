@@ -26,15 +26,37 @@ export interface AppSpec {
   readonly minUptimeMs: number;
   readonly killTimeoutMs: number;
   readonly stopSignal: StopSignal;
-  readonly readyOn: 'listen' | 'online';
+  /** listen: first listen(); online: process runs; signal: ready() / process.send('ready'). */
+  readonly readyOn: 'listen' | 'online' | 'signal';
   readonly readyTimeoutMs: number;
+  readonly reloadBatch: number;
+  readonly spares: number;
+  /** 0: no heartbeat. */
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly maxMemoryBytes: number | undefined;
+  /** 0: no limit. */
+  readonly maxRequests: number;
+  readonly maxRequestsJitter: number;
+  readonly watch: boolean | readonly string[];
+  readonly watchDebounceMs: number;
+  readonly cronRestart: string | undefined;
   readonly logLevel: string;
 }
 
 export type WorkerPhase = 'starting' | 'online' | 'ready' | 'stopping';
+export type WorkerRole = 'active' | 'spare';
+
+export interface PendingRestart {
+  readonly slot: number;
+  readonly role: WorkerRole;
+}
 
 /** Why the supervisor asked a worker to stop. */
-export type StopReason = 'shutdown' | 'scale-down' | 'crashed' | 'ready-timeout' | 'failed-start';
+export type StopReason = 'shutdown' | 'scale-down' | 'crashed' | 'ready-timeout' | 'failed-start' | 'hung' | 'replaced' | 'reload-failed';
+
+/** Why a worker is replaced while it still runs. */
+export type RecycleReason = 'reload' | 'memory' | 'max-requests';
 
 export interface WorkerRec {
   /** Unique for every process the supervisor ever starts. */
@@ -50,6 +72,26 @@ export interface WorkerRec {
   readonly stopReason: StopReason | undefined;
   /** SIGKILL was sent after the stop deadline. */
   readonly killed: boolean;
+  /** A spare is booted and ready but gets no connections until promoted. */
+  readonly role: WorkerRole;
+  /** Graceful replacement: the worker this one takes over from once it is ready. */
+  readonly replaces: number | undefined;
+  /** Graceful replacement under way: the worker that will take over from this one. */
+  readonly replacedBy: number | undefined;
+  /** Requests after which this worker is recycled (maxRequests plus its jitter); undefined: no limit. */
+  readonly requestLimit: number | undefined;
+}
+
+export interface ReloadState {
+  readonly id: number;
+  /** Old workers still to replace, oldest first. */
+  readonly pending: readonly number[];
+  /** Replacements started and not yet ready. */
+  readonly inFlight: readonly number[];
+  /** Old workers told to stop and not yet gone. */
+  readonly draining: readonly number[];
+  readonly previousSpec: AppSpec;
+  readonly startedAt: number;
 }
 
 export type SupervisorPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -71,14 +113,16 @@ export interface State {
   /** Consecutive short-lived failures per slot, for the backoff. */
   readonly slotAttempts: Readonly<Record<number, number>>;
   /** Slots waiting on a backoff timer before their replacement is spawned. */
-  readonly pendingRestarts: readonly number[];
+  readonly pendingRestarts: readonly PendingRestart[];
   readonly startRequestedAt: number | undefined;
   /** Set once the supervisor decided how it ends (stop, give-up, failed start). */
   readonly outcome: Outcome | undefined;
   readonly forced: boolean;
+  readonly reload: ReloadState | undefined;
+  readonly nextReloadId: number;
 }
 
-export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'exited' | 'ready-timeout';
+export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'exited' | 'ready-timeout' | 'hung' | 'replaced';
 
 export type LifecycleEvent =
   | { readonly event: 'fork'; readonly wid: number; readonly slot: number; readonly pid: number | undefined }
@@ -103,13 +147,29 @@ export type LifecycleEvent =
   | { readonly event: 'start-failed'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'scale'; readonly from: number; readonly to: number }
   | { readonly event: 'stopping'; readonly force: boolean }
+  | { readonly event: 'hung'; readonly wid: number; readonly slot: number; readonly pid: number | undefined; readonly silentMs: number }
+  | { readonly event: 'recycle'; readonly wid: number; readonly slot: number; readonly pid: number | undefined; readonly reason: RecycleReason; readonly value: number }
+  | { readonly event: 'promote'; readonly wid: number; readonly slot: number; readonly pid: number | undefined }
+  | { readonly event: 'reload-start'; readonly id: number; readonly workers: number }
+  | { readonly event: 'reloaded'; readonly id: number; readonly workers: number; readonly durationMs: number }
+  | { readonly event: 'reload-failed'; readonly id: number; readonly message: string }
+  | { readonly event: 'reload-refused'; readonly message: string }
   | { readonly event: 'stopped'; readonly exitCode: number };
 
-export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}`;
+export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}`;
+
+/** What a worker reports with each heartbeat. */
+export interface WorkerStats {
+  readonly rss: number;
+  readonly elu: number;
+  readonly lagMs: number;
+  readonly requests: number;
+}
 
 export type Event =
   | { readonly type: 'start' }
-  | { readonly type: 'spawned'; readonly wid: number; readonly pid: number | undefined }
+  /** random: 0..1 from the runtime, for the worker's maxRequests jitter (the core has no randomness). */
+  | { readonly type: 'spawned'; readonly wid: number; readonly pid: number | undefined; readonly random: number }
   | { readonly type: 'spawn-failed'; readonly wid: number; readonly message: string }
   | { readonly type: 'online'; readonly wid: number }
   | { readonly type: 'listening'; readonly wid: number; readonly address: string }
@@ -120,6 +180,8 @@ export type Event =
   | { readonly type: 'exited'; readonly wid: number; readonly code: number | null; readonly signal: string | null }
   | { readonly type: 'timer'; readonly key: TimerKey }
   | { readonly type: 'scale'; readonly instances: number }
+  | { readonly type: 'reload'; readonly spec: AppSpec }
+  | { readonly type: 'stats'; readonly wid: number; readonly stats: WorkerStats }
   | { readonly type: 'stop'; readonly force?: boolean };
 
 export type Effect =
@@ -128,6 +190,8 @@ export type Effect =
   | { readonly type: 'stop-worker'; readonly wid: number; readonly signal: StopSignal }
   /** SIGKILL to the worker's whole process group. */
   | { readonly type: 'kill'; readonly wid: number }
+  /** A spare joins the balancer of every socket it listens on. */
+  | { readonly type: 'promote'; readonly wid: number }
   | { readonly type: 'arm'; readonly key: TimerKey; readonly ms: number }
   | { readonly type: 'cancel'; readonly key: TimerKey }
   | { readonly type: 'emit'; readonly event: LifecycleEvent }

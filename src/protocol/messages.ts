@@ -31,14 +31,17 @@ export type WorkerToMaster =
   | { kind: 'ready' }
   | { kind: 'exiting'; error: string }
   /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
-  | { kind: 'conn-back'; key: string };
+  | { kind: 'conn-back'; key: string }
+  /** Heartbeat reply, sent from the worker's event loop. */
+  | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number };
 
 export type MasterToWorker =
   | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress }
   | { kind: 'listen-error'; ack: number; code: string; message: string; syscall: string }
   /** A connection for the server listening on `key`: comes with the handle. */
   | { kind: 'conn'; key: string }
-  | { kind: 'shutdown'; timeoutMs: number };
+  | { kind: 'shutdown'; timeoutMs: number }
+  | { kind: 'ping'; seq: number };
 
 export type Envelope<M> = M & { cmd: typeof CMD; v: number };
 
@@ -76,6 +79,13 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
       return { ok: true, message: { kind: 'ready' } };
     case 'exiting':
       return { ok: true, message: { kind: 'exiting', error: isStr(raw.error) ? raw.error.slice(0, 64 * 1024) : 'unknown error' } };
+    case 'pong': {
+      const { seq, rss, elu, lagMs, requests } = raw;
+      const finite = [rss, elu, lagMs, requests].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+      return isInt(seq) && finite
+        ? { ok: true, message: { kind: 'pong', seq, rss: rss as number, elu: Math.min(1, elu as number), lagMs: lagMs as number, requests: requests as number } }
+        : { ok: false, error: 'pong: needs an integer seq and finite non-negative stats' };
+    }
     case 'conn-back':
       return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };
     default:

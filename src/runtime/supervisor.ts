@@ -10,9 +10,12 @@ import { initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
 import { DroverError } from '../errors.js';
 import { envelope, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
+import { resolveSpec } from '../config/resolve.js';
+import type { SuperviseOptions } from '../config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
+import { cronSchedule, watchFiles } from './triggers.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -21,6 +24,7 @@ export interface WorkerInfo {
   readonly phase: string;
   readonly uptimeMs: number;
   readonly connectionsHanded: number;
+  readonly role: 'active' | 'spare';
 }
 
 export interface StartInfo {
@@ -32,9 +36,24 @@ export interface StartInfo {
 export interface RuntimeOptions {
   /** A pino logger, or false for none. Default: JSON lines on stdout at spec.logLevel. */
   readonly logger?: Logger | false;
+  /** The options the spec came from: reload() re-resolves them (env, script, args) when given none. */
+  readonly source?: SuperviseOptions;
 }
 
-const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = { crash: 'error', giveup: 'error', 'start-failed': 'error' };
+export interface ReloadInfo {
+  readonly id: number;
+  readonly workers: number;
+  readonly durationMs: number;
+}
+
+const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = {
+  crash: 'error',
+  giveup: 'error',
+  'start-failed': 'error',
+  hung: 'warn',
+  'reload-failed': 'error',
+  'reload-refused': 'warn',
+};
 
 export class Supervisor extends EventEmitter {
   private state: State;
@@ -46,6 +65,10 @@ export class Supervisor extends EventEmitter {
   private readonly log: Logger | undefined;
   private settle!: (outcome: Outcome) => void;
   private outcomeValue: Outcome | undefined;
+  private readonly source: SuperviseOptions | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pingSeq = 0;
+  private readonly stoppers: Array<() => unknown> = [];
 
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;
@@ -58,6 +81,7 @@ export class Supervisor extends EventEmitter {
   ) {
     super();
     this.state = initialState(spec);
+    this.source = options.source;
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.registry = new ListenerRegistry(roundRobin, {
       onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
@@ -80,6 +104,7 @@ export class Supervisor extends EventEmitter {
     });
     // Callers that only await `done` must not crash on an unobserved rejection.
     this.ready.catch(() => {});
+    this.once('started', () => this.startTriggers());
   }
 
   start(): this {
@@ -90,6 +115,87 @@ export class Supervisor extends EventEmitter {
   stop(options: { force?: boolean } = {}): Promise<Outcome> {
     this.enqueue({ type: 'stop', force: options.force });
     return this.done;
+  }
+
+  /**
+   * Rolling reload: each worker is replaced by one started with the current
+   * config (new options, or the original ones re-resolved), which must become
+   * ready before the old one leaves the balancer and drains. Rejects, keeping
+   * the old workers serving, when a replacement fails; refuses a second reload
+   * while one runs.
+   */
+  reload(options?: SuperviseOptions): Promise<ReloadInfo> {
+    let spec: AppSpec;
+    try {
+      spec = options ? resolveSpec(options) : this.source ? resolveSpec(this.source, 'options') : this.state.spec;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<ReloadInfo>((resolve, reject) => {
+      let id: number | undefined;
+      const cleanup = () => {
+        this.off('reload-start', onStart);
+        this.off('reload-refused', onRefused);
+        this.off('reloaded', onDone);
+        this.off('reload-failed', onFailed);
+        this.off('halt', onHalt);
+      };
+      const onStart = (e: { id: number }) => {
+        id ??= e.id;
+      };
+      const onRefused = (e: { message: string }) => {
+        if (id !== undefined) return;
+        cleanup();
+        reject(new DroverError('DROVER_E_RELOAD_REFUSED', e.message));
+      };
+      const onDone = (e: ReloadInfo) => {
+        if (e.id !== id) return;
+        cleanup();
+        resolve({ id: e.id, workers: e.workers, durationMs: e.durationMs });
+      };
+      const onFailed = (e: { id: number; message: string }) => {
+        if (e.id !== id) return;
+        cleanup();
+        reject(new DroverError('DROVER_E_RELOAD_FAILED', `reload failed, the previous workers keep serving: ${e.message}`));
+      };
+      const onHalt = () => {
+        cleanup();
+        reject(new DroverError('DROVER_E_STOPPED', 'the supervisor stopped during the reload'));
+      };
+      this.on('reload-start', onStart);
+      this.on('reload-refused', onRefused);
+      this.on('reloaded', onDone);
+      this.on('reload-failed', onFailed);
+      this.on('halt', onHalt);
+      this.enqueue({ type: 'reload', spec });
+    });
+  }
+
+  /** reload() for triggers (SIGHUP, watch, cron): the outcome is in the log. */
+  requestReload(trigger: string): void {
+    this.log?.info({ event: 'reload-requested', trigger }, `reload requested by ${trigger}`);
+    this.reload().catch(() => {});
+  }
+
+  private startTriggers(): void {
+    const spec = this.state.spec;
+    if (spec.watch !== false) {
+      this.stoppers.push(watchFiles(spec.cwd, spec.watch, spec.watchDebounceMs, (file) => this.requestReload(`change of ${file}`)));
+    }
+    if (spec.cronRestart) this.stoppers.push(cronSchedule(spec.cronRestart, () => this.requestReload(`cron ${spec.cronRestart}`)));
+    if (spec.mode === 'node' && spec.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.ping(), spec.heartbeatIntervalMs);
+    }
+  }
+
+  /** Pings every ready worker; the reply comes from its event loop (a blocked loop stays silent). */
+  private ping(): void {
+    const seq = ++this.pingSeq;
+    for (const w of this.state.workers) {
+      if (w.phase !== 'ready') continue;
+      const child = this.children.get(w.wid);
+      if (child?.connected) this.sendTo(child, { kind: 'ping', seq });
+    }
   }
 
   scale(instances: number): void {
@@ -120,6 +226,7 @@ export class Supervisor extends EventEmitter {
       phase: w.phase,
       uptimeMs: Math.round(now - w.startedAt),
       connectionsHanded: this.registry.handedTo(w.wid),
+      role: w.role,
     }));
   }
 
@@ -153,10 +260,12 @@ export class Supervisor extends EventEmitter {
         this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
         if (!child) return;
-        if (child.connected) this.sendTo(child, { kind: 'shutdown', timeoutMs: this.spec.killTimeoutMs });
+        if (child.connected) this.sendTo(child, { kind: 'shutdown', timeoutMs: this.state.spec.killTimeoutMs });
         signalGroup(child.pid, effect.signal);
         return;
       }
+      case 'promote':
+        return this.registry.promote(effect.wid);
       case 'kill': {
         this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
@@ -194,6 +303,8 @@ export class Supervisor extends EventEmitter {
   private async halt(outcome: Outcome): Promise<void> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    clearInterval(this.heartbeat);
+    await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
     await this.registry.closeAll();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
@@ -205,7 +316,7 @@ export class Supervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.spec, { wid, slot });
+      child = startWorker(this.state.spec, { wid, slot });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
@@ -217,19 +328,23 @@ export class Supervisor extends EventEmitter {
     });
     child.on('exit', (code, signal) => {
       // Out of the balancer before anything else, then end what is left of its tree.
-      this.registry.removeWorker(wid);
+      this.registry.forget(wid);
       signalGroup(child.pid, 'SIGKILL');
       this.children.delete(wid);
       this.enqueue({ type: 'exited', wid, code, signal });
     });
-    if (this.spec.mode === 'node') {
+    if (this.state.spec.mode === 'node') {
+      // PM2's readiness signal: process.send('ready') from the app.
+      child.on('message', (m: unknown) => {
+        if (m === 'ready') this.enqueue({ type: 'ready', wid });
+      });
       child.on('disconnect', () => {
         this.registry.removeWorker(wid);
         this.enqueue({ type: 'disconnect', wid });
       });
       child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
     }
-    this.enqueue({ type: 'spawned', wid, pid: child.pid });
+    this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
   }
 
   private sendTo(child: ChildProcess, message: MasterToWorker): void {
@@ -244,7 +359,7 @@ export class Supervisor extends EventEmitter {
 
   private isAccepting(wid: number): boolean {
     const w = this.state.workers.find((x) => x.wid === wid);
-    return w !== undefined && w.phase !== 'stopping' && !w.replaced;
+    return w !== undefined && w.phase !== 'stopping' && !w.replaced && w.role === 'active';
   }
 
   private onWorkerMessage(wid: number, child: ChildProcess, raw: unknown, handle: unknown): void {
@@ -259,6 +374,9 @@ export class Supervisor extends EventEmitter {
     switch (m.kind) {
       case 'online':
         return this.enqueue({ type: 'online', wid });
+      case 'pong':
+        this.registry.setLoad(wid, m.elu);
+        return this.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
       case 'ready':
         return this.enqueue({ type: 'ready', wid });
       case 'exiting':
@@ -279,8 +397,9 @@ export class Supervisor extends EventEmitter {
       ({ key, address }) => {
         if (!child.connected) return;
         this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, address });
-        if (!this.isAccepting(wid)) return;
-        this.registry.join(key, wid, child);
+        // A spare listens too, but joins the balancer only when promoted.
+        this.registry.remember(key, wid, child);
+        if (this.isAccepting(wid)) this.registry.join(key, wid, child);
         this.enqueue({ type: 'listening', wid, address: formatAddress(address) });
       },
       (err: NodeJS.ErrnoException) => {
@@ -323,6 +442,18 @@ function describe(e: LifecycleEvent): string {
       return `stopped (exit code ${e.exitCode})`;
     case 'listening':
       return `worker ${e.slot} (pid ${e.pid}) listening on ${e.address}`;
+    case 'hung':
+      return `worker ${e.slot} (pid ${e.pid}) is hung: no heartbeat for ${e.silentMs} ms, replacing it`;
+    case 'recycle':
+      return `worker ${e.slot} (pid ${e.pid}) reached its ${e.reason === 'memory' ? `memory limit (rss ${e.value} bytes)` : `request limit (${e.value})`}: replacing it gracefully`;
+    case 'reload-start':
+      return `reload ${e.id}: replacing ${e.workers} workers`;
+    case 'reloaded':
+      return `reload ${e.id} done: ${e.workers} workers in ${Math.round(e.durationMs)} ms`;
+    case 'reload-failed':
+      return `reload ${e.id} failed, the previous workers keep serving: ${e.message}`;
+    case 'reload-refused':
+      return `reload refused: ${e.message}`;
     default:
       return `worker ${e.slot} (pid ${e.pid}) ${e.event}`;
   }

@@ -26,12 +26,15 @@ export class ServerTracker {
   private readonly responses = new Set<http.ServerResponse>();
   draining = false;
   readonly isHttp: boolean;
+  /** Requests served (HTTP) or connections accepted (other servers), for maxRequests. */
+  requests = 0;
 
   constructor(readonly server: net.Server) {
     this.isHttp = server instanceof http.Server;
     server.on('connection', (socket: TrackedSocket) => {
       socket[kInflight] = 0;
       socket[kIdleSince] = Date.now();
+      if (!this.isHttp) this.requests++;
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
@@ -39,6 +42,7 @@ export class ServerTracker {
       // Runs before the app's handler, so the header is set before any write.
       server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
         const socket = req.socket as TrackedSocket;
+        this.requests++;
         socket[kInflight] = (socket[kInflight] ?? 0) + 1;
         if (this.draining) res.shouldKeepAlive = false;
         else this.responses.add(res);

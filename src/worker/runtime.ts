@@ -3,6 +3,7 @@
 // One instance per process, kept on globalThis so that the public API
 // (drover/worker) finds it even when the app loads another copy of drover.
 import net from 'node:net';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
 import { Channel } from './channel.js';
 import { ServerTracker } from './drain.js';
@@ -84,6 +85,8 @@ export class WorkerRuntime {
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
   readonly killTimeoutMs: number;
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
 
   constructor() {
     this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
@@ -93,6 +96,18 @@ export class WorkerRuntime {
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
     );
+    this.delay.enable();
+  }
+
+  /** The heartbeat reply. It runs on the event loop, so a blocked loop cannot answer. */
+  private pong(seq: number): void {
+    const elu = performance.eventLoopUtilization(this.lastElu).utilization;
+    this.lastElu = performance.eventLoopUtilization();
+    const lagMs = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : 0;
+    this.delay.reset();
+    let requests = 0;
+    for (const t of this.trackers.values()) requests += t.requests;
+    this.channel.send({ kind: 'pong', seq, rss: process.memoryUsage.rss(), elu: Number.isFinite(elu) ? elu : 0, lagMs, requests });
   }
 
   static install(): WorkerRuntime {
@@ -206,6 +221,8 @@ export class WorkerRuntime {
         return this.onListenError(message);
       case 'shutdown':
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
+      case 'ping':
+        return this.pong(message.seq);
     }
   }
 
