@@ -27,7 +27,12 @@ const MAX_PENDING = 4096;
 export interface ListenerHooks {
   /** Called when a connection could not be delivered and was dropped. */
   onDrop(key: string, reason: string): void;
+  /** Ask a worker to close n keep-alive connections gracefully (rebalancing). */
+  onShed(wid: number, key: string, n: number): void;
 }
+
+/** Rebalance only when the busiest worker holds this many more connections than the idlest. */
+const REBALANCE_MIN_GAP = 4;
 
 export class Listener {
   readonly members = new Map<number, { member: Member; child: ChildProcess }>();
@@ -63,12 +68,48 @@ export class Listener {
     });
   }
 
-  add(id: number, child: ChildProcess): void {
+  add(id: number, child: ChildProcess, weight = 1): void {
     if (this.members.has(id)) return;
-    const member: Member = { id, connections: 0, elu: 0, weight: 1 };
+    const member: Member = { id, connections: 0, elu: 0, weight };
     this.members.set(id, { member, child });
     this.strategy.add(member);
     this.flush();
+  }
+
+  /** The worker reported n of the connections it was handed as closed. */
+  closed(id: number, n: number): void {
+    const entry = this.members.get(id);
+    if (entry) entry.member.connections = Math.max(0, entry.member.connections - n);
+  }
+
+  connectionsOf(id: number): number {
+    return this.members.get(id)?.member.connections ?? 0;
+  }
+
+  /**
+   * After a crash, keep-alive clients reconnect at once to the survivors and
+   * stay there, so a balancer that only decides at connect time never heals.
+   * Workers above their fair share are asked to close the surplus gracefully;
+   * under round-robin half of the reconnects land back on the same worker, so
+   * twice the surplus is shed. Sticky balancing keeps clients where they are.
+   */
+  rebalance(): void {
+    if (this.members.size < 2 || this.strategy.name === 'sticky') return;
+    let total = 0;
+    let min = Infinity;
+    let max = 0;
+    for (const { member } of this.members.values()) {
+      total += member.connections;
+      min = Math.min(min, member.connections);
+      max = Math.max(max, member.connections);
+    }
+    if (max - min < REBALANCE_MIN_GAP) return;
+    const fair = total / this.members.size;
+    const factor = this.strategy.name === 'least-connections' || this.strategy.name === 'least-loaded' ? 1 : 2;
+    for (const { member } of this.members.values()) {
+      const surplus = member.connections - Math.ceil(fair);
+      if (surplus > 0) this.hooks.onShed(member.id, this.key, Math.min(member.connections, surplus * factor));
+    }
   }
 
   setLoad(id: number, elu: number): void {

@@ -6,14 +6,38 @@ import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/me
 import { Listener, type ListenerHooks } from './listener.js';
 import type { Strategy } from './strategy.js';
 
+const REBALANCE_EVERY_MS = 1000;
+/** A newcomer gets its share right after it joins (replacement, scale-up, reload). */
+const REBALANCE_AFTER_JOIN_MS = 50;
+
 export class ListenerRegistry {
   private readonly listeners = new Map<string, Listener>();
   private readonly opening = new Map<string, Promise<Listener>>();
 
+  private readonly rebalanceTimer: NodeJS.Timeout;
+
   constructor(
     private readonly createStrategy: () => Strategy,
     private readonly hooks: ListenerHooks,
-  ) {}
+  ) {
+    this.rebalanceTimer = setInterval(() => this.rebalance(), REBALANCE_EVERY_MS);
+    this.rebalanceTimer.unref();
+  }
+
+  rebalance(): void {
+    for (const listener of this.listeners.values()) listener.rebalance();
+  }
+
+  closed(key: string, wid: number, n: number): void {
+    this.listeners.get(key)?.closed(wid, n);
+  }
+
+  /** Connections a worker holds now, summed over listeners (handed minus reported closed). */
+  openConnections(wid: number): number {
+    let n = 0;
+    for (const l of this.listeners.values()) n += l.connectionsOf(wid);
+    return n;
+  }
 
   /** Binds (once per key) and returns the bound address; the worker joins only via join(). */
   async bind(address: ListenAddress): Promise<{ key: string; address: BoundAddress }> {
@@ -45,16 +69,19 @@ export class ListenerRegistry {
     keys.set(key, child);
   }
 
-  promote(wid: number): void {
-    for (const [key, child] of this.boundBy.get(wid) ?? []) this.join(key, wid, child);
+  promote(wid: number, weight = 1): void {
+    for (const [key, child] of this.boundBy.get(wid) ?? []) this.join(key, wid, child, weight);
   }
 
   setLoad(wid: number, elu: number): void {
     for (const listener of this.listeners.values()) listener.setLoad(wid, elu);
   }
 
-  join(key: string, wid: number, child: ChildProcess): void {
-    this.listeners.get(key)?.add(wid, child);
+  join(key: string, wid: number, child: ChildProcess, weight = 1): void {
+    const listener = this.listeners.get(key);
+    if (!listener || listener.members.has(wid)) return;
+    listener.add(wid, child, weight);
+    setTimeout(() => listener.rebalance(), REBALANCE_AFTER_JOIN_MS).unref();
   }
 
   leave(key: string, wid: number): void {
@@ -92,6 +119,7 @@ export class ListenerRegistry {
   }
 
   async closeAll(): Promise<void> {
+    clearInterval(this.rebalanceTimer);
     const all = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(all.map((l) => l.close()));

@@ -2,7 +2,7 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import type { OptionName } from '../config/schema.js';
+import { BALANCE_MODES, type OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
 
@@ -70,6 +70,12 @@ export const OPTION_TABLE = {
   waitReady: { flags: '--wait-ready', description: 'ready only when the worker calls ready() (or process.send("ready"))', parse: flag },
   readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
   reloadBatch: { flags: '--reload-batch <n>', description: 'replacements started at once during a rolling reload', parse: int },
+  balance: {
+    flags: '--balance <name>',
+    description: 'round-robin | least-connections | least-loaded | sticky (ip-hash) | weighted | kernel | reuseport',
+    parse: oneOf(BALANCE_MODES),
+  },
+  weights: { flags: '--weights <list>', description: 'weights per worker slot for --balance weighted, e.g. 3,1', parse: list(int) },
   spares: { flags: '--spares <n>', description: 'ready workers held back from traffic, promoted at once when a worker dies or hangs', parse: int },
   heartbeatIntervalMs: { flags: '--heartbeat-interval-ms <ms>', description: 'ping interval (0 disables the heartbeat)', parse: int },
   heartbeatTimeoutMs: { flags: '--heartbeat-timeout-ms <ms>', description: 'silence after which a worker counts as hung and is replaced', parse: int },

@@ -67,6 +67,29 @@ function resolveCommand(scriptPath: string, interpreter: string | undefined): Pi
   return { mode: 'exec', interpreter: undefined };
 }
 
+/** NODE_CLUSTER_SCHED_POLICY is honoured when balance is not set, as Node's cluster does. */
+function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
+  const fromEnv = process.env.NODE_CLUSTER_SCHED_POLICY;
+  let balance: string = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
+  if (balance === 'ip-hash') balance = 'sticky';
+  if (balance === 'reuseport') {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major < 22 || (major === 22 && minor < 12)) {
+      throw new DroverError(
+        'DROVER_E_INVALID_OPTION',
+        `balance reuseport needs Node >= 22.12 (this is ${process.versions.node}): upgrade Node, or use --balance kernel (workers share one socket, no master hop)`,
+      );
+    }
+  }
+  if ((balance === 'kernel' || balance === 'reuseport') && o.spares > 0) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `spares need a master-balanced strategy (a spare gets no traffic until promoted), not balance ${balance}: use e.g. --balance round-robin`);
+  }
+  if (mode === 'exec' && o.balance !== undefined) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs Node workers: an executable run with --interpreter none binds its own ports`);
+  }
+  return balance;
+}
+
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** "512M" → bytes (binary units, as PM2's max_memory_restart). */
@@ -126,6 +149,8 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.readyOn,
     readyTimeoutMs: o.readyTimeoutMs,
     reloadBatch: o.reloadBatch,
+    balance: resolveBalance(o, mode),
+    weights: o.weights,
     spares: o.spares,
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,

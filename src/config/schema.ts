@@ -8,6 +8,9 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL']
 
 const nonNegativeMs = z.number().int().min(0);
 
+export const BALANCE_MODES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'ip-hash', 'weighted', 'kernel', 'reuseport'] as const;
+export type BalanceMode = (typeof BALANCE_MODES)[number];
+
 export const instancesSchema = z.union([
   z.literal('max'),
   z
@@ -42,6 +45,16 @@ export const superviseOptionsSchema = z
     readyTimeoutMs: z.number().int().min(1).default(30_000),
     /** Replacements started at once during a rolling reload. */
     reloadBatch: z.number().int().min(1).default(1),
+    /**
+     * How connections reach workers. Master-balanced strategies: round-robin,
+     * least-connections, least-loaded, sticky (alias ip-hash), weighted. Kernel
+     * modes: kernel (workers accept from the shared socket), reuseport (each
+     * worker binds its own socket; Node >= 22.12). Default: round-robin, or
+     * NODE_CLUSTER_SCHED_POLICY (rr → round-robin, none → kernel).
+     */
+    balance: z.enum(BALANCE_MODES).optional(),
+    /** Weights per worker slot for balance: weighted (default 1). */
+    weights: z.array(z.number().min(0)).default([]),
     /** Booted, ready workers that get no traffic until one is needed. */
     spares: z.number().int().min(0).default(0),
     /** 0 disables the heartbeat. */

@@ -30,6 +30,9 @@ export interface AppSpec {
   readonly readyOn: 'listen' | 'online' | 'signal';
   readonly readyTimeoutMs: number;
   readonly reloadBatch: number;
+  /** A master-balanced strategy name, or 'kernel' / 'reuseport' (workers accept themselves). */
+  readonly balance: string;
+  readonly weights: readonly number[];
   readonly spares: number;
   /** 0: no heartbeat. */
   readonly heartbeatIntervalMs: number;

@@ -33,10 +33,17 @@ export type WorkerToMaster =
   /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
   | { kind: 'conn-back'; key: string }
   /** Heartbeat reply, sent from the worker's event loop. */
-  | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number };
+  | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number }
+  /** n connections handed on `key` have closed (coalesced per event-loop turn). */
+  | { kind: 'closed'; key: string; n: number }
+  /** reuseport: the worker bound its own socket. */
+  | { kind: 'bound'; address: BoundAddress };
 
 export type MasterToWorker =
-  | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress }
+  /** mode handle: the shared listening handle comes with the message (kernel balancing). */
+  | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress; mode: 'faux' | 'handle' }
+  /** Close n keep-alive connections gracefully (Connection: close on their next response), to rebalance. */
+  | { kind: 'shed'; key: string; n: number }
   | { kind: 'listen-error'; ack: number; code: string; message: string; syscall: string }
   /** A connection for the server listening on `key`: comes with the handle. */
   | { kind: 'conn'; key: string }
@@ -80,11 +87,31 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
     case 'exiting':
       return { ok: true, message: { kind: 'exiting', error: isStr(raw.error) ? raw.error.slice(0, 64 * 1024) : 'unknown error' } };
     case 'pong': {
-      const { seq, rss, elu, lagMs, requests } = raw;
-      const finite = [rss, elu, lagMs, requests].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+      const { seq, rss, elu, lagMs, requests, connections } = raw;
+      const finite = [rss, elu, lagMs, requests, connections].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
       return isInt(seq) && finite
-        ? { ok: true, message: { kind: 'pong', seq, rss: rss as number, elu: Math.min(1, elu as number), lagMs: lagMs as number, requests: requests as number } }
+        ? {
+            ok: true,
+            message: {
+              kind: 'pong',
+              seq,
+              rss: rss as number,
+              elu: Math.min(1, elu as number),
+              lagMs: lagMs as number,
+              requests: requests as number,
+              connections: connections as number,
+            },
+          }
         : { ok: false, error: 'pong: needs an integer seq and finite non-negative stats' };
+    }
+    case 'closed':
+      return isStr(raw.key) && isInt(raw.n) && raw.n > 0 && raw.n < 1e7
+        ? { ok: true, message: { kind: 'closed', key: raw.key, n: raw.n } }
+        : { ok: false, error: 'closed: needs a key and a positive count' };
+    case 'bound': {
+      const a = raw.address;
+      const valid = isObject(a) && ((a.type === 'tcp' && isStr(a.address) && isStr(a.family) && isInt(a.port)) || (a.type === 'pipe' && isStr(a.path)));
+      return valid ? { ok: true, message: { kind: 'bound', address: a as BoundAddress } } : { ok: false, error: 'bound: needs a bound address' };
     }
     case 'conn-back':
       return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };

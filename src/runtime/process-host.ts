@@ -2,11 +2,16 @@
 //
 // Each worker is started detached (setsid), so it leads its own process group
 // and the whole tree it spawns can be signalled as one (kill(-pgid)).
-// On Linux the start goes through util-linux's setpriv --pdeathsig, so the
-// kernel kills the worker the moment the master dies, even by SIGKILL and even
-// when the worker's event loop is blocked; the worker runtime then also kills
-// its own group on IPC disconnect (its children). setpriv execs the target, so
-// the pid we see is the worker's own.
+//
+// No orphans when the master dies, even by SIGKILL:
+// - a Node worker's runtime sees the IPC channel close and SIGKILLs its own
+//   group, its children included. (A kernel death signal would kill the worker
+//   first and orphan its children, so Node workers do not get one; the price is
+//   that a worker whose event loop is blocked at that moment lingers until the
+//   loop runs again.)
+// - an executable without IPC is started through util-linux's
+//   `setpriv --pdeathsig KILL`, so the kernel kills it when the master dies.
+//   setpriv execs the target: the pid we see is the program's own.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +44,7 @@ export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv 
     NODE_APP_INSTANCE: String(id.slot),
     DROVER_KILL_TIMEOUT_MS: String(spec.killTimeoutMs),
     DROVER_STOP_SIGNAL: spec.stopSignal,
+    DROVER_BALANCE: spec.balance,
   };
 }
 
@@ -56,8 +62,7 @@ export function startWorker(spec: AppSpec, id: WorkerIdentity): ChildProcess {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
-      execPath: hasSetpriv ? SETPRIV : process.execPath,
-      execArgv: hasSetpriv ? [...deathSignalPrefix(), process.execPath, ...execArgv] : execArgv,
+      execArgv,
     });
   }
   const argv = spec.interpreter ? [spec.interpreter, spec.script, ...spec.args] : [spec.script, ...spec.args];

@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { ListenerRegistry } from '../balancer/registry.js';
-import { roundRobin } from '../balancer/strategies/round-robin.js';
+import { SharedHandles } from '../balancer/shared-handle.js';
+import { createStrategy } from '../balancer/strategies/index.js';
 import { initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
 import { DroverError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface WorkerInfo {
   readonly phase: string;
   readonly uptimeMs: number;
   readonly connectionsHanded: number;
+  /** Open connections now. */
+  readonly connections: number;
   readonly role: 'active' | 'spare';
 }
 
@@ -62,6 +65,10 @@ export class Supervisor extends EventEmitter {
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
   private readonly children = new Map<number, ChildProcess>();
   private readonly registry: ListenerRegistry;
+  /** Kernel balancing only: the listening handles shared with workers. */
+  private readonly shared: SharedHandles | undefined;
+  /** Open connections per worker as the worker itself reports them (kernel modes). */
+  private readonly reportedConnections = new Map<number, number>();
   private readonly log: Logger | undefined;
   private settle!: (outcome: Outcome) => void;
   private outcomeValue: Outcome | undefined;
@@ -83,14 +90,20 @@ export class Supervisor extends EventEmitter {
     this.state = initialState(spec);
     this.source = options.source;
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
-    this.registry = new ListenerRegistry(roundRobin, {
+    this.registry = new ListenerRegistry(() => createStrategy(spec.balance), {
       onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
+      onShed: (wid, key, n) => {
+        const child = this.children.get(wid);
+        if (child?.connected) this.sendTo(child, { kind: 'shed', key, n });
+        this.log?.debug({ event: 'rebalance', wid, key, n }, `asking worker ${wid} to close ${n} keep-alive connections`);
+      },
     });
+    this.shared = spec.balance === 'kernel' ? new SharedHandles() : undefined;
     this.done = new Promise((resolve) => (this.settle = resolve));
     this.ready = new Promise<StartInfo>((resolve, reject) => {
       const onStarted = (e: { workers: number; durationMs: number }) => {
         this.off('halt', onHalt);
-        resolve({ workers: e.workers, durationMs: e.durationMs, addresses: this.registry.addresses() });
+        resolve({ workers: e.workers, durationMs: e.durationMs, addresses: this.addresses() });
       };
       const onHalt = (outcome: Outcome) => {
         this.off('started', onStarted);
@@ -226,13 +239,17 @@ export class Supervisor extends EventEmitter {
       phase: w.phase,
       uptimeMs: Math.round(now - w.startedAt),
       connectionsHanded: this.registry.handedTo(w.wid),
+      connections: this.shared || this.state.spec.balance === 'reuseport' ? (this.reportedConnections.get(w.wid) ?? 0) : this.registry.openConnections(w.wid),
       role: w.role,
     }));
   }
 
   addresses(): BoundAddress[] {
-    return this.registry.addresses();
+    return [...this.registry.addresses(), ...(this.shared?.addresses() ?? []), ...this.selfBound.values()];
   }
+
+  /** reuseport: addresses workers bound themselves, by key. */
+  private readonly selfBound = new Map<string, BoundAddress>();
 
   // ── the loop ────────────────────────────────────────────────────────────
 
@@ -265,7 +282,7 @@ export class Supervisor extends EventEmitter {
         return;
       }
       case 'promote':
-        return this.registry.promote(effect.wid);
+        return this.registry.promote(effect.wid, this.weightOf(effect.wid));
       case 'kill': {
         this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
@@ -306,6 +323,7 @@ export class Supervisor extends EventEmitter {
     clearInterval(this.heartbeat);
     await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
     await this.registry.closeAll();
+    this.shared?.closeAll();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
@@ -347,9 +365,14 @@ export class Supervisor extends EventEmitter {
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
   }
 
-  private sendTo(child: ChildProcess, message: MasterToWorker): void {
+  private weightOf(wid: number): number {
+    const w = this.state.workers.find((x) => x.wid === wid);
+    return w ? (this.state.spec.weights[w.slot] ?? 1) : 1;
+  }
+
+  private sendTo(child: ChildProcess, message: MasterToWorker, handle?: unknown): void {
     try {
-      child.send(envelope(message), (err) => {
+      child.send(envelope(message), handle as never, (err: Error | null) => {
         if (err) this.log?.debug({ pid: child.pid, err: err.message }, 'send to worker failed');
       });
     } catch {
@@ -376,6 +399,7 @@ export class Supervisor extends EventEmitter {
         return this.enqueue({ type: 'online', wid });
       case 'pong':
         this.registry.setLoad(wid, m.elu);
+        this.reportedConnections.set(wid, m.connections);
         return this.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
       case 'ready':
         return this.enqueue({ type: 'ready', wid });
@@ -384,6 +408,13 @@ export class Supervisor extends EventEmitter {
         return this.enqueue({ type: 'exiting', wid, error: m.error });
       case 'unlisten':
         return this.registry.leave(m.key, wid);
+      case 'closed':
+        return this.registry.closed(m.key, wid, m.n);
+      case 'bound': {
+        const address = formatAddress(m.address);
+        this.selfBound.set(address, m.address);
+        return this.enqueue({ type: 'listening', wid, address });
+      }
       case 'conn-back':
         if (!handle || !this.registry.redistribute(m.key, handle as never, wid)) (handle as { close?: () => void } | undefined)?.close?.();
         return;
@@ -393,25 +424,37 @@ export class Supervisor extends EventEmitter {
   }
 
   private onListen(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>): void {
+    if (this.shared) {
+      let bound;
+      try {
+        bound = this.shared.bind(m.address);
+      } catch (err) {
+        return this.onListenError(wid, child, m, err as NodeJS.ErrnoException);
+      }
+      this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
+      return this.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
+    }
     this.registry.bind(m.address).then(
       ({ key, address }) => {
         if (!child.connected) return;
-        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, address });
+        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, address, mode: 'faux' });
         // A spare listens too, but joins the balancer only when promoted.
         this.registry.remember(key, wid, child);
-        if (this.isAccepting(wid)) this.registry.join(key, wid, child);
+        if (this.isAccepting(wid)) this.registry.join(key, wid, child, this.weightOf(wid));
         this.enqueue({ type: 'listening', wid, address: formatAddress(address) });
       },
-      (err: NodeJS.ErrnoException) => {
-        const inUse = err.code === 'EADDRINUSE';
-        const where = m.address.type === 'pipe' ? m.address.path : `${m.address.host ?? '*'}:${m.address.port}`;
-        const message = inUse
-          ? `${where} is already in use by another process: stop it, or give the app another port (e.g. PORT=...)`
-          : `could not listen on ${where}: ${err.message}`;
-        this.sendTo(child, { kind: 'listen-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message, syscall: 'listen' });
-        this.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
-      },
+      (err: NodeJS.ErrnoException) => this.onListenError(wid, child, m, err),
     );
+  }
+
+  private onListenError(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>, err: NodeJS.ErrnoException): void {
+    const inUse = err.code === 'EADDRINUSE';
+    const where = m.address.type === 'pipe' ? m.address.path : `${m.address.host ?? '*'}:${m.address.port}`;
+    const message = inUse
+      ? `${where} is already in use by another process: stop it, or give the app another port (e.g. PORT=...)`
+      : `could not listen on ${where}: ${err.message}`;
+    this.sendTo(child, { kind: 'listen-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message, syscall: 'listen' });
+    this.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
   }
 }
 

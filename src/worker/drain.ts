@@ -14,9 +14,11 @@ const IDLE_GRACE_MS = 250;
 const SWEEP_MS = 50;
 
 const kInflight = Symbol('drover.inflight');
+const kShed = Symbol('drover.shed');
 const kIdleSince = Symbol('drover.idleSince');
 
 interface TrackedSocket extends net.Socket {
+  [kShed]?: boolean;
   [kInflight]?: number;
   [kIdleSince]?: number;
 }
@@ -29,6 +31,9 @@ export class ServerTracker {
   /** Requests served (HTTP) or connections accepted (other servers), for maxRequests. */
   requests = 0;
 
+  /** Called with each connection that closes (the master counts open connections). */
+  onClose: (() => void) | undefined;
+
   constructor(readonly server: net.Server) {
     this.isHttp = server instanceof http.Server;
     server.on('connection', (socket: TrackedSocket) => {
@@ -36,7 +41,10 @@ export class ServerTracker {
       socket[kIdleSince] = Date.now();
       if (!this.isHttp) this.requests++;
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.onClose?.();
+      });
     });
     if (this.isHttp) {
       // Runs before the app's handler, so the header is set before any write.
@@ -44,7 +52,7 @@ export class ServerTracker {
         const socket = req.socket as TrackedSocket;
         this.requests++;
         socket[kInflight] = (socket[kInflight] ?? 0) + 1;
-        if (this.draining) res.shouldKeepAlive = false;
+        if (this.draining || socket[kShed]) res.shouldKeepAlive = false;
         else this.responses.add(res);
         res.once('close', () => {
           this.responses.delete(res);
@@ -52,6 +60,21 @@ export class ServerTracker {
           socket[kIdleSince] = Date.now();
         });
       });
+    }
+  }
+
+  /**
+   * Rebalancing: n keep-alive connections answer their next response with
+   * `Connection: close`, so their clients reconnect through the balancer.
+   * Nothing is cut; a connection that never sends again is left alone.
+   */
+  shed(n: number): void {
+    if (!this.isHttp) return;
+    for (const socket of this.sockets) {
+      if (n <= 0) break;
+      if (socket[kShed]) continue;
+      socket[kShed] = true;
+      n--;
     }
   }
 

@@ -81,6 +81,12 @@ export class WorkerRuntime {
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
   private readonly hooks: ShutdownHook[] = [];
+  /** Closed connections per key, reported to the master once per event-loop turn. */
+  private readonly closedByKey = new Map<string, number>();
+  private readonly trackerByKey = new Map<string, ServerTracker>();
+  private closedFlush: NodeJS.Immediate | undefined;
+  /** reuseport balancing: each worker binds its own socket (no master hop). */
+  private readonly reusePort = process.env.DROVER_BALANCE === 'reuseport';
   private shutdownStarted = false;
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
@@ -106,8 +112,12 @@ export class WorkerRuntime {
     const lagMs = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : 0;
     this.delay.reset();
     let requests = 0;
-    for (const t of this.trackers.values()) requests += t.requests;
-    this.channel.send({ kind: 'pong', seq, rss: process.memoryUsage.rss(), elu: Number.isFinite(elu) ? elu : 0, lagMs, requests });
+    let connections = 0;
+    for (const t of this.trackers.values()) {
+      requests += t.requests;
+      connections += t.sockets.size;
+    }
+    this.channel.send({ kind: 'pong', seq, rss: process.memoryUsage.rss(), elu: Number.isFinite(elu) ? elu : 0, lagMs, requests, connections });
   }
 
   static install(): WorkerRuntime {
@@ -141,6 +151,7 @@ export class WorkerRuntime {
   }
 
   private requestListen(server: net.Server, request: ListenRequest): void {
+    if (this.reusePort && request.address.type === 'tcp') return this.listenOwn(server, request.address, request.backlog);
     const seq = ++this.seq;
     // Keeps the process alive until the master answers (then the faux handle does).
     this.channel.ref();
@@ -148,18 +159,58 @@ export class WorkerRuntime {
     this.channel.send({ kind: 'listen', seq, address: request.address as ListenAddress });
   }
 
-  private onListenOk(m: Extract<MasterToWorker, { kind: 'listen-ok' }>): void {
+  /** reuseport: bind our own socket; the master only learns where we listen. */
+  private listenOwn(server: net.Server, address: Extract<ListenAddress, { type: 'tcp' }>, backlog: number | undefined): void {
+    this.track(server);
+    server.once('listening', () => {
+      const a = server.address();
+      if (a && typeof a === 'object') this.channel.send({ kind: 'bound', address: { type: 'tcp', address: a.address, family: a.family, port: a.port } });
+    });
+    this.originalListen.call(server, { port: address.port, host: address.host ?? undefined, ipv6Only: address.ipv6Only, backlog, reusePort: true } as net.ListenOptions);
+  }
+
+  private track(server: net.Server, key?: string): ServerTracker {
+    let tracker = this.trackers.get(server);
+    if (!tracker) {
+      tracker = new ServerTracker(server);
+      this.trackers.set(server, tracker);
+      if (key !== undefined) {
+        tracker.onClose = () => this.noteClosed(key);
+        this.trackerByKey.set(key, tracker);
+      }
+    }
+    return tracker;
+  }
+
+  private noteClosed(key: string): void {
+    this.closedByKey.set(key, (this.closedByKey.get(key) ?? 0) + 1);
+    this.closedFlush ??= setImmediate(() => {
+      this.closedFlush = undefined;
+      for (const [k, n] of this.closedByKey) this.channel.send({ kind: 'closed', key: k, n });
+      this.closedByKey.clear();
+    });
+  }
+
+  private onListenOk(m: Extract<MasterToWorker, { kind: 'listen-ok' }>, shared: unknown): void {
     const pending = this.pendingListens.get(m.ack);
     if (!pending) return;
     this.pendingListens.delete(m.ack);
     this.channel.unref();
     const { server, request } = pending;
+    const internals = server as unknown as ServerInternals;
+    if (m.mode === 'handle') {
+      // Kernel balancing: a real listening handle, shared with the other workers.
+      this.track(server);
+      internals._handle = shared;
+      if (m.address.type === 'pipe') internals._pipeName = m.address.path;
+      internals._listen2(m.address.type === 'tcp' ? m.address.address : null, m.address.type === 'tcp' ? m.address.port : -1, m.address.type === 'tcp' ? (m.address.family === 'IPv6' ? 6 : 4) : -1, request.backlog);
+      return;
+    }
     const handle = new FauxHandle(m.key, m.address, this);
     let set = this.handles.get(m.key);
     if (!set) this.handles.set(m.key, (set = new Set()));
     set.add(handle);
-    if (!this.trackers.has(server)) this.trackers.set(server, new ServerTracker(server));
-    const internals = server as unknown as ServerInternals;
+    this.track(server, m.key);
     internals._handle = handle;
     if (m.address.type === 'pipe') {
       internals._pipeName = m.address.path;
@@ -216,7 +267,9 @@ export class WorkerRuntime {
       case 'conn':
         return this.deliver(message.key, handle);
       case 'listen-ok':
-        return this.onListenOk(message);
+        return this.onListenOk(message, handle);
+      case 'shed':
+        return this.trackerByKey.get(message.key)?.shed(message.n);
       case 'listen-error':
         return this.onListenError(message);
       case 'shutdown':

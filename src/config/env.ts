@@ -1,0 +1,54 @@
+// The environment a worker gets, and which of its values are secret.
+//
+// Contract (PM2 #3486, #3672): a worker's env is recomputed on every start,
+// restart and reload as `base` (the environment of the `drover start` call,
+// captured once per app) with the app's declared env on top. It is never
+// derived from a previous worker's env, so a key removed from the config is
+// gone after the next restart.
+
+/**
+ * Variables that belong to the process that ran drover, not to the app: a
+ * NODE_UNIQUE_ID inherited from a cluster worker would make Node's `cluster`
+ * in the app believe it is a worker, and a stale NODE_CHANNEL_FD points at a
+ * descriptor the app does not have.
+ */
+const NOT_INHERITED = new Set(['NODE_UNIQUE_ID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE']);
+
+export function buildEnv(
+  base: Readonly<Record<string, string | undefined>>,
+  declared: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (value !== undefined && !NOT_INHERITED.has(key)) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(declared)) env[key] = value;
+  return env;
+}
+
+export const DEFAULT_SECRET_PATTERN = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|API_?KEY|CREDENTIAL|AUTH(?!OR))/i;
+
+export const REDACTED = '[redacted]';
+
+/** True for keys that look secret by name, or that an app lists in secretEnv. */
+export function isSecretEnvKey(key: string, secretKeys: readonly string[] = [], pattern: RegExp = DEFAULT_SECRET_PATTERN): boolean {
+  return secretKeys.includes(key) || pattern.test(key);
+}
+
+/**
+ * A copy of env with secret values replaced, for list/describe/dump output.
+ * Values that embed credentials in a URL (postgres://user:pass@host) are
+ * redacted too, keeping the rest of the URL readable.
+ */
+export function redactEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { secretKeys?: readonly string[]; pattern?: RegExp } = {},
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (isSecretEnvKey(key, options.secretKeys, options.pattern)) out[key] = REDACTED;
+    else out[key] = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]+@/i, `$1:${REDACTED}@`);
+  }
+  return out;
+}
