@@ -246,7 +246,7 @@ class Draft {
     const ready = this.members('active').filter((w) => w.phase === 'ready').length;
     if (ready >= this.s.desired) {
       this.s.phase = 'running';
-      this.emit({ event: 'started', workers: ready, durationMs: this.now - (this.s.startRequestedAt ?? this.now) });
+      this.emit({ event: 'started', workers: ready, durationMs: this.now - (this.s.startRequestedAt ?? this.now), balance: this.spec.balance });
     }
   }
 

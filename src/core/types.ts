@@ -146,7 +146,7 @@ export type LifecycleEvent =
     }
   | { readonly event: 'restart'; readonly slot: number; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
   | { readonly event: 'giveup'; readonly restarts: number; readonly windowMs: number }
-  | { readonly event: 'started'; readonly workers: number; readonly durationMs: number }
+  | { readonly event: 'started'; readonly workers: number; readonly durationMs: number; readonly balance: string }
   | { readonly event: 'start-failed'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'scale'; readonly from: number; readonly to: number }
   | { readonly event: 'stopping'; readonly force: boolean }

@@ -36,12 +36,16 @@ export type WorkerToMaster =
   | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number }
   /** n connections handed on `key` have closed (coalesced per event-loop turn). */
   | { kind: 'closed'; key: string; n: number }
-  /** reuseport: the worker bound its own socket. */
-  | { kind: 'bound'; address: BoundAddress };
+  /** reuseport: the worker bound its own socket for `key`. */
+  | { kind: 'bound'; key: string; address: BoundAddress };
 
 export type MasterToWorker =
-  /** mode handle: the shared listening handle comes with the message (kernel balancing). */
-  | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress; mode: 'faux' | 'handle' }
+  /**
+   * mode faux: the master accepts and hands connections over; handle: the shared
+   * listening handle comes with the message (kernel); own: bind this port
+   * yourself with reusePort (reuseport).
+   */
+  | { kind: 'listen-ok'; ack: number; key: string; address: BoundAddress; mode: 'faux' | 'handle' | 'own' }
   /** Close n keep-alive connections gracefully (Connection: close on their next response), to rebalance. */
   | { kind: 'shed'; key: string; n: number }
   | { kind: 'listen-error'; ack: number; code: string; message: string; syscall: string }
@@ -111,7 +115,9 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
     case 'bound': {
       const a = raw.address;
       const valid = isObject(a) && ((a.type === 'tcp' && isStr(a.address) && isStr(a.family) && isInt(a.port)) || (a.type === 'pipe' && isStr(a.path)));
-      return valid ? { ok: true, message: { kind: 'bound', address: a as BoundAddress } } : { ok: false, error: 'bound: needs a bound address' };
+      return valid && isStr(raw.key)
+        ? { ok: true, message: { kind: 'bound', key: raw.key, address: a as BoundAddress } }
+        : { ok: false, error: 'bound: needs a key and a bound address' };
     }
     case 'conn-back':
       return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };

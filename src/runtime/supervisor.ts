@@ -10,12 +10,14 @@ import { createStrategy } from '../balancer/strategies/index.js';
 import { initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
 import { DroverError } from '../errors.js';
-import { envelope, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
+import net from 'node:net';
+import { envelope, listenKey, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
+import { GroupGuard } from './group-guard.js';
 import { cronSchedule, watchFiles } from './triggers.js';
 
 export interface WorkerInfo {
@@ -76,6 +78,8 @@ export class Supervisor extends EventEmitter {
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
   private readonly stoppers: Array<() => unknown> = [];
+  /** Ends the workers' process groups if this process dies without doing it (SIGKILL). */
+  private readonly guard = new GroupGuard();
 
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;
@@ -250,6 +254,11 @@ export class Supervisor extends EventEmitter {
 
   /** reuseport: addresses workers bound themselves, by key. */
   private readonly selfBound = new Map<string, BoundAddress>();
+  /**
+   * reuseport: the port of each key once its first worker bound it. listen(0)
+   * must give every worker the same port, so later workers wait for the first.
+   */
+  private readonly reusePorts = new Map<string, { port: Promise<number>; resolve: (port: number) => void }>();
 
   // ── the loop ────────────────────────────────────────────────────────────
 
@@ -324,6 +333,7 @@ export class Supervisor extends EventEmitter {
     await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
     await this.registry.closeAll();
     this.shared?.closeAll();
+    this.guard.close();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
@@ -340,6 +350,7 @@ export class Supervisor extends EventEmitter {
       return;
     }
     this.children.set(wid, child);
+    this.guard.add(child.pid);
     child.on('error', (err) => {
       if (child.pid === undefined) this.enqueue({ type: 'spawn-failed', wid, message: err.message });
       else this.log?.debug({ wid, err: err.message }, 'worker channel error');
@@ -348,6 +359,7 @@ export class Supervisor extends EventEmitter {
       // Out of the balancer before anything else, then end what is left of its tree.
       this.registry.forget(wid);
       signalGroup(child.pid, 'SIGKILL');
+      this.guard.remove(child.pid);
       this.children.delete(wid);
       this.enqueue({ type: 'exited', wid, code, signal });
     });
@@ -412,7 +424,8 @@ export class Supervisor extends EventEmitter {
         return this.registry.closed(m.key, wid, m.n);
       case 'bound': {
         const address = formatAddress(m.address);
-        this.selfBound.set(address, m.address);
+        this.selfBound.set(m.key, m.address);
+        if (m.address.type === 'tcp') this.reusePorts.get(m.key)?.resolve(m.address.port);
         return this.enqueue({ type: 'listening', wid, address });
       }
       case 'conn-back':
@@ -424,6 +437,18 @@ export class Supervisor extends EventEmitter {
   }
 
   private onListen(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>): void {
+    if (this.state.spec.balance === 'reuseport' && m.address.type === 'tcp') {
+      const key = listenKey(m.address);
+      const host = m.address.host ?? '::';
+      const reply = (port: number) =>
+        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, mode: 'own', address: { type: 'tcp', address: host, family: net.isIPv4(host) ? 'IPv4' : 'IPv6', port } });
+      const known = this.reusePorts.get(key);
+      if (known) return void known.port.then(reply);
+      let resolve: (port: number) => void = () => {};
+      const port = m.address.port !== 0 ? Promise.resolve(m.address.port) : new Promise<number>((r) => (resolve = r));
+      this.reusePorts.set(key, { port, resolve });
+      return reply(m.address.port);
+    }
     if (this.shared) {
       let bound;
       try {

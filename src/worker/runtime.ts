@@ -85,8 +85,6 @@ export class WorkerRuntime {
   private readonly closedByKey = new Map<string, number>();
   private readonly trackerByKey = new Map<string, ServerTracker>();
   private closedFlush: NodeJS.Immediate | undefined;
-  /** reuseport balancing: each worker binds its own socket (no master hop). */
-  private readonly reusePort = process.env.DROVER_BALANCE === 'reuseport';
   private shutdownStarted = false;
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
@@ -151,7 +149,6 @@ export class WorkerRuntime {
   }
 
   private requestListen(server: net.Server, request: ListenRequest): void {
-    if (this.reusePort && request.address.type === 'tcp') return this.listenOwn(server, request.address, request.backlog);
     const seq = ++this.seq;
     // Keeps the process alive until the master answers (then the faux handle does).
     this.channel.ref();
@@ -159,12 +156,12 @@ export class WorkerRuntime {
     this.channel.send({ kind: 'listen', seq, address: request.address as ListenAddress });
   }
 
-  /** reuseport: bind our own socket; the master only learns where we listen. */
-  private listenOwn(server: net.Server, address: Extract<ListenAddress, { type: 'tcp' }>, backlog: number | undefined): void {
+  /** reuseport: bind our own socket on the port the master chose; it learns where we listen. */
+  private listenOwn(server: net.Server, key: string, address: Extract<ListenAddress, { type: 'tcp' }>, backlog: number | undefined): void {
     this.track(server);
     server.once('listening', () => {
       const a = server.address();
-      if (a && typeof a === 'object') this.channel.send({ kind: 'bound', address: { type: 'tcp', address: a.address, family: a.family, port: a.port } });
+      if (a && typeof a === 'object') this.channel.send({ kind: 'bound', key, address: { type: 'tcp', address: a.address, family: a.family, port: a.port } });
     });
     this.originalListen.call(server, { port: address.port, host: address.host ?? undefined, ipv6Only: address.ipv6Only, backlog, reusePort: true } as net.ListenOptions);
   }
@@ -198,6 +195,9 @@ export class WorkerRuntime {
     this.channel.unref();
     const { server, request } = pending;
     const internals = server as unknown as ServerInternals;
+    if (m.mode === 'own' && request.address.type === 'tcp' && m.address.type === 'tcp') {
+      return this.listenOwn(server, m.key, { ...request.address, port: m.address.port }, request.backlog);
+    }
     if (m.mode === 'handle') {
       // Kernel balancing: a real listening handle, shared with the other workers.
       this.track(server);
