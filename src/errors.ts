@@ -23,6 +23,24 @@ export const CATALOG = {
   DROVER_E_RELOAD_FAILED: { exitCode: 76, title: 'a replacement failed during a reload; the previous workers keep serving' },
   DROVER_E_RELOAD_REFUSED: { exitCode: 77, title: 'a reload is already running or the app is not running' },
   DROVER_E_CONFIG: { exitCode: 78, title: 'the configuration is invalid' },
+  // Messaging (drover/worker send/request/publish, supervisor.messages): statuses 90-98.
+  DROVER_E_MSG_NO_ROUTE: { exitCode: 90, title: 'no process is connected at the address a message was sent to' },
+  DROVER_E_MSG_TIMEOUT: { exitCode: 91, title: 'a request got no reply in time' },
+  DROVER_E_MSG_DISCONNECTED: { exitCode: 92, title: 'the receiver or the connection to the master went away before the reply' },
+  DROVER_E_MSG_TOO_LARGE: { exitCode: 93, title: 'a message is larger than the maximum message size' },
+  DROVER_E_MSG_OVERFLOW: { exitCode: 94, title: 'a receiver is not keeping up and its bounded queue is full' },
+  DROVER_E_MSG_SERIALIZE: { exitCode: 95, title: 'a payload cannot be serialised or decoded' },
+  DROVER_E_MSG_NO_HANDLER: { exitCode: 96, title: 'the receiver has no handler for the request topic' },
+  DROVER_E_MSG_HANDLER: { exitCode: 97, title: 'the handler that answered a request threw' },
+  DROVER_E_MSG_INVALID: { exitCode: 98, title: 'a messaging call has an invalid address, topic or option' },
+  // Daemon and CLI (drover start/list/...): statuses 79-85.
+  DROVER_E_DAEMON_UNREACHABLE: { exitCode: 79, title: 'the drover daemon is not running and could not be started, or did not answer' },
+  DROVER_E_APP_NOT_FOUND: { exitCode: 80, title: 'no app of that name is known to the daemon' },
+  DROVER_E_HOME_NOT_WRITABLE: { exitCode: 81, title: 'DROVER_HOME cannot be created or written' },
+  DROVER_E_APP_EXISTS: { exitCode: 82, title: 'an app of that name is already running' },
+  DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
+  DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
+  DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

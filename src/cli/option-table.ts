@@ -2,7 +2,8 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { BALANCE_MODES, type OptionName } from '../config/schema.js';
+import { BALANCE_MODES } from '../config/balance-modes.js';
+import type { OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
 

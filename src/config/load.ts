@@ -250,7 +250,7 @@ async function importStrippedInChild(file: string): Promise<unknown> {
     const message = stderr.split('\n').find((l) => /^\w*Error\b/.test(l)) ?? stderr.trim().split('\n').pop() ?? 'failed';
     let line = lineFromError({ message: stderr }, file);
     if (line === undefined && /SyntaxError/.test(message)) line = await syntaxErrorLine(file, flags);
-    const err = new Error(message.replace(/^\w*Error: /, ''));
+    const err = new Error(message.replace(/^\w*Error(?: \[\w+\])?: /, ''));
     if (/^SyntaxError/.test(message)) err.name = 'SyntaxError';
     throw loadFailure(file, err, line);
   }
@@ -266,7 +266,7 @@ async function readConfigValue(file: string): Promise<{ value: unknown; warnings
   }
   if (info.isDirectory()) throw fail(file, `${file} is a directory: name the config file, e.g. ${path.join(file, 'drover.config.js')}`);
   const ext = path.extname(file).toLowerCase();
-  const version = String(Math.trunc(info.mtimeMs));
+  const version = `${Math.trunc(info.mtimeMs)}-${info.size}`;
   switch (ext) {
     case '.json':
       return { value: await readJson(file, await readFile(file, 'utf8')), warnings: [] };
@@ -295,6 +295,7 @@ const ENV_BLOCK = /^env_(.+)$/;
 
 /** Env blocks allow numbers and booleans (YAML's PORT: 3000); anything else is reported. */
 function coerceEnvBlock(value: unknown, at: PathSegment[], problems: IssueText[]): Record<string, string> {
+  if (value === null || value === undefined) return {}; // YAML `env_production:` with nothing under it
   if (!isPlainObject(value)) {
     problems.push({ path: at, text: `expected an object of NAME: value, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}` });
     return {};
@@ -411,7 +412,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
     let envFileKey = 'envFile';
     const appProblems: IssueText[] = [];
     for (const [key, v] of Object.entries(entry)) {
-      if (key === 'env') declared = v === undefined ? {} : coerceEnvBlock(v, [...at, key], appProblems);
+      if (key === 'env') declared = coerceEnvBlock(v, [...at, key], appProblems);
       else if (key === 'env_file' || key === 'envFile') {
         envFiles = envFileList(v, [...at, key], appProblems);
         envFileKey = key;

@@ -8,8 +8,8 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL']
 
 const nonNegativeMs = z.number().int().min(0);
 
-export const BALANCE_MODES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'ip-hash', 'weighted', 'kernel', 'reuseport'] as const;
-export type BalanceMode = (typeof BALANCE_MODES)[number];
+import { BALANCE_MODES } from './balance-modes.js';
+export { BALANCE_MODES, type BalanceMode } from './balance-modes.js';
 
 export const instancesSchema = z.union([
   z.literal('max'),

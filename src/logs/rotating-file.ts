@@ -13,7 +13,7 @@
 // counted; when there is room again a notice line with the count is written
 // (the owner formats it).
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -158,11 +158,14 @@ export class RotatingFile {
   private queue: Chunk[] = [];
   private queuedBytes = 0;
   private inflightBytes = 0;
+  private readonly inflight = new Set<{ bytes: number; lines: number }>();
   private pendingDropLines = 0;
   private pendingDropBytes = 0;
   private pumping: Promise<void> | undefined;
   private background: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private closing = false;
+  private idleWaiters: Array<() => void> = [];
   private readonly s: SinkStats = { written: 0, dropped: 0, writtenBytes: 0, droppedBytes: 0, bufferedBytes: 0, rotations: 0 };
 
   constructor(options: RotatingFileOptions) {
@@ -208,9 +211,32 @@ export class RotatingFile {
     }
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /**
+   * Writes what is queued and closes the file. A destination that does not
+   * finish within timeoutMs (a hung or full disk) is abandoned: what it still
+   * holds is counted as dropped, so shutdown never waits on a disk forever.
+   */
+  async close(timeoutMs = 5_000): Promise<void> {
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([this.flush().then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
     this.closed = true;
+    if (result === 'timeout') {
+      for (const c of this.queue) this.drop(c.lines, c.buf.length);
+      this.queue = [];
+      this.queuedBytes = 0;
+      for (const w of this.inflight) this.drop(w.lines, w.bytes);
+      this.inflight.clear();
+      this.inflightBytes = 0;
+      this.stream?.destroy();
+      this.stream = undefined;
+      this.onIdle();
+      return;
+    }
     await this.endStream();
     await this.background;
   }
@@ -234,15 +260,30 @@ export class RotatingFile {
   private enqueue(chunk: Chunk): void {
     this.queue.push(chunk);
     this.queuedBytes += chunk.buf.length;
-    this.pumping ??= this.pump().finally(() => {
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.pumping) return;
+    this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
-      if (this.pendingDropLines > 0 && this.queue.length === 0 && !this.closed && !this.streamFailed) this.reportDrops();
+      // pump() can finish without an await; chunks queued before this callback
+      // ran found `pumping` still set and are waiting for a new pump.
+      if (this.queue.length > 0) this.kick();
+      else if (this.pendingDropLines > 0 && !this.closed && !this.streamFailed && this.inflightBytes === 0) this.reportDrops();
     });
   }
 
   private async pump(): Promise<void> {
     while (this.queue.length > 0) {
       if (this.streamFailed) {
+        if (this.closing) {
+          // Shutting down with a broken destination: no retry, count the rest.
+          for (const c of this.queue) this.drop(c.lines, c.buf.length);
+          this.queue = [];
+          this.queuedBytes = 0;
+          return;
+        }
         await new Promise((r) => setTimeout(r, this.retryMs).unref());
         this.streamFailed = false;
       }
@@ -256,17 +297,21 @@ export class RotatingFile {
       const buf = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((c) => c.buf));
       const lines = batch.reduce((n, c) => n + c.lines, 0);
       this.queuedBytes -= buf.length;
+      const record = { bytes: buf.length, lines };
+      this.inflight.add(record);
       this.inflightBytes += buf.length;
       this.size += buf.length;
       const ok = stream.write(buf, (err) => {
+        // Already counted as dropped when close() gave up on the stream.
+        if (!this.inflight.delete(record)) return;
         this.inflightBytes -= buf.length;
         if (err) {
-          this.s.dropped += lines;
-          this.s.droppedBytes += buf.length;
+          this.drop(lines, buf.length); // reported by the notice like lines dropped at the bound
         } else {
           this.s.written += lines;
           this.s.writtenBytes += buf.length;
         }
+        if (this.inflightBytes === 0) this.onIdle();
       });
       if (!ok) await this.waitDrain(stream);
     }
@@ -294,6 +339,7 @@ export class RotatingFile {
   }
 
   private async openStream(): Promise<void> {
+    await mkdir(path.dirname(this.file), { recursive: true }).catch(() => {});
     try {
       const st = await stat(this.file);
       this.rotatable = st.isFile();
@@ -333,14 +379,18 @@ export class RotatingFile {
     });
   }
 
-  private async waitInflight(): Promise<void> {
-    while (this.inflightBytes > 0 && this.stream && !this.stream.destroyed) {
-      await new Promise<void>((resolve) => {
-        const stream = this.stream!;
-        // A zero-length write's callback runs after every earlier write.
-        stream.write(Buffer.alloc(0), () => resolve());
-      });
-    }
+  private waitInflight(): Promise<void> {
+    if (this.inflightBytes === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private onIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+    // Drops that happened while the stream held everything: report them now
+    // that it has caught up, without waiting for the next line.
+    if (this.pendingDropLines > 0 && this.queue.length === 0 && !this.pumping && !this.closed) this.reportDrops();
   }
 
   private async endStream(): Promise<void> {

@@ -33,6 +33,8 @@ export const PRELOAD_PATH = fileURLToPath(new URL('../worker/preload.js', import
 export interface WorkerIdentity {
   readonly wid: number;
   readonly slot: number;
+  /** Added last, so the app's env cannot override them (messaging: the hub's socket and this worker's token). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv {
@@ -45,6 +47,7 @@ export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv 
     DROVER_KILL_TIMEOUT_MS: String(spec.killTimeoutMs),
     DROVER_STOP_SIGNAL: spec.stopSignal,
     DROVER_BALANCE: spec.balance,
+    ...id.env,
   };
 }
 
@@ -52,20 +55,22 @@ function deathSignalPrefix(): string[] {
   return hasSetpriv ? ['--pdeathsig', 'KILL', '--'] : [];
 }
 
-export function startWorker(spec: AppSpec, id: WorkerIdentity): ChildProcess {
+/** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
+export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
   const env = workerEnv(spec, id);
+  const out = options.pipes ? 'pipe' : 'inherit';
   if (spec.mode === 'node') {
     const execArgv = ['--import', PRELOAD_PATH, ...spec.nodeArgs];
     return fork(spec.script, [...spec.args], {
       cwd: spec.cwd,
       env,
       detached: true,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', out, out, 'ipc'],
       serialization: 'json',
       execArgv,
     });
   }
   const argv = spec.interpreter ? [spec.interpreter, spec.script, ...spec.args] : [spec.script, ...spec.args];
   const [file, ...rest] = hasSetpriv ? [SETPRIV, ...deathSignalPrefix(), ...argv] : argv;
-  return spawn(file!, rest, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+  return spawn(file!, rest, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', out, out] });
 }

@@ -19,6 +19,8 @@ import { startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { cronSchedule, watchFiles } from './triggers.js';
+import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
+import type { Messenger } from '../messaging/endpoint.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -43,6 +45,14 @@ export interface RuntimeOptions {
   readonly logger?: Logger | false;
   /** The options the spec came from: reload() re-resolves them (env, script, args) when given none. */
   readonly source?: SuperviseOptions;
+  /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
+  readonly messaging?: Omit<HubOptions, 'log'>;
+  /**
+   * When set, workers' stdout/stderr are pipes and every chunk read is passed
+   * here (the daemon's app master writes them to the app's log files); a null
+   * chunk means that pipe ended. Unset: workers inherit the master's stdio.
+   */
+  readonly output?: (worker: { readonly wid: number; readonly slot: number }, stream: 'out' | 'err', chunk: Buffer | null) => void;
 }
 
 export interface ReloadInfo {
@@ -75,11 +85,17 @@ export class Supervisor extends EventEmitter {
   private settle!: (outcome: Outcome) => void;
   private outcomeValue: Outcome | undefined;
   private readonly source: SuperviseOptions | undefined;
+  private readonly output: RuntimeOptions['output'];
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
   private readonly stoppers: Array<() => unknown> = [];
   /** Ends the workers' process groups if this process dies without doing it (SIGKILL). */
   private readonly guard = new GroupGuard();
+
+  /** The message hub: a unix socket the workers connect to on their first messaging call. */
+  private readonly hub: MessageHub;
+  /** send/request/handle/on/publish for the master, as drover/worker offers them to workers. */
+  readonly messages: Messenger;
 
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;
@@ -93,7 +109,12 @@ export class Supervisor extends EventEmitter {
     super();
     this.state = initialState(spec);
     this.source = options.source;
+    this.output = options.output;
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
+    this.hub = new MessageHub({ ...options.messaging, log: this.log });
+    this.messages = this.hub.api;
+    // Repeated abuse of the message channels: replaced like a worker that announced its crash (replacement first, then a graceful stop).
+    this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
     this.registry = new ListenerRegistry(() => createStrategy(spec.balance), {
       onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
       onShed: (wid, key, n) => {
@@ -334,6 +355,7 @@ export class Supervisor extends EventEmitter {
     await this.registry.closeAll();
     this.shared?.closeAll();
     this.guard.close();
+    this.hub.close();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
@@ -344,10 +366,18 @@ export class Supervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.state.spec, { wid, slot });
+      child = startWorker(this.state.spec, { wid, slot, env: this.hub.env(wid, slot) }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
+    }
+    const output = this.output;
+    if (output) {
+      for (const [stream, pipe] of [['out', child.stdout], ['err', child.stderr]] as const) {
+        pipe?.on('data', (chunk: Buffer) => output({ wid, slot }, stream, chunk));
+        pipe?.on('end', () => output({ wid, slot }, stream, null));
+        pipe?.on('error', () => {});
+      }
     }
     this.children.set(wid, child);
     this.guard.add(child.pid);
@@ -361,6 +391,8 @@ export class Supervisor extends EventEmitter {
       signalGroup(child.pid, 'SIGKILL');
       this.guard.remove(child.pid);
       this.children.delete(wid);
+      // Requests waiting on this worker are rejected now, not at their timeout.
+      this.hub.workerGone(wid);
       this.enqueue({ type: 'exited', wid, code, signal });
     });
     if (this.state.spec.mode === 'node') {
@@ -400,8 +432,9 @@ export class Supervisor extends EventEmitter {
   private onWorkerMessage(wid: number, child: ChildProcess, raw: unknown, handle: unknown): void {
     if (typeof raw !== 'object' || raw === null || (raw as { cmd?: unknown }).cmd !== 'NODE_DROVER') return;
     const parsed = parseWorkerMessage(raw);
-    if (!parsed.ok) {
-      this.log?.warn({ event: 'bad-message', wid, pid: child.pid, error: parsed.error }, `ignored a malformed message from worker pid ${child.pid}: ${parsed.error}`);
+    // App code can send these too (process.send({cmd: 'NODE_DROVER', …})): the guard logs, rate-limits and counts strikes.
+    if (!parsed.ok || !this.hub.ipc.admit(wid, child.pid, parsed.message.kind)) {
+      if (!parsed.ok) this.hub.ipc.malformed(wid, child.pid, parsed.error);
       (handle as { close?: () => void } | undefined)?.close?.();
       return;
     }

@@ -2,6 +2,9 @@
 // gives unmodified apps. Every function is safe to call outside drover (plain
 // `node app.js`): they then do nothing, so apps stay runnable on their own.
 import { WorkerRuntime } from './runtime.js';
+import { existingPort, messenger } from '../messaging/port.js';
+import type { Address } from '../messaging/envelope.js';
+import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 
 /** True when this process is a worker started by drover. */
 export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && typeof process.send === 'function';
@@ -9,9 +12,18 @@ export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && t
 /** The worker's stable slot (DROVER_WORKER_ID), 0..N-1, reused by its replacement; -1 outside drover. */
 export const workerId: number = isWorker ? Number(process.env.DROVER_WORKER_ID) : -1;
 
-/** Tells the master this worker is ready (counts when the app is started with ready-on/waitReady). */
+/**
+ * Tells the master this worker is ready (counts when the app is started with
+ * ready-on/waitReady). If a messaging connection is being set up (the app
+ * called handle/on/send…), it is sent once the hub has accepted that
+ * connection, so a ready worker can be addressed at once.
+ */
 export function ready(): void {
-  WorkerRuntime.current()?.ready();
+  const runtime = WorkerRuntime.current();
+  if (!runtime) return;
+  const connecting = existingPort()?.connecting();
+  if (connecting) void connecting.then(() => runtime.ready());
+  else runtime.ready();
 }
 
 /**
@@ -20,4 +32,42 @@ export function ready(): void {
  */
 export function onShutdown(fn: () => unknown): void {
   WorkerRuntime.current()?.onShutdown(fn);
+}
+
+// ── messaging (issue 5): master, workers and agent ─────────────────────────
+// The first call connects this process to its master's message hub (a unix
+// socket beside Node's IPC channel); nothing is connected at boot. Outside
+// drover, 'workers' and publish reach this process's own listeners and every
+// other address rejects with DROVER_E_MSG_NO_ROUTE.
+
+export type { Address } from '../messaging/envelope.js';
+export type { Handler, Listener, MessageMeta, Messenger, RequestOptions } from '../messaging/endpoint.js';
+
+/**
+ * To 'master', 'agent', a worker id, or 'workers' (every worker, this one
+ * included); received by on(topic) there. Resolves once the master has routed
+ * it, and waits while a receiver is not keeping up.
+ */
+export function send(to: Address, topic: string, payload?: unknown): Promise<void> {
+  return messenger().send(to, topic, payload);
+}
+
+/** Asks one process (not 'workers') and resolves with what its handle(topic) returned. */
+export function request<T = unknown>(to: Address, topic: string, payload?: unknown, options?: RequestOptions): Promise<T> {
+  return messenger().request<T>(to, topic, payload, options);
+}
+
+/** Answers request(…, topic, …) from any process; returns a function that removes the handler. */
+export function handle(topic: string, fn: Handler): () => void {
+  return messenger().handle(topic, fn);
+}
+
+/** Messages sent here (or to 'workers') and publications on topic; returns an unsubscribe function. */
+export function on(topic: string, fn: Listener): () => void {
+  return messenger().on(topic, fn);
+}
+
+/** To every on(topic) subscriber in every process: the master, the workers, the agent, this process too. */
+export function publish(topic: string, payload?: unknown): Promise<void> {
+  return messenger().publish(topic, payload);
 }

@@ -1,0 +1,101 @@
+// Where the daemon keeps its state: DROVER_HOME (default ~/.drover).
+//
+//   daemon.sock      control socket of the daemon (0600)
+//   daemon.pid       pid of the running daemon; left behind only by a crash
+//   dump.json        `drover save` (0600, no secret env values)
+//   apps/<name>.sock control socket of each app master (0600)
+//   logs/            app logs, master logs, daemon.log
+//
+// The directories are 0700: the sockets accept commands that start programs,
+// so only the owner may reach them (PM2 leaves its sockets 0775).
+import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { DroverError } from '../errors.js';
+
+export interface DroverPaths {
+  readonly home: string;
+  readonly socket: string;
+  readonly pidFile: string;
+  readonly dump: string;
+  readonly apps: string;
+  readonly logs: string;
+  readonly daemonLog: string;
+}
+
+/** A unix socket path has at most 107 bytes on Linux (sun_path is 108 with the NUL). */
+const MAX_SOCKET_PATH = 107;
+
+export function droverPaths(env: Readonly<Record<string, string | undefined>> = process.env): DroverPaths {
+  const home = path.resolve(env.DROVER_HOME || path.join(homedir(), '.drover'));
+  const logs = path.join(home, 'logs');
+  return {
+    home,
+    socket: path.join(home, 'daemon.sock'),
+    pidFile: path.join(home, 'daemon.pid'),
+    dump: path.join(home, 'dump.json'),
+    apps: path.join(home, 'apps'),
+    logs,
+    daemonLog: path.join(logs, 'daemon.log'),
+  };
+}
+
+export function appSocket(paths: DroverPaths, name: string): string {
+  const file = path.join(paths.apps, `${name}.sock`);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
+    throw new DroverError(
+      'DROVER_E_INVALID_OPTION',
+      `app name ${JSON.stringify(name)} makes its control socket path ${file} longer than ${MAX_SOCKET_PATH} bytes: give it a shorter --name, or use a shorter DROVER_HOME`,
+      { name },
+    );
+  }
+  return file;
+}
+
+export function masterLog(paths: DroverPaths, name: string): string {
+  return path.join(paths.logs, `${name}-master.log`);
+}
+
+/** Creates DROVER_HOME, apps/ and logs/ (0700) and checks that they are writable. */
+export function ensureHome(paths: DroverPaths): void {
+  for (const dir of [paths.home, paths.apps, paths.logs]) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const st = statSync(dir);
+      if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+      // A home created by someone else's umask, or by an older version: tighten it.
+      if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, 0o700);
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new DroverError(
+        'DROVER_E_HOME_NOT_WRITABLE',
+        `DROVER_HOME ${paths.home} is not usable: ${dir}: ${e.code ?? ''} ${e.message.replace(/^\w+: /, '')}: fix its permissions or set DROVER_HOME to a writable directory`,
+        { home: paths.home, dir, cause: e.code },
+      );
+    }
+  }
+  if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
+    throw new DroverError(
+      'DROVER_E_HOME_NOT_WRITABLE',
+      `DROVER_HOME ${paths.home} is too long for unix sockets (at most ${MAX_SOCKET_PATH} bytes per socket path): set DROVER_HOME to a shorter path`,
+      { home: paths.home },
+    );
+  }
+}
+
+/** App names become file names (socket, logs) and command targets. */
+export function checkAppName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name === 'all') {
+    throw new DroverError(
+      'DROVER_E_INVALID_OPTION',
+      `app name ${JSON.stringify(name)} is not usable: use 1 to 64 letters, digits, ".", "_" or "-" (starting with a letter or digit), and not "all"; pass --name`,
+      { name },
+    );
+  }
+}
+
+/** The name resolveSpec() gives an app without one (kept zod-free for the CLI and daemon). */
+export function defaultAppName(script: string): string {
+  return path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
+}

@@ -1,0 +1,267 @@
+// Length-prefixed binary frames on the message hub's unix socket.
+//
+//   offset size
+//    0     4   u32 BE  length of everything after this field
+//    4     1   u8      magic 0xD1: channel "drover messaging", version 1
+//    5     1   u8      kind (Kind below)
+//    6     1   u8      flags (FLAG_*)
+//    7     1   u8      topic length in bytes (0..255)
+//    8     4   u32 BE  seq: the sender's sequence number
+//   12     4   u32 BE  ack: the seq answered (reply, error, ack, nack); for a request its timeout in ms (0: none)
+//   16     4   i32 BE  to: worker id >= 0, or one of the special addresses (envelope.ts)
+//   20     4   i32 BE  from: set by the hub from the authenticated connection, never trusted from the sender
+//   24     n   topic, UTF-8
+//   24+n   …   payload: v8 serialisation, or UTF-8 JSON with FLAG_JSON; absent (undefined) without FLAG_PAYLOAD
+//
+// A fixed binary header lets the hub route a frame by reading five integers,
+// and forward the very same bytes without decoding (or even copying) the
+// payload: a 64 KB message costs the master one read and one write.
+import v8 from 'node:v8';
+import { DroverError } from '../errors.js';
+
+export const MAGIC = 0xd1;
+export const HEADER_BYTES = 24;
+export const MAX_TOPIC_BYTES = 255;
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export const FLAG_JSON = 1;
+export const FLAG_PAYLOAD = 2;
+export const KNOWN_FLAGS = FLAG_JSON | FLAG_PAYLOAD;
+
+export const Kind = {
+  /** process → hub: first frame, topic = the token from the environment. */
+  hello: 1,
+  /** hub → process: authenticated; `to` = the process's own address. */
+  welcome: 2,
+  send: 3,
+  request: 4,
+  reply: 5,
+  /** A failed request: payload is JSON {code, message, remote?}. */
+  error: 6,
+  sub: 7,
+  unsub: 8,
+  publish: 9,
+  /** hub → process: every send with seq <= ack has been routed (cumulative). */
+  ack: 10,
+  /** hub → process: the send with seq = ack was refused; payload JSON {code, message}. */
+  nack: 11,
+  /** hub → process: the connection is being closed; payload JSON {code, message}. */
+  fatal: 12,
+} as const;
+export type KindCode = (typeof Kind)[keyof typeof Kind];
+
+const KIND_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const [name, code] of Object.entries(Kind)) names[code] = name;
+  return names;
+})();
+
+export function kindName(kind: number): string {
+  return KIND_NAMES[kind] ?? `unknown(${kind})`;
+}
+
+export type Serialization = 'v8' | 'json';
+
+export interface FrameFields {
+  readonly kind: KindCode;
+  readonly seq: number;
+  readonly ack: number;
+  readonly to: number;
+  readonly from: number;
+  readonly topic: string;
+}
+
+function writeHeader(buf: Buffer, f: FrameFields, flags: number, topicBytes: number): void {
+  buf.writeUInt32BE(buf.length - 4, 0);
+  buf[4] = MAGIC;
+  buf[5] = f.kind;
+  buf[6] = flags;
+  buf[7] = topicBytes;
+  buf.writeUInt32BE(f.seq >>> 0, 8);
+  buf.writeUInt32BE(f.ack >>> 0, 12);
+  buf.writeInt32BE(f.to | 0, 16);
+  buf.writeInt32BE(f.from | 0, 20);
+  if (topicBytes > 0) buf.write(f.topic, HEADER_BYTES, 'utf8');
+}
+
+function topicLength(topic: string): number {
+  const n = topic.length === 0 ? 0 : Buffer.byteLength(topic, 'utf8');
+  if (n > MAX_TOPIC_BYTES) throw new DroverError('DROVER_E_MSG_INVALID', `topic ${JSON.stringify(topic.slice(0, 40))}… is ${n} bytes long: at most ${MAX_TOPIC_BYTES}`);
+  return n;
+}
+
+function tooLarge(bytes: number, max: number): DroverError {
+  return new DroverError(
+    'DROVER_E_MSG_TOO_LARGE',
+    `message of ${bytes} bytes exceeds the maximum message size of ${max} bytes: send less per message, or raise maxMessageBytes`,
+    { bytes, max },
+  );
+}
+
+function notSerialisable(err: unknown, mode: Serialization): DroverError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new DroverError(
+    'DROVER_E_MSG_SERIALIZE',
+    `payload cannot be serialised (${mode}): ${why}; send plain data (structured-clone types${mode === 'json' ? ', JSON types only in JSON mode' : ''})`,
+  );
+}
+
+/** A frame without payload (control frames, or an undefined payload). */
+export function encodeEmpty(f: FrameFields): Buffer {
+  const t = topicLength(f.topic);
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + t);
+  writeHeader(buf, f, 0, t);
+  return buf;
+}
+
+/** A frame whose payload is JSON text (errors, nacks, and everything in JSON mode). */
+export function encodeJson(f: FrameFields, text: string, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
+  const t = topicLength(f.topic);
+  const n = Buffer.byteLength(text, 'utf8');
+  if (n > maxPayloadBytes) throw tooLarge(n, maxPayloadBytes);
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + t + n);
+  writeHeader(buf, f, FLAG_JSON | FLAG_PAYLOAD, t);
+  buf.write(text, HEADER_BYTES + t, 'utf8');
+  return buf;
+}
+
+/**
+ * Encodes header and payload into one buffer. In v8 mode the header is written
+ * into the serializer first, so the payload is never copied a second time.
+ * Throws DroverError (TOO_LARGE, SERIALIZE, INVALID).
+ */
+export function encodeFrame(f: FrameFields, payload: unknown, mode: Serialization, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
+  if (payload === undefined) return encodeEmpty(f);
+  if (mode === 'json') {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(payload);
+    } catch (err) {
+      throw notSerialisable(err, 'json');
+    }
+    if (text === undefined) throw notSerialisable(new TypeError(`${typeof payload} is not JSON`), 'json');
+    return encodeJson(f, text, maxPayloadBytes);
+  }
+  const t = topicLength(f.topic);
+  const head = Buffer.allocUnsafe(HEADER_BYTES + t);
+  writeHeader(head, f, FLAG_PAYLOAD, t);
+  const ser = new v8.DefaultSerializer();
+  ser.writeRawBytes(head);
+  ser.writeHeader();
+  try {
+    ser.writeValue(payload);
+  } catch (err) {
+    throw notSerialisable(err, 'v8');
+  }
+  const buf = ser.releaseBuffer();
+  const payloadBytes = buf.length - head.length;
+  if (payloadBytes > maxPayloadBytes) throw tooLarge(payloadBytes, maxPayloadBytes);
+  buf.writeUInt32BE(buf.length - 4, 0);
+  return buf;
+}
+
+/** The payload of a validated frame; throws DroverError SERIALIZE when it cannot be decoded. */
+export function decodePayload(frame: Buffer, payloadOffset: number): unknown {
+  const flags = frame[6]!;
+  if ((flags & FLAG_PAYLOAD) === 0) return undefined;
+  try {
+    if (flags & FLAG_JSON) return JSON.parse(frame.toString('utf8', payloadOffset));
+    return v8.deserialize(frame.subarray(payloadOffset));
+  } catch (err) {
+    throw new DroverError('DROVER_E_MSG_SERIALIZE', `a message payload could not be decoded: ${(err as Error).message}`);
+  }
+}
+
+export class FrameTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly max: number,
+  ) {
+    super(`frame of ${bytes} bytes announced, the limit is ${max}`);
+  }
+}
+
+/**
+ * Splits a byte stream into frames. A frame that lies within one chunk is
+ * returned as a view of it (no copy); one that spans chunks is copied once.
+ * The length prefix is checked before anything is buffered, so a peer that
+ * announces 64 MiB costs 4 bytes, not 64 MiB.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  /** Read position in chunks[0]. */
+  private offset = 0;
+  private buffered = 0;
+
+  constructor(
+    /** Largest acceptable frame, length prefix included. */
+    public maxFrameBytes: number,
+  ) {}
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete frame (length prefix included), or undefined. Throws FrameTooLargeError. */
+  next(): Buffer | undefined {
+    if (this.buffered < 4) return undefined;
+    const length = this.peekLength() + 4;
+    if (length > this.maxFrameBytes || length < HEADER_BYTES) throw new FrameTooLargeError(length, this.maxFrameBytes);
+    if (this.buffered < length) return undefined;
+    return this.take(length);
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.offset = 0;
+    this.buffered = 0;
+  }
+
+  private peekLength(): number {
+    const head = this.chunks[0]!;
+    if (head.length - this.offset >= 4) return head.readUInt32BE(this.offset);
+    const four = Buffer.allocUnsafe(4);
+    let got = 0;
+    for (let i = 0, off = this.offset; got < 4; i++, off = 0) {
+      const c = this.chunks[i]!;
+      got += c.copy(four, got, off, Math.min(c.length, off + 4 - got));
+    }
+    return four.readUInt32BE(0);
+  }
+
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const head = this.chunks[0]!;
+    const available = head.length - this.offset;
+    if (available >= n) {
+      const frame = head.subarray(this.offset, this.offset + n);
+      if (available === n) {
+        this.chunks.shift();
+        this.offset = 0;
+      } else {
+        this.offset += n;
+      }
+      return frame;
+    }
+    const frame = Buffer.allocUnsafeSlow(n);
+    let got = 0;
+    while (got < n) {
+      const c = this.chunks[0]!;
+      const copied = c.copy(frame, got, this.offset, Math.min(c.length, this.offset + n - got));
+      got += copied;
+      if (this.offset + copied === c.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      } else {
+        this.offset += copied;
+      }
+    }
+    return frame;
+  }
+}

@@ -1,0 +1,508 @@
+// A worker's (or the agent's) end of the message hub. Nothing happens at boot:
+// the first messaging call connects, says hello with the token from the
+// environment and sends straight on (the hub reads in order, so no round trip
+// is spent waiting for the welcome). Writes are corked and flushed once per
+// tick, so 32 requests made in one loop leave in one writev.
+//
+// Backpressure: send() and publish() resolve when the hub acknowledges that it
+// routed the message. The hub stops reading from this process while a
+// receiver's queue is full, so acks stop and senders that await their sends
+// slow down; a process that does not await fills its own socket buffer up to
+// maxQueueBytes and then gets DROVER_E_MSG_OVERFLOW instead of unbounded memory.
+import net from 'node:net';
+import { DroverError } from '../errors.js';
+import { ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  Dispatcher,
+  checkTimeout,
+  errorBody,
+  errorFromBody,
+  handlerFailureBody,
+  type Handler,
+  type Listener,
+  type Messenger,
+  type RequestOptions,
+} from './endpoint.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, type Serialization } from './frame.js';
+import { PendingRequests } from './rpc.js';
+
+export interface PortOptions {
+  readonly socketPath: string;
+  readonly token: string;
+  /** This process's own address (its worker id), for messages about it. */
+  readonly self: number;
+  readonly serialization?: Serialization;
+  readonly maxMessageBytes?: number;
+  readonly maxQueueBytes?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+const FROM_HUB = new Set<number>([Kind.welcome, Kind.send, Kind.request, Kind.reply, Kind.error, Kind.publish, Kind.ack, Kind.nack, Kind.fatal]);
+
+interface PendingSend {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class Port implements Messenger {
+  private socket: net.Socket | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly rpc: PendingRequests<number>;
+  /** Sends and publishes waiting for the hub's ack, in seq order. */
+  private readonly sends = new Map<number, PendingSend>();
+  private sendSeq = 0;
+  private readonly local = new Dispatcher();
+  private fatalError: DroverError | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelayMs = 50;
+  private corked: net.Socket | undefined;
+  private refd = false;
+  /** The hub has accepted the current connection. */
+  private welcomed = false;
+  private readonly welcomeWaiters: Array<() => void> = [];
+  private readonly mode: Serialization;
+  private readonly maxMessageBytes: number;
+  private readonly maxQueueBytes: number;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: PortOptions) {
+    this.mode = options.serialization ?? 'v8';
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.decoder = new FrameDecoder(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
+    this.rpc = new PendingRequests<number>(undefined, () => this.updateRef());
+  }
+
+  /** From the variables the master put in this process's environment; undefined outside drover. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): Port | undefined {
+    const socketPath = env.DROVER_MSG_SOCKET;
+    const token = env.DROVER_MSG_TOKEN;
+    if (!socketPath || !token) return undefined;
+    const num = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
+    return new Port({
+      socketPath,
+      token,
+      self: Number(env.DROVER_WORKER_ID ?? 0),
+      serialization: env.DROVER_MSG_SERIALIZATION === 'json' ? 'json' : 'v8',
+      maxMessageBytes: num(env.DROVER_MSG_MAX_BYTES),
+      maxQueueBytes: num(env.DROVER_MSG_QUEUE_BYTES),
+      requestTimeoutMs: num(env.DROVER_MSG_TIMEOUT_MS),
+    });
+  }
+
+  // ── the API ──────────────────────────────────────────────────────────────
+
+  send(to: Address, topic: string, payload?: unknown): Promise<void> {
+    try {
+      const addr = encodeAddress(to);
+      checkTopic(topic);
+      return this.sendFrame(Kind.send, addr, topic, payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  publish(topic: string, payload?: unknown): Promise<void> {
+    try {
+      checkTopic(topic);
+      return this.sendFrame(Kind.publish, ADDR_NONE, topic, payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  request<T = unknown>(to: Address, topic: string, payload?: unknown, options?: RequestOptions): Promise<T> {
+    try {
+      const addr = encodeAddress(to);
+      checkTopic(topic);
+      if (addr === ADDR_WORKERS) {
+        throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
+      }
+      const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
+      const seq = this.rpc.nextSeq();
+      const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes);
+      const socket = this.connect();
+      this.checkQueue(socket, frame.length);
+      const reply = this.rpc.add<T>(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: 0 });
+      this.write(socket, frame);
+      this.updateRef();
+      return reply;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  handle(topic: string, fn: Handler): () => void {
+    checkTopic(topic);
+    this.local.setHandler(topic, fn);
+    this.tryConnect();
+    this.updateRef();
+    return () => {
+      this.local.removeHandler(topic, fn);
+      this.updateRef();
+    };
+  }
+
+  on(topic: string, fn: Listener): () => void {
+    checkTopic(topic);
+    const open = this.socket !== undefined;
+    if (this.local.addListener(topic, fn)) {
+      const socket = this.tryConnect();
+      // A new connection subscribes to every topic right after its hello; an open one needs the sub frame.
+      if (socket && open) this.write(socket, encodeEmpty({ kind: Kind.sub, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic }));
+    }
+    this.updateRef();
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      if (this.local.removeListener(topic, fn) && this.socket) {
+        this.write(this.socket, encodeEmpty({ kind: Kind.unsub, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic }));
+      }
+      this.updateRef();
+    };
+  }
+
+  /**
+   * While a connection is being set up: resolves once the hub has accepted it
+   * (or it failed, or after maxWaitMs). ready() waits for this, so that a
+   * worker that registered handlers at boot is reachable when it counts as ready.
+   */
+  connecting(maxWaitMs = 2_000): Promise<void> | undefined {
+    if (!this.socket || this.welcomed) return undefined;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      this.welcomeWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private settleWelcome(): void {
+    for (const fn of this.welcomeWaiters.splice(0)) fn();
+  }
+
+  // ── sending ──────────────────────────────────────────────────────────────
+
+  private sendFrame(kind: typeof Kind.send | typeof Kind.publish, to: number, topic: string, payload: unknown): Promise<void> {
+    const seq = (this.sendSeq = (this.sendSeq % 0xffff_fffe) + 1);
+    const frame = encodeFrame({ kind, seq, ack: 0, to, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes);
+    const socket = this.connect();
+    this.checkQueue(socket, frame.length);
+    const done = new Promise<void>((resolve, reject) => this.sends.set(seq, { resolve, reject }));
+    this.write(socket, frame);
+    this.updateRef();
+    return done;
+  }
+
+  private checkQueue(socket: net.Socket, bytes: number): void {
+    const queued = socket.writableLength;
+    if (queued > 0 && queued + bytes > this.maxQueueBytes) {
+      throw new DroverError(
+        'DROVER_E_MSG_OVERFLOW',
+        `${queued} bytes are already waiting to be sent (limit ${this.maxQueueBytes}): await send()/publish() before sending more; the receivers are not keeping up`,
+        { queued, max: this.maxQueueBytes },
+      );
+    }
+  }
+
+  private write(socket: net.Socket, frame: Buffer): void {
+    if (this.corked !== socket) {
+      this.corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.corked === socket) this.corked = undefined;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
+  }
+
+  // ── the connection ───────────────────────────────────────────────────────
+
+  private connect(): net.Socket {
+    if (this.socket) return this.socket;
+    if (this.fatalError) throw this.fatalError;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const socket = net.createConnection(this.options.socketPath);
+    this.socket = socket;
+    this.refd = true;
+    this.welcomed = false;
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('error', (err) => {
+      this.lastError = err;
+    });
+    socket.on('close', () => this.onClose(socket));
+    this.write(socket, encodeEmpty({ kind: Kind.hello, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic: this.options.token }));
+    for (const topic of this.local.topics()) this.write(socket, encodeEmpty({ kind: Kind.sub, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic }));
+    return socket;
+  }
+
+  private lastError: Error | undefined;
+
+  /** connect() for on()/handle(): a failure is not theirs to report (the next send/request reports it). */
+  private tryConnect(): net.Socket | undefined {
+    try {
+      return this.connect();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private onClose(socket: net.Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.settleWelcome();
+    this.decoder.clear();
+    const why = this.fatalError?.message ?? (this.lastError ? `the connection to the master's message hub failed: ${this.lastError.message}` : 'the connection to the master closed');
+    this.lastError = undefined;
+    this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: ${why}`));
+    const sends = [...this.sends.values()];
+    this.sends.clear();
+    for (const s of sends) s.reject(new DroverError('DROVER_E_MSG_DISCONNECTED', `the message may not have been delivered: ${why}`));
+    // Listeners and handlers want to stay reachable: reconnect, backing off.
+    if (!this.fatalError && this.local.size > 0) {
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = undefined;
+        if (!this.socket && this.local.size > 0) this.tryConnect();
+      }, this.reconnectDelayMs);
+      this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5_000);
+    }
+  }
+
+  /** While anything waits for the hub (a reply, an ack) or listens on it, the connection keeps the process alive. */
+  private updateRef(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const want = this.local.size > 0 || this.rpc.size > 0 || this.sends.size > 0;
+    if (want === this.refd) return;
+    this.refd = want;
+    if (want) socket.ref();
+    else socket.unref();
+  }
+
+  // ── receiving ────────────────────────────────────────────────────────────
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    if (this.socket !== socket) return;
+    this.decoder.push(chunk);
+    for (;;) {
+      let frame: Buffer | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.warn(`the message hub sent an unreadable frame (${(err as Error).message}): reconnecting`);
+        socket.destroy();
+        return;
+      }
+      if (!frame) break;
+      const parsed = parseEnvelope(frame, FROM_HUB);
+      if (!parsed.ok) {
+        this.warn(`ignored a malformed frame from the message hub: ${parsed.error}`);
+        continue;
+      }
+      this.onFrame(socket, parsed.envelope, frame);
+    }
+    this.updateRef();
+  }
+
+  private onFrame(socket: net.Socket, env: Envelope, frame: Buffer): void {
+    switch (env.kind) {
+      case Kind.welcome:
+        this.reconnectDelayMs = 50;
+        this.welcomed = true;
+        this.settleWelcome();
+        return;
+      case Kind.send:
+      case Kind.publish: {
+        let payload: unknown;
+        try {
+          payload = decodePayload(frame, env.payloadOffset);
+        } catch (err) {
+          this.warn(`dropped a message on '${env.topic}' from ${describeAddress(env.from)}: ${(err as Error).message}`);
+          return;
+        }
+        // A throwing listener is the app's uncaught exception, as with an EventEmitter, without losing the other messages.
+        this.local.emit(env.topic, payload, { from: decodeAddress(env.from), topic: env.topic }, (err) =>
+          queueMicrotask(() => {
+            throw err;
+          }),
+        );
+        return;
+      }
+      case Kind.request:
+        return this.answer(socket, env, frame);
+      case Kind.reply: {
+        let value: unknown;
+        try {
+          value = decodePayload(frame, env.payloadOffset);
+        } catch (err) {
+          this.rpc.reject(env.ack, err as Error);
+          return;
+        }
+        this.rpc.resolve(env.ack, value);
+        return;
+      }
+      case Kind.error:
+        this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
+        return;
+      case Kind.ack:
+        for (const [seq, pending] of this.sends) {
+          this.sends.delete(seq);
+          pending.resolve();
+          if (seq === env.ack) break;
+        }
+        return;
+      case Kind.nack: {
+        const pending = this.sends.get(env.ack);
+        if (!pending) return;
+        this.sends.delete(env.ack);
+        pending.reject(errorFromBody(frame.toString('utf8', env.payloadOffset)));
+        return;
+      }
+      case Kind.fatal:
+        this.fatalError = errorFromBody(frame.toString('utf8', env.payloadOffset));
+        this.warn(this.fatalError.message);
+        socket.destroy();
+        return;
+    }
+  }
+
+  private answer(socket: net.Socket, env: Envelope, frame: Buffer): void {
+    const ack = env.seq;
+    const topic = env.topic;
+    const where = `worker ${this.options.self}`;
+    const reply = (out: Buffer) => {
+      // An answer for a connection that has since closed is dropped: the hub failed that request already.
+      if (this.socket === socket) this.write(socket, out);
+    };
+    const replyError = (body: string) => reply(encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, body, Infinity));
+    const handler = this.local.handler(topic);
+    if (!handler) {
+      return replyError(errorBody('DROVER_E_MSG_NO_HANDLER', `${where} has no handler for '${topic}': register one with handle('${topic}', fn) from drover/worker`));
+    }
+    let payload: unknown;
+    try {
+      payload = decodePayload(frame, env.payloadOffset);
+    } catch (err) {
+      return replyError(errorBody('DROVER_E_MSG_SERIALIZE', (err as Error).message));
+    }
+    const ok = (value: unknown) => {
+      let out: Buffer;
+      try {
+        out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
+      } catch (err) {
+        const e = err as DroverError;
+        return replyError(errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${where} to '${topic}' could not be sent: ${e.message}`));
+      }
+      reply(out);
+    };
+    const failed = (err: unknown) => replyError(handlerFailureBody(err, topic, where));
+    try {
+      const result = handler(payload, { from: decodeAddress(env.from), topic });
+      if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(ok, failed);
+      } else {
+        ok(result);
+      }
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  private warn(message: string): void {
+    process.emitWarning(message, { code: 'DROVER_MESSAGING' });
+  }
+}
+
+/**
+ * Outside drover (plain `node app.js`) the API keeps working for this one
+ * process: 'workers' and publish reach its own listeners, everything else
+ * has no route. Payloads are still copied through the serialiser.
+ */
+export class LocalPort implements Messenger {
+  private readonly local = new Dispatcher();
+
+  send(to: Address, topic: string, payload?: unknown): Promise<void> {
+    try {
+      const addr = encodeAddress(to);
+      checkTopic(topic);
+      if (addr !== ADDR_WORKERS) return Promise.reject(notUnderDrover(addr));
+      return this.loopback(topic, payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  publish(topic: string, payload?: unknown): Promise<void> {
+    try {
+      checkTopic(topic);
+      return this.loopback(topic, payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  request<T = unknown>(to: Address, topic: string): Promise<T> {
+    try {
+      checkTopic(topic);
+      return Promise.reject(notUnderDrover(encodeAddress(to)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  handle(topic: string, fn: Handler): () => void {
+    checkTopic(topic);
+    this.local.setHandler(topic, fn);
+    return () => this.local.removeHandler(topic, fn);
+  }
+
+  on(topic: string, fn: Listener): () => void {
+    checkTopic(topic);
+    this.local.addListener(topic, fn);
+    return () => void this.local.removeListener(topic, fn);
+  }
+
+  private async loopback(topic: string, payload: unknown): Promise<void> {
+    const frame = encodeFrame({ kind: Kind.publish, seq: 1, ack: 0, to: ADDR_NONE, from: 0, topic }, payload, 'v8');
+    await Promise.resolve();
+    const copy = decodePayload(frame, HEADER_BYTES + frame[7]!);
+    this.local.emit(topic, copy, { from: 0, topic }, (err) =>
+      queueMicrotask(() => {
+        throw err;
+      }),
+    );
+  }
+}
+
+function notUnderDrover(addr: number): DroverError {
+  return new DroverError(
+    'DROVER_E_MSG_NO_ROUTE',
+    `cannot reach ${describeAddress(addr)}: this process was not started by drover (only 'workers' and publish work, within this process)`,
+  );
+}
+
+const PORT_KEY = Symbol.for('drover.messaging.port');
+
+/** The process's port if a messaging call made one (ready() must not create it). */
+export function existingPort(): Pick<Port, 'connecting'> | undefined {
+  // Duck-typed: the port may come from another copy of drover loaded into this process.
+  const port = (globalThis as Record<symbol, unknown>)[PORT_KEY] as Partial<Port> | undefined;
+  return typeof port?.connecting === 'function' ? (port as Pick<Port, 'connecting'>) : undefined;
+}
+
+/** The process's one messaging endpoint, shared by every copy of drover loaded into it. */
+export function messenger(): Messenger {
+  const g = globalThis as Record<symbol, unknown>;
+  let port = g[PORT_KEY] as Messenger | undefined;
+  if (!port) {
+    port = Port.fromEnv() ?? new LocalPort();
+    g[PORT_KEY] = port;
+  }
+  return port;
+}

@@ -1,0 +1,127 @@
+// Requests waiting for their reply, by seq: the one place that decides when a
+// request ends (reply, error, timeout, or its receiver gone). Pure apart from
+// the timers, which are injected, so it is tested with a fake clock.
+//
+// Node's lib/internal/cluster/utils.js keeps its callbacks in a plain object
+// and never rejects them when a worker dies: a request to a dead worker waits
+// for ever. Here every pending request carries a tag (the connection it went
+// to) and rejectTag() ends all of a dead receiver's requests at once.
+import { DroverError } from '../errors.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Looks the globals up at call time, so node:test's mock.timers applies. */
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface RequestInfo<Tag> {
+  /** For error messages: e.g. "request 'cache.get' to worker 2". */
+  readonly what: string;
+  /** ms; 0 or Infinity: no timeout. */
+  readonly timeoutMs: number;
+  readonly tag: Tag;
+}
+
+interface Entry<Tag> {
+  readonly info: RequestInfo<Tag>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+  timer: unknown;
+}
+
+const SEQ_LIMIT = 0x1_0000_0000;
+
+export class PendingRequests<Tag = unknown> {
+  private readonly pending = new Map<number, Entry<Tag>>();
+  private lastSeq = 0;
+
+  constructor(
+    private readonly timers: Timers = realTimers,
+    /** Called after a timeout settled a request (the other ways to settle are the caller's own calls). */
+    private readonly onTimeout?: () => void,
+  ) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  has(seq: number): boolean {
+    return this.pending.has(seq);
+  }
+
+  /** The next free seq: u32, never 0, never one still pending (after 2^32 requests it wraps). */
+  nextSeq(): number {
+    do {
+      this.lastSeq = (this.lastSeq + 1) % SEQ_LIMIT;
+    } while (this.lastSeq === 0 || this.pending.has(this.lastSeq));
+    return this.lastSeq;
+  }
+
+  /** Registers a request sent with `seq`; the promise settles exactly once. */
+  add<T = unknown>(seq: number, info: RequestInfo<Tag>): Promise<T> {
+    if (this.pending.has(seq)) return Promise.reject(new DroverError('DROVER_E_INTERNAL', `seq ${seq} is already pending`));
+    return new Promise<T>((resolve, reject) => {
+      const entry: Entry<Tag> = { info, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
+      if (info.timeoutMs > 0 && Number.isFinite(info.timeoutMs)) {
+        entry.timer = this.timers.setTimeout(() => {
+          if (this.pending.get(seq) !== entry) return;
+          this.pending.delete(seq);
+          reject(
+            new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
+              timeoutMs: info.timeoutMs,
+            }),
+          );
+          this.onTimeout?.();
+        }, info.timeoutMs);
+      }
+      this.pending.set(seq, entry);
+    });
+  }
+
+  resolve(seq: number, value: unknown): boolean {
+    const entry = this.take(seq);
+    if (!entry) return false;
+    entry.resolve(value);
+    return true;
+  }
+
+  reject(seq: number, err: Error | ((info: RequestInfo<Tag>) => Error)): boolean {
+    const entry = this.take(seq);
+    if (!entry) return false;
+    entry.reject(typeof err === 'function' ? err(entry.info) : err);
+    return true;
+  }
+
+  /** Rejects every request sent to `tag` (its receiver died or disconnected); returns how many. */
+  rejectTag(tag: Tag, makeError: (info: RequestInfo<Tag>) => Error): number {
+    let n = 0;
+    for (const [seq, entry] of this.pending) {
+      if (entry.info.tag !== tag) continue;
+      this.take(seq);
+      entry.reject(makeError(entry.info));
+      n++;
+    }
+    return n;
+  }
+
+  rejectAll(makeError: (info: RequestInfo<Tag>) => Error): number {
+    const entries = [...this.pending.values()];
+    for (const entry of entries) this.timers.clearTimeout(entry.timer);
+    this.pending.clear();
+    for (const entry of entries) entry.reject(makeError(entry.info));
+    return entries.length;
+  }
+
+  private take(seq: number): Entry<Tag> | undefined {
+    const entry = this.pending.get(seq);
+    if (!entry) return undefined;
+    this.pending.delete(seq);
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
+    return entry;
+  }
+}

@@ -1,0 +1,65 @@
+// No orphans when the master dies, even by SIGKILL. pdeathsig (process-host.ts)
+// kills each worker, but not what the worker started: a SIGKILLed worker never
+// runs the code that would end its process group, and the kernel gives its
+// children to PID 1. So the master keeps one small guard process (a POSIX sh,
+// in its own session, so a Ctrl-C to the terminal does not reach it) and tells
+// it on a pipe which worker groups exist. The pipe reaches end-of-file only
+// when the master is gone (exit or SIGKILL: the kernel closes its end); the
+// guard then SIGKILLs every group still listed, and exits. The master removes
+// a group after it has ended it itself, so the guard never signals a group
+// the master did not start.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+// Lines "+ <pgid>" / "- <pgid>"; the list lives in the positional parameters.
+const GUARD_SCRIPT = `
+set --
+while read -r op pg; do
+  case $op in
+    +) set -- "$@" "$pg" ;;
+    -) for g do shift; [ "$g" = "$pg" ] || set -- "$@" "$g"; done ;;
+  esac
+done
+for g do kill -s KILL -- "-$g" 2>/dev/null; done
+`;
+
+export class GroupGuard {
+  private guard: ChildProcess | undefined;
+  private failed = process.platform === 'win32';
+
+  /** A worker's process group (its pid: workers are started detached). The guard starts with the first. */
+  add(pgid: number | undefined): void {
+    if (pgid === undefined) return;
+    this.write(`+ ${pgid}\n`);
+  }
+
+  /** Call after the master ended the group itself. */
+  remove(pgid: number | undefined): void {
+    if (pgid === undefined) return;
+    this.write(`- ${pgid}\n`);
+  }
+
+  /** The supervisor halted: every group is gone; the guard exits on end-of-file. */
+  close(): void {
+    this.guard?.stdin?.end();
+    this.guard = undefined;
+  }
+
+  private write(line: string): void {
+    if (this.failed) return;
+    if (!this.guard) {
+      try {
+        const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+        guard.on('error', () => (this.failed = true));
+        guard.stdin!.on('error', () => {});
+        // Neither the guard nor its pipe keeps the master alive.
+        guard.unref();
+        (guard.stdin as unknown as { unref?: () => void }).unref?.();
+        this.guard = guard;
+      } catch {
+        this.failed = true;
+        return;
+      }
+    }
+    this.guard.stdin?.write(line);
+  }
+}
