@@ -19,9 +19,16 @@ export function parseOptions(input: unknown, source = 'options'): ParsedOptions 
   throw zodToDroverError(result.error, source);
 }
 
+/** The command line names options by their flags (instances → --instances), files and the API by key path. */
+function optionLabel(source: string, path: readonly PropertyKey[]): string {
+  if (path.length === 0) return source;
+  if (source === 'command line') return `--${String(path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return `${source}.${path.map(String).join('.')}`;
+}
+
 function zodToDroverError(error: z.ZodError, source: string): DroverError {
   const issue = error.issues[0]!;
-  const where = issue.path.length > 0 ? `${source}.${issue.path.join('.')}` : source;
+  const where = optionLabel(source, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const known = Object.keys(superviseOptionsSchema.shape);
     const hints = issue.keys.map((key) => {
@@ -124,7 +131,10 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const { mode, interpreter } = resolveCommand(script, o.interpreter);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
-    throw new DroverError('DROVER_E_INVALID_OPTION', `${source}.maxRestartDelayMs (${o.maxRestartDelayMs}) is below restartDelayMs (${o.restartDelayMs}): raise the cap`);
+    throw new DroverError(
+      'DROVER_E_INVALID_OPTION',
+      `${optionLabel(source, ['maxRestartDelayMs'])} (${o.maxRestartDelayMs}) is below ${optionLabel(source, ['restartDelayMs'])} (${o.restartDelayMs}): raise the cap`,
+    );
   }
   return {
     name: o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, ''),
