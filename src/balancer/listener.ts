@@ -70,7 +70,7 @@ export class Listener {
 
   add(id: number, child: ChildProcess, weight = 1): void {
     if (this.members.has(id)) return;
-    const member: Member = { id, connections: 0, elu: 0, weight };
+    const member: Member = { id, connections: 0, elu: 0, weight, queued: 0 };
     this.members.set(id, { member, child });
     this.strategy.add(member);
     this.flush();
@@ -148,11 +148,13 @@ export class Listener {
   private send(entry: { member: Member; child: ChildProcess }, handle: RawHandle): void {
     const { member, child } = entry;
     member.connections++;
+    member.queued++;
     this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
     // The callback runs once the fd is written to the channel (SCM_RIGHTS): the
     // worker then holds its own reference, so ours can be closed. On a write
     // error (the worker died meanwhile) the connection goes to someone else.
     child.send(envelope({ kind: 'conn', key: this.key }), handle as unknown as net.Socket, { keepOpen: true }, (err) => {
+      member.queued--;
       if (err) {
         member.connections--;
         this.distribute(handle, member.id);

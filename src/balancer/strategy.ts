@@ -11,6 +11,12 @@ export interface Member {
   elu: number;
   /** Relative weight for weighted strategies (default 1). */
   weight: number;
+  /**
+   * Hand-offs to this worker not yet written to its channel. Node writes one
+   * handle per child at a time and waits for the child's acknowledgement, so a
+   * worker whose event loop is busy queues further connections behind it.
+   */
+  queued: number;
 }
 
 export interface PickContext {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sticky, VIRTUAL_NODES } from '../../dist/balancer/strategies/sticky.js';
 
 function member(id) {
-  return { id, connections: 0, elu: 0, weight: 1 };
+  return { id, connections: 0, elu: 0, weight: 1, queued: 0 };
 }
 
 function ring(ids) {

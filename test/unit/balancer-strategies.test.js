@@ -15,7 +15,7 @@ import {
 const NO_ADDR = { remoteAddress: undefined };
 
 function member(id, fields = {}) {
-  return { id, connections: 0, elu: 0, weight: 1, ...fields };
+  return { id, connections: 0, elu: 0, weight: 1, queued: 0, ...fields };
 }
 
 function withMembers(strategy, ...members) {
@@ -276,5 +276,22 @@ describe('registry', () => {
         },
       );
     }
+  });
+});
+
+describe('round-robin and queued hand-offs', () => {
+  test('a worker still waiting to acknowledge a hand-off is passed over while another is free', () => {
+    const a = member(1);
+    const b = member(2);
+    const s = withMembers(roundRobin(), a, b);
+    assert.equal(s.pick({}), 1);
+    a.queued = 1;
+    assert.equal(s.pick({}), 2);
+    assert.equal(s.pick({}), 2, 'member 1 is still busy');
+    b.queued = 1;
+    assert.equal(s.pick({}), 1, 'all busy: plain rotation');
+    a.queued = 0;
+    b.queued = 0;
+    assert.deepEqual([s.pick({}), s.pick({}), s.pick({})], [2, 1, 2]);
   });
 });
