@@ -9,22 +9,34 @@ const IGNORED = /(^|[/\\])(node_modules|\.[^/\\]+)([/\\]|$)/;
 
 /**
  * Watches the app's cwd (ignoring node_modules and dot files); with globs, only
- * matching paths count. Changes are debounced into one call.
+ * matching paths count. A burst of changes is debounced into one call with
+ * every matching file of the burst.
  */
-export function watchFiles(cwd: string, globs: boolean | readonly string[], debounceMs: number, onChange: (file: string) => void): () => Promise<void> {
+export function watchFiles(
+  cwd: string,
+  globs: boolean | readonly string[],
+  debounceMs: number,
+  onChange: (files: string[]) => void,
+  onReady: () => void = () => {},
+): () => Promise<void> {
   const matches = Array.isArray(globs) && globs.length > 0 ? picomatch(globs as string[], { dot: false }) : () => true;
   let timer: NodeJS.Timeout | undefined;
-  let last = '';
+  const changed = new Set<string>();
   const watcher = chokidarWatch(cwd, {
     ignoreInitial: true,
     ignored: (p: string) => IGNORED.test(path.relative(cwd, p)),
   });
+  watcher.on('ready', onReady);
   watcher.on('all', (_event, file) => {
     const rel = path.relative(cwd, file);
     if (!matches(rel)) return;
-    last = rel;
+    changed.add(rel);
     clearTimeout(timer);
-    timer = setTimeout(() => onChange(last), debounceMs);
+    timer = setTimeout(() => {
+      const files = [...changed].sort();
+      changed.clear();
+      onChange(files);
+    }, debounceMs);
   });
   return async () => {
     clearTimeout(timer);
