@@ -212,13 +212,21 @@ export class Supervisor extends EventEmitter {
   /** reload() for triggers (SIGHUP, watch, cron): the outcome is in the log. */
   requestReload(trigger: string): void {
     this.log?.info({ event: 'reload-requested', trigger }, `reload requested by ${trigger}`);
+    this.emit('reload-requested', { trigger });
     this.reload().catch(() => {});
   }
 
   private startTriggers(): void {
     const spec = this.state.spec;
     if (spec.watch !== false) {
-      this.stoppers.push(watchFiles(spec.cwd, spec.watch, spec.watchDebounceMs, (file) => this.requestReload(`change of ${file}`)));
+      const stop = watchFiles(
+        spec.cwd,
+        spec.watch,
+        spec.watchDebounceMs,
+        (files) => this.requestReload(`change of ${files.join(', ')}`),
+        () => this.emit('watching', { cwd: spec.cwd }),
+      );
+      this.stoppers.push(stop);
     }
     if (spec.cronRestart) this.stoppers.push(cronSchedule(spec.cronRestart, () => this.requestReload(`cron ${spec.cronRestart}`)));
     if (spec.mode === 'node' && spec.heartbeatIntervalMs > 0) {
