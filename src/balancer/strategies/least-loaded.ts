@@ -1,4 +1,5 @@
 import type { Member, Strategy } from '../strategy.js';
+import { rotating } from './rotating.js';
 
 /**
  * How much a busy event loop inflates a member's load:
@@ -13,50 +14,13 @@ export const ELU_WEIGHT = 4;
 // alone would send every connection between two heartbeats to the same
 // worker; the connections factor spreads them. The +1 keeps elu meaningful
 // for idle workers (0 connections would otherwise score 0 whatever the elu).
-// Ties rotate exactly as in least-connections.
+// Ties take turns (rotating.ts).
 export function leastLoaded(): Strategy {
-  const members: Member[] = [];
-  let next = 0;
-
-  const score = (m: Member): number => {
+  return rotating('least-loaded', (m: Member): number => {
     let elu = m.elu;
     if (!(elu > 0)) elu = 0; // also NaN
     else if (elu > 1) elu = 1;
     const c = m.connections > 0 ? m.connections : 0;
     return (c + 1) * (1 + ELU_WEIGHT * elu);
-  };
-
-  return {
-    name: 'least-loaded',
-    needsAddress: false,
-    add(member: Member) {
-      const i = members.findIndex((m) => m.id === member.id);
-      if (i === -1) members.push(member);
-      else members[i] = member;
-    },
-    remove(id: number) {
-      const i = members.findIndex((m) => m.id === id);
-      if (i === -1) return;
-      members.splice(i, 1);
-      if (i < next) next--;
-    },
-    pick() {
-      const n = members.length;
-      if (n === 0) return undefined;
-      if (next >= n) next = 0;
-      let best = next;
-      let bestScore = score(members[next]);
-      for (let k = 1; k < n; k++) {
-        let i = next + k;
-        if (i >= n) i -= n;
-        const s = score(members[i]);
-        if (s < bestScore) {
-          best = i;
-          bestScore = s;
-        }
-      }
-      next = best + 1;
-      return members[best].id;
-    },
-  };
+  });
 }
