@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The drover command. Commands set an exit code; only this entry point exits.
+// First: a command that needs the daemon starts it while the rest loads.
+import './prestart.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { OPTION_TABLE, type FlagSpec } from './option-table.js';
-import { runForeground } from './run.js';
+import { addDaemonCommands } from './daemon-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,9 +35,11 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .action((script: string, args: string[], opts: Record<string, unknown>) => {
       const options = { ...opts, script, args: [...((opts.args as string[] | undefined) ?? []), ...args] } as SuperviseOptions;
-      setResult(runForeground(options));
+      // Loaded on use: the supervisor and its dependencies cost ~150 ms that `drover list` must not pay.
+      setResult(import('./run.js').then((m) => m.runForeground(options)));
     });
   addOptions(run);
+  addDaemonCommands(program, setResult);
   return program;
 }
 
@@ -53,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       const text = err.message.replace(/^error: /, '');
-      process.stderr.write(`${formatError(new DroverError('DROVER_E_USAGE', `${text}: see drover run --help`))}\n`);
+      const command = argv.find((a) => !a.startsWith('-')) ?? '';
+      const known = program.commands.some((c) => c.name() === command || c.aliases().includes(command));
+      const help = known ? `drover ${command} --help` : 'drover --help';
+      process.stderr.write(`${formatError(new DroverError('DROVER_E_USAGE', `${text}: see ${help}`))}\n`);
       return exitCodeOf(new DroverError('DROVER_E_USAGE', text));
     }
     process.stderr.write(`${formatError(err)}\n`);

@@ -9,7 +9,6 @@
 // The launch record (LaunchRecord JSON) arrives on stdin; the environment of
 // this process is the record's env (the caller of `drover start`) plus
 // DROVER_HOME, so the workers inherit it exactly.
-import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { resolveSpec, parseSize } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
@@ -96,9 +95,29 @@ function appLogger(log: AppLog, level: string, name: string) {
   return pino({ level, base: { app: name }, messageKey: 'msg', timestamp: false }, destination);
 }
 
+let appName = '?';
+
+/**
+ * The master adopts the environment of the `drover start` call: the workers
+ * inherit process.env. (A spare master was started with the daemon's.)
+ */
+function adoptEnv(env: Readonly<Record<string, string>>): void {
+  const home = process.env.DROVER_HOME;
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+  if (home !== undefined) process.env.DROVER_HOME = home;
+}
+
 async function main(): Promise<void> {
-  const record = JSON.parse(await readStdin()) as LaunchRecord;
+  // A spare master waits here, imports done, until the daemon hands it an app;
+  // end-of-file without one (the daemon exited) ends it.
+  const input = await readStdin();
+  if (input.trim() === '') process.exit(0);
+  const record = JSON.parse(input) as LaunchRecord;
   const name = record.name;
+  appName = name;
+  adoptEnv(record.env);
+  process.title = `drover-master ${name}`;
   const socketPath = appSocket(paths, name);
   const settings = logSettings(process.env);
   const log = createAppLog({ dir: paths.logs, name, rotate: settings.rotate, json: settings.json, dateFormat: settings.dateFormat });
@@ -145,7 +164,7 @@ async function main(): Promise<void> {
       reloading,
       addresses: s ? s.addresses().map(formatAddress) : [],
       workers: s ? s.workers().map((w) => ({ wid: w.wid, slot: w.slot, pid: w.pid, phase: w.phase, uptimeMs: w.uptimeMs, connections: w.connections, role: w.role })) : [],
-      logs: { out: log.outFile, err: log.errorFile, master: masterLog(paths, name) },
+      logs: { out: log.outFile, err: log.errorFile, master: masterLog(paths) },
       logStats: (({ written, dropped, rotations }) => ({ written, dropped, rotations }))(log.stats()),
       lastError,
     };
@@ -273,11 +292,6 @@ async function main(): Promise<void> {
   process.on('SIGQUIT', () => onStop(true));
   process.on('SIGHUP', () => supervisor!.requestReload('SIGHUP'));
 
-  const t0 = performance.now();
-  supervisor.ready.then(
-    (info) => log.writeLine('out', 'drover', `${info.workers} workers ready in ${Math.round(performance.now() - t0)} ms${info.addresses.length ? `, listening on ${info.addresses.map(formatAddress).join(', ')}` : ''}`),
-    () => {},
-  );
   supervisor.start();
   const outcome = await supervisor.done;
   if (outcome.error) lastError = outcome.error;
@@ -285,6 +299,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${new Date().toISOString()} ${formatError(err)}\n`);
+  process.stderr.write(`${new Date().toISOString()} [${appName}] ${formatError(err)}\n`);
   process.exit(isDroverError(err) ? err.exitCode : 1);
 });

@@ -52,8 +52,13 @@ export function appSocket(paths: DroverPaths, name: string): string {
   return file;
 }
 
-export function masterLog(paths: DroverPaths, name: string): string {
-  return path.join(paths.logs, `${name}-master.log`);
+/**
+ * What app masters write to stderr themselves (fatal errors; their normal
+ * output goes to the app logs). One file for all: a spare master is started
+ * before it knows its app, so its lines carry the app name instead.
+ */
+export function masterLog(paths: DroverPaths): string {
+  return path.join(paths.logs, 'masters.log');
 }
 
 /** Creates DROVER_HOME, apps/ and logs/ (0700) and checks that they are writable. */

@@ -1,0 +1,512 @@
+// What the daemon commands of the CLI do: `drover start`, `list`, `logs`, ...
+// Each returns the exit status; only the entry point exits. Loaded lazily by
+// main.ts, and it loads heavy modules (config loader, zod) only for the
+// commands that need them, so `drover list` and `drover start app.js` stay fast.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import type { SuperviseOptions } from '../config/schema.js';
+import { DroverError, exitCodeOf, formatError } from '../errors.js';
+import { checkAppName, defaultAppName, droverPaths } from '../daemon/paths.js';
+import { fromWireError, type ControlClient, type WireError } from '../daemon/protocol.js';
+import type { AppDescription, AppSummary, LaunchRecord, StartResult } from '../daemon/types.js';
+import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
+import { formatBytes, formatDuration, paint, printJson, statusColor, table, useColor } from './output.js';
+
+export interface CommonOptions {
+  readonly json?: boolean;
+}
+
+type Settled<T> = { name: string; ok: boolean; data?: T; error?: WireError };
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+async function withDaemon<T>(fn: (client: ControlClient) => Promise<T>, start = true): Promise<T> {
+  const client = (await connectDaemon({ start }))!;
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Reports failed entries on stderr; the exit status of the first failure (0 if none). */
+function reportFailures(results: ReadonlyArray<Settled<unknown>>): number {
+  let code = 0;
+  for (const r of results) {
+    if (r.ok || !r.error) continue;
+    const e = fromWireError(r.error);
+    err(formatError(new DroverError(e.code, `${r.name}: ${e.message}`, e.details)));
+    if (code === 0) code = exitCodeOf(e);
+  }
+  return code;
+}
+
+function callerEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+// ── targets ────────────────────────────────────────────────────────────────
+
+async function looksLikeConfig(target: string): Promise<boolean> {
+  if (!existsSync(target)) return false;
+  try {
+    if (!statSync(target).isFile()) return false;
+  } catch {
+    return false;
+  }
+  return isConfigFileName(target);
+}
+
+/**
+ * The same test as isConfigFileName() in config/load.ts, kept here because
+ * importing load.ts loads zod and yaml (~100 ms) on every `drover start app.js`.
+ */
+function isConfigFileName(file: string): boolean {
+  const base = path.basename(file);
+  if (/\.(json|ya?ml)$/i.test(base)) return true;
+  return /^(drover\.config|ecosystem(\.config)?)\.[cm]?[jt]s$/i.test(base) || /\.config\.[cm]?[jt]s$/.test(base);
+}
+
+/** App names from a config file (the same names `drover start <config>` gives). */
+async function namesFromConfig(file: string, envName?: string): Promise<string[]> {
+  const { loadConfigFile } = await import('../config/load.js');
+  const loaded = await loadConfigFile(file, { env: envName });
+  return loaded.apps.map((a) => a.name ?? defaultAppName(a.script));
+}
+
+/** `all`, app names, or config files → 'all' or names. */
+async function resolveTargets(targets: readonly string[]): Promise<'all' | string[]> {
+  if (targets.length === 0) throw new DroverError('DROVER_E_USAGE', 'name an app, several apps, a config file or all');
+  if (targets.includes('all')) return 'all';
+  const names: string[] = [];
+  for (const t of targets) {
+    if (await looksLikeConfig(t)) names.push(...(await namesFromConfig(t)));
+    else names.push(t);
+  }
+  return [...new Set(names)];
+}
+
+// ── start ──────────────────────────────────────────────────────────────────
+
+export interface StartFlags extends Record<string, unknown> {
+  readonly envName?: string;
+  readonly json?: boolean;
+}
+
+/** A cheap check before the daemon is involved (the master validates everything again). */
+function checkScriptExists(script: string): void {
+  let st;
+  try {
+    st = statSync(script);
+  } catch {
+    throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script ${script} does not exist: check the path (relative paths are resolved against cwd)`, { script });
+  }
+  if (st.isDirectory()) {
+    throw new DroverError('DROVER_E_SCRIPT_IS_DIRECTORY', `script ${script} is a directory: name the file to run, e.g. ${path.join(script, 'index.js')}`, { script });
+  }
+}
+
+async function recordsFromConfig(file: string, flags: StartFlags, overrides: Partial<SuperviseOptions>): Promise<{ records: LaunchRecord[]; warnings: string[] }> {
+  const [{ loadConfigFile }, { resolveSpec }] = await Promise.all([import('../config/load.js'), import('../config/resolve.js')]);
+  const env = callerEnv();
+  const loaded = await loadConfigFile(file, { env: flags.envName, callerEnv: process.env });
+  const records: LaunchRecord[] = [];
+  for (const [index, app] of loaded.apps.entries()) {
+    const options: SuperviseOptions = { ...app, ...overrides, env: { ...(app.env ?? {}), ...(overrides.env ?? {}) } };
+    // Everything is validated before anything starts (script exists, values possible).
+    const spec = resolveSpec(options, `${loaded.file} apps[${index}]`);
+    checkAppName(spec.name);
+    records.push({
+      name: spec.name,
+      options: { ...options, name: spec.name, cwd: spec.cwd },
+      env,
+      source: { kind: 'config', file: loaded.file, envName: flags.envName, format: loaded.format },
+      createdAt: Date.now(),
+    });
+  }
+  return { records, warnings: loaded.warnings };
+}
+
+/** Whether a running daemon knows an app of this name (a daemon is not started for this). */
+async function isKnownApp(name: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return false;
+  const client = await connectDaemon({ start: false }).catch(() => undefined);
+  if (!client) return false;
+  try {
+    const apps = await client.call<AppSummary[]>('list', {}, { timeoutMs: 15_000 });
+    return apps.some((a) => a.name === name);
+  } finally {
+    client.close();
+  }
+}
+
+export async function startCommand(target: string, appArgs: string[], flags: StartFlags): Promise<number> {
+  const { envName, json, envPairs, ...rest } = flags as StartFlags & { envPairs?: Record<string, string> };
+  const overrides = { ...(rest as Partial<SuperviseOptions>) } as Record<string, unknown>;
+  if (envPairs) overrides.env = envPairs;
+  let records: LaunchRecord[];
+  let warnings: string[] = [];
+  if (await looksLikeConfig(target)) {
+    if (overrides.name !== undefined) throw new DroverError('DROVER_E_USAGE', '--name names one app: set names in the config file instead');
+    ({ records, warnings } = await recordsFromConfig(target, { envName, json }, overrides as Partial<SuperviseOptions>));
+  } else if (!existsSync(path.resolve(String(overrides.cwd ?? process.cwd()), target)) && (await isKnownApp(target))) {
+    // `drover start <name>` of a stopped app starts it again, as PM2 does.
+    return restartCommand([target], { json });
+  } else {
+    if (envName !== undefined) {
+      throw new DroverError('DROVER_E_USAGE', `--env ${envName}: a name selects env_${envName} of a config file; for a script, set variables with --env KEY=VALUE`);
+    }
+    const cwd = path.resolve(String(overrides.cwd ?? process.cwd()));
+    checkScriptExists(path.resolve(cwd, target));
+    const name = String(overrides.name ?? defaultAppName(target));
+    checkAppName(name);
+    const options = { ...overrides, script: target, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
+    records = [{ name, options, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
+  }
+  for (const w of warnings) err(`drover: warning: ${w}`);
+  // A cold start: the master booted in parallel with the daemon; it gets its record once the daemon accepted the start.
+  const pre = records.length === 1 ? takePrespawnedMaster() : undefined;
+  let results: Array<Settled<StartResult>>;
+  try {
+    results = await withDaemon((c) =>
+      c.call<Array<Settled<StartResult>>>(
+        'start',
+        { records, prespawned: pre ? { [records[0]!.name]: pre.pid } : undefined },
+        { onEvent: (event) => event === 'accepted' && pre?.provide(records[0]) },
+      ),
+    );
+  } finally {
+    pre?.provide(undefined);
+    takePrespawnedMaster()?.provide(undefined);
+  }
+  if (json) printJson(results);
+  else {
+    const color = useColor();
+    for (const r of results) {
+      if (!r.ok || !r.data) continue;
+      const d = r.data;
+      const where = d.addresses.length > 0 ? `, listening on ${d.addresses.join(', ')}` : '';
+      out(`${paint(r.name, 'bold', color)}: ${d.workers} worker${d.workers === 1 ? '' : 's'} ready in ${Math.round(d.durationMs)} ms${where} (master pid ${d.masterPid})`);
+    }
+  }
+  return reportFailures(results);
+}
+
+// ── stop / restart / delete / reload / scale / signal ──────────────────────
+
+export async function stopCommand(command: 'stop' | 'delete', targets: string[], options: CommonOptions & { force?: boolean }): Promise<number> {
+  const target = await resolveTargets(targets);
+  const results = await withDaemon((c) => c.call<Array<{ name: string; exitCode: number }>>(command, { target, force: options.force === true }));
+  if (options.json) printJson(results);
+  else if (results.length === 0) out('no apps');
+  else for (const r of results) out(`${r.name}: ${command === 'delete' ? 'deleted' : 'stopped'}`);
+  return 0;
+}
+
+export async function restartCommand(targets: string[], options: CommonOptions): Promise<number> {
+  const target = await resolveTargets(targets);
+  const results = await withDaemon((c) => c.call<Array<Settled<StartResult>>>('restart', { target }));
+  if (options.json) printJson(results);
+  else for (const r of results) if (r.ok && r.data) out(`${r.name}: restarted, ${r.data.workers} workers ready in ${Math.round(r.data.durationMs)} ms (master pid ${r.data.masterPid})`);
+  return reportFailures(results);
+}
+
+interface ReloadEvent {
+  readonly app: string;
+  readonly slot?: number;
+  readonly pid?: number;
+  readonly workers?: number;
+  readonly reason?: string;
+  readonly code?: number | null;
+  readonly signal?: string | null;
+}
+
+export async function reloadCommand(targets: string[], options: CommonOptions): Promise<number> {
+  const target = await resolveTargets(targets);
+  const color = useColor();
+  const started = new Map<string, number>();
+  const onEvent = (event: string, e: ReloadEvent) => {
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ event, ...e })}\n`);
+      return;
+    }
+    const app = paint(e.app, 'bold', color);
+    switch (event) {
+      case 'reload-start':
+        started.set(e.app, Date.now());
+        return out(`${app}: reloading ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
+      case 'worker-ready':
+        return out(`${app}: worker ${e.slot} ${paint('ready', 'green', color)} (new pid ${e.pid})`);
+      case 'worker-exit': {
+        const replaced = e.reason === 'stopped' || e.reason === 'replaced';
+        const how = replaced ? 'stopped' : paint(`${e.reason}${e.signal ? ` by ${e.signal}` : e.code !== undefined && e.code !== null ? ` with code ${e.code}` : ''}`, 'red', color);
+        return out(`${app}: worker ${e.slot} pid ${e.pid} ${how}`);
+      }
+      default:
+        return;
+    }
+  };
+  const results = await withDaemon((c) =>
+    c.call<Array<Settled<{ workers: number; durationMs: number }>>>('reload', { target }, { onEvent: (ev, data) => onEvent(ev, data as ReloadEvent) }),
+  );
+  if (options.json) printJson(results);
+  else for (const r of results) if (r.ok && r.data) out(`${paint(r.name, 'bold', color)}: ${paint('reloaded', 'green', color)} ${r.data.workers} workers in ${Math.round(r.data.durationMs)} ms`);
+  return reportFailures(results);
+}
+
+export async function scaleCommand(app: string, count: string, options: CommonOptions): Promise<number> {
+  if (!/^\d+$/.test(count)) throw new DroverError('DROVER_E_INVALID_OPTION', `scale expects a worker count (a whole number >= 0), got ${JSON.stringify(count)}`);
+  const result = await withDaemon((c) => c.call<{ from: number; to: number }>('scale', { name: app, instances: Number(count) }));
+  if (options.json) printJson({ name: app, ...result });
+  else out(`${app}: scaling to ${count} workers`);
+  return 0;
+}
+
+function normalizeSignal(raw: string): NodeJS.Signals {
+  const upper = raw.toUpperCase();
+  const name = /^\d+$/.test(upper)
+    ? Object.entries(osConstants.signals).find(([, n]) => n === Number(upper))?.[0]
+    : upper.startsWith('SIG')
+      ? upper
+      : `SIG${upper}`;
+  if (!name || !(name in osConstants.signals)) throw new DroverError('DROVER_E_INVALID_OPTION', `unknown signal ${JSON.stringify(raw)}: use a name such as SIGUSR2 or SIGTERM`);
+  return name as NodeJS.Signals;
+}
+
+export async function signalCommand(sig: string, targets: string[], options: CommonOptions): Promise<number> {
+  const signal = normalizeSignal(sig);
+  const target = await resolveTargets(targets);
+  const results = await withDaemon((c) => c.call<Array<{ name: string; pids: number[] }>>('signal', { target, signal }));
+  if (options.json) printJson(results);
+  else for (const r of results) out(`${r.name}: ${signal} sent to ${r.pids.length} worker${r.pids.length === 1 ? '' : 's'} (pids ${r.pids.join(', ')})`);
+  return 0;
+}
+
+// ── list / describe ────────────────────────────────────────────────────────
+
+export async function listCommand(options: CommonOptions): Promise<number> {
+  const rows = await withDaemon((c) => c.call<AppSummary[]>('list', {}, { timeoutMs: 15_000 }));
+  if (options.json) {
+    printJson(rows);
+    return 0;
+  }
+  if (rows.length === 0) {
+    out('no apps running: start one with drover start <script|config>');
+    return 0;
+  }
+  const color = useColor();
+  const body = rows.map((r) => [
+    paint(r.name, 'bold', color),
+    r.mode,
+    `${r.ready}/${r.desired}`,
+    String(r.restarts + r.masterRestarts),
+    r.status === 'online' ? formatDuration(r.uptimeMs) : '-',
+    `${r.cpu.toFixed(1)}%`,
+    formatBytes(r.memory),
+    paint(r.status, statusColor(r.status), color),
+  ]);
+  out(table(['name', 'mode', 'workers', 'restarts', 'uptime', 'cpu', 'memory', 'status'], body, new Set([2, 3, 4, 5, 6])));
+  for (const r of rows) if (r.lastError && r.status === 'errored') err(`${r.name}: ${r.lastError.message} [${r.lastError.code}]`);
+  return 0;
+}
+
+export async function describeCommand(app: string, options: CommonOptions): Promise<number> {
+  const d = await withDaemon((c) => c.call<AppDescription>('describe', { name: app }, { timeoutMs: 15_000 }));
+  if (options.json) {
+    printJson(d);
+    return 0;
+  }
+  const color = useColor();
+  const kv = (k: string, v: string) => out(`  ${k.padEnd(11)}${v}`);
+  out(`${paint(d.name, 'bold', color)}  ${paint(d.status, statusColor(d.status), color)}`);
+  kv('script', d.script);
+  if (d.args.length) kv('args', d.args.join(' '));
+  kv('cwd', d.cwd);
+  kv('mode', `${d.mode}, ${d.ready}/${d.desired} workers ready`);
+  kv('master', d.master.pid ? `pid ${d.master.pid}${d.master.memory ? `, ${formatBytes(d.master.memory)}` : ''}` : '-');
+  kv('uptime', d.status === 'online' ? formatDuration(d.uptimeMs) : '-');
+  kv('restarts', `${d.restarts} worker${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
+  kv('cpu/memory', `${d.cpu.toFixed(1)}% / ${formatBytes(d.memory)}`);
+  if (d.addresses.length) kv('listening', d.addresses.join(', '));
+  kv('source', d.source.kind === 'config' ? `${d.source.file}${d.source.envName ? ` (env ${d.source.envName})` : ''}` : 'command line');
+  kv('created', new Date(d.createdAt).toISOString());
+  if (d.logs) {
+    kv('out log', d.logs.out);
+    kv('error log', d.logs.err);
+  }
+  const env = Object.entries(d.env);
+  if (env.length) kv('env', env.map(([k, v]) => `${k}=${v}`).join(' '));
+  if (d.lastError) kv('last error', `${d.lastError.message} [${d.lastError.code}]`);
+  if (d.workers.length) {
+    out('  workers');
+    const rows = d.workers.map((w) => [String(w.slot), String(w.pid ?? '-'), w.phase + (w.role === 'spare' ? ' (spare)' : ''), formatDuration(w.uptimeMs), String(w.connections), `${(w.cpu ?? 0).toFixed(1)}%`, formatBytes(w.memory ?? 0)]);
+    out(
+      table(['    slot', 'pid', 'phase', 'uptime', 'conns', 'cpu', 'memory'], rows.map((r) => [`    ${r[0]}`, ...r.slice(1)]), new Set([1, 3, 4, 5, 6])),
+    );
+  }
+  return 0;
+}
+
+// ── logs ───────────────────────────────────────────────────────────────────
+
+interface LogsOptions extends CommonOptions {
+  readonly lines?: string;
+  readonly follow?: boolean;
+  readonly err?: boolean;
+  readonly out?: boolean;
+}
+
+/** Apps with log files in DROVER_HOME/logs (for `drover logs` without an app). */
+function appsWithLogs(dir: string): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const f of files) {
+    const m = /^(.+)-(out|error)\.log$/.exec(f);
+    if (m && !m[1]!.includes('__')) names.add(m[1]!);
+  }
+  return [...names].sort();
+}
+
+export async function logsCommand(app: string | undefined, options: LogsOptions): Promise<number> {
+  const { tailLines, follow } = await import('../logs/tail.js');
+  const paths = droverPaths();
+  const n = options.lines === undefined ? 15 : Number(options.lines);
+  if (!Number.isInteger(n) || n < 0) throw new DroverError('DROVER_E_INVALID_OPTION', `--lines expects a whole number >= 0, got ${JSON.stringify(options.lines)}`);
+  let apps: string[];
+  if (app === undefined || app === 'all') apps = appsWithLogs(paths.logs);
+  else {
+    apps = [app];
+    const file = path.join(paths.logs, `${app}-out.log`);
+    if (!existsSync(file) && !existsSync(path.join(paths.logs, `${app}-error.log`))) {
+      // No files yet: fine for an app the daemon knows (it has not logged), an error otherwise.
+      const client = await connectDaemon({ start: false }).catch(() => undefined);
+      const known = client ? await client.call<AppSummary[]>('list').catch(() => []) : [];
+      client?.close();
+      if (!known.some((a) => a.name === app)) {
+        const { didYouMean } = await import('../config/suggest.js');
+        const guess = didYouMean(app, [...known.map((a) => a.name), ...appsWithLogs(paths.logs)]);
+        throw new DroverError('DROVER_E_APP_NOT_FOUND', `no app named ${JSON.stringify(app)} and no logs for it${guess ? ` (did you mean "${guess}"?)` : ''}: see drover list`, { names: [app] });
+      }
+    }
+  }
+  const streams = (options.err ? ['err'] : options.out ? ['out'] : ['out', 'err']) as Array<'out' | 'err'>;
+  const fileOf = (name: string, stream: 'out' | 'err') => path.join(paths.logs, `${name}-${stream === 'out' ? 'out' : 'error'}.log`);
+  const color = useColor();
+  const prefix = apps.length > 1 || app === undefined;
+  // A slow reader (a stalled pipe) makes follow() wait instead of buffering here.
+  const write = (text: string): void | Promise<void> => {
+    if (process.stdout.write(text)) return;
+    return new Promise((resolve) => {
+      process.stdout.once('drain', resolve);
+      process.stdout.once('error', resolve);
+    });
+  };
+  const print = (name: string, stream: 'out' | 'err', line: string): void | Promise<void> => {
+    if (options.json) {
+      let record: unknown;
+      if (line.startsWith('{')) {
+        try {
+          record = JSON.parse(line);
+        } catch {}
+      }
+      return write(`${JSON.stringify(record !== undefined ? { app: name, stream, record } : { app: name, stream, line })}\n`);
+    }
+    const text = stream === 'err' ? paint(line, 'red', color) : line;
+    return write(`${prefix ? `${paint(name, 'blue', color)} ` : ''}${text}\n`);
+  };
+
+  if (!options.follow) {
+    for (const name of apps) {
+      const lines: Array<{ stream: 'out' | 'err'; line: string }> = [];
+      for (const stream of streams) for (const line of await tailLines(fileOf(name, stream), n)) lines.push({ stream, line });
+      // Both files start their lines with the time: merge them in order.
+      const ordered = lines
+        .map((l, i) => ({ ...l, i, t: /^\S+/.exec(l.line)?.[0] ?? '' }))
+        .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i))
+        .slice(-n);
+      for (const l of ordered) await print(name, l.stream, l.line);
+    }
+    return 0;
+  }
+
+  const followers = apps.flatMap((name) => streams.map((stream) => follow(fileOf(name, stream), (line) => print(name, stream, line), { lines: n })));
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // A closed pipe (drover logs -f | head) ends the command too.
+    process.stdout.once('error', stop);
+  });
+  await Promise.all(followers.map((f) => f.close()));
+  return 0;
+}
+
+// ── save / resurrect / ping / kill ─────────────────────────────────────────
+
+export async function saveCommand(options: CommonOptions): Promise<number> {
+  const r = await withDaemon((c) => c.call<{ file: string; apps: string[]; secretsLeftOut: string[] }>('save'));
+  if (options.json) printJson(r);
+  else {
+    out(`saved ${r.apps.length} app${r.apps.length === 1 ? '' : 's'} to ${r.file}${r.apps.length ? `: ${r.apps.join(', ')}` : ''}`);
+    if (r.secretsLeftOut.length) out(`secret env values not saved (taken from the environment of drover resurrect): ${r.secretsLeftOut.join(', ')}`);
+  }
+  return 0;
+}
+
+export async function resurrectCommand(options: CommonOptions): Promise<number> {
+  const r = await withDaemon((c) =>
+    c.call<{ results: Array<Settled<StartResult>>; skipped: string[]; warnings: string[] }>('resurrect', { env: callerEnv() }),
+  );
+  for (const w of r.warnings) err(`drover: warning: ${w}`);
+  if (options.json) printJson(r);
+  else {
+    for (const x of r.results) if (x.ok && x.data) out(`${x.name}: ${x.data.workers} workers ready in ${Math.round(x.data.durationMs)} ms`);
+    for (const s of r.skipped) out(`${s}: already running`);
+    if (r.results.length === 0 && r.skipped.length === 0) out('the saved app list is empty');
+  }
+  return reportFailures(r.results);
+}
+
+export async function pingCommand(options: CommonOptions): Promise<number> {
+  const r = await withDaemon((c) => c.call<{ pid: number; version: string; uptimeMs: number; apps: number; home: string }>('ping', {}, { timeoutMs: 10_000 }));
+  if (options.json) printJson(r);
+  else out(`pong: daemon pid ${r.pid}, drover ${r.version}, up ${formatDuration(r.uptimeMs)}, ${r.apps} app${r.apps === 1 ? '' : 's'}, home ${r.home}`);
+  return 0;
+}
+
+export async function killCommand(options: CommonOptions): Promise<number> {
+  // App masters may run without a daemon (it was killed): start one to adopt and stop them.
+  const paths = droverPaths();
+  const orphans = (() => {
+    try {
+      return readdirSync(paths.apps).some((f) => f.endsWith('.sock'));
+    } catch {
+      return false;
+    }
+  })();
+  const client = await connectDaemon({ start: orphans });
+  if (!client) {
+    if (options.json) printJson({ running: false });
+    else out('no daemon running');
+    return 0;
+  }
+  try {
+    const r = await client.call<{ pid: number; stopped: Array<{ name: string; exitCode: number }> }>('kill');
+    // The daemon exits right after answering: wait for that, so a following command starts a new one.
+    await new Promise<void>((resolve) => (client.isClosed ? resolve() : client.once('close', resolve)));
+    if (options.json) printJson(r);
+    else out(`stopped ${r.stopped.length} app${r.stopped.length === 1 ? '' : 's'}; daemon pid ${r.pid} exited`);
+  } finally {
+    client.close();
+  }
+  return 0;
+}

@@ -1,0 +1,156 @@
+// The CLI's connection to the daemon, starting the daemon when a command
+// needs it and none runs (detached, its output appended to
+// DROVER_HOME/logs/daemon.log).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DroverError } from '../errors.js';
+import { droverPaths, ensureHome, masterLog, type DroverPaths } from '../daemon/paths.js';
+import type { LaunchRecord } from '../daemon/types.js';
+import { ControlClient } from '../daemon/protocol.js';
+
+const DAEMON_JS = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+const MASTER_JS = fileURLToPath(new URL('../daemon/app-master.js', import.meta.url));
+const START_TIMEOUT_MS = 10_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function tail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+function connect(paths: DroverPaths): Promise<ControlClient> {
+  return ControlClient.connect(paths.socket, {
+    timeoutMs: 3000,
+    lostCode: 'DROVER_E_DAEMON_UNREACHABLE',
+    lostMessage: `the drover daemon closed the connection before answering: see ${paths.daemonLog}`,
+  });
+}
+
+const NOT_RUNNING = new Set(['ENOENT', 'ECONNREFUSED']);
+
+interface Spawned {
+  exited: number | undefined;
+}
+
+let prestarted: Spawned | undefined;
+
+function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
+  const fd = openSync(paths.daemonLog, 'a', 0o600);
+  const state: Spawned = { exited: undefined };
+  try {
+    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: process.env });
+    child.on('error', () => (state.exited = -1));
+    child.on('exit', (code) => (state.exited = code ?? -1));
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+  return state;
+}
+
+/** An app master the CLI started itself, waiting for its launch record on stdin. */
+export interface PrespawnedMaster {
+  readonly pid: number;
+  /** Hands it the record, or (undefined) tells it to exit. Only the first call counts. */
+  provide(record: LaunchRecord | undefined): void;
+}
+
+let prespawned: PrespawnedMaster | undefined;
+
+function spawnMaster(paths: DroverPaths): PrespawnedMaster | undefined {
+  const fd = openSync(masterLog(paths), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [MASTER_JS], { detached: true, stdio: ['pipe', 'ignore', fd], cwd: paths.home, env: process.env });
+    child.on('error', () => {});
+    child.stdin!.on('error', () => {});
+    child.unref();
+    if (child.pid === undefined) return undefined;
+    let done = false;
+    return {
+      pid: child.pid,
+      provide(record) {
+        if (done) return;
+        done = true;
+        child.stdin!.end(record ? JSON.stringify(record) : undefined);
+        (child.stdin as unknown as { unref?: () => void }).unref?.();
+      },
+    };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Called first thing for a command that will need the daemon: when none runs
+ * (no socket file), it starts booting while the CLI loads and parses, which
+ * takes the CLI's own start-up off a cold `drover start`. For `drover start
+ * <script>` (master: true) the app master boots now too, in parallel with the
+ * daemon, instead of after it: the daemon adopts it. Any problem is left for
+ * connectDaemon() to report.
+ */
+export function prestartDaemon(options: { master?: boolean } = {}, paths: DroverPaths = droverPaths()): void {
+  try {
+    if (existsSync(paths.socket) || existsSync(paths.pidFile)) return;
+    ensureHome(paths);
+    const master = options.master === true && process.env.DROVER_SPARE_MASTER !== '0';
+    prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
+    if (master) prespawned = spawnMaster(paths);
+  } catch {
+    // reported by connectDaemon
+  }
+}
+
+/** The master prestartDaemon() started, once (the caller must provide() it). */
+export function takePrespawnedMaster(): PrespawnedMaster | undefined {
+  const p = prespawned;
+  prespawned = undefined;
+  return p;
+}
+
+/**
+ * A connection to the daemon. With start: false, undefined when none runs
+ * (for commands that can answer without one).
+ */
+export async function connectDaemon(options: { start: boolean }, paths: DroverPaths = droverPaths()): Promise<ControlClient | undefined> {
+  if (prestarted && options.start) return waitForDaemon(paths, prestarted);
+  try {
+    return await connect(paths);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!NOT_RUNNING.has(code)) {
+      // A home that is not a usable directory is the better diagnosis.
+      ensureHome(paths);
+      throw new DroverError('DROVER_E_DAEMON_UNREACHABLE', `cannot reach the drover daemon at ${paths.socket}: ${(err as Error).message}`);
+    }
+    if (!options.start) return undefined;
+  }
+  ensureHome(paths);
+  return waitForDaemon(paths, spawnDaemon(paths));
+}
+
+async function waitForDaemon(paths: DroverPaths, spawned: Spawned): Promise<ControlClient> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const exited = spawned.exited;
+    try {
+      return await connect(paths);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      // Exit 0: another daemon won the race to start; keep trying to reach it.
+      if ((exited !== undefined && exited !== 0) || Date.now() > deadline || !NOT_RUNNING.has(code)) {
+        const why = tail(paths.daemonLog);
+        throw new DroverError(
+          'DROVER_E_DAEMON_UNREACHABLE',
+          `the drover daemon could not be started${exited !== undefined ? ` (it exited with ${exited})` : ''}${why ? `: ${why}` : ''}; see ${paths.daemonLog}`,
+          { log: paths.daemonLog },
+        );
+      }
+    }
+    await sleep(spawned.exited === undefined ? 5 : 20);
+  }
+}
