@@ -1,8 +1,9 @@
-import { Cron } from 'croner';
+import { createRequire } from 'node:module';
 import { DroverError } from '../errors.js';
 
-/** Rejects a bad cron expression before anything starts. */
+/** Rejects a bad cron expression before anything starts (croner is loaded only when a schedule is set). */
 export function validateCron(expression: string): void {
+  const { Cron } = createRequire(import.meta.url)('croner') as typeof import('croner');
   try {
     new Cron(expression, { paused: true }).stop();
   } catch (err) {

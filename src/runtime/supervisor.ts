@@ -18,7 +18,6 @@ import { createLogger, type Logger } from './logger.js';
 import { startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
-import { cronSchedule, watchFiles } from './triggers.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 
@@ -142,7 +141,7 @@ export class Supervisor extends EventEmitter {
     });
     // Callers that only await `done` must not crash on an unobserved rejection.
     this.ready.catch(() => {});
-    this.once('started', () => this.startTriggers());
+    this.once('started', () => void this.startTriggers());
   }
 
   start(): this {
@@ -216,8 +215,15 @@ export class Supervisor extends EventEmitter {
     this.reload().catch(() => {});
   }
 
-  private startTriggers(): void {
+  private async startTriggers(): Promise<void> {
     const spec = this.state.spec;
+    if (spec.mode === 'node' && spec.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.ping(), spec.heartbeatIntervalMs);
+    }
+    if (spec.watch === false && !spec.cronRestart) return;
+    // Loaded only when used: the file watcher and cron parser cost the master ~10 MB.
+    const { cronSchedule, watchFiles } = await import('./triggers.js');
+    if (this.outcomeValue) return;
     if (spec.watch !== false) {
       const stop = watchFiles(
         spec.cwd,
@@ -229,10 +235,8 @@ export class Supervisor extends EventEmitter {
       this.stoppers.push(stop);
     }
     if (spec.cronRestart) this.stoppers.push(cronSchedule(spec.cronRestart, () => this.requestReload(`cron ${spec.cronRestart}`)));
-    if (spec.mode === 'node' && spec.heartbeatIntervalMs > 0) {
-      this.heartbeat = setInterval(() => this.ping(), spec.heartbeatIntervalMs);
-    }
   }
+
 
   /** Pings every ready worker; the reply comes from its event loop (a blocked loop stays silent). */
   private ping(): void {
