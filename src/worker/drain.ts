@@ -81,8 +81,18 @@ export class ServerTracker {
     }
   }
 
-  /** Stops accepting and resolves once every connection is gone, or at the deadline. */
+  private drained: Promise<void> | undefined;
+
+  /**
+   * Stops accepting and resolves once every connection is gone, or at the
+   * deadline. Idempotent: the app's own close() and drover's shutdown share one drain.
+   */
   drain(deadline: number, close: (cb: () => void) => void): Promise<void> {
+    this.drained ??= this.startDrain(deadline, close);
+    return this.drained;
+  }
+
+  private startDrain(deadline: number, close: (cb: () => void) => void): Promise<void> {
     this.draining = true;
     const start = Date.now();
     for (const socket of this.sockets) {

@@ -2,6 +2,8 @@
 // so unmodified apps get port sharing, crash handling, draining and no orphans.
 // One instance per process, kept on globalThis so that the public API
 // (drover/worker) finds it even when the app loads another copy of drover.
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
@@ -124,6 +126,7 @@ export class WorkerRuntime {
     const runtime = new WorkerRuntime();
     g[RUNTIME_KEY] = runtime;
     runtime.patchListen();
+    runtime.patchClose();
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
     runtime.channel.send({ kind: 'online', pid: process.pid });
@@ -135,6 +138,32 @@ export class WorkerRuntime {
   }
 
   // ── listen ──────────────────────────────────────────────────────────────
+
+  /**
+   * An app that drains itself on SIGTERM calls server.close(), and on Node >=
+   * 19 http's close() also drops idle keep-alive sockets, including ones whose
+   * next request is already in the kernel buffer (lost requests on every
+   * reload). For servers drover tracks, close() stops accepting and drains the
+   * drover way (drain.ts); the app's callback runs once every connection is gone.
+   */
+  private patchClose(): void {
+    const runtime = this;
+    type Close = (this: net.Server, cb?: (err?: Error) => void) => net.Server;
+    for (const proto of [http.Server.prototype, https.Server.prototype] as unknown as Array<{ close: Close }>) {
+      const original = proto.close;
+      proto.close = function patchedClose(this: net.Server, cb?: (err?: Error) => void) {
+        const tracker = runtime.trackers.get(this);
+        if (!tracker) return original.call(this, cb);
+        if (cb) this.once('close', () => cb());
+        void runtime.drainTracker(tracker, Date.now() + runtime.killTimeoutMs);
+        return this;
+      };
+    }
+  }
+
+  private drainTracker(tracker: ServerTracker, deadline: number): Promise<void> {
+    return tracker.drain(deadline, (cb) => closeServer(tracker.server, cb));
+  }
 
   private patchListen(): void {
     const runtime = this;
@@ -314,7 +343,7 @@ export class WorkerRuntime {
     this.shutdownStarted = true;
     // Leave a margin before the master's SIGKILL to exit on our own terms.
     const deadline = Date.now() + Math.max(0, options.timeoutMs - Math.min(500, options.timeoutMs * 0.1));
-    const drains = [...this.trackers.values()].map((t) => t.drain(deadline, (cb) => closeServer(t.server, cb)));
+    const drains = [...this.trackers.values()].map((t) => this.drainTracker(t, deadline));
     const appKeepsControl = options.fromMaster && process.listenerCount(this.stopSignal) > 1;
     await Promise.all(drains);
     if (appKeepsControl) return;
