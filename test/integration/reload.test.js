@@ -120,3 +120,48 @@ test('SIGHUP to drover run reloads every worker', async (t) => {
   assert.equal((await d.wait()).code, 0);
   await d.assertNothingLeft();
 });
+
+for (const app of ['graceful.js', 'hello']) {
+  test(`no request fails during reloads under keep-alive load (${app === 'hello' ? 'an app that handles no signal' : 'an app that closes its server on SIGTERM'})`, async (t) => {
+    const script = app === 'hello' ? new URL('../../examples/hello.js', import.meta.url).pathname : fixture(app);
+    const { sup } = await superviseForTest(t, { script, instances: 2, killTimeoutMs: 3_000, env: { PORT: '0' } });
+    const port = portOf(await sup.ready);
+    const http = await import('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    t.after(() => agent.destroy());
+    let ok = 0;
+    const failures = [];
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        await new Promise((resolve) => {
+          const req = http.get({ host: '127.0.0.1', port, agent }, (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode === 200) ok++;
+              else failures.push(`status ${res.statusCode}`);
+              resolve();
+            });
+          });
+          req.on('error', (err) => {
+            failures.push(err.code ?? err.message);
+            resolve();
+          });
+        });
+      }
+    };
+    const clients = Array.from({ length: 10 }, client);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const before = ok;
+        await sup.reload();
+        await waitFor(() => ok > before + 50, { timeoutMs: 10_000, message: 'traffic after the reload' });
+      }
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    assert.ok(ok > 150);
+    assert.deepEqual(failures, [], `${failures.length} failed requests over 3 reloads`);
+  });
+}
