@@ -7,6 +7,7 @@ import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
 import { describeLoad, runLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table, verdict } from '../lib/report.js';
+import { ensureNode24 } from '../lib/node24.js';
 import { droverSubject, pm2Subject } from '../lib/subjects.js';
 import { median, sleep } from '../lib/time.js';
 
@@ -89,7 +90,7 @@ async function runOne(kind, subject, p, ctx) {
       }
       await sleep(due - Date.now());
       const at = Date.now();
-      const r = kind === 'drover' ? await droverReload(running) : await pm2Reload(running);
+      const r = kind.startsWith('drover') ? await droverReload(running) : await pm2Reload(running);
       reloads.push({ n: k, at, offset: (at - loadStart) / 1000, late: late > 0 ? late : 0, ...r });
       ctx.log(`  ${subject.label}: reload #${k} ${r.ok ? 'ok' : 'FAILED'} in ${r.wallMs} ms${r.eventMs != null ? ` (event ${Math.round(r.eventMs)} ms)` : ''}${r.detail ? ` ${r.detail}` : ''}`);
     }
@@ -143,6 +144,16 @@ export default {
         { kind: 'drover', s: droverSubject({ app: app.path }), unavailable: avail.drover },
         { kind: 'pm2', s: pm2Subject({ app: app.path }), unavailable: avail.pm2 },
       ];
+      if (app.id === 'hello') {
+        // Kernel modes (issue 4): what a reload costs when workers accept themselves.
+        subjects.push({ kind: 'drover-kernel', s: droverSubject({ id: 'drover-kernel', label: 'drover --balance kernel', app: app.path, extra: ['--balance', 'kernel'] }), unavailable: avail.drover });
+        const n24 = await ensureNode24(ctx.log);
+        subjects.push({
+          kind: 'drover-reuseport',
+          s: droverSubject({ id: 'drover-reuseport', label: 'drover --balance reuseport (Node 24)', app: app.path, extra: ['--balance', 'reuseport'], node: n24.path, nodeName: 'node24' }),
+          unavailable: avail.drover ?? n24.unavailable,
+        });
+      }
       for (const { kind, s, unavailable } of subjects) {
         const row = { kind, label: s.label, app: app.id, command: s.command, unavailable };
         rows.push(row);
