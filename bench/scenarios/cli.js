@@ -1,0 +1,677 @@
+// G. The daemon and the CLI (issue 6) beside PM2, in one run:
+//   1. wall time from spawning `drover start` / `pm2 start` (examples/hello.js,
+//      2 instances, a fresh PORT) to the first HTTP 200 on that port, cold (fresh
+//      DROVER_HOME / PM2_HOME, no daemon) and warm (the daemon of the cold start
+//      still running, after `delete` of that app);
+//   2. wall time of `drover list` / `pm2 list` with 2 apps (2 × 2 workers) and with
+//      100 processes (25 apps × 4 workers of a tiny server listening on port 0);
+//   3. RSS (VmRSS) of drover's daemon + app masters (with and without the spare
+//      master) and of PM2's daemon, with the same 2 apps running.
+// Every DROVER_HOME / PM2_HOME is a fresh temporary directory, ended with
+// `drover kill` / `pm2 kill`, then every process whose environment names that
+// home is SIGKILLed and the directory removed (also on failure, see onCleanup).
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
+import { freePort } from '../lib/ports.js';
+import { onCleanup, pidAlive, runCommand } from '../lib/procs.js';
+import { code, num, table, verdict } from '../lib/report.js';
+import { APP, ROOT } from '../lib/subjects.js';
+import { median, pollUntil, sleep } from '../lib/time.js';
+
+const NODE = process.execPath;
+const DROVER_MAIN = path.join(ROOT, 'dist/cli/main.js');
+const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
+const MASTER_JS = 'dist/daemon/app-master.js';
+const START_DEADLINE_MS = 30000;
+const POLL_MS = 10; // HTTP polling interval while a start runs
+const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)
+const BIG_SETTLE_MS = 3000;
+const BIG_APPS = 25;
+const BIG_WORKERS = 4;
+const TARGET_LIST = 0.3;
+const TARGET_START = 0.5;
+
+// A server that does nothing: listens on an ephemeral port (drover's default
+// readiness is the first listen(); PM2 sees it `online` anyway).
+const IDLE_APP = "require('node:http').createServer((req, res) => res.end('idle\\n')).listen(0, '127.0.0.1');\n";
+
+// ── /proc helpers ──────────────────────────────────────────────────────────
+
+function procStat(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' '); // state=0, ppid=1
+  } catch {
+    return null;
+  }
+}
+
+function allPids() {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => p !== process.pid);
+}
+
+/** Live (non-zombie) pids whose environment holds KEY=value. */
+function pidsWithEnv(key, value) {
+  const needle = Buffer.from(`${key}=${value}\0`);
+  const found = [];
+  for (const pid of allPids()) {
+    try {
+      if (procStat(pid)?.[0] === 'Z') continue;
+      if (fs.readFileSync(`/proc/${pid}/environ`).includes(needle)) found.push(pid);
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return found;
+}
+
+function childrenOf(ppid) {
+  return allPids().filter((pid) => {
+    const f = procStat(pid);
+    return f && f[0] !== 'Z' && Number(f[1]) === ppid;
+  });
+}
+
+function cmdline(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** VmRSS in bytes, or null. */
+function rss(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime in ticks (USER_HZ = 100), or null. */
+function ticks(pid) {
+  const f = procStat(pid);
+  return f ? Number(f[11]) + Number(f[12]) : null;
+}
+
+/**
+ * CPU (cores) used by each home's processes (all that carry its DROVER_HOME /
+ * PM2_HOME: daemon, masters, workers) over the same `ms` window, nothing else
+ * happening: what the managers cost while the apps are idle.
+ */
+async function idleCpu(homes, ms) {
+  const sets = Object.entries(homes).map(([id, h]) => {
+    const pids = pidsWithEnv(h.key, h.home);
+    return { id, pids, before: new Map(pids.map((p) => [p, ticks(p)])) };
+  });
+  const t0 = performance.now();
+  await sleep(ms);
+  const secs = (performance.now() - t0) / 1000;
+  const out = {};
+  for (const x of sets) {
+    let used = 0;
+    for (const p of x.pids) {
+      const a = x.before.get(p);
+      const b = ticks(p);
+      if (a != null && b != null) used += b - a;
+    }
+    out[x.id] = { cores: used / 100 / secs, processes: x.pids.length };
+  }
+  return out;
+}
+
+const sumRss = (pids) => pids.reduce((a, p) => a + (rss(p) ?? 0), 0);
+const mb = (bytes) => (bytes == null ? null : bytes / 2 ** 20);
+
+// ── HTTP ───────────────────────────────────────────────────────────────────
+
+function status(url, timeoutMs) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', () => resolve(null));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(null));
+  });
+}
+
+// ── the two managers, each in its own temporary home ───────────────────────
+
+function tail(r) {
+  return (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ').slice(-600);
+}
+
+/**
+ * A home for one manager. `kind` 'drover' | 'pm2'. Every command runs with
+ * the same Node binary as the harness. kill() is idempotent and registered as
+ * a harness cleanup.
+ */
+function makeHome(kind, { spare = true, tag = '' } = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `drover-bench-cli-${kind}${tag}-`));
+  const key = kind === 'drover' ? 'DROVER_HOME' : 'PM2_HOME';
+  const env = { [key]: home, NO_COLOR: '1' };
+  // undefined: not passed at all (child_process skips undefined values), whatever the harness has.
+  if (kind === 'drover') env.DROVER_SPARE_MASTER = spare ? undefined : '0';
+  const script = kind === 'drover' ? DROVER_MAIN : PM2_JS;
+  const cli = (args, opts = {}) => runCommand(NODE, [script, ...args], { cwd: ROOT, timeoutMs: 60000, ...opts, env: { ...env, ...(opts.env ?? {}) } });
+  let killed = null;
+  const h = {
+    kind,
+    home,
+    key,
+    env,
+    cli,
+    /** Command line shown in the doc. */
+    show: (args) => `${kind === 'drover' ? 'drover' : 'pm2'} ${args.join(' ')}`,
+    kill: () =>
+      (killed ??= (async () => {
+        let r = null;
+        try {
+          r = await cli(['kill'], { timeoutMs: 60000 });
+        } catch (err) {
+          r = { code: null, stderr: err.message };
+        }
+        const deadline = Date.now() + 3000;
+        while (pidsWithEnv(key, home).length && Date.now() < deadline) await sleep(50);
+        const leftovers = pidsWithEnv(key, home).filter(pidAlive);
+        for (const pid of leftovers) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        if (leftovers.length) await sleep(200);
+        fs.rmSync(home, { recursive: true, force: true });
+        unregister();
+        return { code: r.code, leftovers, output: r.code === 0 ? '' : tail(r) };
+      })()),
+  };
+  const unregister = onCleanup(() => h.kill());
+  return h;
+}
+
+async function must(h, args, opts) {
+  const r = await h.cli(args, opts);
+  if (r.code !== 0) throw new Error(`${h.show(args)} exited ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${tail(r)}`);
+  return r;
+}
+
+/**
+ * Spawns `<manager> start ...` with PORT=port and polls http://127.0.0.1:port/
+ * every POLL_MS from the same moment. Resolves { first200, cliMs } (ms from the spawn).
+ */
+async function timedStart(h, args, port) {
+  const url = `http://127.0.0.1:${port}/`;
+  const t0 = performance.now();
+  let done = null;
+  const cmd = h.cli(args, { env: { PORT: String(port) } }).then((r) => (done = { ...r, ms: performance.now() - t0 }));
+  let first200 = null;
+  while (first200 === null) {
+    if (done && done.code !== 0) throw new Error(`${h.show(args)} exited ${done.code}: ${tail(done)}`);
+    if ((await status(url, 2000)) === 200) first200 = performance.now() - t0;
+    else if (performance.now() - t0 > START_DEADLINE_MS) throw new Error(`${url} gave no 200 within ${START_DEADLINE_MS} ms of ${h.show(args)}`);
+    else await sleep(POLL_MS);
+  }
+  const r = await cmd;
+  if (r.code !== 0) throw new Error(`${h.show(args)} exited ${r.code} after the app answered: ${tail(r)}`);
+  // drover prints `hello: 2 workers ready in N ms`: the daemon's launch of the master to its workers being ready.
+  const self = /ready in (\d+) ms/.exec(r.stdout);
+  return { first200, cliMs: r.ms, selfMs: self ? Number(self[1]) : null };
+}
+
+async function waitFor200(port) {
+  const url = `http://127.0.0.1:${port}/`;
+  await pollUntil(async () => (await status(url, 1000)) === 200, { deadline: Date.now() + START_DEADLINE_MS, what: `200 from ${url}` });
+}
+
+/** Wall time of one command, checked (exit 0, output mentions `expect`). */
+async function timedCommand(h, args, expect) {
+  const t0 = performance.now();
+  const r = await h.cli(args);
+  const ms = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`${h.show(args)} exited ${r.code}: ${tail(r)}`);
+  if (expect && !r.stdout.includes(expect)) throw new Error(`${h.show(args)} did not show ${expect}: ${r.stdout.slice(0, 300)}`);
+  return ms;
+}
+
+/** `node -e 0`, run the same way: the floor for any command written in Node. */
+const NODE_BASELINE = { cli: (args) => runCommand(NODE, args, { cwd: ROOT, timeoutMs: 30000 }), show: (args) => `node ${args.join(' ')}` };
+
+async function droverList(h) {
+  const r = await must(h, ['list', '--json']);
+  return JSON.parse(r.stdout);
+}
+
+async function pm2Jlist(h) {
+  const r = await must(h, ['jlist']);
+  const text = r.stdout.slice(r.stdout.indexOf('['));
+  return JSON.parse(text);
+}
+
+/** RSS of a drover home's daemon, app masters, spare master(s), and (for reference) workers. */
+async function droverMemory(h) {
+  const daemon = Number(fs.readFileSync(path.join(h.home, 'daemon.pid'), 'utf8').trim());
+  const apps = await droverList(h);
+  const masters = apps.map((a) => a.masterPid).filter(Boolean);
+  const spares = childrenOf(daemon).filter((p) => !masters.includes(p) && cmdline(p).includes(MASTER_JS));
+  // A master's children: its workers, and a small /bin/sh helper (drover's process-group
+  // guard), which is counted with the master.
+  const kids = masters.map((m) => childrenOf(m));
+  const isHelper = (pid) => cmdline(pid).startsWith('/bin/sh');
+  const workers = kids.flat().filter((pid) => !isHelper(pid));
+  return {
+    daemon: rss(daemon),
+    masters: masters.map((m, i) => (rss(m) ?? 0) + sumRss(kids[i].filter(isHelper))),
+    helpers: kids.flat().filter(isHelper).length,
+    spare: spares.length ? sumRss(spares) : null,
+    spares: spares.length,
+    workers: sumRss(workers),
+    workerCount: workers.length,
+  };
+}
+
+function pm2Memory(h) {
+  const daemon = Number(fs.readFileSync(path.join(h.home, 'pm2.pid'), 'utf8').trim());
+  const workers = childrenOf(daemon);
+  return { daemon: rss(daemon), workers: sumRss(workers), workerCount: workers.length };
+}
+
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
+
+// ── phases ─────────────────────────────────────────────────────────────────
+
+const START_ARGS = ['start', APP, '-i', '2', '--name', 'hello'];
+
+/** One cold start (fresh home), `delete`, one warm start (same daemon), kill. */
+async function startRound(kind) {
+  const h = makeHome(kind);
+  try {
+    const cold = await timedStart(h, START_ARGS, await freePort());
+    await sleep(SETTLE_MS);
+    await must(h, ['delete', 'hello']);
+    await sleep(SETTLE_MS);
+    const warm = await timedStart(h, START_ARGS, await freePort());
+    return { cold, warm };
+  } finally {
+    const k = await h.kill();
+    if (k.code !== 0 || k.leftovers.length) throw new Error(`${kind} kill: exit ${k.code}, leftovers ${k.leftovers.join(',') || '-'} ${k.output}`);
+  }
+}
+
+async function startPhase(p, ctx, kinds) {
+  const runs = Object.fromEntries(kinds.map((k) => [k, { cold: [], warm: [], coldCli: [], warmCli: [], coldSelf: [], warmSelf: [], errors: [] }]));
+  const cpu0 = cpuSnapshot();
+  for (let i = 0; i < p.startReps; i++) {
+    // Alternate who goes first, so drift in the machine's load hits both alike.
+    const order = i % 2 ? [...kinds].reverse() : kinds;
+    for (const kind of order) {
+      try {
+        const r = await startRound(kind);
+        const x = runs[kind];
+        x.cold.push(r.cold.first200);
+        x.coldCli.push(r.cold.cliMs);
+        x.warm.push(r.warm.first200);
+        x.warmCli.push(r.warm.cliMs);
+        if (r.cold.selfMs != null) x.coldSelf.push(r.cold.selfMs);
+        if (r.warm.selfMs != null) x.warmSelf.push(r.warm.selfMs);
+        ctx.log(`  start #${i + 1} ${kind}: first 200 cold ${r.cold.first200.toFixed(0)} ms, warm ${r.warm.first200.toFixed(0)} ms (CLI exit ${r.cold.cliMs.toFixed(0)} / ${r.warm.cliMs.toFixed(0)} ms)`);
+      } catch (err) {
+        runs[kind].errors.push(err.message);
+        ctx.log(`  start #${i + 1} ${kind}: ${err.message}`);
+      }
+    }
+  }
+  const out = {};
+  for (const kind of kinds) {
+    const x = runs[kind];
+    out[kind] = {
+      cold: x.cold.length ? stats(x.cold) : null,
+      warm: x.warm.length ? stats(x.warm) : null,
+      coldCli: x.coldCli.length ? stats(x.coldCli) : null,
+      warmCli: x.warmCli.length ? stats(x.warmCli) : null,
+      coldSelf: x.coldSelf.length ? stats(x.coldSelf) : null,
+      warmSelf: x.warmSelf.length ? stats(x.warmSelf) : null,
+      errors: x.errors,
+    };
+  }
+  return { ...out, otherCpu: otherCpu(cpu0, cpuSnapshot()) };
+}
+
+/** Starts hello-a and hello-b (2 workers each) in `h`; resolves when both answer. */
+async function startTwoApps(h) {
+  for (const name of ['hello-a', 'hello-b']) {
+    const port = await freePort();
+    await must(h, ['start', APP, '-i', '2', '--name', name], { env: { PORT: String(port) } });
+    await waitFor200(port);
+  }
+}
+
+/** Alternating list timings over the given homes: { [label]: ms[] }. */
+async function listTimings(entries, reps) {
+  const out = Object.fromEntries(entries.map((e) => [e.id, []]));
+  for (let i = 0; i < reps; i++) {
+    const order = i % 2 ? [...entries].reverse() : entries;
+    for (const e of order) out[e.id].push(await timedCommand(e.h, e.args ?? ['list'], e.expect));
+  }
+  return out;
+}
+
+async function twoAppsPhase(p, ctx, withPm2) {
+  const homes = { drover: makeHome('drover'), nospare: makeHome('drover', { spare: false, tag: '-nospare' }) };
+  if (withPm2) homes.pm2 = makeHome('pm2');
+  try {
+    for (const h of Object.values(homes)) await startTwoApps(h);
+    await sleep(SETTLE_MS * 1.5); // the spare master boots after the start
+    const memory = {
+      drover: await droverMemory(homes.drover),
+      nospare: await droverMemory(homes.nospare),
+      pm2: withPm2 ? pm2Memory(homes.pm2) : null,
+    };
+    const idle = await idleCpu({ drover: homes.drover, ...(withPm2 ? { pm2: homes.pm2 } : {}) }, p.idleMs);
+    const entries = [{ id: 'drover', h: homes.drover, expect: 'hello-b' }];
+    if (withPm2) entries.push({ id: 'pm2', h: homes.pm2, expect: 'hello-b' });
+    entries.push({ id: 'node', h: NODE_BASELINE, args: ['-e', '0'] });
+    const cpu0 = cpuSnapshot();
+    const lists = await listTimings(entries, p.listReps);
+    const cpu = otherCpu(cpu0, cpuSnapshot());
+    // The same again after the list calls (a daemon may grow serving them).
+    const after = { drover: await droverMemory(homes.drover), pm2: withPm2 ? pm2Memory(homes.pm2) : null };
+    ctx.log(
+      `  2 apps: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms; RSS drover daemon ${num(mb(memory.drover.daemon), 1)} MB + masters ${memory.drover.masters.map((m) => num(mb(m), 1)).join(' + ')} MB + spare ${num(mb(memory.drover.spare), 1)} MB${withPm2 ? `, PM2 daemon ${num(mb(memory.pm2.daemon), 1)} MB` : ''}`,
+    );
+    return { memory, after, idle, lists: Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, stats(v)])), otherCpu: cpu };
+  } finally {
+    await Promise.all(Object.values(homes).map((h) => h.kill()));
+  }
+}
+
+async function bigPhase(p, ctx, withPm2) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-bench-cli-apps-'));
+  const unregisterDir = onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const homes = { drover: makeHome('drover') };
+  if (withPm2) homes.pm2 = makeHome('pm2');
+  try {
+    fs.writeFileSync(path.join(dir, 'idle.js'), IDLE_APP);
+    const apps = Array.from({ length: BIG_APPS }, (_, i) => ({
+      name: `idle-${String(i).padStart(2, '0')}`,
+      script: path.join(dir, 'idle.js'),
+      instances: BIG_WORKERS,
+      exec_mode: 'cluster',
+    }));
+    // One file for both: drover takes PM2 ecosystem files as they are.
+    const eco = path.join(dir, 'ecosystem.config.json');
+    fs.writeFileSync(eco, JSON.stringify({ apps }, null, 2));
+    const total = BIG_APPS * BIG_WORKERS;
+    const t0 = Date.now();
+    // Both set up at once (setup is not measured), then measured side by side.
+    await Promise.all([
+      (async () => {
+        await must(homes.drover, ['start', eco], { timeoutMs: 180000 });
+        await pollUntil(
+          async () => {
+            const l = await droverList(homes.drover);
+            return l.length === BIG_APPS && l.every((a) => a.status === 'online') && l.reduce((s, a) => s + a.ready, 0) === total;
+          },
+          { deadline: Date.now() + 60000, intervalMs: 500, what: `drover: ${total} workers ready` },
+        );
+      })(),
+      withPm2 &&
+        (async () => {
+          await must(homes.pm2, ['start', eco], { timeoutMs: 180000 });
+          await pollUntil(async () => (await pm2Jlist(homes.pm2)).filter((x) => x.pm2_env?.status === 'online').length === total, {
+            deadline: Date.now() + 120000,
+            intervalMs: 500,
+            what: `PM2: ${total} processes online`,
+          });
+        })(),
+    ]);
+    ctx.log(`  ${total} processes up under ${withPm2 ? 'both' : 'drover'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await sleep(BIG_SETTLE_MS); // let the start-up CPU of 200 processes die down
+    const memory = { drover: await droverMemory(homes.drover), pm2: withPm2 ? pm2Memory(homes.pm2) : null };
+    const idle = await idleCpu(homes, p.idleMs);
+    ctx.log(`  idle CPU with ${total} processes: ${Object.entries(idle).map(([k, v]) => `${k} ${v.cores.toFixed(2)} cores (${v.processes} processes)`).join(', ')}`);
+    const entries = [{ id: 'drover', h: homes.drover, expect: 'idle-24' }];
+    if (withPm2) entries.push({ id: 'pm2', h: homes.pm2, expect: 'idle-24' });
+    entries.push({ id: 'node', h: NODE_BASELINE, args: ['-e', '0'] });
+    const cpu0 = cpuSnapshot();
+    const lists = await listTimings(entries, p.listReps);
+    const cpu = otherCpu(cpu0, cpuSnapshot());
+    ctx.log(`  ${total} processes: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms`);
+    return { memory, idle, lists: Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, stats(v)])), otherCpu: cpu };
+  } finally {
+    await Promise.all(Object.values(homes).map((h) => h.kill()));
+    fs.rmSync(dir, { recursive: true, force: true });
+    unregisterDir();
+  }
+}
+
+async function phase(name, ctx, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    ctx.log(`  ${name} failed: ${err.message}`);
+    return { error: err.message };
+  }
+}
+
+// ── targets and report ─────────────────────────────────────────────────────
+
+const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
+
+function memTotals(m) {
+  if (!m) return null;
+  const base = (m.daemon ?? 0) + m.masters.reduce((a, b) => a + (b ?? 0), 0);
+  return { base, withSpare: base + (m.spare ?? 0) };
+}
+
+function evaluate(data) {
+  const t = [];
+  const noPm2 = data.pm2Unavailable ? `PM2 not run: ${data.pm2Unavailable}` : null;
+  const s = data.start;
+  for (const which of ['cold', 'warm']) {
+    const d = s?.drover?.[which]?.median;
+    const q = s?.pm2?.[which]?.median;
+    const r = ratio(d, q);
+    t.push({
+      name: `\`drover start\` to first 200, ${which}, ≤ ${TARGET_START}× \`pm2 start\` (medians)`,
+      ok: r == null ? null : r <= TARGET_START,
+      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
+      why: s?.error ?? noPm2 ?? 'no result',
+    });
+  }
+  for (const [key, label] of [
+    ['two', '2 apps (4 workers)'],
+    ['big', `${BIG_APPS * BIG_WORKERS} processes (${BIG_APPS} apps × ${BIG_WORKERS})`],
+  ]) {
+    const x = data[key];
+    const d = x?.lists?.drover?.median;
+    const q = x?.lists?.pm2?.median;
+    const r = ratio(d, q);
+    t.push({
+      name: `\`drover list\`, ${label}, ≤ ${TARGET_LIST}× \`pm2 list\` (medians)`,
+      ok: r == null ? null : r <= TARGET_LIST,
+      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
+      why: x?.error ?? noPm2 ?? 'no result',
+    });
+  }
+  const m = data.two?.memory;
+  const pm2Rss = m?.pm2?.daemon;
+  const withSpare = memTotals(m?.drover)?.withSpare;
+  const noSpare = memTotals(m?.nospare)?.base;
+  t.push({
+    name: 'RSS: drover daemon + 2 app masters + spare master (default) ≤ PM2 daemon, 2 apps',
+    ok: withSpare == null || pm2Rss == null ? null : withSpare <= pm2Rss,
+    value: withSpare == null || pm2Rss == null ? '—' : `${num(mb(withSpare), 1)} MB vs ${num(mb(pm2Rss), 1)} MB`,
+    why: data.two?.error ?? noPm2 ?? 'no result',
+  });
+  t.push({
+    name: 'RSS: drover daemon + 2 app masters, `DROVER_SPARE_MASTER=0` ≤ PM2 daemon, 2 apps',
+    ok: noSpare == null || pm2Rss == null ? null : noSpare <= pm2Rss,
+    value: noSpare == null || pm2Rss == null ? '—' : `${num(mb(noSpare), 1)} MB vs ${num(mb(pm2Rss), 1)} MB`,
+    why: data.two?.error ?? noPm2 ?? 'no result',
+  });
+  return t;
+}
+
+const msCell = (s) => (s ? `${num(s.median)} (${num(s.min)}–${num(s.max)}, n=${s.runs.length})` : '—');
+
+export default {
+  id: 'cli',
+  order: 70,
+  title: 'G. Daemon and CLI: start, list and memory beside PM2',
+
+  params({ quick }) {
+    return quick
+      ? { startReps: 2, listReps: 5, idleMs: 3000, bigApps: BIG_APPS, bigWorkers: BIG_WORKERS, pollMs: POLL_MS, settleMs: SETTLE_MS }
+      : { startReps: 5, listReps: 11, idleMs: 5000, bigApps: BIG_APPS, bigWorkers: BIG_WORKERS, pollMs: POLL_MS, settleMs: SETTLE_MS };
+  },
+
+  async run(ctx) {
+    const p = this.params(ctx);
+    const d = ctx.subjects.find((s) => s.id === 'drover');
+    const pm = ctx.subjects.find((s) => s.id === 'pm2');
+    if (d?.unavailable) throw new Error(`drover not available: ${d.unavailable}`);
+    const withPm2 = !pm?.unavailable;
+    const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
+    const data = { params: p, pm2Unavailable: pm?.unavailable };
+    data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
+    data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
+    data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
+    return data;
+  },
+
+  targets(data) {
+    return evaluate(data);
+  },
+
+  render(data) {
+    const p = data.params;
+    const out = [];
+    out.push(
+      `Every command runs as \`${path.basename(NODE)} dist/cli/main.js …\` or \`${path.basename(NODE)} node_modules/pm2/bin/pm2 …\` (the harness's Node, ${process.version}), from the repository root, with \`NO_COLOR=1\`, stdout and stderr piped (not a TTY), and a fresh temporary \`DROVER_HOME\` / \`PM2_HOME\` per round. Wall times are from spawning the command in the harness. Medians, with min–max and the number of runs. The machine may be shared: see "CPU used by other processes".`,
+    );
+    if (data.pm2Unavailable) out.push('', `PM2 was not run: ${data.pm2Unavailable}.`);
+
+    out.push('', '### Start to first HTTP 200', '');
+    out.push(
+      `Command: ${code(`PORT=<fresh port> drover start ${APP} -i 2 --name hello`)} and ${code(`PORT=<fresh port> pm2 start ${APP} -i 2 --name hello`)}. The harness polls \`http://127.0.0.1:<port>/\` every ${p.pollMs} ms from the moment it spawns the command; the time is that of the first 200. **Cold**: a fresh home, no daemon (the command starts it). **Warm**: ${p.settleMs} ms after the cold start, \`delete hello\`, ${p.settleMs} ms, then the same start with a new port against the running daemon (drover: with its spare master, the default). ${p.startReps} rounds, each subject's cold + warm pair in turn (the order alternates per round). "CLI exit" is when the start command itself exited (drover's waits for the workers to be ready; PM2's does not wait for \`listen\`); "drover's 'ready in'" is the duration drover itself prints (\`hello: 2 workers ready in N ms\`: from the daemon handing the app to a master until both workers listen), so the rest of the first-200 time is the CLI's own start-up, the daemon (cold: its start-up) and the polling.`,
+    );
+    const s = data.start;
+    if (s?.error) out.push('', `Failed: ${s.error}`);
+    else if (s) {
+      out.push('');
+      out.push(
+        table(
+          ['Subject', 'cold: first 200, ms', 'cold: CLI exit, ms', "cold: drover's 'ready in', ms", 'warm: first 200, ms', 'warm: CLI exit, ms', "warm: drover's 'ready in', ms", 'failed rounds'],
+          ['drover', 'pm2']
+            .filter((k) => s[k])
+            .map((k) => [
+              k === 'drover' ? 'drover' : 'PM2',
+              msCell(s[k].cold),
+              msCell(s[k].coldCli),
+              msCell(s[k].coldSelf),
+              msCell(s[k].warm),
+              msCell(s[k].warmCli),
+              msCell(s[k].warmSelf),
+              s[k].errors.length ? s[k].errors.join('; ') : '0',
+            ]),
+          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+        ),
+      );
+      out.push('', `CPU used by other processes during the rounds: ${num(s.otherCpu, 2)} cores (of ${os.cpus().length}).`);
+    }
+
+    out.push('', '### `list`', '');
+    out.push(
+      `Wall time of ${code('drover list')} and ${code('pm2 list')} (the table; exit 0 and the last app's name in the output are checked), ${p.listReps} calls each, alternating between the two, with both managers running at the same time. **2 apps**: \`hello-a\` and \`hello-b\`, ${APP} with 2 workers each. **${p.bigApps * p.bigWorkers} processes**: ${p.bigApps} apps × ${p.bigWorkers} workers of a server that only listens on an ephemeral port (\`${IDLE_APP.trim()}\`), started by both from one PM2 ecosystem file (\`ecosystem.config.json\`, \`instances: ${p.bigWorkers}, exec_mode: 'cluster'\`), set up at the same time and measured ${BIG_SETTLE_MS / 1000} s after every worker is ready (drover, \`list --json\`) / \`online\` (PM2, \`pm2 jlist\`).`,
+    );
+    const listRows = [];
+    for (const [key, label] of [
+      ['two', '2 apps (4 workers)'],
+      ['big', `${p.bigApps * p.bigWorkers} processes`],
+    ]) {
+      const x = data[key];
+      if (!x) continue;
+      if (x.error) {
+        listRows.push([label, `failed: ${x.error}`, '—', '—', '—', '—']);
+        continue;
+      }
+      listRows.push([label, msCell(x.lists.drover), msCell(x.lists.pm2), num(ratio(x.lists.drover?.median, x.lists.pm2?.median), 2), msCell(x.lists.node), num(x.otherCpu, 2)]);
+    }
+    out.push('', table(['Shape', '`drover list`, ms', '`pm2 list`, ms', 'ratio', '`node -e 0`, ms (floor)', 'CPU used by other processes (cores)'], listRows, ['l', 'r', 'r', 'r', 'r', 'r']));
+    out.push(
+      '',
+      `\`node -e 0\` is run the same way in the same alternation: the start-up of a Node process that does nothing, the floor of any CLI written in Node (a \`list\` at ${TARGET_LIST}× PM2's must be faster than that whenever \`pm2 list\` takes less than ${num(1 / TARGET_LIST, 1)}× this floor).`,
+    );
+
+    const idleRows = [];
+    for (const [key, label] of [
+      ['two', '2 apps (4 workers)'],
+      ['big', `${p.bigApps * p.bigWorkers} processes`],
+    ]) {
+      const x = data[key];
+      if (!x?.idle) continue;
+      idleRows.push([label, `${num(x.idle.drover?.cores, 3)} (${x.idle.drover?.processes ?? '—'})`, x.idle.pm2 ? `${num(x.idle.pm2.cores, 3)} (${x.idle.pm2.processes})` : '—']);
+    }
+    if (idleRows.length) {
+      out.push(
+        '',
+        `Not a target, for reference: CPU (cores, from utime + stime in \`/proc/<pid>/stat\`) used by all processes of each manager (every process whose environment names its home: daemon, masters, helpers, workers) over the same ${p.idleMs / 1000} s window before the \`list\` calls, the apps receiving no requests. It adds to the load every command above runs under.`,
+        '',
+        table(['Shape', 'drover, cores (processes)', 'PM2, cores (processes)'], idleRows, ['l', 'r', 'r']),
+      );
+    }
+
+    out.push('', '### Memory (RSS)', '');
+    out.push(
+      `VmRSS from \`/proc/<pid>/status\` with the 2 apps above running (${APP}, 2 workers each), ${(p.settleMs * 1.5) / 1000} s after the second start, before the \`list\` calls (and again after them). drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`; with the \`/bin/sh\` process-group guard each master runs, ~2 MB), and the spare master (the daemon's child running \`${MASTER_JS}\` that is no app's master), once with the default and once in a second home with \`DROVER_SPARE_MASTER=0\`. PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of PM2's cluster workers (there is no per-app master). Workers (children of the masters / of the PM2 daemon) are shown for reference, not compared.`,
+    );
+    const two = data.two;
+    if (two?.error) out.push('', `Failed: ${two.error}`);
+    else if (two) {
+      const rows = [];
+      const dr = (label, m, after) => {
+        const t = memTotals(m);
+        rows.push([
+          label,
+          num(mb(m.daemon), 1),
+          m.masters.map((x) => num(mb(x), 1)).join(' + '),
+          m.spares ? num(mb(m.spare), 1) : '— (none)',
+          `**${num(mb(t.withSpare), 1)}**`,
+          after ? num(mb(memTotals(after).withSpare), 1) : '—',
+          `${num(mb(m.workers), 1)} (${m.workerCount})`,
+        ]);
+      };
+      dr('drover (default: spare master)', two.memory.drover, two.after.drover);
+      dr('drover, `DROVER_SPARE_MASTER=0`', two.memory.nospare, null);
+      if (two.memory.pm2) rows.push(['PM2', num(mb(two.memory.pm2.daemon), 1), '—', '—', `**${num(mb(two.memory.pm2.daemon), 1)}**`, num(mb(two.after.pm2.daemon), 1), `${num(mb(two.memory.pm2.workers), 1)} (${two.memory.pm2.workerCount})`]);
+      out.push('', table(['Subject', 'daemon MB', 'app masters MB', 'spare master MB', 'compared total MB', `same after the ${p.listReps} list calls`, 'workers MB (count), reference'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
+    }
+    const big = data.big;
+    if (big && !big.error) {
+      const dm = big.memory.drover;
+      const t = memTotals(dm);
+      out.push(
+        '',
+        `For reference, with the ${p.bigApps * p.bigWorkers} processes: drover daemon ${num(mb(dm.daemon), 1)} MB + ${dm.masters.length} app masters ${num(mb(dm.masters.reduce((a, b) => a + (b ?? 0), 0)), 1)} MB + spare ${num(mb(dm.spare), 1)} MB = ${num(mb(t.withSpare), 1)} MB (workers ${num(mb(dm.workers), 1)} MB, ${dm.workerCount})${big.memory.pm2 ? `; PM2 daemon ${num(mb(big.memory.pm2.daemon), 1)} MB (workers ${num(mb(big.memory.pm2.workers), 1)} MB, ${big.memory.pm2.workerCount})` : ''}. drover runs one master process per app, PM2 one daemon for all.`,
+      );
+    }
+
+    out.push('', '| Target | Measured | Result |', '| --- | --- | --- |');
+    for (const t of evaluate(data)) out.push(`| ${t.name} | ${t.value} | ${verdict(t.ok, t.why)} |`);
+    return out.join('\n');
+  },
+};
