@@ -11,9 +11,7 @@ export interface MessageMeta {
 }
 
 // Payloads are whatever the sender put in: typed by the app, not by drover.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Listener = (payload: any, meta: MessageMeta) => void;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler = (payload: any, meta: MessageMeta) => unknown;
 
 export interface RequestOptions {

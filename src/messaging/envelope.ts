@@ -5,7 +5,7 @@
 // the master).
 import { isUtf8 } from 'node:buffer';
 import { DroverError } from '../errors.js';
-import { FLAG_PAYLOAD, HEADER_BYTES, KNOWN_FLAGS, Kind, MAGIC, MAX_TOPIC_BYTES, kindName, type KindCode } from './frame.js';
+import { FLAG_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, KNOWN_FLAGS, Kind, MAGIC, MAX_TOPIC_BYTES, kindName, type KindCode } from './frame.js';
 
 /** Where a message goes: the master, every worker, the agent, or one worker by its id (DROVER_WORKER_ID). */
 export type Address = 'master' | 'workers' | 'agent' | number;
@@ -121,6 +121,8 @@ export function parseEnvelope(frame: Buffer, allowed?: ReadonlySet<number>): Par
   const topicView = frame.subarray(HEADER_BYTES, payloadOffset);
   if (topicBytes > 0 && !isUtf8(topicView)) return fail('topic is not valid UTF-8');
   const topic = topicBytes > 0 ? topicView.toString('utf8') : '';
-  if ((flags & FLAG_PAYLOAD) === 0 && payloadOffset !== frame.length) return fail('bytes after the header of a frame without payload');
+  if ((flags & FLAG_PAYLOAD) === 0 && (payloadOffset !== frame.length || flags !== 0)) return fail('bytes or encoding flags on a frame without payload');
+  const encodings = (flags & FLAG_JSON ? 1 : 0) + (flags & FLAG_TEXT ? 1 : 0) + (flags & FLAG_BYTES ? 1 : 0);
+  if (encodings > 1) return fail(`contradictory payload flags 0x${flags.toString(16)}`);
   return { ok: true, envelope: { ch: 'msg', v: 1, kind: kind as KindCode, flags, seq, ack, to, from, topic, payloadOffset } };
 }

@@ -19,7 +19,7 @@
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,7 +77,10 @@ export interface HubOptions {
   readonly maxQueueBytes?: number;
   /** When a receiver's queue is full: the sender waits (default), or gets DROVER_E_MSG_OVERFLOW. */
   readonly overflow?: 'wait' | 'error';
-  /** Frames per second one connection may send (sustained; bursts up to one second's worth). 0: unlimited. Default 50 000. */
+  /**
+   * Frames per second one connection may send (sustained; bursts up to one second's worth). 0: unlimited. Default 50 000.
+   * Replies to requests routed to it are not counted: they are bounded by those requests.
+   */
   readonly rateLimit?: number;
   /** Drover IPC messages per second one worker may send before they are dropped as a flood (the runtime sends a few). Default 20 000. */
   readonly ipcRateLimit?: number;
@@ -135,6 +138,8 @@ interface Conn {
   readonly targetRoutes: Set<number>;
   /** Run (once) when its outgoing queue drains or it closes. */
   readonly drainWaiters: Set<() => void>;
+  /** Bytes of the master's own messages waiting for this queue to drain (bounded by maxQueueBytes). */
+  masterWaiting: number;
   authTimer: NodeJS.Timeout | undefined;
   /** unblock(this conn), one function per conn so that waiting twice on a queue adds it once. */
   resume: () => void;
@@ -165,6 +170,34 @@ const SEQ_LIMIT = 0x1_0000_0000;
  * connected yet, waits for it instead of failing with "no route".
  */
 const CONNECT_GRACE_MS = 3_000;
+
+const DIR_PREFIX = 'drover-hub-';
+
+/**
+ * A master killed by a signal runs no exit hook and leaves its directory
+ * behind: the directory names carry the master's pid, and each new hub removes
+ * those of masters that no longer run. A pid that is alive (ours, or reused by
+ * anything) is left alone, so this only ever errs towards keeping one.
+ */
+function sweepStaleDirs(tmp: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^drover-hub-(\d+)-/.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    rmSync(path.join(tmp, name), { recursive: true, force: true });
+  }
+}
 
 /** Socket directories to remove if the process exits without close(). */
 const liveDirs = new Set<string>();
@@ -240,7 +273,8 @@ export class MessageHub extends EventEmitter {
     this.rpc = new PendingRequests<Conn | undefined>();
     this.ipc = new IpcGuard({
       ratePerSecond: options.ipcRateLimit ?? 20_000,
-      offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
+      // Rate-limited per worker and kind of offence, so one kind cannot hide another.
+      offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}:${String(details.kind ?? details.event)}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
       strike: (wid, reason) => this.strike(wid, reason),
     });
     this.api = {
@@ -287,14 +321,14 @@ export class MessageHub extends EventEmitter {
     this.strikes.delete(wid);
     this.abused.delete(wid);
     this.ipc.forget(wid);
-    this.lastLog.delete(`msg:${wid}`);
-    this.lastLog.delete(`ipc:${wid}`);
+    for (const key of this.lastLog.keys()) if (key.startsWith(`msg:${wid}:`) || key.startsWith(`ipc:${wid}:`)) this.lastLog.delete(key);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.conns]) this.drop(c);
+    for (const waiters of this.connectWaiters.values()) for (const fn of waiters) fn();
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the supervisor stopped`));
     clearInterval(this.sweeper);
     this.server?.close();
@@ -321,7 +355,8 @@ export class MessageHub extends EventEmitter {
     if (this.unavailable || this.closed) return undefined;
     try {
       // mkdtemp creates the directory with mode 0700: only this user can reach the socket.
-      this.dir = mkdtempSync(path.join(os.tmpdir(), 'drover-'));
+      sweepStaleDirs(os.tmpdir());
+      this.dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
       liveDirs.add(this.dir);
       removeDirsOnExit();
       const socketPath = path.join(this.dir, 'hub.sock');
@@ -375,6 +410,7 @@ export class MessageHub extends EventEmitter {
       originRoutes: new Set(),
       targetRoutes: new Set(),
       drainWaiters: new Set(),
+      masterWaiting: 0,
       authTimer: undefined,
       resume: () => this.unblock(c),
     };
@@ -396,8 +432,13 @@ export class MessageHub extends EventEmitter {
       this.offense(undefined, 'auth', 'a connection to the message hub presented an unknown token', {});
       return this.fatal(c, 'DROVER_E_MSG_INVALID', 'unknown token: this process was not started by this supervisor, or it has exited');
     }
-    const previous = this.connByWid.get(reg.wid);
-    if (previous) this.drop(previous);
+    if (this.connByWid.has(reg.wid)) {
+      // One connection per process: a copied token cannot take over a live worker's connection.
+      // Closed without a fatal reason, so a port that raced its own reconnect simply retries.
+      this.offense(reg.wid, `msg:${reg.wid}:token`, `a second connection presented the token of worker ${reg.slot} (wid ${reg.wid}) while its first is open: refused`, {});
+      this.drop(c);
+      return;
+    }
     clearTimeout(c.authTimer);
     c.authTimer = undefined;
     this.unauthenticated--;
@@ -526,7 +567,9 @@ export class MessageHub extends EventEmitter {
             return;
           }
           if (!frame) break;
-          if (this.rateLimit > 0 && c.reg && !this.takeToken(c)) {
+          // Replies are answers to requests the hub routed, so bounded by them: only unmatched ones are charged (in onReply).
+          const kind = frame[5];
+          if (this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.takeToken(c)) {
             c.held = frame;
             break;
           }
@@ -569,7 +612,7 @@ export class MessageHub extends EventEmitter {
     }
     if (now - c.lastFloodStrike >= 1000) {
       c.lastFloodStrike = now;
-      this.offense(c.reg?.wid, `msg:${c.reg?.wid}`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
+      this.offense(c.reg?.wid, `msg:${c.reg?.wid}:flood`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
       if (c.reg) this.strike(c.reg.wid, `message flood (more than ${this.rateLimit}/s)`);
     }
     const waitMs = Math.max(1, Math.ceil(((1 - c.tokens) * 1000) / this.rateLimit));
@@ -745,8 +788,8 @@ export class MessageHub extends EventEmitter {
 
   private onReply(c: Conn, env: Envelope, frame: Buffer): boolean {
     const route = this.routes.get(env.ack);
-    // Late (the requester gave up) or not addressed to this connection: ignored.
-    if (!route || route.target !== c) return true;
+    // Late (the requester gave up) or not addressed to this connection: ignored, but charged, so they cannot flood.
+    if (!route || route.target !== c) return this.rateLimit <= 0 || this.takeToken(c);
     const origin = route.origin;
     if (!origin) {
       this.forgetRoute(env.ack, route);
@@ -885,9 +928,18 @@ export class MessageHub extends EventEmitter {
   private async masterWrite(targets: Conn[], frame: Buffer, single: boolean): Promise<void> {
     const overflowed: Conn[] = [];
     for (const t of targets) {
-      while (!t.closed && this.full(t)) {
-        if (this.overflow === 'error') break;
-        await new Promise<void>((resolve) => t.drainWaiters.add(resolve));
+      if (!t.closed && this.full(t) && this.overflow === 'wait') {
+        // The master's own backlog is bounded too: an app that does not await its sends gets an error, not unbounded memory.
+        if (t.masterWaiting + frame.length > this.maxQueueBytes) {
+          overflowed.push(t);
+          continue;
+        }
+        t.masterWaiting += frame.length;
+        try {
+          while (!t.closed && this.full(t)) await new Promise<void>((resolve) => t.drainWaiters.add(resolve));
+        } finally {
+          t.masterWaiting -= frame.length;
+        }
       }
       if (t.closed) {
         if (single) throw new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(t.addr)} disconnected before the message could be delivered`);
@@ -897,40 +949,54 @@ export class MessageHub extends EventEmitter {
       else this.write(t, frame);
     }
     if (overflowed.length > 0) {
-      throw new DroverError('DROVER_E_MSG_OVERFLOW', `${overflowed.map((t) => describeAddress(t.addr)).join(', ')} not keeping up (${this.maxQueueBytes} bytes queued): the message was dropped for them`);
+      throw new DroverError(
+        'DROVER_E_MSG_OVERFLOW',
+        `${overflowed.map((t) => describeAddress(t.addr)).join(', ')} not keeping up (${this.maxQueueBytes} bytes queued${this.overflow === 'wait' ? ', and as many waiting' : ''}): the message was dropped for ${overflowed.length === 1 ? 'it' : 'them'}; await send() before sending more`,
+      );
     }
   }
 
-  private async masterRequest(to: Address, topic: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
-    const addr = encodeAddress(to);
-    checkTopic(topic);
-    const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
-    if (addr === ADDR_WORKERS) {
-      throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
+  private masterRequest(to: Address, topic: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
+    try {
+      const addr = encodeAddress(to);
+      checkTopic(topic);
+      const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
+      if (addr === ADDR_WORKERS) {
+        throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
+      }
+      if (addr === ADDR_MASTER) return this.requestSelf(topic, payload, timeoutMs);
+      // No async hop on the common path: the frame leaves in this tick.
+      const target = this.target(addr);
+      if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
+      return this.connected(addr).then((t) => {
+        if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+        return this.requestTo(t, addr, topic, payload, timeoutMs);
+      });
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (addr === ADDR_MASTER) return this.requestSelf(topic, payload, timeoutMs);
-    const target = await this.connected(addr);
-    if (!target) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+  }
+
+  private requestTo(target: Conn, addr: number, topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (this.full(target) && this.overflow === 'error') {
       throw new DroverError('DROVER_E_MSG_OVERFLOW', `${describeAddress(addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`);
     }
-    const seq = this.addRoute(undefined, 0, target, topic, timeoutMs);
-    let frame: Buffer;
-    try {
-      frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    } catch (err) {
-      this.forgetRoute(seq, this.routes.get(seq)!);
-      throw err;
-    }
+    const seq = this.nextRouteSeq();
+    const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
+    // The route lets the reply be matched to its receiver; a route whose request timed out is swept later.
+    this.addRoute(undefined, 0, target, topic, timeoutMs, seq);
     const reply = this.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target });
-    while (!target.closed && this.full(target)) await new Promise<void>((resolve) => target.drainWaiters.add(resolve));
-    if (!target.closed) this.write(target, frame);
-    try {
-      return await reply;
-    } finally {
-      const route = this.routes.get(seq);
-      if (route && !route.origin) this.forgetRoute(seq, route);
+    if (!this.full(target)) {
+      this.write(target, frame);
+    } else {
+      const retry = () => {
+        if (target.closed) return;
+        if (this.full(target)) target.drainWaiters.add(retry);
+        else this.write(target, frame);
+      };
+      target.drainWaiters.add(retry);
     }
+    return reply;
   }
 
   /** request('master', …) from the master: its own handler, with the same copying and errors as from afar. */
@@ -997,8 +1063,7 @@ export class MessageHub extends EventEmitter {
     return this.masterSendSeq;
   }
 
-  private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number): number {
-    const seq = this.nextRouteSeq();
+  private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number, seq = this.nextRouteSeq()): number {
     const age = timeoutMs > 0 ? Math.min(timeoutMs, MAX_ROUTE_AGE_MS) : MAX_ROUTE_AGE_MS;
     this.routes.set(seq, { origin, originSeq, target, topic, deadline: performance.now() + age + ROUTE_GRACE_MS });
     origin?.originRoutes.add(seq);
@@ -1093,7 +1158,7 @@ export class MessageHub extends EventEmitter {
   /** A protocol violation: logged (rate-limited), one strike; fatal ones close the connection. */
   private violation(c: Conn, what: string, fatal: boolean, code: ErrorCode = 'DROVER_E_MSG_INVALID'): void {
     const wid = c.reg?.wid;
-    this.offense(wid, `msg:${wid}`, `${this.who(c)} ${what}${fatal ? ': connection closed' : ''}`, { event: 'message-abuse' });
+    this.offense(wid, `msg:${wid}:abuse`, `${this.who(c)} ${what}${fatal ? ': connection closed' : ''}`, { event: 'message-abuse' });
     if (wid !== undefined) this.strike(wid, what);
     if (fatal) this.fatal(c, code, what);
   }

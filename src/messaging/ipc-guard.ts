@@ -17,6 +17,8 @@ export interface IpcGuardOptions {
   readonly ratePerSecond: number;
   readonly offense: (wid: number, pid: number | undefined, what: string, details: Record<string, unknown>) => void;
   readonly strike: (wid: number, reason: string) => void;
+  /** Monotonic ms; tests pass a fake clock. */
+  readonly now?: () => number;
 }
 
 interface WorkerIpc {
@@ -31,8 +33,11 @@ const ONCE = new Set(['online', 'exiting']);
 
 export class IpcGuard {
   private readonly workers = new Map<number, WorkerIpc>();
+  private readonly now: () => number;
 
-  constructor(private readonly options: IpcGuardOptions) {}
+  constructor(private readonly options: IpcGuardOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Whether the supervisor should act on a valid drover IPC message of `kind` from worker `wid`. */
   admit(wid: number, pid: number | undefined, kind: string): boolean {
@@ -53,7 +58,7 @@ export class IpcGuard {
       w.tokens--;
       return true;
     }
-    const now = performance.now();
+    const now = this.now();
     w.tokens = Math.min(rate, w.tokens + ((now - w.refilledAt) * rate) / 1000);
     w.refilledAt = now;
     if (w.tokens >= 1) {
@@ -70,7 +75,7 @@ export class IpcGuard {
 
   /** A drover IPC message that failed validation. */
   malformed(wid: number, pid: number | undefined, error: string): void {
-    this.options.offense(wid, pid, `sent a malformed drover IPC message: ${error}`, { event: 'bad-message', error });
+    this.options.offense(wid, pid, `sent a malformed drover IPC message: ${error}`, { event: 'bad-message', error, kind: `malformed ${error.split(':')[0]!.slice(0, 40)}` });
     this.options.strike(wid, `malformed IPC message (${error})`);
   }
 
@@ -81,7 +86,7 @@ export class IpcGuard {
   private state(wid: number): WorkerIpc {
     let w = this.workers.get(wid);
     if (!w) {
-      w = { online: false, exiting: false, tokens: this.options.ratePerSecond, refilledAt: performance.now(), lastFloodStrike: -Infinity };
+      w = { online: false, exiting: false, tokens: this.options.ratePerSecond, refilledAt: this.now(), lastFloodStrike: -Infinity };
       this.workers.set(wid, w);
     }
     return w;

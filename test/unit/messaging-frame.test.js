@@ -1,0 +1,210 @@
+// The frame codec of the message hub: header and payload encodings, the
+// stream splitter (frames across and within chunks, oversize announcements),
+// and the errors a sender gets for payloads it cannot send.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import {
+  FLAG_BYTES,
+  FLAG_JSON,
+  FLAG_PAYLOAD,
+  FLAG_TEXT,
+  FrameDecoder,
+  FrameTooLargeError,
+  HEADER_BYTES,
+  Kind,
+  decodePayload,
+  encodeEmpty,
+  encodeFrame,
+  encodeJson,
+} from '../../dist/messaging/frame.js';
+import { parseEnvelope } from '../../dist/messaging/envelope.js';
+
+const fields = (over = {}) => ({ kind: Kind.send, seq: 7, ack: 0, to: 2, from: -1, topic: 'cache.invalidate', ...over });
+
+function roundTrip(payload, mode = 'v8') {
+  const frame = encodeFrame(fields(), payload, mode);
+  const parsed = parseEnvelope(frame);
+  assert.ok(parsed.ok, parsed.error);
+  return { value: decodePayload(frame, parsed.envelope.payloadOffset), frame, envelope: parsed.envelope };
+}
+
+test('the header carries kind, seq, ack, addresses and topic; the length prefix counts the rest', () => {
+  const frame = encodeFrame(fields({ ack: 5000, kind: Kind.request, to: -3 }), { a: 1 }, 'v8');
+  assert.equal(frame.readUInt32BE(0), frame.length - 4);
+  const { ok, envelope } = parseEnvelope(frame);
+  assert.ok(ok);
+  assert.deepEqual(
+    { ch: envelope.ch, v: envelope.v, kind: envelope.kind, seq: envelope.seq, ack: envelope.ack, to: envelope.to, from: envelope.from, topic: envelope.topic },
+    { ch: 'msg', v: 1, kind: Kind.request, seq: 7, ack: 5000, to: -3, from: -1, topic: 'cache.invalidate' },
+  );
+  assert.equal(envelope.payloadOffset, HEADER_BYTES + Buffer.byteLength('cache.invalidate'));
+});
+
+test('v8 mode: structured-clone types survive (Map, Set, Date, BigInt, typed arrays, Buffer, undefined, -0, cycles, shared references)', () => {
+  const shared = { n: 1 };
+  const input = {
+    map: new Map([
+      ['a', 1],
+      [2, { b: [1, 2] }],
+    ]),
+    set: new Set(['x', 'y']),
+    date: new Date('2024-02-29T12:00:00.000Z'),
+    big: 2n ** 70n,
+    f64: new Float64Array([1.5, -2.25]),
+    u8: new Uint8Array([1, 2, 3]),
+    buf: Buffer.from('héllo'),
+    undef: undefined,
+    negZero: -0,
+    nan: NaN,
+    nested: [undefined, null, 'π', 1e300],
+    a: shared,
+    b: shared,
+    re: /ab+c/gi,
+  };
+  input.self = input;
+  const { value } = roundTrip(input);
+  assert.deepEqual(value.map, input.map);
+  assert.deepEqual(value.set, input.set);
+  assert.ok(value.date instanceof Date);
+  assert.equal(value.date.toISOString(), '2024-02-29T12:00:00.000Z');
+  assert.equal(value.big, 2n ** 70n);
+  assert.ok(value.f64 instanceof Float64Array);
+  assert.deepEqual([...value.f64], [1.5, -2.25]);
+  assert.ok(value.u8 instanceof Uint8Array);
+  assert.ok(Buffer.isBuffer(value.buf), 'a Buffer comes back as a Buffer');
+  assert.equal(value.buf.toString(), 'héllo');
+  assert.ok('undef' in value && value.undef === undefined);
+  assert.ok(Object.is(value.negZero, -0));
+  assert.ok(Number.isNaN(value.nan));
+  assert.deepEqual(value.nested, [undefined, null, 'π', 1e300]);
+  assert.equal(value.a, value.b, 'shared references stay shared');
+  assert.equal(value.self, value, 'cycles survive');
+  assert.ok(value.re instanceof RegExp);
+});
+
+test('strings travel as UTF-8 without a serialiser; lone surrogates fall back to an exact encoding', () => {
+  const text = roundTrip('héllo wörld ✓ 🎉');
+  assert.equal(text.value, 'héllo wörld ✓ 🎉');
+  assert.equal(text.envelope.flags, FLAG_TEXT | FLAG_PAYLOAD);
+  const lone = roundTrip('a\uD800b');
+  assert.equal(lone.value, 'a\uD800b');
+  assert.equal(lone.envelope.flags & FLAG_TEXT, 0);
+  assert.equal(roundTrip('a\uDC00', 'json').value, 'a\uDC00');
+  assert.equal(roundTrip('').value, '');
+});
+
+test('a Buffer travels as its bytes in v8 mode, and comes back as a Buffer', () => {
+  const big = Buffer.alloc(100_000, 7);
+  const { value, envelope } = roundTrip(big);
+  assert.equal(envelope.flags, FLAG_BYTES | FLAG_PAYLOAD);
+  assert.ok(Buffer.isBuffer(value));
+  assert.ok(value.equals(big));
+});
+
+test('json mode: JSON semantics (a Map becomes {}, a Date a string), BigInt is a clear error', () => {
+  const { value, envelope } = roundTrip({ m: new Map([[1, 2]]), d: new Date(0), n: 1 }, 'json');
+  assert.equal(envelope.flags, FLAG_JSON | FLAG_PAYLOAD);
+  assert.deepEqual(value, { m: {}, d: '1970-01-01T00:00:00.000Z', n: 1 });
+  assert.throws(
+    () => encodeFrame(fields(), { n: 1n }, 'json'),
+    (err) => err.code === 'DROVER_E_MSG_SERIALIZE' && /cannot be serialised \(json\)/.test(err.message),
+  );
+  assert.throws(() => encodeFrame(fields(), () => 1, 'json'), { code: 'DROVER_E_MSG_SERIALIZE' });
+});
+
+test('undefined travels as "no payload"', () => {
+  const { value, envelope } = roundTrip(undefined);
+  assert.equal(value, undefined);
+  assert.equal(envelope.flags, 0);
+  assert.equal(envelope.payloadOffset, roundTrip(undefined).frame.length);
+});
+
+test('non-serialisable payloads are a DROVER_E_MSG_SERIALIZE error for the sender', () => {
+  for (const payload of [() => 1, Symbol('s'), { f() {} }, new WeakMap()]) {
+    assert.throws(() => encodeFrame(fields(), payload, 'v8'), { code: 'DROVER_E_MSG_SERIALIZE' }, String(typeof payload));
+  }
+});
+
+test('a payload above the maximum message size is DROVER_E_MSG_TOO_LARGE, naming both sizes', () => {
+  assert.throws(
+    () => encodeFrame(fields(), 'x'.repeat(2049), 'v8', 2048),
+    (err) => err.code === 'DROVER_E_MSG_TOO_LARGE' && /2049 bytes exceeds the maximum message size of 2048 bytes/.test(err.message),
+  );
+  assert.throws(() => encodeFrame(fields(), { a: 'x'.repeat(4096) }, 'v8', 1024), { code: 'DROVER_E_MSG_TOO_LARGE' });
+  assert.throws(() => encodeFrame(fields(), { a: 'x'.repeat(4096) }, 'json', 1024), { code: 'DROVER_E_MSG_TOO_LARGE' });
+  assert.throws(() => encodeFrame(fields(), Buffer.alloc(1025), 'v8', 1024), { code: 'DROVER_E_MSG_TOO_LARGE' });
+  // Exactly at the limit is fine.
+  assert.doesNotThrow(() => encodeFrame(fields(), 'x'.repeat(1024), 'v8', 1024));
+});
+
+test('a topic longer than 255 bytes is refused', () => {
+  assert.throws(() => encodeFrame(fields({ topic: 'é'.repeat(128) }), 1, 'v8'), { code: 'DROVER_E_MSG_INVALID' });
+});
+
+test('a payload that cannot be decoded is DROVER_E_MSG_SERIALIZE, not a crash', () => {
+  const good = encodeFrame(fields(), { a: 1 }, 'v8');
+  const bad = Buffer.from(good);
+  bad.fill(0xff, HEADER_BYTES + 16);
+  assert.throws(() => decodePayload(bad, HEADER_BYTES + 16), { code: 'DROVER_E_MSG_SERIALIZE' });
+  const badJson = encodeJson(fields(), '{"a":');
+  assert.throws(() => decodePayload(badJson, HEADER_BYTES + 16), { code: 'DROVER_E_MSG_SERIALIZE' });
+  // Truncated v8 data.
+  const v = v8.serialize({ long: 'x'.repeat(100) });
+  const frame = Buffer.concat([encodeEmpty(fields()), v.subarray(0, 20)]);
+  frame.writeUInt32BE(frame.length - 4, 0);
+  frame[6] = FLAG_PAYLOAD;
+  assert.throws(() => decodePayload(frame, HEADER_BYTES + 16), { code: 'DROVER_E_MSG_SERIALIZE' });
+});
+
+test('decoder: frames split at every byte boundary come out whole and in order', () => {
+  const frames = [encodeFrame(fields({ seq: 1 }), { a: 1 }, 'v8'), encodeEmpty(fields({ seq: 2 })), encodeFrame(fields({ seq: 3 }), 'x'.repeat(300), 'v8')];
+  const stream = Buffer.concat(frames);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const d = new FrameDecoder(1 << 20);
+    const out = [];
+    for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+      d.push(part);
+      for (let f; (f = d.next()); ) out.push(f);
+    }
+    assert.deepEqual(
+      out.map((f) => f.readUInt32BE(8)),
+      [1, 2, 3],
+      `cut at ${cut}`,
+    );
+    assert.ok(out.every((f, i) => f.equals(frames[i])));
+    assert.equal(d.bufferedBytes, 0);
+  }
+});
+
+test('decoder: byte-by-byte feeding works, and a frame inside one chunk is a view (no copy)', () => {
+  const frame = encodeFrame(fields(), { a: [1, 2, 3] }, 'v8');
+  const d = new FrameDecoder(1 << 20);
+  const out = [];
+  for (const byte of frame) {
+    d.push(Buffer.from([byte]));
+    for (let f; (f = d.next()); ) out.push(f);
+  }
+  assert.equal(out.length, 1);
+  assert.ok(out[0].equals(frame));
+  const chunk = Buffer.concat([frame, frame]);
+  const d2 = new FrameDecoder(1 << 20);
+  d2.push(chunk);
+  const first = d2.next();
+  assert.equal(first.buffer, chunk.buffer, 'a view of the chunk');
+});
+
+test('decoder: an oversize announcement throws before anything is buffered (a 64 MiB frame costs 4 bytes)', () => {
+  const d = new FrameDecoder(16 * 1024 * 1024 + 300);
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(64 * 1024 * 1024, 0);
+  d.push(prefix);
+  assert.throws(
+    () => d.next(),
+    (err) => err instanceof FrameTooLargeError && err.bytes === 64 * 1024 * 1024 + 4,
+  );
+  // A length too small to hold a header is refused too.
+  const d2 = new FrameDecoder(1 << 20);
+  d2.push(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
+  assert.throws(() => d2.next(), FrameTooLargeError);
+});
