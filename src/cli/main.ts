@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      const text = err.message.replace(/^error: /, '');
+      const text = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
       const command = argv.find((a) => !a.startsWith('-')) ?? '';
       const known = program.commands.some((c) => c.name() === command || c.aliases().includes(command));
       const help = known ? `drover ${command} --help` : 'drover --help';
