@@ -190,3 +190,29 @@ export function describeLoad({ duration, connections = LOAD_DEFAULTS.connections
     : 'keep-alive (HTTP/1.1 persistent connections)';
   return `autocannon (programmatic API, in the harness process): url http://127.0.0.1:<port>${path}, connections ${connections}, pipelining ${LOAD_DEFAULTS.pipelining}, ${mode}, duration ${duration} s, request timeout ${LOAD_DEFAULTS.timeout} s`;
 }
+
+/**
+ * runLoad with the failure bookkeeping the fault scenarios share: failures
+ * (errors, non-2xx, dropped requests) and artifacts (requests sent after a
+ * `Connection: close` response), each { at, kind }; `started` resolves once
+ * the load runs, and `loadStart()` is its start time. Extra runLoad options
+ * (onPid, closeEach, ...) pass through.
+ */
+export function trackedLoad(options) {
+  const failures = [];
+  const artifacts = [];
+  let loadStart = null;
+  let markStarted;
+  const started = new Promise((resolve) => (markStarted = resolve));
+  const done = runLoad({
+    ...options,
+    onStart: (at) => {
+      loadStart = at;
+      markStarted(at);
+    },
+    onError: (err, at) => failures.push({ at, kind: err.code || err.message }),
+    onNon2xx: (status, at) => failures.push({ at, kind: `HTTP ${status}` }),
+    onDrop: (at, kind) => (kind === 'dropped' ? failures : artifacts).push({ at, kind }),
+  });
+  return { failures, artifacts, started, done, loadStart: () => loadStart };
+}

@@ -4,7 +4,7 @@
 // the kill moment, the failed requests that followed (until the next kill) and
 // the time from the kill to the replacement worker being up.
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { describeLoad, runLoad } from '../lib/load.js';
+import { describeLoad, trackedLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { num, table, verdict } from '../lib/report.js';
 import { countEstablished } from '../lib/sockets.js';
@@ -16,25 +16,18 @@ async function runOne(s, p, ctx) {
   const port = await freePort();
   const running = await s.start({ port });
   const { tracker } = running;
-  const failures = []; // { at, kind }
-  const artifacts = []; // requests autocannon sent after a `Connection: close` response
   const kills = [];
   const waits = [];
-  let loadStart = null;
-  let started;
-  const startedP = new Promise((r) => (started = r));
-  const loadP = runLoad({
+  const load = trackedLoad({
     url: running.url,
     duration: p.duration,
     connections: p.connections,
-    onStart: (at) => {
-      loadStart = at;
-      started();
-    },
-    onError: (err, at) => failures.push({ at, kind: err.code || err.message }),
-    onNon2xx: (status, at) => failures.push({ at, kind: `HTTP ${status}` }),
-    onDrop: (at, kind) => (kind === 'dropped' ? failures : artifacts).push({ at, kind }),
   });
+  const { failures, artifacts } = load;
+  let loadStart = null;
+  load.started.then((at) => (loadStart = at));
+  const startedP = load.started;
+  const loadP = load.done;
   let stop;
   let result;
   let other = null;

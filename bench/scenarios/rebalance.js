@@ -4,7 +4,7 @@
 // an `x-pid` header). drover asks busy workers to close some keep-alive
 // connections gracefully when a worker joins; Node cluster and PM2 do nothing.
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { describeLoad, runLoad } from '../lib/load.js';
+import { describeLoad, trackedLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table, verdict } from '../lib/report.js';
 import { droverSubject, nodeClusterSubject, pm2Subject } from '../lib/subjects.js';
@@ -30,19 +30,10 @@ async function runOne(s, p, ctx) {
   const { tracker } = running;
   const bins = new Map(); // pid -> Int32Array of responses per BIN_MS since load start
   const nBins = Math.ceil((p.duration * 1000 + 2000) / BIN_MS);
-  const failures = [];
-  const artifacts = [];
-  let loadStart = null;
-  let started;
-  const startedP = new Promise((r) => (started = r));
-  const loadP = runLoad({
+  const load = trackedLoad({
     url: running.url,
     duration: p.duration,
     connections: p.connections,
-    onStart: (at) => {
-      loadStart = at;
-      started();
-    },
     onPid: (pid, at) => {
       if (loadStart === null) return;
       let b = bins.get(pid);
@@ -50,10 +41,12 @@ async function runOne(s, p, ctx) {
       const i = Math.floor((at - loadStart) / BIN_MS);
       if (i >= 0 && i < nBins) b[i]++;
     },
-    onError: (err, at) => failures.push({ at, kind: err.code || err.message }),
-    onNon2xx: (status, at) => failures.push({ at, kind: `HTTP ${status}` }),
-    onDrop: (at, kind) => (kind === 'dropped' ? failures : artifacts).push({ at, kind }),
   });
+  const { failures, artifacts } = load;
+  let loadStart = null;
+  load.started.then((at) => (loadStart = at));
+  const startedP = load.started;
+  const loadP = load.done;
   let result;
   let stop;
   let other = null;

@@ -4,7 +4,7 @@
 // SIGTERM/SIGINT itself (bench/apps/graceful.js) and the plain examples/hello.js
 // that handles no signal. Counts failed requests per reload and times each reload.
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { describeLoad, runLoad } from '../lib/load.js';
+import { describeLoad, trackedLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table, verdict } from '../lib/report.js';
 import { ensureNode24 } from '../lib/node24.js';
@@ -56,23 +56,16 @@ async function runOne(kind, subject, p, ctx) {
   const port = await freePort();
   const running = await subject.start({ port });
   const reloads = [];
-  const failures = []; // { at, kind }
-  const artifacts = []; // requests sent after a Connection: close response
-  let loadStart = null;
-  let started;
-  const startedP = new Promise((r) => (started = r));
-  const loadP = runLoad({
+  const load = trackedLoad({
     url: running.url,
     duration: p.duration,
     connections: p.connections,
-    onStart: (at) => {
-      loadStart = at;
-      started();
-    },
-    onError: (err, at) => failures.push({ at, kind: err.code || err.message }),
-    onNon2xx: (status, at) => failures.push({ at, kind: `HTTP ${status}` }),
-    onDrop: (at, k) => (k === 'dropped' ? failures : artifacts).push({ at, kind: k }),
   });
+  const { failures, artifacts } = load;
+  let loadStart = null;
+  load.started.then((at) => (loadStart = at));
+  const startedP = load.started;
+  const loadP = load.done;
   let result;
   let stop;
   let other = null;
