@@ -91,26 +91,13 @@ function splitName(file: string): { dir: string; stem: string; ext: string } {
 
 /** Rotated siblings of file, oldest first (one entry per rotation, .gz preferred). */
 export async function listRotated(file: string): Promise<RotatedFile[]> {
-  const { dir, stem, ext } = splitName(file);
-  const re = new RegExp(`^${escapeRe(stem)}__(\\d{4}-\\d{2}-\\d{2}_\\d{2}-\\d{2}-\\d{2}-\\d{3})(?:_(\\d+))?${escapeRe(ext)}(\\.gz)?$`);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
+  const byKey = new Map<string, RotatedFile & { key: string }>();
+  for (const entry of await listRotatedAll(file)) {
+    const prev = byKey.get(entry.key);
+    if (!prev || entry.gzip) byKey.set(entry.key, entry);
   }
-  const byKey = new Map<string, RotatedFile>();
-  const all: RotatedFile[] = [];
-  for (const name of names) {
-    const m = re.exec(name);
-    if (!m) continue;
-    const entry = { path: path.join(dir, name), stamp: m[1]!, seq: Number(m[2] ?? 0), gzip: m[3] !== undefined };
-    all.push(entry);
-    const key = `${entry.stamp}_${entry.seq}`;
-    const prev = byKey.get(key);
-    if (!prev || entry.gzip) byKey.set(key, entry);
-  }
-  return [...byKey.values()].sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.seq - b.seq));
+  // The key is the stamp and a zero-padded sequence number: it sorts by time.
+  return [...byKey.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)).map(({ key: _key, ...entry }) => entry);
 }
 
 /** All files of each rotation (plain and .gz while a gzip finishes), for pruning. */
