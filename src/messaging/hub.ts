@@ -599,10 +599,8 @@ export class MessageHub extends EventEmitter {
 
   /** Token bucket: rateLimit frames/s, bursts of one second's worth. */
   private takeToken(c: Conn): boolean {
-    if (c.tokens >= 1) {
-      c.tokens--;
-      return true;
-    }
+    // Refilled on every frame: refilling only once the bucket is empty would
+    // credit the whole time since the last refill at once (a second burst).
     const now = performance.now();
     c.tokens = Math.min(this.rateLimit, c.tokens + ((now - c.refilledAt) * this.rateLimit) / 1000);
     c.refilledAt = now;
