@@ -2,12 +2,17 @@
 // connections handed to workers over IPC.
 //
 // Like Node's round_robin_handle.js we take the raw handle from the listening
-// TCPWrap (no net.Socket is built in the master). Unlike it, we do not wait for
-// a worker's accept reply before handing it the next connection: Node's
-// child_process already serialises handle sends per child on its
-// NODE_HANDLE_ACK, and we close our copy of the fd as soon as it is written.
+// TCPWrap (no net.Socket is built in the master). Unlike it, hand-offs are
+// pipelined (protocol/handoff.ts): we neither wait for a worker's accept reply
+// nor for Node's per-handle ACK. Flow control is by credit instead: a worker
+// reports, once per turn of its event loop, how many connections it has
+// received; at most HANDOFF_WINDOW may be on the way to it. A worker whose event
+// loop is busy (a CPU-bound request) therefore stops getting connections
+// within a few hand-offs, and the others take them: the hand-off is
+// work-conserving.
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
+import { HANDOFF_WINDOW, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
 import type { Member, Strategy } from './strategy.js';
 
@@ -21,8 +26,9 @@ interface ListenServerInternals {
   _handle: { onconnection: (err: number, handle: RawHandle | undefined) => void } | null;
 }
 
-/** Connections waiting for a worker (none ready yet, or all draining). Beyond this they are closed. */
+/** Connections waiting for a worker (none ready yet, all draining or all busy). Beyond this they are closed. */
 const MAX_PENDING = 4096;
+
 
 export interface ListenerHooks {
   /** Called when a connection could not be delivered and was dropped. */
@@ -34,13 +40,20 @@ export interface ListenerHooks {
 /** Rebalance only when the busiest worker holds this many more connections than the idlest. */
 const REBALANCE_MIN_GAP = 4;
 
+interface Entry {
+  member: Member;
+  child: ChildProcess;
+}
+
 export class Listener {
-  readonly members = new Map<number, { member: Member; child: ChildProcess }>();
+  readonly members = new Map<number, Entry>();
   private readonly pending: RawHandle[] = [];
   private readonly server = net.createServer();
   bound: BoundAddress | undefined;
   /** Total connections handed out, per worker id, for the API. */
   readonly handed = new Map<number, number>();
+  /** The worker's cumulative reports: a lost or dropped report is corrected by the next one. */
+  private readonly reported = new Map<number, { got: number; closed: number }>();
 
   constructor(
     readonly key: string,
@@ -71,15 +84,33 @@ export class Listener {
   add(id: number, child: ChildProcess, weight = 1): void {
     if (this.members.has(id)) return;
     const member: Member = { id, connections: 0, elu: 0, weight, queued: 0 };
+    this.recount(member);
     this.members.set(id, { member, child });
     this.strategy.add(member);
     this.flush();
   }
 
-  /** The worker reported n of the connections it was handed as closed. */
-  closed(id: number, n: number): void {
+  /** The worker's totals on this key: connections it received and closed so far. */
+  report(id: number, got: number, closed: number): void {
+    this.reported.set(id, { got, closed });
     const entry = this.members.get(id);
-    if (entry) entry.member.connections = Math.max(0, entry.member.connections - n);
+    if (!entry) return;
+    this.recount(entry.member);
+    if (this.pending.length > 0 && entry.member.queued < HANDOFF_WINDOW) this.flush();
+  }
+
+  private recount(member: Member): void {
+    const handed = this.handed.get(member.id) ?? 0;
+    const r = this.reported.get(member.id);
+    member.connections = Math.max(0, handed - (r?.closed ?? 0));
+    member.queued = Math.max(0, handed - (r?.got ?? 0));
+  }
+
+  /** The worker is gone for good: its totals go too. */
+  forget(id: number): void {
+    this.remove(id);
+    this.handed.delete(id);
+    this.reported.delete(id);
   }
 
   connectionsOf(id: number): number {
@@ -125,18 +156,8 @@ export class Listener {
   /** Hands one connection to a worker; `refusedBy` is a worker that sent it back. */
   distribute(handle: RawHandle, refusedBy: number): void {
     if (refusedBy !== -1) this.remove(refusedBy);
-    const remoteAddress = this.strategy.needsAddress ? peerAddress(handle) : undefined;
-    for (let tries = this.members.size; tries > 0; tries--) {
-      const id = this.strategy.pick({ remoteAddress });
-      if (id === undefined) break;
-      const entry = this.members.get(id);
-      if (!entry || !entry.child.connected) {
-        this.remove(id);
-        continue;
-      }
-      this.send(entry, handle);
-      return;
-    }
+    const entry = this.choose(handle);
+    if (entry) return this.send(entry, handle);
     if (this.pending.length >= MAX_PENDING) {
       handle.close();
       this.hooks.onDrop(this.key, 'pending queue full');
@@ -145,18 +166,45 @@ export class Listener {
     this.pending.push(handle);
   }
 
-  private send(entry: { member: Member; child: ChildProcess }, handle: RawHandle): void {
+  private choose(handle: RawHandle): Entry | undefined {
+    const remoteAddress = this.strategy.needsAddress ? peerAddress(handle) : undefined;
+    for (let tries = this.members.size; tries > 0; tries--) {
+      const id = this.strategy.pick({ remoteAddress });
+      if (id === undefined) return undefined;
+      const entry = this.members.get(id);
+      if (!entry || !entry.child.connected) {
+        this.remove(id);
+        continue;
+      }
+      if (entry.member.queued < HANDOFF_WINDOW) return entry;
+      // Its event loop is behind: more would only wait there. Sticky clients
+      // wait for their own worker; any other strategy takes the least behind.
+      return this.strategy.needsAddress ? undefined : this.leastBehind();
+    }
+    return undefined;
+  }
+
+  private leastBehind(): Entry | undefined {
+    let best: Entry | undefined;
+    for (const entry of this.members.values()) {
+      if (entry.member.queued >= HANDOFF_WINDOW || !entry.child.connected) continue;
+      if (!best || entry.member.queued < best.member.queued) best = entry;
+    }
+    return best;
+  }
+
+  private send(entry: Entry, handle: RawHandle): void {
     const { member, child } = entry;
+    this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
     member.connections++;
     member.queued++;
-    this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
     // The callback runs once the fd is written to the channel (SCM_RIGHTS): the
-    // worker then holds its own reference, so ours can be closed. On a write
+    // kernel then holds its own reference, so ours can be closed. On a write
     // error (the worker died meanwhile) the connection goes to someone else.
-    child.send(envelope({ kind: 'conn', key: this.key }), handle as unknown as net.Socket, { keepOpen: true }, (err) => {
-      member.queued--;
+    sendHandle(child, envelope({ kind: 'conn', key: this.key }), handle, (err) => {
       if (err) {
-        member.connections--;
+        this.handed.set(member.id, (this.handed.get(member.id) ?? 1) - 1);
+        this.recount(member);
         this.distribute(handle, member.id);
       } else {
         handle.close();
@@ -164,9 +212,20 @@ export class Listener {
     });
   }
 
+  /**
+   * Retries waiting connections, oldest first. Without sticky, when the oldest
+   * finds no worker none will; sticky ones wait for their own worker, so each
+   * is tried once (distribute() queues it again at the back).
+   */
   private flush(): void {
-    while (this.pending.length > 0 && this.members.size > 0) {
-      this.distribute(this.pending.shift()!, -1);
+    if (this.strategy.needsAddress) {
+      for (const handle of this.pending.splice(0)) this.distribute(handle, -1);
+      return;
+    }
+    while (this.pending.length > 0) {
+      const entry = this.choose(this.pending[0]!);
+      if (!entry) return;
+      this.send(entry, this.pending.shift()!);
     }
   }
 

@@ -28,8 +28,9 @@ export class ListenerRegistry {
     for (const listener of this.listeners.values()) listener.rebalance();
   }
 
-  closed(key: string, wid: number, n: number): void {
-    this.listeners.get(key)?.closed(wid, n);
+  /** A worker's cumulative counts on `key` (connections received, closed). */
+  report(key: string, wid: number, got: number, closed: number): void {
+    this.listeners.get(key)?.report(wid, got, closed);
   }
 
   /** Connections a worker holds now, summed over listeners (handed minus reported closed). */
@@ -96,7 +97,7 @@ export class ListenerRegistry {
 
   /** The worker is gone for good. */
   forget(wid: number): void {
-    this.removeWorker(wid);
+    for (const listener of this.listeners.values()) listener.forget(wid);
     this.boundBy.delete(wid);
   }
 

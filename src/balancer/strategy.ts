@@ -12,9 +12,9 @@ export interface Member {
   /** Relative weight for weighted strategies (default 1). */
   weight: number;
   /**
-   * Hand-offs to this worker not yet written to its channel. Node writes one
-   * handle per child at a time and waits for the child's acknowledgement, so a
-   * worker whose event loop is busy queues further connections behind it.
+   * Hand-offs the worker has not yet reported as received (in flight on its
+   * channel). A worker whose event loop is busy lets these pile up; the
+   * listener stops at MAX_IN_FLIGHT and hands connections to another one.
    */
   queued: number;
 }

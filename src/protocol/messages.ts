@@ -34,8 +34,11 @@ export type WorkerToMaster =
   | { kind: 'conn-back'; key: string }
   /** Heartbeat reply, sent from the worker's event loop. */
   | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number }
-  /** n connections handed on `key` have closed (coalesced per event-loop turn). */
-  | { kind: 'closed'; key: string; n: number }
+  /**
+   * Connections on `key` received and closed since the last report (coalesced
+   * per event-loop turn). `got` returns the listener's hand-off credit (handoff.ts).
+   */
+  | { kind: 'conns'; key: string; got: number; closed: number }
   /** reuseport: the worker bound its own socket for `key`. */
   | { kind: 'bound'; key: string; address: BoundAddress };
 
@@ -108,10 +111,12 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
           }
         : { ok: false, error: 'pong: needs an integer seq and finite non-negative stats' };
     }
-    case 'closed':
-      return isStr(raw.key) && isInt(raw.n) && raw.n > 0 && raw.n < 1e7
-        ? { ok: true, message: { kind: 'closed', key: raw.key, n: raw.n } }
-        : { ok: false, error: 'closed: needs a key and a positive count' };
+    case 'conns': {
+      const count = (x: unknown) => isInt(x) && (x as number) >= 0 && (x as number) < 1e7;
+      return isStr(raw.key) && count(raw.got) && count(raw.closed) && (raw.got as number) + (raw.closed as number) > 0
+        ? { ok: true, message: { kind: 'conns', key: raw.key, got: raw.got as number, closed: raw.closed as number } }
+        : { ok: false, error: 'conns: needs a key and non-negative counts' };
+    }
     case 'bound': {
       const a = raw.address;
       const valid = isObject(a) && ((a.type === 'tcp' && isStr(a.address) && isStr(a.family) && isInt(a.port)) || (a.type === 'pipe' && isStr(a.path)));

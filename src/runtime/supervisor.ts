@@ -11,6 +11,7 @@ import { initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
 import { DroverError } from '../errors.js';
 import net from 'node:net';
+import { guardAcks, sendHandle } from '../protocol/handoff.js';
 import { envelope, listenKey, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
@@ -416,6 +417,7 @@ export class Supervisor extends EventEmitter {
         this.registry.removeWorker(wid);
         this.enqueue({ type: 'disconnect', wid });
       });
+      guardAcks(child);
       child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
@@ -427,10 +429,12 @@ export class Supervisor extends EventEmitter {
   }
 
   private sendTo(child: ChildProcess, message: MasterToWorker, handle?: unknown): void {
+    const done = (err: Error | null) => {
+      if (err) this.log?.debug({ pid: child.pid, err: err.message }, 'send to worker failed');
+    };
     try {
-      child.send(envelope(message), handle as never, (err: Error | null) => {
-        if (err) this.log?.debug({ pid: child.pid, err: err.message }, 'send to worker failed');
-      });
+      if (handle) sendHandle(child, envelope(message), handle, done);
+      else child.send(envelope(message), done);
     } catch {
       // The channel closed between the check and the send: the exit event follows.
     }
@@ -465,8 +469,8 @@ export class Supervisor extends EventEmitter {
         return this.enqueue({ type: 'exiting', wid, error: m.error });
       case 'unlisten':
         return this.registry.leave(m.key, wid);
-      case 'closed':
-        return this.registry.closed(m.key, wid, m.n);
+      case 'conns':
+        return this.registry.report(m.key, wid, m.got, m.closed);
       case 'bound': {
         const address = formatAddress(m.address);
         this.selfBound.set(m.key, m.address);

@@ -7,7 +7,9 @@ import https from 'node:https';
 import net from 'node:net';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
+import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
+import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
 
@@ -83,10 +85,9 @@ export class WorkerRuntime {
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
   private readonly hooks: ShutdownHook[] = [];
-  /** Closed connections per key, reported to the master once per event-loop turn. */
-  private readonly closedByKey = new Map<string, number>();
+  /** Connections received and closed per key, cumulative; reported once per event-loop turn. */
+  private readonly counts = new ConnCounts((key, got, closed) => this.channel.send({ kind: 'conns', key, got, closed }));
   private readonly trackerByKey = new Map<string, ServerTracker>();
-  private closedFlush: NodeJS.Immediate | undefined;
   private shutdownStarted = false;
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
@@ -103,6 +104,8 @@ export class WorkerRuntime {
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
     );
+    // A hand-off whose fd was lost (MSG_CTRUNC) still returns its credit.
+    suppressHandleAcks((key) => this.counts.add(key, 1, 1));
     this.delay.enable();
   }
 
@@ -202,21 +205,14 @@ export class WorkerRuntime {
       tracker = new ServerTracker(server);
       this.trackers.set(server, tracker);
       if (key !== undefined) {
-        tracker.onClose = () => this.noteClosed(key);
+        tracker.onClose = () => this.counts.add(key, 0, 1);
         this.trackerByKey.set(key, tracker);
       }
     }
     return tracker;
   }
 
-  private noteClosed(key: string): void {
-    this.closedByKey.set(key, (this.closedByKey.get(key) ?? 0) + 1);
-    this.closedFlush ??= setImmediate(() => {
-      this.closedFlush = undefined;
-      for (const [k, n] of this.closedByKey) this.channel.send({ kind: 'closed', key: k, n });
-      this.closedByKey.clear();
-    });
-  }
+
 
   private onListenOk(m: Extract<MasterToWorker, { kind: 'listen-ok' }>, shared: unknown): void {
     const pending = this.pendingListens.get(m.ack);
@@ -279,6 +275,7 @@ export class WorkerRuntime {
   }
 
   private deliver(key: string, connection: unknown): void {
+    this.counts.add(key, 1, 0);
     for (const handle of this.handles.get(key) ?? []) {
       if (!handle.closed && handle.onconnection && !this.shutdownStarted) {
         handle.onconnection(0, connection);
@@ -287,6 +284,7 @@ export class WorkerRuntime {
     }
     // Not listening (any more) or draining: back to the master for another worker.
     // Our copy of the fd is closed only once it is written to the channel.
+    this.counts.add(key, 0, 1);
     this.channel.send({ kind: 'conn-back', key }, connection, () => (connection as { close?: () => void }).close?.());
   }
 
