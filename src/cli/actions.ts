@@ -6,6 +6,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { SuperviseOptions } from '../config/schema.js';
+import type { LogOptions } from '../config/log-options.js';
+import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { checkAppName, defaultAppName, droverPaths } from '../daemon/paths.js';
 import { fromWireError, type ControlClient, type WireError } from '../daemon/protocol.js';
@@ -110,12 +112,25 @@ function checkScriptExists(script: string): void {
   }
 }
 
-async function recordsFromConfig(file: string, flags: StartFlags, overrides: Partial<SuperviseOptions>): Promise<{ records: LaunchRecord[]; warnings: string[] }> {
+/** Splits an app's options into supervise() options and log options (the table's keys are the log option names). */
+function splitLogOptions(app: Record<string, unknown>): { options: SuperviseOptions; logs: LogOptions } {
+  const options: Record<string, unknown> = {};
+  const logs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(app)) {
+    if (Object.hasOwn(LOG_OPTION_TABLE, key)) {
+      if (value !== undefined) logs[key] = value;
+    } else options[key] = value;
+  }
+  return { options: options as SuperviseOptions, logs: logs as LogOptions };
+}
+
+async function recordsFromConfig(file: string, flags: StartFlags, overrides: Partial<SuperviseOptions>, overrideLogs: LogOptions): Promise<{ records: LaunchRecord[]; warnings: string[] }> {
   const [{ loadConfigFile }, { resolveSpec }] = await Promise.all([import('../config/load.js'), import('../config/resolve.js')]);
   const env = callerEnv();
   const loaded = await loadConfigFile(file, { env: flags.envName, callerEnv: process.env });
   const records: LaunchRecord[] = [];
-  for (const [index, app] of loaded.apps.entries()) {
+  for (const [index, entry] of loaded.apps.entries()) {
+    const { options: app, logs } = splitLogOptions(entry);
     const options: SuperviseOptions = { ...app, ...overrides, env: { ...(app.env ?? {}), ...(overrides.env ?? {}) } };
     // Everything is validated before anything starts (script exists, values possible).
     const spec = resolveSpec(options, `${loaded.file} apps[${index}]`);
@@ -123,6 +138,7 @@ async function recordsFromConfig(file: string, flags: StartFlags, overrides: Par
     records.push({
       name: spec.name,
       options: { ...options, name: spec.name, cwd: spec.cwd },
+      logs: { ...logs, ...overrideLogs },
       env,
       source: { kind: 'config', file: loaded.file, envName: flags.envName, format: loaded.format },
       createdAt: Date.now(),
@@ -146,13 +162,14 @@ async function isKnownApp(name: string): Promise<boolean> {
 
 export async function startCommand(target: string, appArgs: string[], flags: StartFlags): Promise<number> {
   const { envName, json, envPairs, ...rest } = flags as StartFlags & { envPairs?: Record<string, string> };
-  const overrides = { ...(rest as Partial<SuperviseOptions>) } as Record<string, unknown>;
+  const split = splitLogOptions(rest);
+  const overrides = { ...split.options } as Record<string, unknown>;
   if (envPairs) overrides.env = envPairs;
   let records: LaunchRecord[];
   let warnings: string[] = [];
   if (await looksLikeConfig(target)) {
     if (overrides.name !== undefined) throw new DroverError('DROVER_E_USAGE', '--name names one app: set names in the config file instead');
-    ({ records, warnings } = await recordsFromConfig(target, { envName, json }, overrides as Partial<SuperviseOptions>));
+    ({ records, warnings } = await recordsFromConfig(target, { envName, json }, overrides as Partial<SuperviseOptions>, split.logs));
   } else if (!existsSync(path.resolve(String(overrides.cwd ?? process.cwd()), target)) && (await isKnownApp(target))) {
     // `drover start <name>` of a stopped app starts it again, as PM2 does.
     return restartCommand([target], { json });
@@ -165,7 +182,7 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
     const name = String(overrides.name ?? defaultAppName(target));
     checkAppName(name);
     const options = { ...overrides, script: target, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
-    records = [{ name, options, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
+    records = [{ name, options, logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
   }
   for (const w of warnings) err(`drover: warning: ${w}`);
   // A cold start: the master booted in parallel with the daemon; it gets its record once the daemon accepted the start.
@@ -376,6 +393,22 @@ function appsWithLogs(dir: string): string[] {
   return [...names].sort();
 }
 
+/** Each app's log files: the daemon knows them (outFile/errorFile); without it, the default names. */
+async function logFilesOf(apps: readonly string[], dir: string): Promise<Map<string, { out: string; err: string }>> {
+  const files = new Map(apps.map((name) => [name, { out: path.join(dir, `${name}-out.log`), err: path.join(dir, `${name}-error.log`) }]));
+  const client = await connectDaemon({ start: false }).catch(() => undefined);
+  if (!client) return files;
+  try {
+    for (const name of apps) {
+      const d = await client.call<AppDescription>('describe', { name }, { timeoutMs: 15_000 }).catch(() => undefined);
+      if (d?.logs) files.set(name, { out: d.logs.out, err: d.logs.err });
+    }
+  } finally {
+    client.close();
+  }
+  return files;
+}
+
 export async function logsCommand(app: string | undefined, options: LogsOptions): Promise<number> {
   const { tailLines, follow } = await import('../logs/tail.js');
   const paths = droverPaths();
@@ -398,8 +431,11 @@ export async function logsCommand(app: string | undefined, options: LogsOptions)
       }
     }
   }
-  const streams = (options.err ? ['err'] : options.out ? ['out'] : ['out', 'err']) as Array<'out' | 'err'>;
-  const fileOf = (name: string, stream: 'out' | 'err') => path.join(paths.logs, `${name}-${stream === 'out' ? 'out' : 'error'}.log`);
+  const wanted = (options.err ? ['err'] : options.out ? ['out'] : ['out', 'err']) as Array<'out' | 'err'>;
+  const files = await logFilesOf(apps, paths.logs);
+  const fileOf = (name: string, stream: 'out' | 'err') => files.get(name)![stream];
+  // outFile = errorFile merges both streams into one file: read it once.
+  const streamsOf = (name: string) => (files.get(name)!.out === files.get(name)!.err ? wanted.slice(0, 1) : wanted);
   const color = useColor();
   const prefix = apps.length > 1 || app === undefined;
   // A slow reader (a stalled pipe) makes follow() wait instead of buffering here.
@@ -427,7 +463,7 @@ export async function logsCommand(app: string | undefined, options: LogsOptions)
   if (!options.follow) {
     for (const name of apps) {
       const lines: Array<{ stream: 'out' | 'err'; line: string }> = [];
-      for (const stream of streams) for (const line of await tailLines(fileOf(name, stream), n)) lines.push({ stream, line });
+      for (const stream of streamsOf(name)) for (const line of await tailLines(fileOf(name, stream), n)) lines.push({ stream, line });
       // Both files start their lines with the time: merge them in order.
       const ordered = lines
         .map((l, i) => ({ ...l, i, t: /^\S+/.exec(l.line)?.[0] ?? '' }))
@@ -438,7 +474,7 @@ export async function logsCommand(app: string | undefined, options: LogsOptions)
     return 0;
   }
 
-  const followers = apps.flatMap((name) => streams.map((stream) => follow(fileOf(name, stream), (line) => print(name, stream, line), { lines: n })));
+  const followers = apps.flatMap((name) => streamsOf(name).map((stream) => follow(fileOf(name, stream), (line) => print(name, stream, line), { lines: n })));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

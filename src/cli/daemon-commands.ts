@@ -2,8 +2,7 @@
 // commander definitions only. What they do is in actions.ts, imported when a
 // command runs, so `drover --help`, `--version` and a typo load nothing else.
 import { Option, type Command } from 'commander';
-import type { FlagSpec } from './option-table.js';
-import { OPTION_TABLE } from './option-table.js';
+import { LOG_OPTION_TABLE, OPTION_TABLE, type FlagSpec } from './option-table.js';
 import type * as Actions from './actions.js';
 
 type SetResult = (p: Promise<number>) => void;
@@ -21,7 +20,7 @@ const json = () => new Option('--json', 'machine-readable output (JSON)');
  * NAME (selects env_NAME of a config file) or KEY=VALUE (sets a variable).
  */
 function addStartOptions(command: Command): void {
-  for (const [key, spec] of Object.entries(OPTION_TABLE) as Array<[string, FlagSpec]>) {
+  for (const [key, spec] of Object.entries({ ...OPTION_TABLE, ...LOG_OPTION_TABLE }) as Array<[string, FlagSpec]>) {
     if (key === 'env') continue;
     const option: Option = new Option(spec.flags, spec.description).argParser((raw: string, prev: unknown): unknown => spec.parse(raw, prev, option.long ?? key));
     command.addOption(option);

@@ -3,6 +3,7 @@
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
 import { BALANCE_MODES } from '../config/balance-modes.js';
+import type { LogOptionName } from '../config/log-options.js';
 import type { OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
@@ -88,3 +89,21 @@ export const OPTION_TABLE = {
   cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
   logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
+
+const size: FlagParser = (raw, _prev, flag) => {
+  if (/^\d+$/.test(raw.trim())) return Number(raw);
+  if (!/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
+  return raw.trim();
+};
+
+/** The log options of `drover start` (and config files): one flag each. */
+export const LOG_OPTION_TABLE = {
+  outFile: { flags: '--out-file <path>', description: "workers' stdout (default DROVER_HOME/logs/<name>-out.log; the error file's path merges both)", parse: text },
+  errorFile: { flags: '--error-file <path>', description: "workers' stderr (default DROVER_HOME/logs/<name>-error.log)", parse: text },
+  logDateFormat: { flags: '--log-date-format <format>', description: 'timestamp format, dayjs tokens, e.g. "YYYY-MM-DD HH:mm:ss" (default ISO 8601 UTC)', parse: text },
+  logMaxSize: { flags: '--log-max-size <size>', description: 'rotate a log file before it passes this size, e.g. 10M (0: no limit; default 10M)', parse: size },
+  logKeep: { flags: '--log-keep <n>', description: 'rotated files kept per log file (default 5)', parse: int },
+  logDaily: { flags: '--log-daily', description: 'rotate at the first line of each new day', parse: flag },
+  logGzip: { flags: '--log-gzip', description: 'gzip rotated log files', parse: flag },
+  logJson: { flags: '--log-json', description: 'JSON lines ({time, worker, stream, msg}) instead of text', parse: flag },
+} as const satisfies Record<LogOptionName, FlagSpec>;

@@ -3,6 +3,7 @@
 // the file, the key path and what is expected.
 import { z } from 'zod';
 import { DroverError } from '../errors.js';
+import { logOptionsSchema } from './log-options.js';
 import { superviseOptionsSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -17,7 +18,12 @@ export const FILE_ONLY_KEYS = ['envFile'] as const;
  * before this schema runs (their names are open-ended).
  */
 export function fileAppSchema() {
-  return superviseOptionsSchema.extend({ envFile: envFileSchema.optional() }).strict();
+  return appOptionsSchema().extend({ envFile: envFileSchema.optional() }).strict();
+}
+
+/** supervise() options plus the log options of `drover start` (what a PM2 app maps to). */
+export function appOptionsSchema() {
+  return superviseOptionsSchema.extend(logOptionsSchema.shape).strict();
 }
 
 export const envBlockSchema = z.record(z.string(), z.string());

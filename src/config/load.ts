@@ -16,9 +16,10 @@ import YAML from 'yaml';
 import { DroverError, isDroverError } from '../errors.js';
 import { validateCron } from './cron.js';
 import { readEnvFile } from './env-file.js';
-import { configError, describeIssue, fileAppSchema, formatPath, type IssueText, type PathSegment } from './file-schema.js';
+import { appOptionsSchema, configError, describeIssue, fileAppSchema, formatPath, type IssueText, type PathSegment } from './file-schema.js';
 import { looksLikePm2, mapPm2App } from './pm2.js';
 import { parseSize, resolveInstances } from './resolve.js';
+import type { AppOptions } from './log-options.js';
 import { superviseOptionsSchema, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -40,7 +41,7 @@ export interface LoadOptions {
 }
 
 export interface LoadedConfig {
-  readonly apps: SuperviseOptions[];
+  readonly apps: AppOptions[];
   readonly warnings: string[];
   readonly file: string;
   readonly format: ConfigFormat;
@@ -324,7 +325,7 @@ const defaultName = (script: string): string => path.basename(script).replace(/\
 /** Checks that need more than the schema: negative instances against the cores, cron syntax, sizes, delay ordering. */
 function semanticProblems(options: Record<string, unknown>, at: PathSegment[], keyOf: (k: string) => string, cores: number): IssueText[] {
   const problems: IssueText[] = [];
-  const parsed = superviseOptionsSchema.parse(options);
+  const parsed = appOptionsSchema().parse(options);
   const attempt = (key: string, check: () => void) => {
     try {
       check();
@@ -397,7 +398,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   const envName = options.env;
   let envSelected = false;
   const pending: PendingApp[] = [];
-  const droverKeys = () => [...Object.keys(superviseOptionsSchema.shape), 'envFile'];
+  const droverKeys = () => [...Object.keys(appOptionsSchema().shape), 'envFile'];
 
   list.forEach((entry, index) => {
     const at: PathSegment[] = ['apps', index];
@@ -433,7 +434,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
       for (const note of m.notes) warnings.push(`${abs}: ${name}: ${note}`);
       mapped = { ...m.options, env: { ...declared, ...selected, ...m.env } };
       keyOf = (k) => m.origin[k] ?? k;
-      const result = superviseOptionsSchema.safeParse(mapped, { reportInput: true });
+      const result = appOptionsSchema().safeParse(mapped, { reportInput: true });
       if (!result.success) {
         for (const issue of result.error.issues) {
           const [head, ...tail] = issue.path as PathSegment[];
@@ -472,7 +473,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   if (envName !== undefined && !envSelected) warnings.push(`${abs}: --env ${envName}: no app defines env_${envName}; using env only`);
 
   const callerEnv = options.callerEnv ?? process.env;
-  const out: SuperviseOptions[] = [];
+  const out: AppOptions[] = [];
   for (const p of pending) {
     const app = { ...p.options };
     const cwd = path.resolve(dir, typeof app.cwd === 'string' ? app.cwd : '.');
@@ -492,7 +493,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
     }
     for (const key of Object.keys(fromFiles)) if (callerEnv[key] !== undefined) delete fromFiles[key];
     app.env = { ...fromFiles, ...(app.env as Record<string, string>) };
-    out.push(app as SuperviseOptions);
+    out.push(app as AppOptions);
   }
   return { apps: out, warnings, file: abs, format: format ?? 'drover' };
 }

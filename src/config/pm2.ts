@@ -3,6 +3,7 @@
 // run time against the option schema's shape, so a PM2 key whose drover option
 // does not exist yet is reported (never silently dropped) and starts working
 // as soon as the option is added to src/config/schema.ts.
+import { LOG_OPTION_NAMES } from './log-options.js';
 import { superviseOptionsSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -191,7 +192,7 @@ export const PM2_KEYS: readonly string[] = [
 
 const RULES_BY_KEY = new Map<string, Pm2Rule>(PM2_RULES.flatMap((r) => [[r.key, r] as const, ...(r.aliases ?? []).map((a) => [a, r] as const)]));
 
-const DROVER_KEYS = (): Set<string> => new Set(Object.keys(superviseOptionsSchema.shape));
+const DROVER_KEYS = (): Set<string> => new Set([...Object.keys(superviseOptionsSchema.shape), ...LOG_OPTION_NAMES]);
 
 /** Keys that only PM2 files use (snake_case PM2 keys and PM2 aliases that are not drover options). */
 function isPm2OnlyKey(key: string, drover: Set<string>): boolean {

@@ -10,6 +10,7 @@
 // this process is the record's env (the caller of `drover start`) plus
 // DROVER_HOME, so the workers inherit it exactly.
 import { pino } from 'pino';
+import type { LogOptions } from '../config/log-options.js';
 import { resolveSpec, parseSize } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../core/types.js';
@@ -31,15 +32,20 @@ function readStdin(): Promise<string> {
   });
 }
 
-/** Log settings of the app: from the environment of `drover start` (DROVER_LOG_*). */
-export function logSettings(env: Readonly<Record<string, string | undefined>>): { rotate: RotateOptions; json: boolean; dateFormat: string | undefined } {
-  const maxSize = env.DROVER_LOG_MAX_SIZE ? parseSize(env.DROVER_LOG_MAX_SIZE) : 10 * 1024 * 1024;
-  const keep = env.DROVER_LOG_KEEP !== undefined && /^\d+$/.test(env.DROVER_LOG_KEEP) ? Number(env.DROVER_LOG_KEEP) : 5;
+/** Log settings of the app: its log options, else DROVER_LOG_* from the environment of `drover start`, else the defaults. */
+export function logSettings(
+  logs: Readonly<LogOptions>,
+  env: Readonly<Record<string, string | undefined>>,
+): { outFile?: string; errorFile?: string; rotate: RotateOptions; json: boolean; dateFormat: string | undefined } {
   const on = (v: string | undefined) => v === '1' || v === 'true';
+  const maxSize = logs.logMaxSize !== undefined ? parseSize(logs.logMaxSize) : env.DROVER_LOG_MAX_SIZE ? parseSize(env.DROVER_LOG_MAX_SIZE) : 10 * 1024 * 1024;
+  const keep = logs.logKeep ?? (env.DROVER_LOG_KEEP !== undefined && /^\d+$/.test(env.DROVER_LOG_KEEP) ? Number(env.DROVER_LOG_KEEP) : 5);
   return {
-    rotate: { maxSize: maxSize > 0 ? maxSize : undefined, daily: on(env.DROVER_LOG_DAILY), keep, gzip: on(env.DROVER_LOG_GZIP) },
-    json: on(env.DROVER_LOG_JSON),
-    dateFormat: env.DROVER_LOG_DATE_FORMAT || undefined,
+    outFile: logs.outFile,
+    errorFile: logs.errorFile,
+    rotate: { maxSize: maxSize > 0 ? maxSize : undefined, daily: logs.logDaily ?? on(env.DROVER_LOG_DAILY), keep, gzip: logs.logGzip ?? on(env.DROVER_LOG_GZIP) },
+    json: logs.logJson ?? on(env.DROVER_LOG_JSON),
+    dateFormat: logs.logDateFormat ?? (env.DROVER_LOG_DATE_FORMAT || undefined),
   };
 }
 
@@ -119,8 +125,8 @@ async function main(): Promise<void> {
   adoptEnv(record.env);
   process.title = `drover-master ${name}`;
   const socketPath = appSocket(paths, name);
-  const settings = logSettings(process.env);
-  const log = createAppLog({ dir: paths.logs, name, rotate: settings.rotate, json: settings.json, dateFormat: settings.dateFormat });
+  const settings = logSettings(record.logs ?? {}, process.env);
+  const log = createAppLog({ dir: paths.logs, name, ...settings });
   const output = new WorkerOutput(log);
   const startedAt = Date.now();
 

@@ -15,7 +15,7 @@ import { redactEnv } from '../config/env.js';
 import { didYouMean } from '../config/suggest.js';
 import { DroverError, isDroverError, type ErrorCode } from '../errors.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
-import { appSocket, checkAppName, masterLog, type DroverPaths } from './paths.js';
+import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from './paths.js';
 import { procStats, pruneSamples } from './procstats.js';
 import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
 import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
@@ -598,11 +598,7 @@ export class Daemon {
       options,
       source: entry.record.source,
       createdAt: entry.record.createdAt,
-      logs: s?.logs ?? {
-        out: path.join(this.paths.logs, `${entry.name}-out.log`),
-        err: path.join(this.paths.logs, `${entry.name}-error.log`),
-        master: masterLog(this.paths),
-      },
+      logs: s?.logs ?? { ...logFiles(this.paths.logs, entry.name, entry.record.logs), master: masterLog(this.paths) },
       logStats: s?.logStats,
     };
   }

@@ -104,3 +104,8 @@ export function checkAppName(name: string): void {
 export function defaultAppName(script: string): string {
   return path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
 }
+
+/** An app's log files: outFile/errorFile (relative ones under the log directory), else <name>-out.log / <name>-error.log. */
+export function logFiles(dir: string, name: string, logs: { readonly outFile?: string; readonly errorFile?: string } = {}): { out: string; err: string } {
+  return { out: path.resolve(dir, logs.outFile ?? `${name}-out.log`), err: path.resolve(dir, logs.errorFile ?? `${name}-error.log`) };
+}

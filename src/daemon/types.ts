@@ -1,5 +1,6 @@
 // What the daemon, the app masters and the CLI exchange over the control
 // protocol. Types only: importing this costs nothing at run time.
+import type { LogOptions } from '../config/log-options.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { ErrorCode } from '../errors.js';
 
@@ -8,6 +9,8 @@ export interface LaunchRecord {
   readonly name: string;
   /** The app's options; `cwd` is absolute, so the record means the same from any directory. */
   readonly options: SuperviseOptions;
+  /** Log file options (config/log-options.ts); absent: DROVER_LOG_* and the defaults. */
+  readonly logs?: LogOptions;
   /** The environment of the `drover start` call: the workers' base env (the declared env goes on top). */
   readonly env: Record<string, string>;
   /** Where the options came from. */

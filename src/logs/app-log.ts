@@ -8,6 +8,7 @@
 // lines longer than that are cut the same way).
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { logFiles } from '../daemon/paths.js';
 import { formatDate, jsonLine, textLine, type LogStream } from './format.js';
 import { RotatingFile, type RotateOptions, type SinkStats } from './rotating-file.js';
 
@@ -64,8 +65,7 @@ function charBoundary(buf: Buffer, at: number): number {
 
 export function createAppLog(options: AppLogOptions): AppLog {
   const dir = path.resolve(options.dir);
-  const outFile = path.resolve(dir, options.outFile ?? `${options.name}-out.log`);
-  const errorFile = path.resolve(dir, options.errorFile ?? `${options.name}-error.log`);
+  const { out: outFile, err: errorFile } = logFiles(dir, options.name, options);
   const maxLine = options.maxLineBytes ?? 64 * 1024;
   const now = options.now ?? Date.now;
   const time = (): string => formatDate(new Date(now()), options.dateFormat);

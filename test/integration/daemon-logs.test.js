@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { APP, CLI, describe, get, makeHome, ok, waitFor } from '../helpers/daemon.js';
+import { APP, CLI, cli, describe, get, makeHome, ok, waitFor } from '../helpers/daemon.js';
 import { withTimeout } from '../helpers/wait.js';
 
 test('logs --follow prints new lines as they are written and ends cleanly on SIGINT', async (t) => {
@@ -41,7 +42,10 @@ test('logs --follow prints new lines as they are written and ends cleanly on SIG
 test('rotation at a small size limit keeps N rotated files and no file grows past the limit', async (t) => {
   const home = makeHome(t);
   const maxSize = 4096;
-  await ok(home, ['start', APP, '--name', 'rotor'], { env: { PORT: '0', DROVER_LOG_MAX_SIZE: String(maxSize), DROVER_LOG_KEEP: '2' } });
+  // The flags win over DROVER_LOG_* (which would keep 9 files of 1 MB).
+  await ok(home, ['start', APP, '--name', 'rotor', '--log-max-size', String(maxSize), '--log-keep', '2'], {
+    env: { PORT: '0', DROVER_LOG_MAX_SIZE: '1M', DROVER_LOG_KEEP: '9' },
+  });
   const port = (await describe(home, 'rotor')).ports[0];
   for (let i = 0; i < 6; i++) await get(port, `/log?n=40&size=150&tag=batch${i}`);
 
@@ -61,4 +65,30 @@ test('rotation at a small size limit keeps N rotated files and no file grows pas
   await waitFor(async () => /batch5 39 x+$/m.test(await ok(home, ['logs', 'rotor', '--lines', '3'])), { message: 'the last batch in drover logs' });
   const d = await describe(home, 'rotor');
   assert.equal(d.logStats.dropped, 0);
+});
+
+test('a PM2 ecosystem file with out_file, error_file and log_date_format: the lines land there, and drover logs reads them', async (t) => {
+  const home = makeHome(t);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-eco-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const outFile = path.join(dir, 'web.out');
+  writeFileSync(
+    path.join(dir, 'ecosystem.config.cjs'),
+    `module.exports = { apps: [{ name: 'ecolog', script: ${JSON.stringify(APP)}, instances: 1, out_file: ${JSON.stringify(outFile)}, error_file: 'ecolog-custom.err', log_date_format: 'YYYY-MM-DD HH:mm', env: { PORT: 0 } }] };\n`,
+  );
+  const r = await cli(home, ['start', path.join(dir, 'ecosystem.config.cjs')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /out_file|error_file|log_date_format/, 'mapped, not reported as ignored');
+  const d = await describe(home, 'ecolog');
+  assert.equal(d.logs.out, outFile);
+  assert.equal(d.logs.err, path.join(home, 'logs', 'ecolog-custom.err'));
+  await get(d.ports[0], '/log?tag=custom&n=2');
+  await get(d.ports[0], '/err?tag=alarm');
+  await waitFor(() => /custom 1 x*$/m.test(readFileSync(outFile, 'utf8')), { message: 'stdout lines in out_file' });
+  await waitFor(() => /alarm on stderr/.test(readFileSync(d.logs.err, 'utf8')), { message: 'stderr lines in error_file' });
+  // log_date_format: minutes, no seconds or zone.
+  assert.match(readFileSync(outFile, 'utf8'), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} /m);
+  const shown = await ok(home, ['logs', 'ecolog', '--lines', '5']);
+  assert.match(shown, /custom 1/);
+  assert.match(shown, /alarm on stderr/);
 });

@@ -219,3 +219,15 @@ test('every problem of a file is reported at once', async (t) => {
 test('a missing env_file is a config error naming the key', async () => {
   await rejectsConfig(load(fx('broken', 'env-file-missing.json')), /apps\[0\]\.env_file in .*env-file-missing\.json: env file .*missing\.env does not exist/);
 });
+
+test('log options in a drover config: accepted, and wrong values or near misses rejected with the key path', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'drover-logopts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'drover.config.json');
+  const logs = { outFile: 'web.log', errorFile: 'web.log', logMaxSize: '10M', logKeep: 3, logDaily: true, logGzip: true, logJson: false, logDateFormat: 'YYYY' };
+  writeFileSync(file, JSON.stringify({ apps: [{ script: 'a.js', ...logs }] }));
+  const [app] = (await load(file)).apps;
+  for (const [k, v] of Object.entries(logs)) assert.equal(app[k], v, k);
+  writeFileSync(file, JSON.stringify({ apps: [{ script: 'a.js', logKeep: -1, logMaxSize: 'ten megs', logKep: 2 }] }));
+  await rejectsConfig(load(file), /apps\[0\]\.logKeep: expected a number >= 0, got -1/, /apps\[0\]\.logMaxSize: /, /apps\[0\]\.logKep: unknown key \(did you mean "logKeep"\?\)/);
+});

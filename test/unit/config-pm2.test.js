@@ -4,12 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../../dist/config/load.js';
 import { PM2_RULES, mapPm2App, looksLikePm2, splitArgs, parsePm2Duration } from '../../dist/config/pm2.js';
-import { superviseOptionsSchema } from '../../dist/config/schema.js';
+import { appOptionsSchema } from '../../dist/config/file-schema.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const fx = (...p) => path.join(FIXTURES, ...p);
 const load = (file, opts = {}) => loadConfigFile(file, { cores: 4, callerEnv: {}, ...opts });
-const shape = new Set(Object.keys(superviseOptionsSchema.shape));
+const shape = new Set(Object.keys(appOptionsSchema().shape));
 const supported = (option) => shape.has(option);
 
 test('ecosystem.config.cjs: every listed PM2 key is mapped or reported', async () => {
@@ -60,10 +60,10 @@ test('ecosystem.config.cjs: every listed PM2 key is mapped or reported', async (
   assert.ok(r.warnings.some((x) => /interpreter \/usr\/local\/bin\/node: drover runs Node apps with its own node/.test(x)));
 });
 
-test('mapped PM2 apps validate against the option schema', async () => {
+test('mapped PM2 apps validate against the app option schema (supervise() and log options)', async () => {
   for (const file of ['ecosystem.config.cjs', 'ecosystem.config.json', 'process.yml', 'detected.json', 'cjs-scope/ecosystem.config.js']) {
     const r = await load(fx('pm2', file));
-    for (const app of r.apps) assert.equal(superviseOptionsSchema.safeParse(app).success, true, `${file}: ${JSON.stringify(app)}`);
+    for (const app of r.apps) assert.equal(appOptionsSchema().safeParse(app).success, true, `${file}: ${JSON.stringify(app)}`);
   }
 });
 
