@@ -161,6 +161,14 @@ export default {
       const y = b?.med?.[load]?.[field];
       return x != null && y ? x / y : null;
     };
+    // The same ratio within each round (the two subjects measured minutes apart, not hours): shows how much the machine drifted.
+    const perRound = (a, b, load, field) => {
+      const rs = (a.runs[load] ?? []).map((x) => {
+        const y = (b.runs[load] ?? []).find((z) => z.round === x.round);
+        return y && y[field] ? x[field] / y[field] : null;
+      });
+      return rs.length > 1 && rs.every((x) => x != null) ? ` (per round: ${rs.map((x) => num(x, 2)).join(', ')})` : '';
+    };
     const row = (name, a, b, load, field, target, cmp) => {
       const w = why(a, b) ?? (ratio(a, b, load, field) == null ? `no ${load} result for ${a?.med?.[load] ? b?.label : a?.label}` : null);
       const r = w ? null : ratio(a, b, load, field);
@@ -168,7 +176,7 @@ export default {
       return {
         name,
         ok: r == null ? null : cmp(r, target),
-        value: r == null ? '—' : `${num(a.med[load][field])}${unit} ÷ ${num(b.med[load][field])}${unit} = ${num(r, 2)}`,
+        value: r == null ? '—' : `${num(a.med[load][field])}${unit} ÷ ${num(b.med[load][field])}${unit} = ${num(r, 2)}${perRound(a, b, load, field)}`,
         why: w,
       };
     };
