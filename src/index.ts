@@ -16,7 +16,7 @@ export function supervise(options: SuperviseOptions, runtime: RuntimeOptions = {
 }
 
 export { Supervisor } from './runtime/supervisor.js';
-export type { RuntimeOptions, StartInfo, WorkerInfo } from './runtime/supervisor.js';
+export type { AgentInfo, RuntimeOptions, StartInfo, WorkerInfo } from './runtime/supervisor.js';
 export type { SuperviseOptions } from './config/schema.js';
 export type { AppSpec, LifecycleEvent, Outcome } from './core/types.js';
 export { DroverError, CATALOG, type ErrorCode } from './errors.js';

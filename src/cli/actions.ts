@@ -345,6 +345,7 @@ export async function describeCommand(app: string, options: CommonOptions): Prom
   kv('cwd', d.cwd);
   kv('mode', `${d.mode}, ${d.ready}/${d.desired} workers ready`);
   kv('master', d.master.pid ? `pid ${d.master.pid}${d.master.memory ? `, ${formatBytes(d.master.memory)}` : ''}` : '-');
+  if (d.agent) kv('agent', `pid ${d.agent.pid ?? '-'}, up ${formatDuration(d.agent.uptimeMs)}${d.agent.memory ? `, ${formatBytes(d.agent.memory)}` : ''}`);
   kv('uptime', d.status === 'online' ? formatDuration(d.uptimeMs) : '-');
   kv('restarts', `${d.restarts} worker${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
   kv('cpu/memory', `${d.cpu.toFixed(1)}% / ${formatBytes(d.memory)}`);

@@ -53,6 +53,7 @@ const instances: FlagParser = (raw, _prev, flag) => {
 
 export const OPTION_TABLE = {
   instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
+  agent: { flags: '--agent <script>', description: 'an agent: one process per app beside the workers, for work that must run once (cron, polling)', parse: text },
   name: { flags: '--name <name>', description: 'app name (default: the script name)', parse: text },
   args: { flags: '--args <args>', description: 'arguments for the script (or put them after --)', parse: words },
   cwd: { flags: '--cwd <dir>', description: 'working directory of the workers', parse: text },

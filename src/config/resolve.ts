@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
-import type { AppSpec } from '../core/types.js';
+import type { AgentSpec, AppSpec } from '../core/types.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
@@ -56,8 +56,12 @@ export function resolveInstances(instances: number | 'max', cores = availablePar
   return n;
 }
 
-/** Decides how the script runs: Node with the worker runtime, or a plain executable without IPC. */
-function resolveCommand(scriptPath: string, interpreter: string | undefined): Pick<AppSpec, 'mode' | 'interpreter'> {
+/**
+ * Decides how the script runs: Node with the worker runtime, or a plain
+ * executable without IPC. The agent has no interpreter option: Node for a
+ * JavaScript file, otherwise the file itself.
+ */
+function resolveCommand(scriptPath: string, interpreter: string | undefined, option: 'script' | 'agent' = 'script'): Pick<AppSpec, 'mode' | 'interpreter'> {
   if (interpreter === 'node') return { mode: 'node', interpreter: undefined };
   if (interpreter === 'none') return { mode: 'exec', interpreter: undefined };
   if (interpreter) return { mode: 'exec', interpreter };
@@ -65,11 +69,10 @@ function resolveCommand(scriptPath: string, interpreter: string | undefined): Pi
   try {
     accessSync(scriptPath, constants.X_OK);
   } catch {
-    throw new DroverError(
-      'DROVER_E_SCRIPT_NOT_EXECUTABLE',
-      `${scriptPath} is neither a JavaScript file nor executable: chmod +x it, or pass --interpreter node (or another interpreter)`,
-      { script: scriptPath },
-    );
+    const fix = option === 'script' ? 'chmod +x it, or pass --interpreter node (or another interpreter)' : 'chmod +x it, or give it a .js extension';
+    throw new DroverError('DROVER_E_SCRIPT_NOT_EXECUTABLE', `${option === 'agent' ? 'agent ' : ''}${scriptPath} is neither a JavaScript file nor executable: ${fix}`, {
+      [option]: scriptPath,
+    });
   }
   return { mode: 'exec', interpreter: undefined };
 }
@@ -107,20 +110,28 @@ export function parseSize(size: number | string): number {
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
 }
 
-export function checkScript(scriptPath: string): void {
+/** option: which option named the file (script or agent), for the message and the error's details. */
+export function checkScript(scriptPath: string, option: 'script' | 'agent' = 'script'): void {
   let stat;
   try {
     stat = statSync(scriptPath);
   } catch {
-    throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `script ${scriptPath} does not exist: check the path (relative paths are resolved against cwd)`, {
-      script: scriptPath,
+    throw new DroverError('DROVER_E_SCRIPT_NOT_FOUND', `${option} ${scriptPath} does not exist: check the path (relative paths are resolved against cwd)`, {
+      [option]: scriptPath,
     });
   }
   if (stat.isDirectory()) {
-    throw new DroverError('DROVER_E_SCRIPT_IS_DIRECTORY', `script ${scriptPath} is a directory: name the file to run, e.g. ${path.join(scriptPath, 'index.js')}`, {
-      script: scriptPath,
+    throw new DroverError('DROVER_E_SCRIPT_IS_DIRECTORY', `${option} ${scriptPath} is a directory: name the file to run, e.g. ${path.join(scriptPath, 'index.js')}`, {
+      [option]: scriptPath,
     });
   }
+}
+
+function resolveAgent(cwd: string, agent: string | undefined): AgentSpec | undefined {
+  if (agent === undefined) return undefined;
+  const script = path.resolve(cwd, agent);
+  checkScript(script, 'agent');
+  return { script, mode: resolveCommand(script, undefined, 'agent').mode };
 }
 
 export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
@@ -129,6 +140,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const script = path.resolve(cwd, o.script);
   checkScript(script);
   const { mode, interpreter } = resolveCommand(script, o.interpreter);
+  const agent = resolveAgent(cwd, o.agent);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
     throw new DroverError(
@@ -145,6 +157,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     nodeArgs: o.nodeArgs,
     mode,
     interpreter,
+    agent,
     instances: resolveInstances(o.instances),
     restart: o.restart,
     stopExitCodes: o.stopExitCodes,

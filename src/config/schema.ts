@@ -22,6 +22,8 @@ export const instancesSchema = z.union([
 export const superviseOptionsSchema = z
   .object({
     script: z.string().min(1),
+    /** A script run as the app's agent: one process beside the workers, for work that must run once (resolved like script). */
+    agent: z.string().min(1).optional(),
     args: z.array(z.string()).default([]),
     name: z.string().min(1).optional(),
     instances: instancesSchema.default(1),

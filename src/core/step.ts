@@ -37,6 +37,7 @@ export function initialState(spec: AppSpec): State {
     forced: false,
     reload: undefined,
     nextReloadId: 1,
+    agent: { proc: undefined, pending: false, restartTimes: [], attempts: 0 },
   };
 }
 
@@ -134,6 +135,10 @@ class Draft {
     this.s.phase = 'stopping';
     for (const p of this.s.pendingRestarts) this.effects.push({ type: 'cancel', key: `restart:${p.slot}` });
     this.s.pendingRestarts = [];
+    if (this.s.agent.pending) {
+      this.s.agent = { ...this.s.agent, pending: false };
+      this.effects.push({ type: 'cancel', key: 'agent-restart' });
+    }
     for (const w of this.s.workers) this.stopWorker(w, 'shutdown');
     this.haltIfEmpty();
   }
@@ -145,6 +150,8 @@ class Draft {
 
   haltIfEmpty(): void {
     if (this.s.phase === 'stopping' && this.s.workers.length === 0) {
+      // The agent stops last: draining workers may still be talking to it. Halt follows its exit.
+      if (this.s.agent.proc) return this.stopAgent();
       const outcome = this.s.outcome ?? { exitCode: 0 };
       this.s.phase = 'stopped';
       this.emit({ event: 'stopped', exitCode: outcome.exitCode });
@@ -192,6 +199,59 @@ class Draft {
       this.effects.push({ type: 'arm', key: `restart:${w.slot}`, ms: delayMs });
     }
     return true;
+  }
+
+  // ── the agent ───────────────────────────────────────────────────────────
+
+  spawnAgent(): void {
+    const wid = this.s.nextWid++;
+    this.s.agent = { ...this.s.agent, pending: false, proc: { wid, pid: undefined, startedAt: this.now, stopping: false, killed: false } };
+    this.effects.push({ type: 'spawn-agent', wid });
+  }
+
+  stopAgent(): void {
+    const p = this.s.agent.proc;
+    if (!p || p.stopping) return;
+    this.s.agent = { ...this.s.agent, proc: { ...p, stopping: true } };
+    this.effects.push({ type: 'stop-agent', wid: p.wid, signal: this.spec.stopSignal });
+    this.effects.push({ type: 'arm', key: `agent-kill:${p.wid}`, ms: this.spec.killTimeoutMs });
+  }
+
+  /** stopping: false when it is being replaced (its exit then counts as a crash and restarts it). */
+  killAgent(stopping: boolean): void {
+    const p = this.s.agent.proc;
+    if (!p || p.killed) return;
+    this.s.agent = { ...this.s.agent, proc: { ...p, stopping: p.stopping || stopping, killed: true } };
+    this.effects.push({ type: 'kill', wid: p.wid });
+  }
+
+  /** Told to go (it abused the message channels): the stop signal now, SIGKILL at the deadline; its exit restarts it. */
+  replaceAgent(error: string): void {
+    const p = this.s.agent.proc;
+    if (!p || p.stopping || !this.running) return;
+    this.emit({ event: 'agent-crash', wid: p.wid, pid: p.pid, error });
+    this.effects.push({ type: 'stop-agent', wid: p.wid, signal: this.spec.stopSignal });
+    this.effects.push({ type: 'arm', key: `agent-kill:${p.wid}`, ms: this.spec.killTimeoutMs });
+  }
+
+  /** The same window, backoff and limits as the workers', counted apart: giving up on the agent leaves the workers running. */
+  restartAgent(uptimeMs: number): void {
+    const spec = this.spec;
+    const a = this.s.agent;
+    const window = pruneWindow(a.restartTimes, this.now, spec.restartWindowMs);
+    if (exceedsWindow(window, spec.maxRestarts)) {
+      this.s.agent = { ...a, restartTimes: window };
+      this.emit({ event: 'agent-gave-up', restarts: window.length, windowMs: spec.restartWindowMs });
+      return;
+    }
+    window.push(this.now);
+    const attempts = uptimeMs >= spec.minUptimeMs ? 0 : a.attempts;
+    const delayMs = backoffDelay(attempts, spec.restartDelayMs, spec.maxRestartDelayMs);
+    this.s.agent = { ...a, restartTimes: window, attempts: attempts + 1 };
+    this.emit({ event: 'agent-restart', delayMs, attempt: attempts + 1, restartsInWindow: window.length });
+    if (delayMs === 0) return this.spawnAgent();
+    this.s.agent = { ...this.s.agent, pending: true };
+    this.effects.push({ type: 'arm', key: 'agent-restart', ms: delayMs });
   }
 
   promoteSpare(): boolean {
@@ -417,6 +477,21 @@ function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
   if (d.s.workers.length === 0 && d.s.pendingRestarts.length === 0) d.finish({ exitCode: 0 });
 }
 
+function onAgentExited(d: Draft, e: Extract<Event, { type: 'agent-exited' }>): void {
+  const p = d.s.agent.proc;
+  if (!p || p.wid !== e.wid) return;
+  const uptimeMs = d.now - p.startedAt;
+  const reason = p.stopping ? (p.killed ? 'killed' : 'stopped') : e.code === 0 && e.signal === null ? 'exited' : 'crashed';
+  d.s.agent = { ...d.s.agent, proc: undefined };
+  d.effects.push({ type: 'cancel', key: `agent-kill:${p.wid}` });
+  d.emit({ event: 'agent-exit', wid: p.wid, pid: p.pid, code: e.code, signal: e.signal, reason, uptimeMs, ...(e.error === undefined ? {} : { error: e.error }) });
+  if (d.s.phase === 'stopping') return d.haltIfEmpty();
+  // A reload may have removed the agent from the spec: it is then not started again.
+  if (!d.running || p.stopping || !d.spec.agent) return;
+  // Restarted by the app's restart policy (a start that failed counts as a crash).
+  if (wantsRestart(d.spec, e.code, e.signal)) d.restartAgent(uptimeMs);
+}
+
 /** A worker announced its own crash (uncaught exception) or was found hung: replacement first, then the old one stops. */
 function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung'): void {
   d.update(w.wid, { replaced: true });
@@ -425,8 +500,18 @@ function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung'): void {
 }
 
 function onTimer(d: Draft, key: string): void {
+  if (key === 'agent-restart') {
+    if (!d.s.agent.pending) return;
+    d.s.agent = { ...d.s.agent, pending: false };
+    if (d.running && d.spec.agent) d.spawnAgent();
+    return;
+  }
   const [kind, idText] = key.split(':');
   const id = Number(idText);
+  if (kind === 'agent-kill') {
+    if (d.s.agent.proc?.wid === id) d.killAgent(false);
+    return;
+  }
   if (kind === 'restart') {
     const pending = d.s.pendingRestarts.find((p) => p.slot === id);
     if (!pending) return;
@@ -467,6 +552,8 @@ export function step(state: State, event: Event, now: number): StepResult {
       if (d.s.phase !== 'idle') break;
       d.s.phase = 'starting';
       d.s.startRequestedAt = now;
+      // Spawned first, so it is usually up by the time workers call it; the start does not wait for it.
+      if (d.spec.agent) d.spawnAgent();
       d.reconcile();
       break;
     }
@@ -523,6 +610,10 @@ export function step(state: State, event: Event, now: number): StepResult {
       break;
     }
     case 'exiting': {
+      if (d.s.agent.proc?.wid === event.wid) {
+        d.replaceAgent(event.error);
+        break;
+      }
       const w = d.worker(event.wid);
       if (!w || w.phase === 'stopping' || w.replaced) break;
       d.emit({ event: 'crash', ...d.ids(w), error: event.error });
@@ -545,6 +636,16 @@ export function step(state: State, event: Event, now: number): StepResult {
     case 'stats':
       onStats(d, event);
       break;
+    case 'agent-spawned': {
+      const p = d.s.agent.proc;
+      if (!p || p.wid !== event.wid) break;
+      d.s.agent = { ...d.s.agent, proc: { ...p, pid: event.pid } };
+      d.emit({ event: 'agent-spawn', wid: p.wid, pid: event.pid });
+      break;
+    }
+    case 'agent-exited':
+      onAgentExited(d, event);
+      break;
     case 'scale': {
       if (!d.running) break;
       if (event.instances !== d.s.desired) d.emit({ event: 'scale', from: d.s.desired, to: event.instances });
@@ -565,6 +666,7 @@ export function step(state: State, event: Event, now: number): StepResult {
           d.update(w.wid, { killed: true, phase: 'stopping', stopReason: w.stopReason ?? 'shutdown' });
           d.effects.push({ type: 'kill', wid: w.wid });
         }
+        d.killAgent(true);
         break;
       }
       if (d.s.phase === 'stopping') break;

@@ -5,6 +5,12 @@ import type { ErrorCode } from '../errors.js';
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' | 'SIGKILL';
 
+/** The agent's script, resolved like the app's: an absolute path, and how it runs (no interpreter option). */
+export interface AgentSpec {
+  readonly script: string;
+  readonly mode: 'node' | 'exec';
+}
+
 /** One app, resolved: absolute paths, a worker count, every default applied. */
 export interface AppSpec {
   readonly name: string;
@@ -16,6 +22,8 @@ export interface AppSpec {
   /** node: forked with IPC and the worker runtime; exec: spawned as is, no IPC, no port sharing. */
   readonly mode: 'node' | 'exec';
   readonly interpreter: string | undefined;
+  /** One process per app beside the workers (no ports, no DROVER_WORKER_ID), restarted on its own window. */
+  readonly agent: AgentSpec | undefined;
   readonly instances: number;
   readonly restart: RestartPolicy;
   readonly stopExitCodes: readonly number[];
@@ -104,6 +112,28 @@ export interface Outcome {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
+/** The agent process that runs now. */
+export interface AgentRec {
+  /** From the same counter as worker ids: the message hub knows every process by it. */
+  readonly wid: number;
+  readonly pid: number | undefined;
+  readonly startedAt: number;
+  /** The supervisor asked it to stop: its exit restarts nothing. (One being replaced is signalled without this.) */
+  readonly stopping: boolean;
+  /** SIGKILL was sent. */
+  readonly killed: boolean;
+}
+
+export interface AgentState {
+  readonly proc: AgentRec | undefined;
+  /** Its restart waits on the 'agent-restart' timer. */
+  readonly pending: boolean;
+  /** Its own sliding window: an agent that keeps crashing is given up, the workers keep running. */
+  readonly restartTimes: readonly number[];
+  /** Consecutive short-lived runs, for the backoff. */
+  readonly attempts: number;
+}
+
 export interface State {
   readonly spec: AppSpec;
   readonly phase: SupervisorPhase;
@@ -123,6 +153,7 @@ export interface State {
   readonly forced: boolean;
   readonly reload: ReloadState | undefined;
   readonly nextReloadId: number;
+  readonly agent: AgentState;
 }
 
 export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'exited' | 'ready-timeout' | 'hung' | 'replaced';
@@ -157,9 +188,23 @@ export type LifecycleEvent =
   | { readonly event: 'reloaded'; readonly id: number; readonly workers: number; readonly durationMs: number }
   | { readonly event: 'reload-failed'; readonly id: number; readonly message: string }
   | { readonly event: 'reload-refused'; readonly message: string }
-  | { readonly event: 'stopped'; readonly exitCode: number };
+  | { readonly event: 'stopped'; readonly exitCode: number }
+  | { readonly event: 'agent-spawn'; readonly wid: number; readonly pid: number | undefined }
+  | { readonly event: 'agent-crash'; readonly wid: number; readonly pid: number | undefined; readonly error: string }
+  | {
+      readonly event: 'agent-exit';
+      readonly wid: number;
+      readonly pid: number | undefined;
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly reason: 'stopped' | 'killed' | 'crashed' | 'exited';
+      readonly uptimeMs: number;
+      readonly error?: string;
+    }
+  | { readonly event: 'agent-restart'; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
+  | { readonly event: 'agent-gave-up'; readonly restarts: number; readonly windowMs: number };
 
-export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}`;
+export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart';
 
 /** What a worker reports with each heartbeat. */
 export interface WorkerStats {
@@ -185,14 +230,20 @@ export type Event =
   | { readonly type: 'scale'; readonly instances: number }
   | { readonly type: 'reload'; readonly spec: AppSpec }
   | { readonly type: 'stats'; readonly wid: number; readonly stats: WorkerStats }
-  | { readonly type: 'stop'; readonly force?: boolean };
+  | { readonly type: 'stop'; readonly force?: boolean }
+  | { readonly type: 'agent-spawned'; readonly wid: number; readonly pid: number | undefined }
+  /** Also when it could not be started at all (code and signal null, error set). */
+  | { readonly type: 'agent-exited'; readonly wid: number; readonly code: number | null; readonly signal: string | null; readonly error?: string };
 
 export type Effect =
   | { readonly type: 'spawn'; readonly wid: number; readonly slot: number }
   /** Out of the balancer at once, then the shutdown message and the stop signal. */
   | { readonly type: 'stop-worker'; readonly wid: number; readonly signal: StopSignal }
-  /** SIGKILL to the worker's whole process group. */
+  /** SIGKILL to the worker's (or the agent's) whole process group. */
   | { readonly type: 'kill'; readonly wid: number }
+  | { readonly type: 'spawn-agent'; readonly wid: number }
+  /** The stop signal to the agent's process group (it has no drover runtime to send a shutdown message to). */
+  | { readonly type: 'stop-agent'; readonly wid: number; readonly signal: StopSignal }
   /** A spare joins the balancer of every socket it listens on. */
   | { readonly type: 'promote'; readonly wid: number }
   | { readonly type: 'arm'; readonly key: TimerKey; readonly ms: number }

@@ -15,7 +15,7 @@ import { resolveSpec, parseSize } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../core/types.js';
 import { DroverError, formatError, isDroverError } from '../errors.js';
-import { createAppLog, type AppLog, type RotateOptions } from '../logs/index.js';
+import { createAppLog, type AppLog, type OutputLabel, type RotateOptions } from '../logs/index.js';
 import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 import { appSocket, droverPaths, masterLog } from './paths.js';
 import { ControlClient, listenControl, removeSocket, type ControlServer, type RequestContext } from './protocol.js';
@@ -53,7 +53,7 @@ export function logSettings(
  * Pipes deliver chunks that end anywhere. Lines are assembled per worker
  * process (wid), so the old and the new worker of a slot during a reload never
  * mix their halves of a line, and handed to the log labelled with the slot
- * (the worker id users know: DROVER_WORKER_ID).
+ * (the worker id users know: DROVER_WORKER_ID), or 'agent' for the agent's lines.
  */
 class WorkerOutput {
   private readonly held = new Map<string, Buffer>();
@@ -61,7 +61,7 @@ class WorkerOutput {
 
   constructor(private readonly log: AppLog) {}
 
-  write(wid: number, slot: number, stream: 'out' | 'err', chunk: Buffer | null): void {
+  write(wid: number, slot: OutputLabel, stream: 'out' | 'err', chunk: Buffer | null): void {
     const key = `${stream}:${wid}`;
     const held = this.held.get(key);
     if (chunk === null) {
@@ -153,6 +153,7 @@ async function main(): Promise<void> {
 
   const status = (): MasterStatus => {
     const s = supervisor;
+    const agent = s?.agent();
     return {
       name,
       pid: process.pid,
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
       reloading,
       addresses: s ? s.addresses().map(formatAddress) : [],
       workers: s ? s.workers().map((w) => ({ wid: w.wid, slot: w.slot, pid: w.pid, phase: w.phase, uptimeMs: w.uptimeMs, connections: w.connections, role: w.role })) : [],
+      agent: agent && { pid: agent.pid, uptimeMs: agent.uptimeMs },
       logs: { out: log.outFile, err: log.errorFile, master: masterLog(paths) },
       logStats: (({ written, dropped, rotations }) => ({ written, dropped, rotations }))(log.stats()),
       lastError,

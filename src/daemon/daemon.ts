@@ -594,6 +594,7 @@ export class Daemon {
       ports: [...new Set(ports)],
       workers: (s?.workers ?? []).map((w) => ({ ...w, ...procStats(w.pid) })),
       master: { pid: entry.masterPid, ...procStats(entry.masterPid) },
+      agent: s?.agent && { ...s.agent, ...procStats(s.agent.pid) },
       env: redactEnv((declared ?? {}) as Record<string, string>),
       options,
       source: entry.record.source,

@@ -29,6 +29,11 @@ export interface WorkerStatus {
   readonly role: 'active' | 'spare';
 }
 
+export interface AgentStatus {
+  readonly pid: number | undefined;
+  readonly uptimeMs: number;
+}
+
 /** An app master's answer to `status`. */
 export interface MasterStatus {
   readonly name: string;
@@ -49,6 +54,8 @@ export interface MasterStatus {
   readonly reloading: boolean;
   readonly addresses: readonly string[];
   readonly workers: readonly WorkerStatus[];
+  /** The agent process while it runs (the app's `agent` option). */
+  readonly agent?: AgentStatus;
   readonly logs: { readonly out: string; readonly err: string; readonly master: string };
   readonly logStats: { readonly written: number; readonly dropped: number; readonly rotations: number };
   readonly lastError?: { readonly code: ErrorCode; readonly message: string };
@@ -89,6 +96,7 @@ export interface AppDescription extends AppSummary {
   readonly ports: readonly number[];
   readonly workers: ReadonlyArray<WorkerStatus & Partial<ProcStats>>;
   readonly master: { readonly pid: number | undefined } & Partial<ProcStats>;
+  readonly agent?: AgentStatus & Partial<ProcStats>;
   /** The declared env, secrets redacted. */
   readonly env: Record<string, string>;
   readonly options: Record<string, unknown>;

@@ -39,15 +39,18 @@ export interface AppLogStats extends SinkStats {
   readonly files: Record<string, SinkStats>;
 }
 
+/** Whose output a line is: a worker slot, or the agent. */
+export type OutputLabel = number | 'agent';
+
 export interface AppLog {
   readonly outFile: string;
   readonly errorFile: string;
-  /** A chunk read from a worker's pipe. */
-  write(stream: LogStream, workerId: number, chunk: Buffer | string): void;
+  /** A chunk read from a worker's pipe (labelled with its slot) or the agent's. */
+  write(stream: LogStream, workerId: OutputLabel, chunk: Buffer | string): void;
   /** One complete line from drover itself (worker started, exited, ...). */
   writeLine(stream: LogStream, source: number | string, message: string): void;
   /** The worker's pipes closed: write what is left of its unfinished lines. */
-  endWorker(workerId: number): void;
+  endWorker(workerId: OutputLabel): void;
   stats(): AppLogStats;
   flush(): Promise<void>;
   /** Writes unfinished lines and closes the files; gives up on a hung destination after timeoutMs (default 5 s). */
@@ -71,7 +74,7 @@ export function createAppLog(options: AppLogOptions): AppLog {
   const time = (): string => formatDate(new Date(now()), options.dateFormat);
 
   const format = (stream: LogStream, worker: number | string, message: string, extra?: Record<string, unknown>): string =>
-    options.json ? jsonLine(time(), typeof worker === 'number' ? worker : null, stream, message, extra) : textLine(time(), worker, message);
+    options.json ? jsonLine(time(), typeof worker === 'number' || worker === 'agent' ? worker : null, stream, message, extra) : textLine(time(), worker, message);
 
   const sinkFor = (file: string, stream: LogStream): RotatingFile =>
     new RotatingFile({
@@ -93,7 +96,7 @@ export function createAppLog(options: AppLogOptions): AppLog {
 
   const partial = new Map<string, Buffer>();
 
-  const emit = (stream: LogStream, worker: number, raw: Buffer): void => {
+  const emit = (stream: LogStream, worker: OutputLabel, raw: Buffer): void => {
     let end = raw.length;
     if (end > 0 && raw[end - 1] === 0x0d) end--; // CRLF
     let start = 0;
@@ -162,7 +165,7 @@ export function createAppLog(options: AppLogOptions): AppLog {
         const [stream, id] = key.split(':') as [LogStream, string];
         const held = partial.get(key)!;
         partial.delete(key);
-        emit(stream, Number(id), held);
+        emit(stream, id === 'agent' ? id : Number(id), held);
       }
       await Promise.all(sinks.map((s) => s.close(timeoutMs)));
     },

@@ -1185,10 +1185,11 @@ export class MessageHub extends EventEmitter {
     if (list.length < this.abuseStrikes) return;
     this.abused.add(wid);
     const token = this.tokenByWid.get(wid);
-    const slot = (token === undefined ? undefined : this.registrations.get(token)?.slot) ?? -1;
+    const reg = token === undefined ? undefined : this.registrations.get(token);
+    const slot = reg?.slot ?? -1;
     this.log?.error(
       { event: 'message-abuse-restart', wid, slot, reason, strikes: list.length },
-      `worker ${slot} (wid ${wid}) abused the message channels ${list.length} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
+      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${list.length} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
     );
     this.emit('abuse', { wid, slot, reason, strikes: list.length } satisfies AbuseEvent);
   }

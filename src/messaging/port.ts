@@ -11,7 +11,7 @@
 // maxQueueBytes and then gets DROVER_E_MSG_OVERFLOW instead of unbounded memory.
 import net from 'node:net';
 import { DroverError } from '../errors.js';
-import { ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   Dispatcher,
@@ -30,7 +30,7 @@ import { PendingRequests } from './rpc.js';
 export interface PortOptions {
   readonly socketPath: string;
   readonly token: string;
-  /** This process's own address (its worker id), for messages about it. */
+  /** This process's own address (its worker id, or ADDR_AGENT), for messages about it. */
   readonly self: number;
   readonly serialization?: Serialization;
   readonly maxMessageBytes?: number;
@@ -84,7 +84,7 @@ export class Port implements Messenger {
     return new Port({
       socketPath,
       token,
-      self: Number(env.DROVER_WORKER_ID ?? 0),
+      self: env.DROVER_AGENT === '1' && env.DROVER_WORKER_ID === undefined ? ADDR_AGENT : Number(env.DROVER_WORKER_ID ?? 0),
       serialization: env.DROVER_MSG_SERIALIZATION === 'json' ? 'json' : 'v8',
       maxMessageBytes: num(env.DROVER_MSG_MAX_BYTES),
       maxQueueBytes: num(env.DROVER_MSG_QUEUE_BYTES),
@@ -375,7 +375,7 @@ export class Port implements Messenger {
   private answer(socket: net.Socket, env: Envelope, frame: Buffer): void {
     const ack = env.seq;
     const topic = env.topic;
-    const where = `worker ${this.options.self}`;
+    const where = describeAddress(this.options.self);
     const reply = (out: Buffer) => {
       // An answer for a connection that has since closed is dropped: the hub failed that request already.
       if (this.socket === socket) this.write(socket, out);

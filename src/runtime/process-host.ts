@@ -15,7 +15,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AppSpec } from '../core/types.js';
+import type { AgentSpec, AppSpec } from '../core/types.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = (() => {
@@ -37,40 +37,84 @@ export interface WorkerIdentity {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv {
+function appEnv(spec: AppSpec): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...spec.env,
     DROVER_APP: spec.name,
-    DROVER_WORKER_ID: String(id.slot),
-    NODE_APP_INSTANCE: String(id.slot),
     DROVER_KILL_TIMEOUT_MS: String(spec.killTimeoutMs),
     DROVER_STOP_SIGNAL: spec.stopSignal,
+  };
+}
+
+export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...appEnv(spec),
+    DROVER_WORKER_ID: String(id.slot),
+    NODE_APP_INSTANCE: String(id.slot),
     DROVER_BALANCE: spec.balance,
     ...id.env,
   };
+  // Inherited from a master that is itself an agent, it would make drover/worker's isAgent lie.
+  delete env.DROVER_AGENT;
+  return env;
+}
+
+/**
+ * The agent's environment: DROVER_AGENT=1 and never DROVER_WORKER_ID (not even
+ * one inherited from a master that runs under drover itself), so the worker
+ * runtime stays out of it. hubEnv: its messaging variables, added last.
+ */
+export function agentEnv(spec: AppSpec, hubEnv: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...appEnv(spec), DROVER_AGENT: '1', ...hubEnv };
+  delete env.DROVER_WORKER_ID;
+  delete env.NODE_APP_INSTANCE;
+  return env;
 }
 
 function deathSignalPrefix(): string[] {
   return hasSetpriv ? ['--pdeathsig', 'KILL', '--'] : [];
 }
 
-/** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
-export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
-  const env = workerEnv(spec, id);
-  const out = options.pipes ? 'pipe' : 'inherit';
-  if (spec.mode === 'node') {
-    const execArgv = ['--import', PRELOAD_PATH, ...spec.nodeArgs];
-    return fork(spec.script, [...spec.args], {
+interface Program {
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly mode: 'node' | 'exec';
+  readonly interpreter: string | undefined;
+  /** Node only. */
+  readonly execArgv: readonly string[];
+}
+
+function launch(spec: AppSpec, program: Program, env: NodeJS.ProcessEnv, pipes: boolean): ChildProcess {
+  const out = pipes ? 'pipe' : 'inherit';
+  if (program.mode === 'node') {
+    return fork(program.script, [...program.args], {
       cwd: spec.cwd,
       env,
       detached: true,
       stdio: ['ignore', out, out, 'ipc'],
       serialization: 'json',
-      execArgv,
+      execArgv: [...program.execArgv],
     });
   }
-  const argv = spec.interpreter ? [spec.interpreter, spec.script, ...spec.args] : [spec.script, ...spec.args];
+  const argv = program.interpreter ? [program.interpreter, program.script, ...program.args] : [program.script, ...program.args];
   const [file, ...rest] = hasSetpriv ? [SETPRIV, ...deathSignalPrefix(), ...argv] : argv;
   return spawn(file!, rest, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', out, out] });
+}
+
+/** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
+export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
+  const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: ['--import', PRELOAD_PATH, ...spec.nodeArgs] };
+  return launch(spec, program, workerEnv(spec, id), options.pipes ?? false);
+}
+
+/**
+ * The agent: the app's node arguments, cwd and env, without the worker runtime
+ * (it shares no ports). A Node agent gets an IPC channel nobody reads, so
+ * process.send() in app code does not throw; its process group is ended by the
+ * supervisor's group guard when the master dies.
+ */
+export function startAgent(spec: AppSpec, agent: AgentSpec, hubEnv: Readonly<Record<string, string>>, options: { pipes?: boolean } = {}): ChildProcess {
+  const program = { script: agent.script, args: [], mode: agent.mode, interpreter: undefined, execArgv: spec.nodeArgs };
+  return launch(spec, program, agentEnv(spec, hubEnv), options.pipes ?? false);
 }

@@ -16,7 +16,7 @@ import { envelope, listenKey, parseWorkerMessage, type BoundAddress, type Master
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { createLogger, type Logger } from './logger.js';
-import { startWorker } from './process-host.js';
+import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
@@ -34,6 +34,13 @@ export interface WorkerInfo {
   readonly role: 'active' | 'spare';
 }
 
+export interface AgentInfo {
+  readonly wid: number;
+  readonly pid: number | undefined;
+  readonly uptimeMs: number;
+  readonly stopping: boolean;
+}
+
 export interface StartInfo {
   readonly workers: number;
   readonly durationMs: number;
@@ -48,11 +55,12 @@ export interface RuntimeOptions {
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
   /**
-   * When set, workers' stdout/stderr are pipes and every chunk read is passed
-   * here (the daemon's app master writes them to the app's log files); a null
-   * chunk means that pipe ended. Unset: workers inherit the master's stdio.
+   * When set, the stdout/stderr of workers and agent are pipes and every chunk
+   * read is passed here (the daemon's app master writes them to the app's log
+   * files), labelled with the worker's slot or 'agent'; a null chunk means that
+   * pipe ended. Unset: they inherit the master's stdio.
    */
-  readonly output?: (worker: { readonly wid: number; readonly slot: number }, stream: 'out' | 'err', chunk: Buffer | null) => void;
+  readonly output?: (source: { readonly wid: number; readonly slot: number | 'agent' }, stream: 'out' | 'err', chunk: Buffer | null) => void;
 }
 
 export interface ReloadInfo {
@@ -68,6 +76,8 @@ const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = {
   hung: 'warn',
   'reload-failed': 'error',
   'reload-refused': 'warn',
+  'agent-gave-up': 'error',
+  'agent-crash': 'error',
 };
 
 export class Supervisor extends EventEmitter {
@@ -113,7 +123,8 @@ export class Supervisor extends EventEmitter {
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
-    // Repeated abuse of the message channels: replaced like a worker that announced its crash (replacement first, then a graceful stop).
+    // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
+    // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
     this.registry = new ListenerRegistry(() => createStrategy(spec.balance), {
       onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
@@ -282,6 +293,12 @@ export class Supervisor extends EventEmitter {
     }));
   }
 
+  /** The agent process that runs now, if any. */
+  agent(): AgentInfo | undefined {
+    const p = this.state.agent.proc;
+    return p && { wid: p.wid, pid: p.pid, uptimeMs: Math.round(performance.now() - p.startedAt), stopping: p.stopping };
+  }
+
   addresses(): BoundAddress[] {
     return [...this.registry.addresses(), ...(this.shared?.addresses() ?? []), ...this.selfBound.values()];
   }
@@ -316,6 +333,10 @@ export class Supervisor extends EventEmitter {
     switch (effect.type) {
       case 'spawn':
         return this.spawn(effect.wid, effect.slot);
+      case 'spawn-agent':
+        return this.spawnAgent(effect.wid);
+      case 'stop-agent':
+        return void signalGroup(this.children.get(effect.wid)?.pid, effect.signal);
       case 'stop-worker': {
         this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
@@ -354,7 +375,7 @@ export class Supervisor extends EventEmitter {
 
   private announce(e: LifecycleEvent): void {
     if (this.log) {
-      const level = e.event === 'exit' && e.reason === 'crashed' ? 'warn' : (LEVEL[e.event] ?? 'info');
+      const level = (e.event === 'exit' || e.event === 'agent-exit') && e.reason === 'crashed' ? 'warn' : (LEVEL[e.event] ?? 'info');
       this.log[level]({ ...e }, describe(e));
     }
     this.emit(e.event, e);
@@ -384,29 +405,13 @@ export class Supervisor extends EventEmitter {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
     }
-    const output = this.output;
-    if (output) {
-      for (const [stream, pipe] of [['out', child.stdout], ['err', child.stderr]] as const) {
-        pipe?.on('data', (chunk: Buffer) => output({ wid, slot }, stream, chunk));
-        pipe?.on('end', () => output({ wid, slot }, stream, null));
-        pipe?.on('error', () => {});
-      }
-    }
-    this.children.set(wid, child);
-    this.guard.add(child.pid);
-    child.on('error', (err) => {
-      if (child.pid === undefined) this.enqueue({ type: 'spawn-failed', wid, message: err.message });
-      else this.log?.debug({ wid, err: err.message }, 'worker channel error');
-    });
-    child.on('exit', (code, signal) => {
-      // Out of the balancer before anything else, then end what is left of its tree.
-      this.registry.forget(wid);
-      signalGroup(child.pid, 'SIGKILL');
-      this.guard.remove(child.pid);
-      this.children.delete(wid);
-      // Requests waiting on this worker are rejected now, not at their timeout.
-      this.hub.workerGone(wid);
-      this.enqueue({ type: 'exited', wid, code, signal });
+    this.adopt(wid, slot, child, {
+      failed: (message) => ({ type: 'spawn-failed', wid, message }),
+      exited: (code, signal) => {
+        // Out of the balancer before anything else, then end what is left of its tree.
+        this.registry.forget(wid);
+        return { type: 'exited', wid, code, signal };
+      },
     });
     if (this.state.spec.mode === 'node') {
       // PM2's readiness signal: process.send('ready') from the app.
@@ -421,6 +426,56 @@ export class Supervisor extends EventEmitter {
       child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
+  }
+
+  private spawnAgent(wid: number): void {
+    const spec = this.state.spec;
+    const exited = (code: number | null, signal: string | null, error?: string): Event => ({ type: 'agent-exited', wid, code, signal, error });
+    let child: ChildProcess;
+    try {
+      child = startAgent(spec, spec.agent!, this.hub.env(wid, 0, 'agent'), { pipes: this.output !== undefined });
+    } catch (err) {
+      queueMicrotask(() => this.enqueue(exited(null, null, (err as Error).message)));
+      return;
+    }
+    this.adopt(wid, 'agent', child, { failed: (message) => exited(null, null, message), exited: (code, signal) => exited(code, signal) });
+    this.enqueue({ type: 'agent-spawned', wid, pid: child.pid });
+  }
+
+  /**
+   * What every child gets: its output piped under its label, its process group
+   * known to the guard, and on exit the rest of its tree ended and its message
+   * hub token revoked before the core hears of it.
+   */
+  private adopt(
+    wid: number,
+    label: number | 'agent',
+    child: ChildProcess,
+    events: { readonly failed: (message: string) => Event; readonly exited: (code: number | null, signal: NodeJS.Signals | null) => Event },
+  ): void {
+    const output = this.output;
+    if (output) {
+      for (const [stream, pipe] of [['out', child.stdout], ['err', child.stderr]] as const) {
+        pipe?.on('data', (chunk: Buffer) => output({ wid, slot: label }, stream, chunk));
+        pipe?.on('end', () => output({ wid, slot: label }, stream, null));
+        pipe?.on('error', () => {});
+      }
+    }
+    this.children.set(wid, child);
+    this.guard.add(child.pid);
+    child.on('error', (err) => {
+      if (child.pid === undefined) this.enqueue(events.failed(err.message));
+      else this.log?.debug({ wid, err: err.message }, 'child channel error');
+    });
+    child.on('exit', (code, signal) => {
+      const event = events.exited(code, signal);
+      signalGroup(child.pid, 'SIGKILL');
+      this.guard.remove(child.pid);
+      this.children.delete(wid);
+      // Requests waiting on this process are rejected now, not at their timeout.
+      this.hub.workerGone(wid);
+      this.enqueue(event);
+    });
   }
 
   private weightOf(wid: number): number {
@@ -571,6 +626,16 @@ function describe(e: LifecycleEvent): string {
       return `reload ${e.id} failed, the previous workers keep serving: ${e.message}`;
     case 'reload-refused':
       return `reload refused: ${e.message}`;
+    case 'agent-spawn':
+      return `agent (pid ${e.pid}) started`;
+    case 'agent-crash':
+      return `agent (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
+    case 'agent-exit':
+      return `agent (pid ${e.pid}) exited: ${e.reason}${e.error ? ` (${e.error})` : e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
+    case 'agent-restart':
+      return `restarting the agent in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
+    case 'agent-gave-up':
+      return `giving up on the agent: ${e.restarts} restarts within ${e.windowMs} ms; the workers keep running`;
     default:
       return `worker ${e.slot} (pid ${e.pid}) ${e.event}`;
   }

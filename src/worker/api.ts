@@ -9,6 +9,13 @@ import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js
 /** True when this process is a worker started by drover. */
 export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && typeof process.send === 'function';
 
+/**
+ * True in the app's agent (the `agent` option): one process per app beside the
+ * workers, without the worker runtime (it shares no ports); messaging works
+ * there as in a worker, and other processes reach it at the address 'agent'.
+ */
+export const isAgent: boolean = process.env.DROVER_AGENT === '1' && process.env.DROVER_WORKER_ID === undefined;
+
 /** The worker's stable slot (DROVER_WORKER_ID), 0..N-1, reused by its replacement; -1 outside drover. */
 export const workerId: number = isWorker ? Number(process.env.DROVER_WORKER_ID) : -1;
 

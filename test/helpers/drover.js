@@ -62,7 +62,7 @@ class DroverProcess {
     record.receivedAt = Date.now();
     this.records.push(record);
     // Identify at once, while the worker surely still runs (for pid-reuse safety).
-    if (record.event === 'fork' && typeof record.pid === 'number') this.track(record.pid);
+    if ((record.event === 'fork' || record.event === 'agent-spawn') && typeof record.pid === 'number') this.track(record.pid);
   }
 
   track(pid) {
@@ -160,11 +160,11 @@ export async function superviseForTest(t, options) {
   const sup = supervise(options, { logger: false });
   const events = [];
   const tracked = new Map();
-  const names = ['fork', 'online', 'listening', 'ready', 'disconnect', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'scale', 'stopping', 'stopped'];
+  const names = ['fork', 'online', 'listening', 'ready', 'disconnect', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'scale', 'stopping', 'stopped', 'agent-spawn', 'agent-crash', 'agent-exit', 'agent-restart', 'agent-gave-up'];
   for (const name of names) {
     sup.on(name, (e) => {
       events.push(e);
-      if (name === 'fork' && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
+      if ((name === 'fork' || name === 'agent-spawn') && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
     });
   }
   t.after(async () => {

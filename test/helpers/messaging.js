@@ -12,7 +12,7 @@ import { waitFor, withTimeout } from './wait.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const fixture = (name) => path.join(ROOT, 'test/fixtures', name);
 
-const EVENTS = ['fork', 'online', 'ready', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'stopping', 'stopped'];
+const EVENTS = ['fork', 'online', 'ready', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'stopping', 'stopped', 'agent-spawn', 'agent-crash', 'agent-exit', 'agent-restart'];
 
 /** A pino logger whose JSON lines land in `records`. */
 export function captureLog() {
@@ -40,7 +40,7 @@ export async function makeApp(t, { script = fixture('messaging-worker.js'), inst
   for (const name of EVENTS) {
     sup.on(name, (e) => {
       events.push({ ...e, at: Date.now() });
-      if (name === 'fork' && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
+      if ((name === 'fork' || name === 'agent-spawn') && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
     });
   }
   t.after(async () => {

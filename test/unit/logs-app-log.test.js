@@ -113,3 +113,19 @@ test('close() writes what is left of unfinished lines', async (t) => {
   await log.close();
   assert.match(read(log.outFile), / 1\|tail without newline\n$/);
 });
+
+test("the agent's lines are labelled agent, in text and JSON, also when close() ends an unfinished one", async (t) => {
+  const dir = tempDir(t);
+  const text = createAppLog({ dir, name: 'a', now: () => FIXED });
+  text.write('out', 'agent', Buffer.from('polled\nhalf'));
+  await text.close();
+  assert.equal(read(text.outFile), '2024-05-01T10:20:30.456Z agent|polled\n2024-05-01T10:20:30.456Z agent|half\n');
+  const json = createAppLog({ dir, name: 'j', json: true, now: () => FIXED });
+  json.write('err', 'agent', 'failed\n');
+  json.writeLine('err', 'drover', 'agent (pid 1) exited: crashed with code 1');
+  await json.close();
+  assert.deepEqual(
+    read(json.errorFile).split('\n').filter(Boolean).map((l) => JSON.parse(l).worker),
+    ['agent', null],
+  );
+});
