@@ -1,7 +1,7 @@
 // E. Connection balancing (issue 4): every drover strategy beside Node cluster
 // RR, SCHED_NONE and PM2, 2 workers, three loads per subject start (keep-alive;
 // a new connection per request; a new connection per request with 10% of the
-// requests burning 20 ms of CPU), medians over rounds; then drover under Node 24
+// requests burning 20 ms of CPU), medians over rounds, and target ratios paired per round; then drover under Node 24
 // (reuseport, kernel, round-robin) beside Node 24's cluster RR.
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
 import { describeLoad, runLoad } from '../lib/load.js';
@@ -12,7 +12,6 @@ import { droverSubject, nodeClusterSubject, pm2Subject } from '../lib/subjects.j
 import { median } from '../lib/time.js';
 
 const APP = 'bench/apps/mixed.js';
-const STRATEGIES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'weighted', 'kernel'];
 // One request in ten burns 20 ms of CPU: every connection cycles through this list.
 const MIXED_REQUESTS = [...Array.from({ length: 9 }, () => ({ method: 'GET', path: '/' })), { method: 'GET', path: '/burn' }];
 
@@ -24,19 +23,25 @@ const LOADS = [
 
 const T = { rrKeepAlive: 0.97, rrClose: 1.3, kernelClose: 2.2, mixedP99: 0.5 };
 
+// Order matters: subjects run one after the other (reversed every other
+// round), and the machine drifts over minutes. The drover subjects a target
+// compares with Node cluster RR run next to it (round-robin, then the
+// mixed-load candidates, then kernel), so each round yields a paired ratio.
+const NODE_ORDER = ['round-robin', 'least-loaded', 'least-connections', 'kernel', 'sticky', 'weighted'];
+
 function subjectsFor(node24) {
   const list = [];
-  for (const b of STRATEGIES) {
-    list.push({ group: 'node', base: 'drover', s: droverSubject({ id: `drover-${b}`, label: `drover ${b}`, app: APP, extra: ['--balance', b] }) });
-  }
+  const drover = (b) => ({ group: 'node', base: 'drover', s: droverSubject({ id: `drover-${b}`, label: `drover ${b}`, app: APP, extra: ['--balance', b] }) });
   list.push({ group: 'node', base: 'node-rr', s: nodeClusterSubject({ id: 'node-rr', label: 'Node cluster RR', sched: 'rr', app: APP }) });
+  for (const b of NODE_ORDER.slice(0, 4)) list.push(drover(b));
   list.push({ group: 'node', base: 'node-none', s: nodeClusterSubject({ id: 'node-none', label: 'Node cluster SCHED_NONE', sched: 'none', app: APP }) });
+  for (const b of NODE_ORDER.slice(4)) list.push(drover(b));
   list.push({ group: 'node', base: 'pm2', s: pm2Subject({ id: 'pm2', label: 'PM2 -i 2', app: APP }) });
   const n24 = node24.path ? { node: node24.path, nodeName: 'node24' } : {};
+  list.push({ group: 'node24', base: 'node-rr', s: nodeClusterSubject({ id: 'n24-node-rr', label: 'Node cluster RR (Node 24)', sched: 'rr', app: APP, ...n24 }), unavailable: node24.unavailable });
   for (const b of ['reuseport', 'kernel', 'round-robin']) {
     list.push({ group: 'node24', base: 'drover', s: droverSubject({ id: `n24-drover-${b}`, label: `drover ${b} (Node 24)`, app: APP, extra: ['--balance', b], ...n24 }), unavailable: node24.unavailable });
   }
-  list.push({ group: 'node24', base: 'node-rr', s: nodeClusterSubject({ id: 'n24-node-rr', label: 'Node cluster RR (Node 24)', sched: 'rr', app: APP, ...n24 }), unavailable: node24.unavailable });
   return list;
 }
 
@@ -98,7 +103,8 @@ export default {
       subject: s,
     }));
     for (let round = 0; round < p.rounds; round++) {
-      const order = rows.map((_, i) => rows[(i + round) % rows.length]);
+      // Forward, then backward, ...: positions even out and neighbours stay neighbours (a rotation would split a pair at the wrap).
+      const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
         if (row.unavailable) continue;
         const port = await freePort();
@@ -161,22 +167,29 @@ export default {
       const y = b?.med?.[load]?.[field];
       return x != null && y ? x / y : null;
     };
-    // The same ratio within each round (the two subjects measured minutes apart, not hours): shows how much the machine drifted.
+    // The ratio within each round (the two subjects measured one after the
+    // other, not minutes apart): the verdict is the median of these paired
+    // ratios, which the machine's drift over the run does not skew; the ratio
+    // of the medians is shown beside it.
     const perRound = (a, b, load, field) => {
       const rs = (a.runs[load] ?? []).map((x) => {
         const y = (b.runs[load] ?? []).find((z) => z.round === x.round);
         return y && y[field] ? x[field] / y[field] : null;
       });
-      return rs.length > 1 && rs.every((x) => x != null) ? ` (per round: ${rs.map((x) => num(x, 2)).join(', ')})` : '';
+      return rs.length > 0 && rs.every((x) => x != null) ? rs : null;
     };
     const row = (name, a, b, load, field, target, cmp) => {
       const w = why(a, b) ?? (ratio(a, b, load, field) == null ? `no ${load} result for ${a?.med?.[load] ? b?.label : a?.label}` : null);
-      const r = w ? null : ratio(a, b, load, field);
+      const paired = w ? null : perRound(a, b, load, field);
+      const r = w ? null : paired ? median(paired) : ratio(a, b, load, field);
       const unit = field === 'p99' ? ' ms' : ' req/s';
       return {
         name,
         ok: r == null ? null : cmp(r, target),
-        value: r == null ? '—' : `${num(a.med[load][field])}${unit} ÷ ${num(b.med[load][field])}${unit} = ${num(r, 2)}${perRound(a, b, load, field)}`,
+        value:
+          r == null
+            ? '—'
+            : `${paired ? `paired per round ${paired.map((x) => num(x, 2)).join(', ')}: median ${num(r, 2)}; ` : ''}medians ${num(a.med[load][field])}${unit} ÷ ${num(b.med[load][field])}${unit} = ${num(ratio(a, b, load, field), 2)}`,
         why: w,
       };
     };
@@ -206,7 +219,7 @@ export default {
     const { params: p, rows, node24 } = data;
     const out = [];
     out.push(
-      `App ${code(APP)}: a hello app whose responses carry \`x-pid\` (so the load generator counts the requests each worker served); \`GET /burn\` burns 20 ms of CPU synchronously first. 2 workers. Each subject is started fresh once per round and then gets a ${p.warmup} s keep-alive warm-up and the three loads one after the other (${p.duration} s each, ${p.connections} connections); ${p.rounds} round(s), the order of the subjects rotating each round; the tables show medians over the rounds.`,
+      `App ${code(APP)}: a hello app whose responses carry \`x-pid\` (so the load generator counts the requests each worker served); \`GET /burn\` burns 20 ms of CPU synchronously first. 2 workers. Each subject is started fresh once per round and then gets a ${p.warmup} s keep-alive warm-up and the three loads one after the other (${p.duration} s each, ${p.connections} connections); ${p.rounds} round(s), the subjects in one order, reversed every other round (the drover subjects a target compares with Node cluster RR run next to it); the tables show medians over the rounds, and a target's verdict is the median of the per-round ratios (paired: measured back to back), with the ratio of the medians beside it.`,
     );
     out.push('');
     out.push(`1. ${describeLoad(p)}.`);
