@@ -16,6 +16,7 @@ import { envelope, listenKey, parseWorkerMessage, type BoundAddress, type Master
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { createLogger, type Logger } from './logger.js';
+import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
@@ -405,6 +406,7 @@ export class Supervisor extends EventEmitter {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
     }
+    this.weighCpu(child.pid);
     this.adopt(wid, slot, child, {
       failed: (message) => ({ type: 'spawn-failed', wid, message }),
       exited: (code, signal) => {
@@ -426,6 +428,16 @@ export class Supervisor extends EventEmitter {
       child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
+  }
+
+  /** The autogroup nice the live workers have (autogroup.ts), once one was written. */
+  private cpuNice: number | undefined;
+
+  /** A new worker's session weighs 1/desired of one; after a scale, the others are re-weighed too. */
+  private weighCpu(pid: number | undefined): void {
+    const members = Math.max(1, this.state.desired);
+    const pids = shareNice(members) === this.cpuNice ? [pid] : [pid, ...this.state.workers.map((w) => w.pid)];
+    this.cpuNice = weighAutogroups(pids, members) ?? this.cpuNice;
   }
 
   private spawnAgent(wid: number): void {

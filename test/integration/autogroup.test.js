@@ -1,0 +1,51 @@
+// Detached workers (each its own session) share one session's CPU weight under
+// autogroup scheduling: each worker's autogroup gets nice 3 with 2 workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { example, runDrover } from '../helpers/drover.js';
+
+function autogroupsOn() {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+const skip = autogroupsOn() ? false : 'autogroup scheduling is off or not Linux (/proc/sys/kernel/sched_autogroup_enabled is not 1)';
+const niceOf = (pid) => Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))[1]);
+
+test('2 workers: each worker session has autogroup nice 3; DROVER_AUTOGROUP=off leaves 0', { skip }, async (t) => {
+  const d = runDrover(t, [example('hello.js'), '-i', '2'], { env: { PORT: '0' } });
+  await d.ready();
+  const pids = d.workerPids();
+  assert.equal(pids.length, 2);
+  for (const pid of pids) assert.equal(niceOf(pid), 3, `worker ${pid}`);
+  assert.equal(niceOf(d.pid), niceOf(process.pid), 'the master keeps the session it was started in');
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+
+  const off = runDrover(t, [example('hello.js'), '-i', '2'], { env: { PORT: '0', DROVER_AUTOGROUP: 'off' } });
+  await off.ready();
+  for (const pid of off.workerPids()) assert.equal(niceOf(pid), 0, `worker ${pid} with DROVER_AUTOGROUP=off`);
+  off.signal('SIGTERM');
+  assert.equal((await off.wait()).code, 0);
+  await d.assertNothingLeft();
+  await off.assertNothingLeft();
+});
+
+test('scale 2 -> 4: every worker is re-weighed to nice 6', { skip }, async (t) => {
+  const d = runDrover(t, [example('hello.js'), '-i', '2'], { env: { PORT: '0' } });
+  await d.ready();
+  d.signal('SIGTTIN');
+  await d.waitEvent('scale');
+  d.signal('SIGTTIN');
+  await d.waitEvent('scale', () => true, { count: 2 });
+  await d.waitEvent('ready', () => true, { count: 4 });
+  const pids = d.workerPids();
+  assert.equal(pids.length, 4);
+  for (const pid of pids) assert.equal(niceOf(pid), 6, `worker ${pid}`);
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+  await d.assertNothingLeft();
+});
