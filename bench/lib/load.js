@@ -18,9 +18,14 @@ export const LOAD_DEFAULTS = Object.freeze({
  *     would not send it), so this is a load-generator artifact;
  *   - 'dropped': the server closed a connection with a request in flight
  *     without answering it: a real failed request.
+ * A request sent after `Connection: close` that meets a reset instead of the
+ * FIN ('connError' ECONNRESET/EPIPE) is 'after-close' too; autocannon counts
+ * it as an error, runLoad moves it out of the errors.
  * A timeout also re-sends first and emits 'timeout' right after (same tick),
  * so a loss is confirmed in a microtask unless a timeout followed.
  */
+const AFTER_CLOSE = Symbol('sent after Connection: close');
+
 function dropTracker(onDrop) {
   return (client) => {
     let inflight = false;
@@ -45,7 +50,15 @@ function dropTracker(onDrop) {
       inflight = true;
     });
     client.on('response', () => (inflight = false));
-    client.on('connError', () => {
+    client.on('connError', (error) => {
+      // The request sent after `Connection: close` can cross the server's close
+      // and meet a reset (ECONNRESET/EPIPE) instead of the FIN: the same artifact.
+      // This listener runs before autocannon's own (setupClient is called in the
+      // client's constructor), so the error is tagged before it is counted.
+      if (inflight && sentAfterClose && (error?.code === 'ECONNRESET' || error?.code === 'EPIPE')) {
+        error[AFTER_CLOSE] = true;
+        onDrop(Date.now(), 'after-close-reset');
+      }
       inflight = false;
       lastSaidClose = false;
     });
@@ -121,6 +134,7 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
   };
   let dropped = 0;
   let afterClose = 0;
+  let resetsAfterClose = 0; // counted by autocannon as errors; moved to afterClose
   const hooks = [];
   if (closeEach) {
     opts.headers = { connection: 'close' };
@@ -140,7 +154,8 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
       dropTracker((at, kind) => {
         if (kind === 'dropped') dropped++;
         else afterClose++;
-        onDrop(at, kind);
+        if (kind === 'after-close-reset') resetsAfterClose++;
+        onDrop(at, kind === 'dropped' ? kind : 'after-close');
       }),
     );
   }
@@ -156,10 +171,10 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
         reqPerSec: r.requests.average,
         p99: r.latency.p99,
         p50: r.latency.p50,
-        errors: r.errors,
+        errors: r.errors - resetsAfterClose,
         timeouts: r.timeouts,
         non2xx: r.non2xx,
-        failed: r.errors + r.non2xx,
+        failed: r.errors - resetsAfterClose + r.non2xx,
         sent,
         completed,
         unanswered: Math.max(0, sent - completed - r.errors - connections),
@@ -174,7 +189,7 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
       startedAt = Date.now();
       onStart?.(startedAt);
     });
-    if (onError) instance.on('reqError', (err) => onError(err, Date.now()));
+    if (onError) instance.on('reqError', (err) => err?.[AFTER_CLOSE] || onError(err, Date.now()));
     if (onNon2xx) {
       instance.on('response', (_client, statusCode) => {
         if (statusCode < 200 || statusCode > 299) onNon2xx(statusCode, Date.now());

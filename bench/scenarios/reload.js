@@ -213,7 +213,7 @@ export default {
     for (const a of APPS) out.push(`- ${code(a.path)} (${a.id}): ${a.what}.`);
     out.push('');
     out.push(
-      "Failed requests = autocannon's errors (which include its timeouts) + **dropped** requests (sent and never answered: the server closed the connection without notice; found by watching every autocannon client, see crash scenario). Non-2xx responses are listed apart. Requests autocannon sent on a connection right after a response that said `Connection: close` (autocannon ignores the header; a compliant client opens a new connection instead) are not failures: they are shown as \"sent after Connection: close\". Each failure is attributed to the latest reload before it.",
+      "Failed requests = autocannon's errors (which include its timeouts) + **dropped** requests (sent and never answered: the server closed the connection without notice; found by watching every autocannon client, see crash scenario). Non-2xx responses are listed apart. Requests autocannon sent on a connection right after a response that said `Connection: close` (autocannon ignores the header; a compliant client opens a new connection instead) are not failures: they are shown as \"sent after Connection: close\", also when such a request crosses the server's close and meets a reset (ECONNRESET) instead of the FIN (autocannon counts that one as an error; bench/lib/load.js moves it). Each failure is attributed to the latest reload before it.",
     );
     out.push('');
     out.push(
