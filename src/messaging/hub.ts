@@ -461,33 +461,60 @@ export class MessageHub extends EventEmitter {
     }
   }
 
+  /**
+   * How long a process started for addr may still take to connect: ms left of
+   * CONNECT_GRACE_MS after the start of the newest one that has not connected
+   * yet (0 when none is starting).
+   */
+  private startingFor(addr: number): number {
+    let latest = -Infinity;
+    for (const r of this.registrations.values()) {
+      if ((addr === ADDR_AGENT ? r.role === 'agent' : r.role === 'worker' && r.slot === addr) && !this.connByWid.has(r.wid)) {
+        latest = Math.max(latest, r.registeredAt);
+      }
+    }
+    return Math.max(0, latest + CONNECT_GRACE_MS - performance.now());
+  }
+
+  /** Calls fn once addr connects, or after waitMs. */
+  private onConnectOrTimeout(addr: number, waitMs: number, fn: () => void): void {
+    let set = this.connectWaiters.get(addr);
+    if (!set) this.connectWaiters.set(addr, (set = new Set()));
+    const done = () => {
+      clearTimeout(timer);
+      set!.delete(done);
+      fn();
+    };
+    const timer = setTimeout(done, waitMs);
+    timer.unref();
+    set.add(done);
+  }
+
   /** The connection at addr, waiting (CONNECT_GRACE_MS after its start at most) for a process that has started but not connected yet. */
   private async connected(addr: number): Promise<Conn | undefined> {
     const now = performance.now();
     for (;;) {
       const t = this.target(addr);
       if (t || this.closed) return t;
-      let latest = -Infinity;
-      for (const r of this.registrations.values()) {
-        if ((addr === ADDR_AGENT ? r.role === 'agent' : r.role === 'worker' && r.slot === addr) && !this.connByWid.has(r.wid)) {
-          latest = Math.max(latest, r.registeredAt);
-        }
-      }
-      const waitMs = latest + CONNECT_GRACE_MS - performance.now();
+      const waitMs = this.startingFor(addr);
       if (waitMs <= 0 || performance.now() - now > CONNECT_GRACE_MS) return undefined;
-      await new Promise<void>((resolve) => {
-        let set = this.connectWaiters.get(addr);
-        if (!set) this.connectWaiters.set(addr, (set = new Set()));
-        const done = () => {
-          clearTimeout(timer);
-          set!.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        timer.unref();
-        set.add(done);
-      });
+      await new Promise<void>((resolve) => this.onConnectOrTimeout(addr, waitMs, resolve));
     }
+  }
+
+  /**
+   * A frame from c for addr, which has no connection: when a process for addr
+   * has just been started (a worker's replacement, an agent still booting),
+   * reading from c pauses until it connects or its grace ends, and the frame is
+   * retried (false: held); otherwise true, and the caller answers NO_ROUTE.
+   * Pausing keeps c's messages in order; it lasts CONNECT_GRACE_MS at most.
+   */
+  private noRouteYet(c: Conn, addr: number): boolean {
+    const waitMs = this.startingFor(addr);
+    if (waitMs <= 0 || this.closed) return true;
+    this.block(c);
+    this.onConnectOrTimeout(addr, waitMs, c.resume);
+    return false;
   }
 
   /** Forgets a connection: its waiting requests are answered with an error at once, in both directions. */
@@ -707,6 +734,7 @@ export class MessageHub extends EventEmitter {
     } else {
       const t = this.target(env.to);
       if (!t) {
+        if (!this.noRouteYet(c, env.to)) return false;
         this.nack(c, env.seq, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to));
         return true;
       }
@@ -764,6 +792,7 @@ export class MessageHub extends EventEmitter {
     }
     const target = this.target(env.to);
     if (!target) {
+      if (!this.noRouteYet(c, env.to)) return false;
       this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
       return true;
     }

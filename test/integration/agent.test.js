@@ -59,6 +59,29 @@ test("agent messaging: a worker's request gets the agent's reply, the agent's br
   await app.assertNothingLeft();
 });
 
+test("a worker's request to an agent still booting waits for it to connect (within the connect grace) instead of failing", async (t) => {
+  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '1200' } });
+  const agentUp = [];
+  app.sup.messages.on('agent-up', (payload) => agentUp.push(payload));
+  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
+  assert.equal(agentUp.length, 0, 'the agent has not connected yet (its boot takes 1.2 s)');
+  const r = await app.sup.messages.request(0, 'ask', { to: 'agent', topic: 'x', payload: { early: true } });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(r.value, { agent: true, pid: app.sup.agent().pid, payload: { early: true }, from: 0 });
+  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
+  await app.assertNothingLeft();
+});
+
+test('a request to an agent that does not connect within the grace (3 s after its start) fails with NO_ROUTE', async (t) => {
+  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '60000' } });
+  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
+  const r = await app.sup.messages.request(0, 'ask', { to: 'agent', topic: 'x', payload: 1, timeoutMs: 20_000 });
+  assert.equal(r.ok, false);
+  assert.equal(r.code, 'DROVER_E_MSG_NO_ROUTE', JSON.stringify(r));
+  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
+  await app.assertNothingLeft();
+});
+
 test('a SIGKILLed agent is restarted (a new pid) and answers again; the workers are untouched', async (t) => {
   const app = await startApp(t);
   const m = app.sup.messages;
