@@ -266,6 +266,8 @@ export class Supervisor extends EventEmitter {
       throw new DroverError('DROVER_E_INVALID_OPTION', `scale(${instances}): the worker count must be a whole number >= 0`);
     }
     this.enqueue({ type: 'scale', instances });
+    // Scaling down spawns nobody: the workers that stay are re-weighed here.
+    this.weighCpu(undefined);
   }
 
   get desired(): number {
@@ -436,6 +438,7 @@ export class Supervisor extends EventEmitter {
   /** A new worker's session weighs 1/desired of one; after a scale, the others are re-weighed too. */
   private weighCpu(pid: number | undefined): void {
     const members = Math.max(1, this.state.desired);
+    if (this.cpuNice === undefined && pid === undefined) return;
     const pids = shareNice(members) === this.cpuNice ? [pid] : [pid, ...this.state.workers.map((w) => w.pid)];
     this.cpuNice = weighAutogroups(pids, members) ?? this.cpuNice;
   }

@@ -34,7 +34,7 @@ test('2 workers: each worker session has autogroup nice 3; DROVER_AUTOGROUP=off 
   await off.assertNothingLeft();
 });
 
-test('scale 2 -> 4: every worker is re-weighed to nice 6', { skip }, async (t) => {
+test('scale 2 -> 4: every worker is re-weighed to nice 6; back to 2: the two left are at nice 3 again', { skip }, async (t) => {
   const d = runDrover(t, [example('hello.js'), '-i', '2'], { env: { PORT: '0' } });
   await d.ready();
   d.signal('SIGTTIN');
@@ -45,6 +45,15 @@ test('scale 2 -> 4: every worker is re-weighed to nice 6', { skip }, async (t) =
   const pids = d.workerPids();
   assert.equal(pids.length, 4);
   for (const pid of pids) assert.equal(niceOf(pid), 6, `worker ${pid}`);
+
+  d.signal('SIGTTOU');
+  await d.waitEvent('scale', () => true, { count: 3 });
+  d.signal('SIGTTOU');
+  await d.waitEvent('scale', () => true, { count: 4 });
+  await d.waitEvent('exit', () => true, { count: 2 });
+  const left = d.liveWorkerPids();
+  assert.equal(left.length, 2);
+  for (const pid of left) assert.equal(niceOf(pid), 3, `worker ${pid} after scaling back to 2`);
   d.signal('SIGTERM');
   assert.equal((await d.wait()).code, 0);
   await d.assertNothingLeft();
