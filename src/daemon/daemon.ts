@@ -541,8 +541,10 @@ export class Daemon {
   private summary(entry: AppEntry, s: MasterStatus | undefined): AppSummary {
     let cpu = 0;
     let memory = 0;
-    for (const w of s?.workers ?? []) {
-      const st = procStats(w.pid);
+    const pids = (s?.workers ?? []).map((w) => w.pid);
+    if (s?.agent) pids.push(s.agent.pid);
+    for (const pid of pids) {
+      const st = procStats(pid);
       if (st) {
         cpu += st.cpu;
         memory += st.memory;

@@ -86,6 +86,18 @@ test('start from a script: list and describe (text and --json), requests served,
   assert.ok(!existsSync(path.join(home, 'daemon.pid')), 'a clean exit removes the pid file');
 });
 
+test("list counts the agent's CPU and memory with the workers'", async (t) => {
+  const home = makeHome(t);
+  const started = await cli(home, ['start', APP, '--name', 'withagent', '-i', '1', '--agent', path.join(path.dirname(APP), 'fat-agent.js')], { env: { PORT: '0' } });
+  assert.equal(started.code, 0, started.stderr);
+  let d;
+  await waitFor(async () => (d = await describe(home, 'withagent')).agent?.memory > 80 * 1024 * 1024, { message: 'the agent to hold its 80 MB' });
+  const [row] = await ok(home, ['list', '--json'], { json: true });
+  const workers = d.workers.reduce((sum, w) => sum + w.memory, 0);
+  // The agent holds 80 MB more than a worker; RSS of idle processes moves by a few MB between two samples.
+  assert.ok(row.memory - workers > 70 * 1024 * 1024, `list memory ${row.memory} should include the agent's ${d.agent.memory} beside the workers' ${workers}`);
+});
+
 test('start from a drover config with --env production; stop by config file', async (t) => {
   const home = makeHome(t);
   const r = await cli(home, ['start', daemonFixture('drover.config.json'), '--env', 'production']);
