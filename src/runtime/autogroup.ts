@@ -14,8 +14,9 @@
 // So each worker's autogroup gets the nice value whose kernel weight, times the
 // number of workers, comes closest to one session at nice 0 (1024): the app's
 // workers together weigh what one process would. Raising an autogroup's nice
-// needs no privilege. Where autogroups are off, or /proc is not Linux's, nothing
-// is written. DROVER_AUTOGROUP=off leaves every worker at the kernel's default.
+// needs no privilege (but is rate-limited: AutogroupWriter). Where autogroups
+// are off, or /proc is not Linux's, nothing is written. DROVER_AUTOGROUP=off
+// leaves every worker at the kernel's default.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** The kernel's sched_prio_to_weight for nice 0..19 (kernel/sched/core.c). */
@@ -44,23 +45,88 @@ function autogroupsOn(): boolean {
   return enabled;
 }
 
+export type WriteOutcome = 'ok' | 'again' | 'failed';
+
+/** Retry delay after EAGAIN: the kernel's limit is one write per HZ/10 jiffies (100 ms). */
+export const RETRY_MS = 110;
+
 /**
- * Sets the autogroup nice of each pid's session. Best effort: a process that
- * has exited, or a kernel that refuses, keeps the default weight. Returns the
- * nice written, or undefined when nothing was written.
+ * Writes autogroup nice values, retrying the refused ones in order.
+ *
+ * Quirk: without CAP_SYS_ADMIN the kernel accepts one autogroup nice write per
+ * 100 ms, system-wide (proc_sched_autogroup_set_nice returns EAGAIN before
+ * that), so an unprivileged master that starts 4 workers at once gets only the
+ * first write through. The others wait in a queue and go one per RETRY_MS. A
+ * pid that exits meanwhile fails its write (ENOENT) and is dropped; pids are
+ * allocated sequentially, so one is not reused within the few hundred ms a
+ * queue lasts.
+ */
+export class AutogroupWriter {
+  private readonly queued = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly write: (pid: number, nice: number) => WriteOutcome) {}
+
+  /** Sets (or queues) each pid's nice; true when any was written or queued. */
+  set(pids: Iterable<number | undefined>, nice: number): boolean {
+    let any = false;
+    for (const pid of pids) {
+      if (pid === undefined) continue;
+      if (this.queued.size > 0) {
+        // Behind earlier refusals, and a newer value replaces a queued one.
+        this.queued.delete(pid);
+        this.queued.set(pid, nice);
+        any = true;
+        continue;
+      }
+      const outcome = this.write(pid, nice);
+      if (outcome === 'again') {
+        this.queued.set(pid, nice);
+        this.schedule();
+      }
+      any ||= outcome !== 'failed';
+    }
+    return any;
+  }
+
+  get pending(): number {
+    return this.queued.size;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.drain(), RETRY_MS);
+    this.timer.unref();
+  }
+
+  private drain(): void {
+    this.timer = undefined;
+    for (const [pid, nice] of this.queued) {
+      if (this.write(pid, nice) === 'again') return this.schedule();
+      this.queued.delete(pid);
+    }
+  }
+}
+
+function writeProc(pid: number, nice: number): WriteOutcome {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EAGAIN' ? 'again' : 'failed';
+  }
+}
+
+const writer = new AutogroupWriter(writeProc);
+
+/**
+ * Sets the autogroup nice of each pid's session for `members` workers. Best
+ * effort: a process that has exited, or a kernel that refuses, keeps the
+ * default weight. Returns the nice written (or queued), or undefined when
+ * nothing was.
  */
 export function weighAutogroups(pids: Iterable<number | undefined>, members: number): number | undefined {
   if (!autogroupsOn()) return undefined;
   const nice = shareNice(members);
-  let wrote = false;
-  for (const pid of pids) {
-    if (pid === undefined) continue;
-    try {
-      writeFileSync(`/proc/${pid}/autogroup`, String(nice));
-      wrote = true;
-    } catch {
-      /* gone, or not permitted: the default weight stays */
-    }
-  }
-  return wrote ? nice : undefined;
+  return writer.set(pids, nice) ? nice : undefined;
 }

@@ -16,14 +16,16 @@ export const example = (name) => path.join(ROOT, 'examples', name);
 export const BOOT_TIMEOUT_MS = 20_000;
 
 class DroverProcess {
-  constructor(t, args, { env = {}, cwd = ROOT, node = process.execPath } = {}) {
+  /** wrap: argv that execs node (e.g. setpriv to run as another user); the master's pid stays the spawned one. */
+  constructor(t, args, { env = {}, cwd = ROOT, node = process.execPath, wrap = [] } = {}) {
     /** Every JSON line on stdout: the master's log lines and fixtures' own reports. */
     this.records = [];
     this.stderr = '';
     this.exitInfo = undefined;
     /** Processes to end and check: the master, each worker it forked, and extras a test adds. */
     this.tracked = new Map();
-    this.child = spawn(node, [CLI, 'run', ...args], {
+    const argv = [...wrap, node, CLI, 'run', ...args];
+    this.child = spawn(argv[0], argv.slice(1), {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
