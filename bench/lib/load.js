@@ -57,7 +57,7 @@ function dropTracker(onDrop) {
       // client's constructor), so the error is tagged before it is counted.
       if (inflight && sentAfterClose && (error?.code === 'ECONNRESET' || error?.code === 'EPIPE')) {
         error[AFTER_CLOSE] = true;
-        onDrop(Date.now(), 'after-close-reset');
+        onDrop(Date.now(), 'after-close');
       }
       inflight = false;
       lastSaidClose = false;
@@ -134,7 +134,7 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
   };
   let dropped = 0;
   let afterClose = 0;
-  let resetsAfterClose = 0; // counted by autocannon as errors; moved to afterClose
+  let resetsAfterClose = 0; // tagged by dropTracker, counted by autocannon as errors: moved to afterClose
   const hooks = [];
   if (closeEach) {
     opts.headers = { connection: 'close' };
@@ -154,8 +154,7 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
       dropTracker((at, kind) => {
         if (kind === 'dropped') dropped++;
         else afterClose++;
-        if (kind === 'after-close-reset') resetsAfterClose++;
-        onDrop(at, kind === 'dropped' ? kind : 'after-close');
+        onDrop(at, kind);
       }),
     );
   }
@@ -167,14 +166,15 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
       // Fields of autocannon's aggregated result (v8): requests.sent, and one count per status class.
       const completed = r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
       const sent = r.requests.sent;
+      const errors = r.errors - resetsAfterClose;
       resolve({
         reqPerSec: r.requests.average,
         p99: r.latency.p99,
         p50: r.latency.p50,
-        errors: r.errors - resetsAfterClose,
+        errors,
         timeouts: r.timeouts,
         non2xx: r.non2xx,
-        failed: r.errors - resetsAfterClose + r.non2xx,
+        failed: errors + r.non2xx,
         sent,
         completed,
         unanswered: Math.max(0, sent - completed - r.errors - connections),
@@ -189,7 +189,10 @@ export function runLoad({ url, duration, connections = LOAD_DEFAULTS.connections
       startedAt = Date.now();
       onStart?.(startedAt);
     });
-    if (onError) instance.on('reqError', (err) => err?.[AFTER_CLOSE] || onError(err, Date.now()));
+    instance.on('reqError', (err) => {
+      if (err?.[AFTER_CLOSE]) resetsAfterClose++;
+      else onError?.(err, Date.now());
+    });
     if (onNon2xx) {
       instance.on('response', (_client, statusCode) => {
         if (statusCode < 200 || statusCode > 299) onNon2xx(statusCode, Date.now());

@@ -120,13 +120,10 @@ function writeProc(pid: number, nice: number): WriteOutcome {
 const writer = new AutogroupWriter(writeProc);
 
 /**
- * Sets the autogroup nice of each pid's session for `members` workers. Best
- * effort: a process that has exited, or a kernel that refuses, keeps the
- * default weight. Returns the nice written (or queued), or undefined when
- * nothing was.
+ * Sets the autogroup nice of each pid's session. Best effort: a process that
+ * has exited, or a kernel that refuses, keeps the default weight. True when
+ * anything was written (or queued).
  */
-export function weighAutogroups(pids: Iterable<number | undefined>, members: number): number | undefined {
-  if (!autogroupsOn()) return undefined;
-  const nice = shareNice(members);
-  return writer.set(pids, nice) ? nice : undefined;
+export function weighAutogroups(pids: Iterable<number | undefined>, nice: number): boolean {
+  return autogroupsOn() && writer.set(pids, nice);
 }

@@ -437,10 +437,10 @@ export class Supervisor extends EventEmitter {
 
   /** A new worker's session weighs 1/desired of one; after a scale, the others are re-weighed too. */
   private weighCpu(pid: number | undefined): void {
-    const members = Math.max(1, this.state.desired);
     if (this.cpuNice === undefined && pid === undefined) return;
-    const pids = shareNice(members) === this.cpuNice ? [pid] : [pid, ...this.state.workers.map((w) => w.pid)];
-    this.cpuNice = weighAutogroups(pids, members) ?? this.cpuNice;
+    const nice = shareNice(Math.max(1, this.state.desired));
+    const pids = nice === this.cpuNice ? [pid] : [pid, ...this.state.workers.map((w) => w.pid)];
+    if (weighAutogroups(pids, nice)) this.cpuNice = nice;
   }
 
   private spawnAgent(wid: number): void {
