@@ -1,4 +1,4 @@
-// Imported first by main.ts, for its side effect: a command that will need
+// Loaded first by main.ts, for its side effect: a command that will need
 // the daemon starts it now, while the rest of the CLI loads (see
 // prestartDaemon). Not for --help, -h, --version, a typo, logs or kill, and
 // not for a start of a config file (a config is validated before anything
@@ -17,8 +17,8 @@ if (command !== undefined && NEEDS_DAEMON.has(command) && !wantsHelp) {
 }
 
 // `drover list` / `drover ls` [--json], the command run most often, without
-// building the full command line program (commander and every command's
-// options). The rest of the CLI is only loaded, never run, in this case.
+// the command line program: main.ts loads program.ts (commander and every
+// command's options) only after this, so `list` never loads it.
 if ((command === 'list' || command === 'ls') && argv.length <= 2 && (argv.length === 1 || argv[1] === '--json')) {
   const [{ listCommand }, { exitCodeOf, formatError }] = await Promise.all([import('./actions.js'), import('../errors.js')]);
   let code: number;

@@ -1,38 +1,10 @@
 #!/usr/bin/env node
-// The daemon process, started on demand by the CLI (detached, stdout and
-// stderr appended to DROVER_HOME/logs/daemon.log).
-//
-// SIGTERM/SIGINT end the daemon only: the app masters keep serving and the
-// next daemon adopts them (an upgrade of drover without downtime). `drover
-// kill` stops the apps first.
-import { formatError, isDroverError } from '../errors.js';
-import { Daemon, log } from './daemon.js';
-import { droverPaths, ensureHome } from './paths.js';
+// The daemon's entry point (daemon-process.ts is the daemon): the compile
+// cache goes on before the daemon's modules load (runtime/compile-cache.ts).
+import { droverPaths } from './paths.js';
+import { enableCompileCache, flushCompileCache } from '../runtime/compile-cache.js';
 
-async function main(): Promise<void> {
-  const paths = droverPaths();
-  // No umask change: app masters and workers inherit this process's umask, and
-  // apps must create files as their user expects. Modes are set explicitly instead.
-  ensureHome(paths);
-  const daemon = new Daemon(paths);
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      log(`${signal}: exiting; app masters keep running`);
-      void daemon.shutdown(0);
-    });
-  }
-  if (!(await daemon.boot())) {
-    log(`daemon ${process.pid}: another daemon is running; exiting`);
-    process.exit(0);
-  }
-}
-
-process.on('uncaughtException', (err) => {
-  log(`uncaught exception: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
-
-main().catch((err) => {
-  log(formatError(err));
-  process.exit(isDroverError(err) ? err.exitCode : 1);
-});
+const paths = droverPaths();
+enableCompileCache(paths.home, paths.cache);
+await import('./daemon-process.js');
+flushCompileCache();

@@ -5,6 +5,7 @@
 //   dump.json        `drover save` (0600, no secret env values)
 //   apps/<name>.sock control socket of each app master (0600)
 //   logs/            app logs, master logs, daemon.log
+//   cache/           V8 compile cache of drover's own modules (Node >= 22.1; runtime/compile-cache.ts)
 //
 // The directories are 0700: the sockets accept commands that start programs,
 // so only the owner may reach them (PM2 leaves its sockets 0775).
@@ -21,6 +22,7 @@ export interface DroverPaths {
   readonly apps: string;
   readonly logs: string;
   readonly daemonLog: string;
+  readonly cache: string;
 }
 
 /** A unix socket path has at most 107 bytes on Linux (sun_path is 108 with the NUL). */
@@ -37,6 +39,7 @@ export function droverPaths(env: Readonly<Record<string, string | undefined>> = 
     apps: path.join(home, 'apps'),
     logs,
     daemonLog: path.join(logs, 'daemon.log'),
+    cache: path.join(home, 'cache'),
   };
 }
 

@@ -46,10 +46,11 @@ function killAll(home) {
 
 /**
  * One CLI run; resolves with {code, signal, stdout, stderr}. A CLI that does
- * not finish in time is killed and the test fails.
+ * not finish in time is killed and the test fails. node: the Node binary (the
+ * daemon and masters it starts run on the same one).
  */
-export function cli(home, args, { env = {}, timeoutMs = 30_000, cwd = ROOT } = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function cli(home, args, { env = {}, timeoutMs = 30_000, cwd = ROOT, node = process.execPath } = {}) {
+  const child = spawn(node, [CLI, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', ...env, DROVER_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,49 @@
+// V8's compile cache for drover's own processes (the CLI, the daemon, app
+// masters). From Node 22.1, module.enableCompileCache() keeps the compiled
+// code of every module loaded after it in a directory, so the next start
+// skips parsing and compiling them. On Node 20 the API is missing and this
+// does nothing.
+//
+// Contracts:
+// - ESM loads every static import before any code runs, so an entry point
+//   calls this first and loads the rest with import().
+// - The cache lives in DROVER_HOME/cache (the home is 0700), not in the shared
+//   tmpdir: cached code is code that runs, so only the owner may write it.
+// - A home that does not exist is not created for it: the first `drover
+//   start` creates the home, and the daemon and masters it starts use it.
+// - It is per process, not inherited: workers run the app with the module
+//   loading its owner chose (NODE_COMPILE_CACHE is theirs to set).
+// - NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for Node itself.
+import { mkdirSync, statSync } from 'node:fs';
+import module from 'node:module';
+
+interface CompileCacheApi {
+  enableCompileCache?: (dir: string) => { status: number; directory?: string };
+  flushCompileCache?: () => void;
+}
+const api = module as unknown as CompileCacheApi;
+
+/** Enables the cache in dir when its parent (the home) exists; returns the directory in use, if any. */
+export function enableCompileCache(home: string, dir: string): string | undefined {
+  if (typeof api.enableCompileCache !== 'function') return undefined;
+  try {
+    if (!statSync(home).isDirectory()) return undefined;
+    mkdirSync(dir, { mode: 0o700, recursive: true });
+    return api.enableCompileCache(dir).directory;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes what was compiled so far. Node writes the cache when a process
+ * exits; a daemon or master lives for weeks, so its entry point calls this
+ * once its modules are loaded (Node >= 22.10; before, the exit writes it).
+ */
+export function flushCompileCache(): void {
+  try {
+    api.flushCompileCache?.();
+  } catch {
+    // best effort: a cache that cannot be written only costs the next start time
+  }
+}
