@@ -7,6 +7,9 @@
 //      100 processes (25 apps × 4 workers of a tiny server listening on port 0);
 //   3. RSS (VmRSS) of drover's daemon + app masters (with and without the spare
 //      master) and of PM2's daemon, with the same 2 apps running.
+// All of it twice: on the harness's Node, then on Node 24 (bench/lib/node24.js),
+// both managers on the same binary in each pass (Node 24 starts a process in
+// about a third of Node 20's time, and has a compile cache that drover uses).
 // Every DROVER_HOME / PM2_HOME is a fresh temporary directory, ended with
 // `drover kill` / `pm2 kill`, then every process whose environment names that
 // home is SIGKILLed and the directory removed (also on failure, see onCleanup).
@@ -19,10 +22,12 @@ import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
 import { freePort } from '../lib/ports.js';
 import { onCleanup, pidAlive, runCommand } from '../lib/procs.js';
 import { code, num, table, verdict } from '../lib/report.js';
+import { ensureNode24 } from '../lib/node24.js';
 import { APP, ROOT } from '../lib/subjects.js';
 import { median, pollUntil, sleep } from '../lib/time.js';
 
-const NODE = process.execPath;
+/** The Node binary of the pass running (run() sets it): every command of both managers runs on it. */
+let NODE = process.execPath;
 const DROVER_MAIN = path.join(ROOT, 'dist/cli/main.js');
 const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 const MASTER_JS = 'dist/daemon/app-master.js';
@@ -155,8 +160,8 @@ function tail(r) {
 
 /**
  * A home for one manager. `kind` 'drover' | 'pm2'. Every command runs with
- * the same Node binary as the harness. kill() is idempotent and registered as
- * a harness cleanup.
+ * the pass's Node binary (NODE). kill() is idempotent and registered as a
+ * harness cleanup.
  */
 function makeHome(kind, { spare = true, tag = '' } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `drover-bench-cli-${kind}${tag}-`));
@@ -477,7 +482,7 @@ function memTotals(m) {
   return { base, withSpare: base + (m.spare ?? 0) };
 }
 
-function evaluate(data) {
+function evaluate(data, suffix = '') {
   const t = [];
   const noPm2 = data.pm2Unavailable ? `PM2 not run: ${data.pm2Unavailable}` : null;
   const s = data.start;
@@ -486,7 +491,7 @@ function evaluate(data) {
     const q = s?.pm2?.[which]?.median;
     const r = ratio(d, q);
     t.push({
-      name: `\`drover start\` to first 200, ${which}, ≤ ${TARGET_START}× \`pm2 start\` (medians)`,
+      name: `\`drover start\` to first 200, ${which}, ≤ ${TARGET_START}× \`pm2 start\` (medians)${suffix}`,
       ok: r == null ? null : r <= TARGET_START,
       value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
       why: s?.error ?? noPm2 ?? 'no result',
@@ -501,7 +506,7 @@ function evaluate(data) {
     const q = x?.lists?.pm2?.median;
     const r = ratio(d, q);
     t.push({
-      name: `\`drover list\`, ${label}, ≤ ${TARGET_LIST}× \`pm2 list\` (medians)`,
+      name: `\`drover list\`, ${label}, ≤ ${TARGET_LIST}× \`pm2 list\` (medians)${suffix}`,
       ok: r == null ? null : r <= TARGET_LIST,
       value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
       why: x?.error ?? noPm2 ?? 'no result',
@@ -512,13 +517,13 @@ function evaluate(data) {
   const withSpare = memTotals(m?.drover)?.withSpare;
   const noSpare = memTotals(m?.nospare)?.base;
   t.push({
-    name: 'RSS: drover daemon + 2 app masters + spare master (default) ≤ PM2 daemon, 2 apps',
+    name: `RSS: drover daemon + 2 app masters + spare master (default) ≤ PM2 daemon, 2 apps${suffix}`,
     ok: withSpare == null || pm2Rss == null ? null : withSpare <= pm2Rss,
     value: withSpare == null || pm2Rss == null ? '—' : `${num(mb(withSpare), 1)} MB vs ${num(mb(pm2Rss), 1)} MB`,
     why: data.two?.error ?? noPm2 ?? 'no result',
   });
   t.push({
-    name: 'RSS: drover daemon + 2 app masters, `DROVER_SPARE_MASTER=0` ≤ PM2 daemon, 2 apps',
+    name: `RSS: drover daemon + 2 app masters, \`DROVER_SPARE_MASTER=0\` ≤ PM2 daemon, 2 apps${suffix}`,
     ok: noSpare == null || pm2Rss == null ? null : noSpare <= pm2Rss,
     value: noSpare == null || pm2Rss == null ? '—' : `${num(mb(noSpare), 1)} MB vs ${num(mb(pm2Rss), 1)} MB`,
     why: data.two?.error ?? noPm2 ?? 'no result',
@@ -545,133 +550,164 @@ export default {
     const pm = ctx.subjects.find((s) => s.id === 'pm2');
     if (d?.unavailable) throw new Error(`drover not available: ${d.unavailable}`);
     const withPm2 = !pm?.unavailable;
-    const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
-    const data = { params: p, pm2Unavailable: pm?.unavailable };
-    data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
-    data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
-    data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
+    const pass = async (node, version) => {
+      NODE = node;
+      try {
+        ctx.log(`  pass on Node ${version}`);
+        const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
+        const data = { params: p, pm2Unavailable: pm?.unavailable, node: version };
+        data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
+        data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
+        data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
+        return data;
+      } finally {
+        NODE = process.execPath;
+      }
+    };
+    const data = await pass(process.execPath, process.version);
+    const n24 = await ensureNode24(ctx.log);
+    if (n24.unavailable) data.node24 = { unavailable: n24.unavailable };
+    else if (n24.version !== process.version) data.node24 = await pass(n24.path, n24.version);
     return data;
   },
 
   targets(data) {
-    return evaluate(data);
+    const t = evaluate(data, `, Node ${data.node ?? process.version}`);
+    if (data.node24 && !data.node24.unavailable) t.push(...evaluate(data.node24, `, Node ${data.node24.node}`));
+    return t;
   },
 
   render(data) {
-    const p = data.params;
-    const out = [];
-    out.push(
-      `Every command runs as \`${path.basename(NODE)} dist/cli/main.js …\` or \`${path.basename(NODE)} node_modules/pm2/bin/pm2 …\` (the harness's Node, ${process.version}), from the repository root, with \`NO_COLOR=1\`, stdout and stderr piped (not a TTY), and a fresh temporary \`DROVER_HOME\` / \`PM2_HOME\` per round. Wall times are from spawning the command in the harness. Medians, with min–max and the number of runs. The machine may be shared: see "CPU used by other processes".`,
-    );
-    if (data.pm2Unavailable) out.push('', `PM2 was not run: ${data.pm2Unavailable}.`);
-
-    out.push('', '### Start to first HTTP 200', '');
-    out.push(
-      `Command: ${code(`PORT=<fresh port> drover start ${APP} -i 2 --name hello`)} and ${code(`PORT=<fresh port> pm2 start ${APP} -i 2 --name hello`)}. The harness polls \`http://127.0.0.1:<port>/\` every ${p.pollMs} ms from the moment it spawns the command; the time is that of the first 200. **Cold**: a fresh home, no daemon (the command starts it). **Warm**: ${p.settleMs} ms after the cold start, \`delete hello\`, ${p.settleMs} ms, then the same start with a new port against the running daemon (drover: with its spare master, the default). ${p.startReps} rounds, each subject's cold + warm pair in turn (the order alternates per round). "CLI exit" is when the start command itself exited (drover's waits for the workers to be ready; PM2's does not wait for \`listen\`); "drover's 'ready in'" is the duration drover itself prints (\`hello: 2 workers ready in N ms\`: from the daemon handing the app to a master until both workers listen), so the rest of the first-200 time is the CLI's own start-up, the daemon (cold: its start-up) and the polling.`,
-    );
-    const s = data.start;
-    if (s?.error) out.push('', `Failed: ${s.error}`);
-    else if (s) {
-      out.push('');
-      out.push(
-        table(
-          ['Subject', 'cold: first 200, ms', 'cold: CLI exit, ms', "cold: drover's 'ready in', ms", 'warm: first 200, ms', 'warm: CLI exit, ms', "warm: drover's 'ready in', ms", 'failed rounds'],
-          ['drover', 'pm2']
-            .filter((k) => s[k])
-            .map((k) => [
-              k === 'drover' ? 'drover' : 'PM2',
-              msCell(s[k].cold),
-              msCell(s[k].coldCli),
-              msCell(s[k].coldSelf),
-              msCell(s[k].warm),
-              msCell(s[k].warmCli),
-              msCell(s[k].warmSelf),
-              s[k].errors.length ? s[k].errors.join('; ') : '0',
-            ]),
-          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
-        ),
-      );
-      out.push('', `CPU used by other processes during the rounds: ${num(s.otherCpu, 2)} cores (of ${os.cpus().length}).`);
-    }
-
-    out.push('', '### `list`', '');
-    out.push(
-      `Wall time of ${code('drover list')} and ${code('pm2 list')} (the table; exit 0 and the last app's name in the output are checked), ${p.listReps} calls each, alternating between the two, with both managers running at the same time. **2 apps**: \`hello-a\` and \`hello-b\`, ${APP} with 2 workers each. **${p.bigApps * p.bigWorkers} processes**: ${p.bigApps} apps × ${p.bigWorkers} workers of a server that only listens on an ephemeral port (\`${IDLE_APP.trim()}\`), started by both from one PM2 ecosystem file (\`ecosystem.config.json\`, \`instances: ${p.bigWorkers}, exec_mode: 'cluster'\`), set up at the same time and measured ${BIG_SETTLE_MS / 1000} s after every worker is ready (drover, \`list --json\`) / \`online\` (PM2, \`pm2 jlist\`).`,
-    );
-    const listRows = [];
-    for (const [key, label] of [
-      ['two', '2 apps (4 workers)'],
-      ['big', `${p.bigApps * p.bigWorkers} processes`],
-    ]) {
-      const x = data[key];
-      if (!x) continue;
-      if (x.error) {
-        listRows.push([label, `failed: ${x.error}`, '—', '—', '—', '—']);
-        continue;
-      }
-      listRows.push([label, msCell(x.lists.drover), msCell(x.lists.pm2), num(ratio(x.lists.drover?.median, x.lists.pm2?.median), 2), msCell(x.lists.node), num(x.otherCpu, 2)]);
-    }
-    out.push('', table(['Shape', '`drover list`, ms', '`pm2 list`, ms', 'ratio', '`node -e 0`, ms (floor)', 'CPU used by other processes (cores)'], listRows, ['l', 'r', 'r', 'r', 'r', 'r']));
-    out.push(
-      '',
-      `\`node -e 0\` is run the same way in the same alternation: the start-up of a Node process that does nothing, the floor of any CLI written in Node (a \`list\` at ${TARGET_LIST}× PM2's must be faster than that whenever \`pm2 list\` takes less than ${num(1 / TARGET_LIST, 1)}× this floor).`,
-    );
-
-    const idleRows = [];
-    for (const [key, label] of [
-      ['two', '2 apps (4 workers)'],
-      ['big', `${p.bigApps * p.bigWorkers} processes`],
-    ]) {
-      const x = data[key];
-      if (!x?.idle) continue;
-      idleRows.push([label, `${num(x.idle.drover?.cores, 3)} (${x.idle.drover?.processes ?? '—'})`, x.idle.pm2 ? `${num(x.idle.pm2.cores, 3)} (${x.idle.pm2.processes})` : '—']);
-    }
-    if (idleRows.length) {
+    const out = [renderPass(data, '###')];
+    if (data.node24?.unavailable) out.push('', `### The same on Node 24`, '', `Not run: ${data.node24.unavailable}.`);
+    else if (data.node24) {
       out.push(
         '',
-        `Not a target, for reference: CPU (cores, from utime + stime in \`/proc/<pid>/stat\`) used by all processes of each manager (every process whose environment names its home: daemon, masters, helpers, workers) over the same ${p.idleMs / 1000} s window before the \`list\` calls, the apps receiving no requests. It adds to the load every command above runs under.`,
+        `### The same on Node ${data.node24.node}`,
         '',
-        table(['Shape', 'drover, cores (processes)', 'PM2, cores (processes)'], idleRows, ['l', 'r', 'r']),
+        `Every command above again, with both managers on Node ${data.node24.node} (\`.cache/node24\`, the \`node\` package from the npm registry; their daemons, masters and workers run on it too). Node 24 starts a process in about a third of Node 20's time. drover uses its V8 compile cache too (in \`DROVER_HOME/cache\`, runtime/compile-cache.ts): the cache is empty at each cold start, since every round has a fresh home, and the warm start and the \`list\` calls find it filled.`,
+        '',
+        renderPass(data.node24, '####'),
       );
     }
-
-    out.push('', '### Memory (RSS)', '');
-    out.push(
-      `VmRSS from \`/proc/<pid>/status\` with the 2 apps above running (${APP}, 2 workers each), ${(p.settleMs * 1.5) / 1000} s after the second start, before the \`list\` calls (and again after them). drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`; with the \`/bin/sh\` process-group guard each master runs, ~2 MB), and the spare master (the daemon's child running \`${MASTER_JS}\` that is no app's master), once with the default and once in a second home with \`DROVER_SPARE_MASTER=0\`. PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of PM2's cluster workers (there is no per-app master). Workers (children of the masters / of the PM2 daemon) are shown for reference, not compared.`,
-    );
-    const two = data.two;
-    if (two?.error) out.push('', `Failed: ${two.error}`);
-    else if (two) {
-      const rows = [];
-      const dr = (label, m, after) => {
-        const t = memTotals(m);
-        rows.push([
-          label,
-          num(mb(m.daemon), 1),
-          m.masters.map((x) => num(mb(x), 1)).join(' + '),
-          m.spares ? num(mb(m.spare), 1) : '— (none)',
-          `**${num(mb(t.withSpare), 1)}**`,
-          after ? num(mb(memTotals(after).withSpare), 1) : '—',
-          `${num(mb(m.workers), 1)} (${m.workerCount})`,
-        ]);
-      };
-      dr('drover (default: spare master)', two.memory.drover, two.after.drover);
-      dr('drover, `DROVER_SPARE_MASTER=0`', two.memory.nospare, null);
-      if (two.memory.pm2) rows.push(['PM2', num(mb(two.memory.pm2.daemon), 1), '—', '—', `**${num(mb(two.memory.pm2.daemon), 1)}**`, num(mb(two.after.pm2.daemon), 1), `${num(mb(two.memory.pm2.workers), 1)} (${two.memory.pm2.workerCount})`]);
-      out.push('', table(['Subject', 'daemon MB', 'app masters MB', 'spare master MB', 'compared total MB', `same after the ${p.listReps} list calls`, 'workers MB (count), reference'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
-    }
-    const big = data.big;
-    if (big && !big.error) {
-      const dm = big.memory.drover;
-      const t = memTotals(dm);
-      out.push(
-        '',
-        `For reference, with the ${p.bigApps * p.bigWorkers} processes: drover daemon ${num(mb(dm.daemon), 1)} MB + ${dm.masters.length} app masters ${num(mb(dm.masters.reduce((a, b) => a + (b ?? 0), 0)), 1)} MB + spare ${num(mb(dm.spare), 1)} MB = ${num(mb(t.withSpare), 1)} MB (workers ${num(mb(dm.workers), 1)} MB, ${dm.workerCount})${big.memory.pm2 ? `; PM2 daemon ${num(mb(big.memory.pm2.daemon), 1)} MB (workers ${num(mb(big.memory.pm2.workers), 1)} MB, ${big.memory.pm2.workerCount})` : ''}. drover runs one master process per app, PM2 one daemon for all.`,
-      );
-    }
-
-    out.push('', '| Target | Measured | Result |', '| --- | --- | --- |');
-    for (const t of evaluate(data)) out.push(`| ${t.name} | ${t.value} | ${verdict(t.ok, t.why)} |`);
     return out.join('\n');
   },
 };
+
+function renderPass(data, h) {
+  const p = data.params;
+  const out = [];
+  out.push(
+    `Every command runs as \`node dist/cli/main.js …\` or \`node node_modules/pm2/bin/pm2 …\` (Node ${data.node ?? process.version}), from the repository root, with \`NO_COLOR=1\`, stdout and stderr piped (not a TTY), and a fresh temporary \`DROVER_HOME\` / \`PM2_HOME\` per round. Wall times are from spawning the command in the harness. Medians, with min–max and the number of runs. The machine may be shared: see "CPU used by other processes".`,
+  );
+  if (data.pm2Unavailable) out.push('', `PM2 was not run: ${data.pm2Unavailable}.`);
+
+  out.push('', `${h} Start to first HTTP 200`, '');
+  out.push(
+    `Command: ${code(`PORT=<fresh port> drover start ${APP} -i 2 --name hello`)} and ${code(`PORT=<fresh port> pm2 start ${APP} -i 2 --name hello`)}. The harness polls \`http://127.0.0.1:<port>/\` every ${p.pollMs} ms from the moment it spawns the command; the time is that of the first 200. **Cold**: a fresh home, no daemon (the command starts it). **Warm**: ${p.settleMs} ms after the cold start, \`delete hello\`, ${p.settleMs} ms, then the same start with a new port against the running daemon (drover: with its spare master, the default). ${p.startReps} rounds, each subject's cold + warm pair in turn (the order alternates per round). "CLI exit" is when the start command itself exited (drover's waits for the workers to be ready; PM2's does not wait for \`listen\`); "drover's 'ready in'" is the duration drover itself prints (\`hello: 2 workers ready in N ms\`: from the daemon handing the app to a master until both workers listen), so the rest of the first-200 time is the CLI's own start-up, the daemon (cold: its start-up) and the polling.`,
+  );
+  const s = data.start;
+  if (s?.error) out.push('', `Failed: ${s.error}`);
+  else if (s) {
+    out.push('');
+    out.push(
+      table(
+        ['Subject', 'cold: first 200, ms', 'cold: CLI exit, ms', "cold: drover's 'ready in', ms", 'warm: first 200, ms', 'warm: CLI exit, ms', "warm: drover's 'ready in', ms", 'failed rounds'],
+        ['drover', 'pm2']
+          .filter((k) => s[k])
+          .map((k) => [
+            k === 'drover' ? 'drover' : 'PM2',
+            msCell(s[k].cold),
+            msCell(s[k].coldCli),
+            msCell(s[k].coldSelf),
+            msCell(s[k].warm),
+            msCell(s[k].warmCli),
+            msCell(s[k].warmSelf),
+            s[k].errors.length ? s[k].errors.join('; ') : '0',
+          ]),
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ),
+    );
+    out.push('', `CPU used by other processes during the rounds: ${num(s.otherCpu, 2)} cores (of ${os.cpus().length}).`);
+  }
+
+  out.push('', `${h} \`list\``, '');
+  out.push(
+    `Wall time of ${code('drover list')} and ${code('pm2 list')} (the table; exit 0 and the last app's name in the output are checked), ${p.listReps} calls each, alternating between the two, with both managers running at the same time. **2 apps**: \`hello-a\` and \`hello-b\`, ${APP} with 2 workers each. **${p.bigApps * p.bigWorkers} processes**: ${p.bigApps} apps × ${p.bigWorkers} workers of a server that only listens on an ephemeral port (\`${IDLE_APP.trim()}\`), started by both from one PM2 ecosystem file (\`ecosystem.config.json\`, \`instances: ${p.bigWorkers}, exec_mode: 'cluster'\`), set up at the same time and measured ${BIG_SETTLE_MS / 1000} s after every worker is ready (drover, \`list --json\`) / \`online\` (PM2, \`pm2 jlist\`).`,
+  );
+  const listRows = [];
+  for (const [key, label] of [
+    ['two', '2 apps (4 workers)'],
+    ['big', `${p.bigApps * p.bigWorkers} processes`],
+  ]) {
+    const x = data[key];
+    if (!x) continue;
+    if (x.error) {
+      listRows.push([label, `failed: ${x.error}`, '—', '—', '—', '—']);
+      continue;
+    }
+    listRows.push([label, msCell(x.lists.drover), msCell(x.lists.pm2), num(ratio(x.lists.drover?.median, x.lists.pm2?.median), 2), msCell(x.lists.node), num(x.otherCpu, 2)]);
+  }
+  out.push('', table(['Shape', '`drover list`, ms', '`pm2 list`, ms', 'ratio', '`node -e 0`, ms (floor)', 'CPU used by other processes (cores)'], listRows, ['l', 'r', 'r', 'r', 'r', 'r']));
+  out.push(
+    '',
+    `\`node -e 0\` is run the same way in the same alternation: the start-up of a Node process that does nothing, the floor of any CLI written in Node (a \`list\` at ${TARGET_LIST}× PM2's must be faster than that whenever \`pm2 list\` takes less than ${num(1 / TARGET_LIST, 1)}× this floor).`,
+  );
+
+  const idleRows = [];
+  for (const [key, label] of [
+    ['two', '2 apps (4 workers)'],
+    ['big', `${p.bigApps * p.bigWorkers} processes`],
+  ]) {
+    const x = data[key];
+    if (!x?.idle) continue;
+    idleRows.push([label, `${num(x.idle.drover?.cores, 3)} (${x.idle.drover?.processes ?? '—'})`, x.idle.pm2 ? `${num(x.idle.pm2.cores, 3)} (${x.idle.pm2.processes})` : '—']);
+  }
+  if (idleRows.length) {
+    out.push(
+      '',
+      `Not a target, for reference: CPU (cores, from utime + stime in \`/proc/<pid>/stat\`) used by all processes of each manager (every process whose environment names its home: daemon, masters, helpers, workers) over the same ${p.idleMs / 1000} s window before the \`list\` calls, the apps receiving no requests. It adds to the load every command above runs under.`,
+      '',
+      table(['Shape', 'drover, cores (processes)', 'PM2, cores (processes)'], idleRows, ['l', 'r', 'r']),
+    );
+  }
+
+  out.push('', `${h} Memory (RSS)`, '');
+  out.push(
+    `VmRSS from \`/proc/<pid>/status\` with the 2 apps above running (${APP}, 2 workers each), ${(p.settleMs * 1.5) / 1000} s after the second start, before the \`list\` calls (and again after them). drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`; with the \`/bin/sh\` process-group guard each master runs, ~2 MB), and the spare master (the daemon's child running \`${MASTER_JS}\` that is no app's master), once with the default and once in a second home with \`DROVER_SPARE_MASTER=0\`. PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of PM2's cluster workers (there is no per-app master). Workers (children of the masters / of the PM2 daemon) are shown for reference, not compared.`,
+  );
+  const two = data.two;
+  if (two?.error) out.push('', `Failed: ${two.error}`);
+  else if (two) {
+    const rows = [];
+    const dr = (label, m, after) => {
+      const t = memTotals(m);
+      rows.push([
+        label,
+        num(mb(m.daemon), 1),
+        m.masters.map((x) => num(mb(x), 1)).join(' + '),
+        m.spares ? num(mb(m.spare), 1) : '— (none)',
+        `**${num(mb(t.withSpare), 1)}**`,
+        after ? num(mb(memTotals(after).withSpare), 1) : '—',
+        `${num(mb(m.workers), 1)} (${m.workerCount})`,
+      ]);
+    };
+    dr('drover (default: spare master)', two.memory.drover, two.after.drover);
+    dr('drover, `DROVER_SPARE_MASTER=0`', two.memory.nospare, null);
+    if (two.memory.pm2) rows.push(['PM2', num(mb(two.memory.pm2.daemon), 1), '—', '—', `**${num(mb(two.memory.pm2.daemon), 1)}**`, num(mb(two.after.pm2.daemon), 1), `${num(mb(two.memory.pm2.workers), 1)} (${two.memory.pm2.workerCount})`]);
+    out.push('', table(['Subject', 'daemon MB', 'app masters MB', 'spare master MB', 'compared total MB', `same after the ${p.listReps} list calls`, 'workers MB (count), reference'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']));
+  }
+  const big = data.big;
+  if (big && !big.error) {
+    const dm = big.memory.drover;
+    const t = memTotals(dm);
+    out.push(
+      '',
+      `For reference, with the ${p.bigApps * p.bigWorkers} processes: drover daemon ${num(mb(dm.daemon), 1)} MB + ${dm.masters.length} app masters ${num(mb(dm.masters.reduce((a, b) => a + (b ?? 0), 0)), 1)} MB + spare ${num(mb(dm.spare), 1)} MB = ${num(mb(t.withSpare), 1)} MB (workers ${num(mb(dm.workers), 1)} MB, ${dm.workerCount})${big.memory.pm2 ? `; PM2 daemon ${num(mb(big.memory.pm2.daemon), 1)} MB (workers ${num(mb(big.memory.pm2.workers), 1)} MB, ${big.memory.pm2.workerCount})` : ''}. drover runs one master process per app, PM2 one daemon for all.`,
+    );
+  }
+
+  out.push('', '| Target | Measured | Result |', '| --- | --- | --- |');
+  for (const t of evaluate(data)) out.push(`| ${t.name} | ${t.value} | ${verdict(t.ok, t.why)} |`);
+  return out.join('\n');
+}

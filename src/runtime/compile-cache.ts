@@ -35,15 +35,24 @@ export function enableCompileCache(home: string, dir: string): string | undefine
   }
 }
 
+/** Delay before a long-lived process writes its cache (flushCompileCacheSoon). */
+const FLUSH_DELAY_MS = 3_000;
+
 /**
- * Writes what was compiled so far. Node writes the cache when a process
- * exits; a daemon or master lives for weeks, so its entry point calls this
- * once its modules are loaded (Node >= 22.10; before, the exit writes it).
+ * Writes what was compiled so far, a little later. Node writes the cache when
+ * a process exits, but a daemon or master lives for weeks. Right after the
+ * imports would be the wrong time: on a cold start, serialising ~150 modules
+ * took about 30 ms of the master's time, just when its workers are being
+ * started. The cache only serves the next start, so it waits a few seconds.
+ * It needs Node >= 22.10; before that, the exit writes it.
  */
-export function flushCompileCache(): void {
-  try {
-    api.flushCompileCache?.();
-  } catch {
-    // best effort: a cache that cannot be written only costs the next start time
-  }
+export function flushCompileCacheSoon(): void {
+  if (typeof api.flushCompileCache !== 'function') return;
+  setTimeout(() => {
+    try {
+      api.flushCompileCache?.();
+    } catch {
+      // best effort: a cache that cannot be written only costs the next start time
+    }
+  }, FLUSH_DELAY_MS).unref();
 }

@@ -36,7 +36,7 @@ for (const [label, node] of [
       return;
     }
     assert.equal(statSync(cache).mode & 0o077, 0, `${cache} must be private to its owner`);
-    // The CLI writes its entries when it exits; the daemon and the master right after their imports.
+    // The CLI writes its entries when it exits; the daemon and the master 3 s after their imports.
     await waitFor(() => cachedFiles(cache) > 10, { timeoutMs: 10_000, message: `compiled modules in ${cache}` });
     const r = await cli(home, ['list'], { node, env: { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
     assert.equal(r.code, 0, r.stderr);
