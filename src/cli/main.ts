@@ -4,9 +4,9 @@
 // compile cache is on (runtime/compile-cache.ts). prestart.ts starts the
 // daemon early and answers `drover list` on its own, without commander.
 import { droverPaths } from '../daemon/paths.js';
-import { enableCompileCache } from '../runtime/compile-cache.js';
+import { startWithCompileCache } from '../runtime/compile-cache.js';
 
-const paths = droverPaths();
-enableCompileCache(paths.home, paths.cache);
-await import('./prestart.js');
-await import('./program.js');
+await startWithCompileCache(droverPaths(), async () => {
+  await import('./prestart.js');
+  await import('./program.js');
+});

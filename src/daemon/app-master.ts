@@ -3,9 +3,6 @@
 // compile cache goes on before its modules load (runtime/compile-cache.ts).
 // Its imports are on the critical path of a cold `drover start`.
 import { droverPaths } from './paths.js';
-import { enableCompileCache, flushCompileCacheSoon } from '../runtime/compile-cache.js';
+import { startWithCompileCache } from '../runtime/compile-cache.js';
 
-const paths = droverPaths();
-enableCompileCache(paths.home, paths.cache);
-await import('./app-master-process.js');
-flushCompileCacheSoon();
+await startWithCompileCache(droverPaths(), () => import('./app-master-process.js'));

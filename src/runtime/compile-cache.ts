@@ -6,7 +6,7 @@
 //
 // Contracts:
 // - ESM loads every static import before any code runs, so an entry point
-//   calls this first and loads the rest with import().
+//   calls startWithCompileCache() first and loads the rest with import().
 // - The cache lives in DROVER_HOME/cache (the home is 0700), not in the shared
 //   tmpdir: cached code is code that runs, so only the owner may write it.
 // - A home that does not exist is not created for it: the first `drover
@@ -24,7 +24,7 @@ interface CompileCacheApi {
 const api = module as unknown as CompileCacheApi;
 
 /** Enables the cache in dir when its parent (the home) exists; returns the directory in use, if any. */
-export function enableCompileCache(home: string, dir: string): string | undefined {
+function enableCompileCache(home: string, dir: string): string | undefined {
   if (typeof api.enableCompileCache !== 'function') return undefined;
   try {
     if (!statSync(home).isDirectory()) return undefined;
@@ -47,7 +47,7 @@ const FLUSH_DELAY_MS = 3_000;
  * measurably either way: 249 vs 250 ms.) It needs Node >= 22.10; before that,
  * the exit writes it.
  */
-export function flushCompileCacheSoon(): void {
+function flushCompileCacheSoon(): void {
   if (typeof api.flushCompileCache !== 'function') return;
   setTimeout(() => {
     try {
@@ -56,4 +56,16 @@ export function flushCompileCacheSoon(): void {
       // best effort: a cache that cannot be written only costs the next start time
     }
   }, FLUSH_DELAY_MS).unref();
+}
+
+/**
+ * An entry point's whole body: the cache on, then the process's own modules
+ * (load), then the cache written a little later for a process that stays up.
+ * A short-lived one (the CLI) exits before that timer, which is unref'd, and
+ * Node writes the cache at exit.
+ */
+export async function startWithCompileCache(paths: { readonly home: string; readonly cache: string }, load: () => Promise<unknown>): Promise<void> {
+  enableCompileCache(paths.home, paths.cache);
+  await load();
+  flushCompileCacheSoon();
 }
