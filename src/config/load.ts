@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+// platform hook (issue 14): the cgroup CPU quota caps the cores.
+import { availableCpus } from '../platform/cpu-quota.js';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import YAML from 'yaml';
@@ -356,7 +357,7 @@ interface PendingApp {
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
-  const cores = options.cores ?? availableParallelism();
+  const cores = options.cores ?? availableCpus();
   const { value, warnings: readWarnings } = await readConfigValue(abs);
   const warnings = [...readWarnings];
   const problems: IssueText[] = [];

@@ -2,7 +2,6 @@
 // the file system (does the script exist, is it runnable). Everything here
 // runs before anything is started, so bad input never leaves a process behind.
 import { accessSync, constants, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
@@ -10,6 +9,8 @@ import type { AgentSpec, AppSpec } from '../core/types.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
+// platform hook (issue 14): 'max' and negative counts honour the cgroup CPU quota.
+import { availableCpus } from '../platform/cpu-quota.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -43,7 +44,7 @@ function zodToDroverError(error: z.ZodError, source: string): DroverError {
   return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${issue.message}`, { path: issue.path });
 }
 
-export function resolveInstances(instances: number | 'max', cores = availableParallelism()): number {
+export function resolveInstances(instances: number | 'max', cores = availableCpus()): number {
   if (instances === 'max') return cores;
   if (instances > 0) return instances;
   const n = cores + instances;
