@@ -3,10 +3,13 @@ import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../runtime/supervisor.js';
+// platform hook (issue 14): systemd notify/watchdog, PID 1.
+import { attachPlatform } from '../platform/run-hooks.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   const spec = resolveSpec(options, 'command line');
   const supervisor = new Supervisor(spec, { source: options });
+  const platform = attachPlatform(supervisor); // platform hook (issue 14)
 
   let stops = 0;
   const onStop = (signal: NodeJS.Signals) => {
@@ -34,6 +37,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.start();
   const outcome = await supervisor.done;
   for (const [signal, handler] of handlers) process.off(signal, handler);
+  await platform.close(); // platform hook (issue 14)
   if (outcome.error) process.stderr.write(`${formatError(new DroverError(outcome.error.code, outcome.error.message))}\n`);
   return outcome.exitCode;
 }

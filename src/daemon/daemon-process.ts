@@ -7,6 +7,8 @@
 import { formatError, isDroverError } from '../errors.js';
 import { Daemon, log } from './daemon.js';
 import { droverPaths, ensureHome } from './paths.js';
+// platform hook (issue 14): READY=1/STOPPING=1 under systemd (drover startup systemd).
+import { daemonNotifier } from '../platform/daemon-notify.js';
 
 async function main(): Promise<void> {
   const paths = droverPaths();
@@ -14,9 +16,11 @@ async function main(): Promise<void> {
   // apps must create files as their user expects. Modes are set explicitly instead.
   ensureHome(paths);
   const daemon = new Daemon(paths);
+  const systemd = daemonNotifier(log); // platform hook (issue 14)
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
       log(`${signal}: exiting; app masters keep running`);
+      systemd.stopping(); // platform hook (issue 14)
       void daemon.shutdown(0);
     });
   }
@@ -24,6 +28,7 @@ async function main(): Promise<void> {
     log(`daemon ${process.pid}: another daemon is running; exiting`);
     process.exit(0);
   }
+  systemd.ready(`listening on ${paths.socket}`); // platform hook (issue 14)
 }
 
 process.on('uncaughtException', (err) => {
