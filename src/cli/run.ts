@@ -1,12 +1,14 @@
 // `drover run`: one app master in the foreground (containers, systemd, tests).
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
-import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
-import { attachPlatform } from '../platform/run-hooks.js';
+import { attachPlatform, prelude, say } from '../platform/run-hooks.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
+  // platform hook (issue 14): as PID 1, drover runs under tini; this process only waits for it.
+  const reaped = await prelude();
+  if (reaped !== undefined) return reaped;
   const spec = resolveSpec(options, 'command line');
   const supervisor = new Supervisor(spec, { source: options });
   const platform = attachPlatform(supervisor); // platform hook (issue 14)
@@ -30,7 +32,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.ready.then(
     (info) => {
       const where = info.addresses.length > 0 ? `, listening on ${info.addresses.map(formatAddress).join(', ')}` : '';
-      process.stderr.write(`drover: ${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}\n`);
+      say('info', `${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}`);
     },
     () => {},
   );
@@ -38,6 +40,6 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   const outcome = await supervisor.done;
   for (const [signal, handler] of handlers) process.off(signal, handler);
   await platform.close(); // platform hook (issue 14)
-  if (outcome.error) process.stderr.write(`${formatError(new DroverError(outcome.error.code, outcome.error.message))}\n`);
+  if (outcome.error) say('error', outcome.error.message, outcome.error.code);
   return outcome.exitCode;
 }
