@@ -1,9 +1,10 @@
 // What `drover run` adds for production hosts, kept out of cli/run.ts:
 //   prelude()      before anything starts: as PID 1, run under tini (pid1.ts)
-//   attach(app)    the systemd link (notify + watchdog)
+//   attach(app)    the systemd link (notify + watchdog), the run-state file for signal-reload
 //   say()          run.ts's own lines on stderr: text on a terminal, a JSON
 //                  line in a container (log collectors parse one format)
 import { applyReaperPlan, findTini, isContainer, planReaper } from './pid1.js';
+import { attachRunState } from './run-state.js';
 import { attachSystemd, type NotifiedApp } from './systemd-notify.js';
 
 export interface PlatformLink {
@@ -38,8 +39,10 @@ export async function prelude(): Promise<number | undefined> {
 
 export function attachPlatform(app: NotifiedApp): PlatformLink {
   const systemd = attachSystemd(app, { warn });
+  const runState = attachRunState(app, warn);
   return {
     async close() {
+      runState?.close();
       await systemd?.close();
     },
   };
