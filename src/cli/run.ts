@@ -3,13 +3,18 @@ import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
-import { attachPlatform, prelude, say } from '../platform/run-hooks.js';
+import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   // platform hook (issue 14): as PID 1, drover runs under tini; this process only waits for it.
   const reaped = await prelude();
   if (reaped !== undefined) return reaped;
-  const spec = resolveSpec(options, 'command line');
+  let spec;
+  try {
+    spec = resolveSpec(options, 'command line');
+  } catch (err) {
+    return startError(err); // platform hook (issue 14): a JSON line in a container, else thrown on
+  }
   const supervisor = new Supervisor(spec, { source: options });
   const platform = attachPlatform(supervisor); // platform hook (issue 14)
 

@@ -3,6 +3,7 @@
 //   attach(app)    the systemd link (notify + watchdog), the run-state file for signal-reload
 //   say()          run.ts's own lines on stderr: text on a terminal, a JSON
 //                  line in a container (log collectors parse one format)
+import { DroverError, isDroverError } from '../errors.js';
 import { applyReaperPlan, findTini, isContainer, planReaper } from './pid1.js';
 import { attachRunState } from './run-state.js';
 import { attachSystemd, type NotifiedApp } from './systemd-notify.js';
@@ -29,6 +30,17 @@ export function say(level: 'info' | 'warn' | 'error', message: string, code?: st
   } else {
     process.stderr.write(level === 'info' ? `drover: ${message}\n` : level === 'warn' ? `drover: warning: ${message}\n` : `drover: ${message}${code ? ` [${code}]` : ''}\n`);
   }
+}
+
+/**
+ * An error before the supervisor exists (bad options): in a container a JSON
+ * line and its exit status; elsewhere it is thrown on to the CLI's own report.
+ */
+export function startError(err: unknown): number {
+  if (!isContainer()) throw err;
+  const e = isDroverError(err) ? err : new DroverError('DROVER_E_INTERNAL', err instanceof Error ? (err.stack ?? err.message) : String(err));
+  say('error', e.message, e.code);
+  return e.exitCode;
 }
 
 /** Resolves with an exit status when this process only stood in for a tini-wrapped drover; undefined: go on. */
