@@ -50,6 +50,12 @@ function emit(text: string, opts: OutputOpts, hint: string): number {
   return 0;
 }
 
+/** A command group named without its subcommand: its help, as a usage error. */
+function usage(group: Command): Promise<number> {
+  process.stderr.write(group.helpInformation());
+  return Promise.resolve(64);
+}
+
 /** The user the service runs as: --user, else the one who ran sudo, else the current user. */
 const defaultUser = (): string => process.env.SUDO_USER || userInfo().username;
 const nodeBinary = (given: string | undefined): string => realpathSync(given ?? process.execPath);
@@ -91,6 +97,7 @@ export function registerPlatformCommands(program: Command, run: Command, setResu
   });
 
   const generate = program.command('generate').description('write a systemd unit, Kubernetes manifests or a Dockerfile for an app');
+  generate.action(() => setResult(usage(generate)));
 
   generateCommand(generate, run, 'systemd', 'a systemd unit that runs the app under `drover run` (Type=notify)', setResult, ['user', 'node', 'systemdVersion', 'watchdogSec', 'readWrite'], async (target, appArgs, own, runOpts) => {
     const [{ generateTarget }, unit] = await Promise.all([import('./generate-target.js'), import('../platform/generate/systemd-unit.js')]);
@@ -164,6 +171,7 @@ export function registerPlatformCommands(program: Command, run: Command, setResu
     });
 
   const startup = program.command('startup').description('start drover at boot');
+  startup.action(() => setResult(usage(startup)));
   startup
     .command('systemd')
     .description('a systemd unit for the drover daemon (Type=notify; restores the saved apps at start, stops them gracefully at stop)')

@@ -104,3 +104,11 @@ test('startup systemd: a unit for the daemon that systemd accepts', (t) => {
   assert.match(r.stdout, /^ExecStop=.*"kill"$/m);
   verify(t, r.stdout, 'drover.service');
 });
+
+test('generate or startup without a target kind: their help and a usage error (64)', () => {
+  for (const args of [['generate'], ['startup'], ['generate', 'bogus']]) {
+    const r = drover(args);
+    assert.equal(r.status, 64, `${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.match(drover(['generate']).stderr, /systemd .*\n[\s\S]*k8s[\s\S]*dockerfile/);
+});
