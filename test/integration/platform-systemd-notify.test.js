@@ -85,6 +85,36 @@ test('a master whose event loop is blocked for twice the watchdog interval sends
   await drover.assertNothingLeft();
 });
 
+test('a hung worker (its heartbeat overdue) stops the watchdog until its replacement is ready', { skip }, async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'drover-wd-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const notify = await notifyReceiver(t);
+  const drover = runDrover(
+    t,
+    [fixture('platform/slow-replacement.js'), '-i', '1', '--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '1500', '--kill-timeout-ms', '2000'],
+    { env: { NOTIFY_SOCKET: notify.socket, WATCHDOG_USEC: '400000', PORT: '0', BOOT_MARK: path.join(dir, 'booted'), SLOW_MS: '4000' } },
+  );
+  await drover.ready();
+  const [worker] = drover.workerPids();
+  await notify.waitFor('WATCHDOG', '1');
+  process.kill(worker, 'SIGSTOP');
+  const hung = await drover.waitEvent('hung');
+  const ready = await drover.waitEvent('ready', (e) => e.pid !== worker, { timeoutMs: 30_000 });
+  // Margins for the two channels (stdout lines, datagrams) racing each other.
+  const from = hung.receivedAt + 500;
+  const to = ready.receivedAt - 500;
+  assert.ok(to - from > 1_500, `a window of ${to - from} ms to look at`);
+  const during = notify.messages.filter((m) => m.fields.WATCHDOG === '1' && m.receivedAt > from && m.receivedAt < to);
+  assert.deepEqual(during, [], 'no WATCHDOG=1 while no worker answered heartbeats');
+  await waitFor(() => notify.messages.some((m) => m.fields.WATCHDOG === '1' && m.receivedAt > ready.receivedAt), { timeoutMs: 10_000, message: 'the watchdog to resume' });
+  drover.signal('SIGTERM');
+  assert.equal((await drover.wait()).code, 0);
+  await drover.assertNothingLeft();
+});
+
 test('the daemon (drover startup systemd): READY=1 once its socket listens, STOPPING=1 on SIGTERM; its app masters inherit no NOTIFY_SOCKET', { skip }, async (t) => {
   const { makeHome, processesOf } = await import('../helpers/daemon.js');
   const { spawn } = await import('node:child_process');
