@@ -73,6 +73,12 @@ test('PID 1: a crash loop gives up with exit status 71', { skip }, async (t) => 
   assert.ok(error, `a JSON error line with the code: ${ns.stderr}`);
 });
 
+test('PID 1: a failed start exits 70 (through tini)', { skip }, async (t) => {
+  const ns = runInPidNamespace(t, [fixture('crash-on-boot.js'), '-i', '1']);
+  const exit = await ns.wait(60_000);
+  assert.equal(exit.code, 70, ns.stderr);
+});
+
 // Node >= 22.15: drover replaces itself with tini (process.execve), so tini is PID 1 and drover its child.
 const node24 = path.join(ROOT, '.cache/node24/node_modules/node/bin/node');
 const skip24 = skip ?? (existsSync(node24) ? undefined : `Node 24 not found at ${node24} (.ci/run installs it)`);
