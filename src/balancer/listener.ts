@@ -57,7 +57,7 @@ export class Listener {
 
   constructor(
     readonly key: string,
-    private readonly strategy: Strategy,
+    private strategy: Strategy,
     private readonly hooks: ListenerHooks,
   ) {}
 
@@ -125,7 +125,7 @@ export class Listener {
    * twice the surplus is shed. Sticky balancing keeps clients where they are.
    */
   rebalance(): void {
-    if (this.members.size < 2 || this.strategy.name === 'sticky') return;
+    if (this.members.size < 2 || this.strategy.rebalance === false) return;
     let total = 0;
     let min = Infinity;
     let max = 0;
@@ -136,11 +136,18 @@ export class Listener {
     }
     if (max - min < REBALANCE_MIN_GAP) return;
     const fair = total / this.members.size;
-    const factor = this.strategy.name === 'least-connections' || this.strategy.name === 'least-loaded' ? 1 : 2;
+    const factor = this.strategy.rebalance === 'double' ? 2 : 1;
     for (const { member } of this.members.values()) {
       const surplus = member.connections - Math.ceil(fair);
       if (surplus > 0) this.hooks.onShed(member.id, this.key, Math.min(member.connections, surplus * factor));
     }
+  }
+
+  /** The members move to the new strategy as they are, counts and load included. */
+  useStrategy(strategy: Strategy): void {
+    this.strategy = strategy;
+    for (const { member } of this.members.values()) strategy.add(member);
+    this.flush();
   }
 
   setLoad(id: number, elu: number): void {

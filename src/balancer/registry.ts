@@ -17,11 +17,17 @@ export class ListenerRegistry {
   private readonly rebalanceTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly createStrategy: () => Strategy,
+    private createStrategy: () => Strategy,
     private readonly hooks: ListenerHooks,
   ) {
     this.rebalanceTimer = setInterval(() => this.rebalance(), REBALANCE_EVERY_MS);
     this.rebalanceTimer.unref();
+  }
+
+  /** Every listener (and every one opened later) switches strategy; members and their counts stay. */
+  useStrategy(create: () => Strategy): void {
+    this.createStrategy = create;
+    for (const listener of this.listeners.values()) listener.useStrategy(create());
   }
 
   rebalance(): void {

@@ -1,6 +1,7 @@
 // Options → AppSpec: validation (schema), defaults, and the checks that need
 // the file system (does the script exist, is it runnable). Everything here
 // runs before anything is started, so bad input never leaves a process behind.
+import { isKernelMode, STRATEGY_ALIASES, type Balance } from '../core/enums.js';
 import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -78,10 +79,10 @@ function resolveCommand(scriptPath: string, interpreter: string | undefined, opt
 }
 
 /** NODE_CLUSTER_SCHED_POLICY is honoured when balance is not set, as Node's cluster does. */
-function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
+function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   const fromEnv = process.env.NODE_CLUSTER_SCHED_POLICY;
-  let balance: string = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
-  if (balance === 'ip-hash') balance = 'sticky';
+  const given = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
+  const balance: Balance = given === 'ip-hash' ? STRATEGY_ALIASES['ip-hash'] : given;
   if (balance === 'reuseport') {
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
     if (major < 22 || (major === 22 && minor < 12)) {
@@ -91,7 +92,7 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
       );
     }
   }
-  if ((balance === 'kernel' || balance === 'reuseport') && o.spares > 0) {
+  if (isKernelMode(balance) && o.spares > 0) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `spares need a master-balanced strategy (a spare gets no traffic until promoted), not balance ${balance}: use e.g. --balance round-robin`);
   }
   if (mode === 'exec' && o.balance !== undefined) {
