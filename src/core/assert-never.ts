@@ -7,3 +7,10 @@
 export function assertNever(value: never, what = 'variant'): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }
+
+/**
+ * The exhaustive default for input from another process (an older or newer
+ * drover on the other end): it must compile only when every known variant is
+ * handled, but an unknown one at run time is ignored, never thrown.
+ */
+export function ignoreUnknown(_value: never): void {}
