@@ -4,6 +4,7 @@
 import { DroverError } from '../errors.js';
 import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
+import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
@@ -93,7 +94,7 @@ export const OPTION_TABLE = {
 
 const size: FlagParser = (raw, _prev, flag) => {
   if (/^\d+$/.test(raw.trim())) return Number(raw);
-  if (!/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
+  if (!SIZE_PATTERN.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
   return raw.trim();
 };
 

@@ -11,6 +11,9 @@ import type { AgentSpec, AppSpec } from '../core/types.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
+import { describeIssue } from './issues.js';
+import { defaultAppName } from './names.js';
+import { parseSize } from './size.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -41,7 +44,8 @@ function zodToDroverError(error: z.ZodError, source: string): DroverError {
       keys: issue.keys,
     });
   }
-  return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${issue.message}`, { path: issue.path });
+  const [first] = describeIssue(issue, [], () => []);
+  return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${first?.text ?? issue.message}`, { path: issue.path });
 }
 
 export function resolveInstances(instances: number | 'max', cores = availableParallelism()): number {
@@ -101,15 +105,7 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   return balance;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** "512M" → bytes (binary units, as PM2's max_memory_restart). */
-export function parseSize(size: number | string): number {
-  if (typeof size === 'number') return size;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(size.trim());
-  if (!m) throw new DroverError('DROVER_E_INVALID_OPTION', `maxMemory ${JSON.stringify(size)} is not a size: use e.g. 512M, 1G or a number of bytes`);
-  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
-}
+export { parseSize } from './size.js';
 
 /** option: which option named the file (script or agent), for the message and the error's details. */
 export function checkScript(scriptPath: string, option: 'script' | 'agent' = 'script'): void {
@@ -150,7 +146,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     );
   }
   return {
-    name: o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, ''),
+    name: o.name ?? defaultAppName(script),
     script,
     args: o.args,
     cwd,

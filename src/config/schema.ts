@@ -8,6 +8,7 @@ const nonNegativeMs = z.number().int().min(0);
 
 import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
+import { SIZE_PATTERN } from './size.js';
 
 export const instancesSchema = z.union([
   z.literal('max'),
@@ -61,7 +62,7 @@ export const superviseOptionsSchema = z
     heartbeatIntervalMs: nonNegativeMs.default(1_000),
     heartbeatTimeoutMs: z.number().int().min(1).default(5_000),
     /** RSS limit: a number of bytes or a size such as "512M"; the worker is replaced gracefully. */
-    maxMemory: z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/, 'a size such as 512M, 1G or a number of bytes')]).optional(),
+    maxMemory: z.union([z.number().int().min(1), z.string().regex(SIZE_PATTERN, 'a size such as 512M, 1G or a number of bytes')]).optional(),
     /** Replace a worker after this many requests (HTTP) or connections (other servers). */
     maxRequests: z.number().int().min(0).default(0),
     maxRequestsJitter: z.number().int().min(0).default(0),
