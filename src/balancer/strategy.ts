@@ -1,5 +1,5 @@
 // The balancer strategy contract. A strategy only chooses: the listener
-// (listener.ts) owns sockets, membership and hand-off. Strategies are small,
+// (balanced-port.ts) owns sockets, membership and hand-off. Strategies are small,
 // synchronous and allocation-free on pick(): it runs once per accepted connection.
 import type { StrategyName } from '../core/enums.js';
 

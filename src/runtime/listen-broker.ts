@@ -7,7 +7,7 @@
 // reload that would change it); the strategy can be switched.
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { ListenerRegistry } from '../balancer/registry.js';
+import { PortRegistry } from '../balancer/registry.js';
 import { SharedHandles } from '../balancer/shared-handle.js';
 import { createStrategy } from '../balancer/strategies/index.js';
 import { isKernelMode, type Balance, type StrategyName } from '../core/enums.js';
@@ -33,7 +33,7 @@ export function formatAddress(a: BoundAddress): string {
 }
 
 export class ListenBroker {
-  readonly registry: ListenerRegistry;
+  readonly registry: PortRegistry;
   /** kernel only: the listening handles shared with workers. */
   private readonly shared: SharedHandles | undefined;
   /** Open connections per worker as the worker itself reports them (kernel modes). */
@@ -50,7 +50,7 @@ export class ListenBroker {
   constructor(private readonly ctx: BrokerContext) {
     const balance = ctx.balance();
     this.strategy = isKernelMode(balance) ? 'round-robin' : balance;
-    this.registry = new ListenerRegistry(() => createStrategy(this.strategy), {
+    this.registry = new PortRegistry(() => createStrategy(this.strategy), {
       onDrop: (key, reason) => ctx.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
       onShed: (wid, key, n) => this.shed(wid, key, n),
     });

@@ -1,5 +1,7 @@
-// The master's side of port sharing: one listening socket per key, accepted
-// connections handed to workers over IPC.
+// The master's side of port sharing (master-balanced modes): one listening
+// socket per key, its accepted connections handed to workers over IPC. Who is a
+// member is the core's decision (join/leave effects via runtime/listen-broker.ts);
+// the two fast paths below only ever take a worker out sooner.
 //
 // Like Node's round_robin_handle.js we take the raw handle from the listening
 // TCPWrap (no net.Socket is built in the master). Unlike it, hand-offs are
@@ -30,7 +32,7 @@ interface ListenServerInternals {
 const MAX_PENDING = 4096;
 
 
-export interface ListenerHooks {
+export interface PortHooks {
   /** Called when a connection could not be delivered and was dropped. */
   onDrop(key: string, reason: string): void;
   /** Ask a worker to close n keep-alive connections gracefully (rebalancing). */
@@ -45,7 +47,7 @@ interface Entry {
   child: ChildProcess;
 }
 
-export class Listener {
+export class BalancedPort {
   readonly members = new Map<number, Entry>();
   private readonly pending: RawHandle[] = [];
   private readonly server = net.createServer();
@@ -58,7 +60,7 @@ export class Listener {
   constructor(
     readonly key: string,
     private strategy: Strategy,
-    private readonly hooks: ListenerHooks,
+    private readonly hooks: PortHooks,
   ) {}
 
   open(address: ListenAddress): Promise<BoundAddress> {
@@ -162,6 +164,8 @@ export class Listener {
 
   /** Hands one connection to a worker; `refusedBy` is a worker that sent it back. */
   distribute(handle: RawHandle, refusedBy: number): void {
+    // Fast path: a worker that sends a connection back is draining; the core's
+    // `leave` for it follows, but no connection should meet it meanwhile.
     if (refusedBy !== -1) this.remove(refusedBy);
     const entry = this.choose(handle);
     if (entry) return this.send(entry, handle);
@@ -180,6 +184,7 @@ export class Listener {
       if (id === undefined) return undefined;
       const entry = this.members.get(id);
       if (!entry || !entry.child.connected) {
+        // Fast path: a closed channel cannot take a handle (the core hears of the disconnect next).
         this.remove(id);
         continue;
       }
