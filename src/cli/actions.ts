@@ -9,7 +9,8 @@ import type { SuperviseOptions } from '../config/schema.js';
 import type { LogOptions } from '../config/log-options.js';
 import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
-import { checkAppName, defaultAppName, droverPaths } from '../daemon/paths.js';
+import { checkAppName, droverPaths } from '../daemon/paths.js';
+import { defaultAppName, isConfigFileName } from '../config/names.js';
 import { fromWireError, type ControlClient, type WireError } from '../daemon/protocol.js';
 import type { AppDescription, AppSummary, LaunchRecord, StartResult } from '../daemon/types.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
@@ -63,15 +64,6 @@ async function looksLikeConfig(target: string): Promise<boolean> {
   return isConfigFileName(target);
 }
 
-/**
- * The same test as isConfigFileName() in config/load.ts, kept here because
- * importing load.ts loads zod and yaml (~100 ms) on every `drover start app.js`.
- */
-function isConfigFileName(file: string): boolean {
-  const base = path.basename(file);
-  if (/\.(json|ya?ml)$/i.test(base)) return true;
-  return /^(drover\.config|ecosystem(\.config)?)\.[cm]?[jt]s$/i.test(base) || /\.config\.[cm]?[jt]s$/.test(base);
-}
 
 /** App names from a config file (the same names `drover start <config>` gives). */
 async function namesFromConfig(file: string, envName?: string): Promise<string[]> {

@@ -2,7 +2,7 @@
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, formatError } from '../errors.js';
-import { formatAddress, Supervisor } from '../runtime/supervisor.js';
+import { formatAddress, Supervisor } from '../supervise.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   const spec = resolveSpec(options, 'command line');

@@ -15,7 +15,7 @@ import type { SuperviseOptions } from '../config/schema.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../core/types.js';
 import { DroverError, formatError, isDroverError } from '../errors.js';
 import { createAppLog, type AppLog, type OutputLabel, type RotateOptions } from '../logs/index.js';
-import { formatAddress, Supervisor } from '../runtime/supervisor.js';
+import { formatAddress, Supervisor } from '../supervise.js';
 import { appSocket, droverPaths, masterLog } from './paths.js';
 import { ControlClient, listenControl, removeSocket, type ControlServer, type RequestContext } from './protocol.js';
 import type { LaunchRecord, MasterStatus } from './types.js';

@@ -1,7 +1,7 @@
 // `drover/worker`: the API for apps that want more than the preloaded runtime
 // gives unmodified apps. Every function is safe to call outside drover (plain
 // `node app.js`): they then do nothing, so apps stay runnable on their own.
-import { WorkerRuntime } from './runtime.js';
+import { WorkerRuntime } from './preload-runtime.js';
 import { existingPort, messenger } from '../messaging/port.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';

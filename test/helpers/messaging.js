@@ -31,7 +31,7 @@ export function captureLog() {
  * then `await app.start()`. Ended after the test, its workers killed.
  */
 export async function makeApp(t, { script = fixture('messaging-worker.js'), instances = 2, env = {}, messaging, logger = false, options = {} } = {}) {
-  const { Supervisor } = await import('../../dist/runtime/supervisor.js');
+  const { AppSupervisor: Supervisor } = await import('../../dist/runtime/supervisor.js');
   const { resolveSpec } = await import('../../dist/config/resolve.js');
   const spec = resolveSpec({ script, instances, waitReady: true, heartbeatIntervalMs: 0, restartDelayMs: 0, env, logLevel: 'silent', ...options });
   const sup = new Supervisor(spec, { logger, messaging });

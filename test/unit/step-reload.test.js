@@ -144,7 +144,7 @@ test('spares: started after the active workers, promoted at once when an active 
   assert.ok(active && spare);
   sim.now = 10_000;
   const exit = sim.exit(active.wid, 1);
-  assert.ok(exit.some((e) => e.type === 'promote' && e.wid === spare.wid), 'the spare is promoted');
+  assert.ok(exit.some((e) => e.type === 'join' && e.wid === spare.wid), 'the spare is promoted');
   assert.equal(sim.worker(spare.wid).role, 'active');
   const spawned = sim.spawns(exit);
   assert.equal(spawned.length, 1, 'a new spare behind it');
