@@ -31,3 +31,18 @@ export function withTimeout(promise, timeoutMs, message = 'operation') {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * The one place a test may let time pass on purpose: when what is under test is
+ * that something does NOT happen ("no line after close"). Polls fn for the whole
+ * of `ms` and fails as soon as it returns falsy. Not for waiting until something
+ * happens (that is waitFor): a pass only says "not within ms".
+ */
+export async function holdsFor(fn, ms, { intervalMs = 10, message = 'condition' } = {}) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (!(await fn())) throw new Error(`${message} stopped holding within ${ms} ms`);
+    if (Date.now() >= end) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, end - Date.now()))));
+  }
+}

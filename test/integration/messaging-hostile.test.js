@@ -142,6 +142,7 @@ test('a flood of 100k messages/s from one worker: throttled, logged, replaced fo
     const t0 = performance.now();
     assert.equal(await app.sup.messages.request(1, 'echo', 'ping'), 'ping');
     latencies.push(performance.now() - t0);
+    // Pacing of the sampler (about 200 round trips a second), not a synchronisation.
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const floodMs = Date.now() - started;
