@@ -1,6 +1,9 @@
 // Polling against a deadline instead of sleeping: a test waits exactly as long
 // as the condition needs, and fails with a message when it never holds.
 
+/** Generous for a loaded 2-core machine: a worker boots in ~0.2 s when idle. */
+export const BOOT_TIMEOUT_MS = 20_000;
+
 /**
  * Calls fn (sync or async) until it returns a truthy value, which is returned.
  * A throw from fn counts as "not yet"; the last one is reported on timeout.

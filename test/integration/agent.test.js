@@ -119,7 +119,7 @@ test('stopping the supervisor ends the agent, after the workers', async (t) => {
   const outcome = await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
   assert.equal(outcome.exitCode, 0);
   assert.equal(isAlive(agent), false);
-  const order = app.events.map((e) => e.event);
+  const order = app.events().map((e) => e.event);
   const agentExit = order.indexOf('agent-exit');
   assert.ok(agentExit > order.lastIndexOf('exit'), `the agent exits after every worker: ${order.join(', ')}`);
   assert.equal(app.of('agent-exit')[0].reason, 'stopped');
