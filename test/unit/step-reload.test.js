@@ -1,16 +1,11 @@
+// @ts-check
 // Pure core, fake clock: rolling reload, heartbeat (hung), recycling, spares.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Sim } from '../helpers/core.js';
+import { runningSim as running, Sim } from '../helpers/core.js';
 
-const types = (effects) => effects.map((e) => (e.type === 'emit' ? `emit:${e.event.event}` : e.type === 'arm' || e.type === 'cancel' ? `${e.type}:${e.key}` : `${e.type}:${e.wid ?? ''}`));
-
-function running(overrides = {}) {
-  const sim = new Sim({ instances: 2, ...overrides });
-  sim.startAll();
-  assert.equal(sim.state.phase, 'running');
-  return sim;
-}
+/** @param {readonly import('../helpers/core.js').Effect[]} effects */
+const types = (effects) => effects.map((e) => (e.type === 'emit' ? `emit:${e.event.event}` : e.type === 'arm' || e.type === 'cancel' ? `${e.type}:${e.key}` : `${e.type}:${'wid' in e ? e.wid : ''}`));
 
 test('reload: one replacement at a time; the old worker is stopped only after its replacement is ready', () => {
   const sim = running();
