@@ -2,13 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseEnv, readEnvFile } from '../../dist/config/env-file.js';
 import { buildEnv, redactEnv, isSecretEnvKey, REDACTED } from '../../dist/config/env.js';
 import { loadConfigFile } from '../../dist/config/load.js';
+import { configFixture } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 
 test('parseEnv: the dotenv format', () => {
   const text = [
@@ -104,7 +102,7 @@ test('secret keys and redactEnv', () => {
 });
 
 test('config: automatic .env, env_file lists, envFile: false, precedence', async () => {
-  const r = await loadConfigFile(path.join(FIXTURES, 'envs', 'drover.config.json'), {
+  const r = await loadConfigFile(configFixture('envs', 'drover.config.json'), {
     env: 'production',
     callerEnv: { PATH_LIKE_CALLER: 'from the shell' },
   });

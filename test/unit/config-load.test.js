@@ -4,13 +4,10 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigFile, findConfigFile, isConfigFileName } from '../../dist/config/load.js';
+import { findConfigFile, isConfigFileName } from '../../dist/config/load.js';
 import { resolveSpec } from '../../dist/config/resolve.js';
+import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
-const fx = (...p) => path.join(FIXTURES, ...p);
-const load = (file, opts = {}) => loadConfigFile(file, { cores: 4, callerEnv: {}, ...opts });
 
 async function rejectsConfig(promise, ...patterns) {
   const err = await promise.then(

@@ -1,15 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfigFile } from '../../dist/config/load.js';
 import { PM2_RULES, mapPm2App, looksLikePm2, splitArgs, parsePm2Duration } from '../../dist/config/pm2.js';
 import { appOptionsSchema } from '../../dist/config/file-schema.js';
+import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
-const fx = (...p) => path.join(FIXTURES, ...p);
-const load = (file, opts = {}) => loadConfigFile(file, { cores: 4, callerEnv: {}, ...opts });
 const shape = new Set(Object.keys(appOptionsSchema().shape));
 const supported = (option) => shape.has(option);
 
