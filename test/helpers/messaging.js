@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { fixture } from './paths.js';
 import { watchSupervisor } from './supervisor.js';
-import { BOOT_TIMEOUT_MS, withTimeout } from './wait.js';
 
 export { fixture };
 
@@ -35,19 +34,14 @@ export async function makeApp(t, { script = fixture('messaging-worker.js'), inst
   /** The hub, for its stats (a private field of the supervisor). */
   Object.defineProperty(app, 'hub', { get: () => sup.hub });
   return Object.assign(app, {
-    async start() {
+    start() {
       sup.start();
-      return withTimeout(sup.ready, BOOT_TIMEOUT_MS, 'the workers to be ready');
+      return app.ready();
     },
     /** pid of the live (not exited) worker in a slot. */
     pidOf(slot) {
       const exited = new Set(of('exit').map((e) => e.wid));
       return of('fork', (e) => e.slot === slot && !exited.has(e.wid)).at(-1)?.pid;
-    },
-    /** A clean stop, and nothing left running. */
-    async stop() {
-      await withTimeout(sup.stop(), 10_000, 'the supervisor to stop');
-      await app.assertNothingLeft();
     },
   });
 }

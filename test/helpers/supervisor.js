@@ -3,9 +3,9 @@
 // lifecycle event it emits is recorded (an EventLog), and after the test it is
 // force-stopped and every process it started is killed, also on failure.
 import { EventLog } from './events.js';
-import { withTimeout } from './wait.js';
+import { BOOT_TIMEOUT_MS, withTimeout } from './wait.js';
 
-/** Records every lifecycle event of `sup` and ends it after the test; returns the EventLog with `sup`. */
+/** Records every lifecycle event of `sup` and ends it after the test; returns the EventLog with `sup` and stop(). */
 export function watchSupervisor(t, sup) {
   const log = new EventLog();
   // Every event whose payload names itself ({ event: name, ... }), whatever the
@@ -21,7 +21,19 @@ export function watchSupervisor(t, sup) {
     if (!sup.outcome) await withTimeout(sup.stop({ force: true }), 5_000, 'the supervisor to stop').catch(() => {});
     log.killLeft();
   });
-  return Object.assign(log, { sup });
+  return Object.assign(log, {
+    sup,
+    /** sup.ready against a deadline: resolves with its start info. */
+    ready({ timeoutMs = BOOT_TIMEOUT_MS } = {}) {
+      return withTimeout(sup.ready, timeoutMs, 'the workers to be ready');
+    },
+    /** A clean (not forced) stop, then nothing left running; resolves with the outcome. */
+    async stop({ timeoutMs = BOOT_TIMEOUT_MS } = {}) {
+      const outcome = await withTimeout(sup.stop(), timeoutMs, 'the supervisor to stop');
+      await log.assertNothingLeft();
+      return outcome;
+    },
+  });
 }
 
 /** supervise(options) with no logger, watched (see watchSupervisor). */
