@@ -47,9 +47,8 @@ export class EventLog {
   }
 
   /** None of the tracked processes is alive (waits up to timeoutMs; fails naming survivors). */
-  assertNothingLeft({ timeoutMs = 5_000, what = 'workers, the agent or their children', except = [] } = {}) {
-    const procs = [...this.tracked.values()].filter((p) => !except.includes(p.pid));
-    return assertAllGone(procs, { timeoutMs, what });
+  assertNothingLeft({ timeoutMs = 5_000, what = 'workers, the agent or their children' } = {}) {
+    return assertAllGone([...this.tracked.values()], { timeoutMs, what });
   }
 
   /** SIGKILL to every tracked process still alive, and to its group. */
