@@ -2,12 +2,12 @@
 // a round trip through a real unix socket, and the dump's secret handling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ControlClient, encodeFrame, FrameDecoder, listenControl, MAX_FRAME_BYTES } from '../../dist/daemon/protocol.js';
 import { readDump, restoreApp, writeDump } from '../../dist/daemon/dump.js';
 import { DroverError } from '../../dist/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('frames: length prefix, split and coalesced chunks', () => {
   const a = encodeFrame({ id: 1, command: 'ping', args: {} });
@@ -34,8 +34,7 @@ test('frames: an oversized announcement or bad JSON is a DROVER_E_PROTOCOL error
 });
 
 test('server and client: replies, events, errors with their codes, socket mode 0600', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'proto-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'proto-');
   const sock = path.join(dir, 'c.sock');
   const server = await listenControl(sock, async (command, args, ctx) => {
     if (command === 'echo') return args;
@@ -64,8 +63,7 @@ test('server and client: replies, events, errors with their codes, socket mode 0
 });
 
 test('pending calls are rejected when the connection drops', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'proto-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'proto-');
   const sock = path.join(dir, 'c.sock');
   const server = await listenControl(sock, () => new Promise(() => {}));
   const client = await ControlClient.connect(sock, { lostCode: 'DROVER_E_MASTER_DIED' });
@@ -75,8 +73,7 @@ test('pending calls are rejected when the connection drops', async (t) => {
 });
 
 test('dump: atomic 0600 file without secret values; restore fills them from the environment', (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dump-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'dump-');
   const file = path.join(dir, 'dump.json');
   const record = {
     name: 'api',
