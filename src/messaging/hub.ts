@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from 'pino';
 import {
   ADDR_AGENT,
   ADDR_MASTER,
@@ -46,6 +46,7 @@ import {
   errorBody,
   errorFromBody,
   handlerFailureBody,
+  invokeHandler,
   type Handler,
   type Listener,
   type Messenger,
@@ -66,6 +67,7 @@ import {
   type Serialization,
 } from './frame.js';
 import { IpcGuard } from './ipc-guard.js';
+import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 
 export interface HubOptions {
@@ -125,9 +127,8 @@ interface Conn {
   blocked: boolean;
   pumping: boolean;
   corked: boolean;
-  tokens: number;
-  refilledAt: number;
-  lastFloodStrike: number;
+  /** Frames/s from this connection (rateLimit); undefined: not limited. */
+  readonly bucket: TokenBucket | undefined;
   /** Highest send/publish seq routed since the last ack. */
   ackSeq: number;
   /** Requests to the master being answered. */
@@ -401,9 +402,7 @@ export class MessageHub extends EventEmitter {
       blocked: false,
       pumping: false,
       corked: false,
-      tokens: this.rateLimit,
-      refilledAt: performance.now(),
-      lastFloodStrike: -Infinity,
+      bucket: this.rateLimit > 0 ? new TokenBucket(this.rateLimit) : undefined,
       ackSeq: 0,
       masterInflight: 0,
       waitingForMasterSlot: false,
@@ -624,25 +623,15 @@ export class MessageHub extends EventEmitter {
     }
   }
 
-  /** Token bucket: rateLimit frames/s, bursts of one second's worth. */
+  /** rateLimit frames/s (token-bucket.ts); a connection over it is paused until its next token. */
   private takeToken(c: Conn): boolean {
-    // Refilled on every frame: refilling only once the bucket is empty would
-    // credit the whole time since the last refill at once (a second burst).
-    const now = performance.now();
-    c.tokens = Math.min(this.rateLimit, c.tokens + ((now - c.refilledAt) * this.rateLimit) / 1000);
-    c.refilledAt = now;
-    if (c.tokens >= 1) {
-      c.tokens--;
-      return true;
-    }
-    if (now - c.lastFloodStrike >= 1000) {
-      c.lastFloodStrike = now;
+    if (!c.bucket || c.bucket.take()) return true;
+    if (c.bucket.reportDue()) {
       this.offense(c.reg?.wid, `msg:${c.reg?.wid}:flood`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
       if (c.reg) this.strike(c.reg.wid, `message flood (more than ${this.rateLimit}/s)`);
     }
-    const waitMs = Math.max(1, Math.ceil(((1 - c.tokens) * 1000) / this.rateLimit));
     this.block(c);
-    setTimeout(() => this.unblock(c), waitMs).unref();
+    setTimeout(() => this.unblock(c), c.bucket.waitMs()).unref();
     return false;
   }
 
@@ -903,13 +892,7 @@ export class MessageHub extends EventEmitter {
     };
     const ok = (value: unknown) => done(this.replyFrame(seq, c.addr, value));
     const failed = (err: unknown) => done(this.encodeError(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
-    try {
-      const result = handler(payload, { from: decodeAddress(c.addr), topic });
-      if (isThenable(result)) result.then(ok, failed);
-      else ok(result);
-    } catch (err) {
-      failed(err);
-    }
+    invokeHandler(handler, payload, { from: decodeAddress(c.addr), topic }, ok, failed);
     return true;
   }
 
@@ -1222,10 +1205,6 @@ export class MessageHub extends EventEmitter {
     );
     this.emit('abuse', { wid, slot, reason, strikes: list.length } satisfies AbuseEvent);
   }
-}
-
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
 function noRoute(addr: number): string {

@@ -19,6 +19,7 @@ import {
   errorBody,
   errorFromBody,
   handlerFailureBody,
+  invokeHandler,
   type Handler,
   type Listener,
   type Messenger,
@@ -401,17 +402,7 @@ export class Port implements Messenger {
       }
       reply(out);
     };
-    const failed = (err: unknown) => replyError(handlerFailureBody(err, topic, where));
-    try {
-      const result = handler(payload, { from: decodeAddress(env.from), topic });
-      if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(ok, failed);
-      } else {
-        ok(result);
-      }
-    } catch (err) {
-      failed(err);
-    }
+    invokeHandler(handler, payload, { from: decodeAddress(env.from), topic }, ok, (err) => replyError(handlerFailureBody(err, topic, where)));
   }
 
   private warn(message: string): void {

@@ -1,4 +1,5 @@
-// Where the daemon keeps its state: DROVER_HOME (default ~/.drover).
+// Where drover keeps its state: DROVER_HOME (default ~/.drover), shared by
+// the CLI, the daemon and the app masters.
 //
 //   daemon.sock      control socket of the daemon (0600)
 //   daemon.pid       pid of the running daemon; left behind only by a crash
@@ -106,9 +107,4 @@ export function checkAppName(name: string): void {
 /** The name resolveSpec() gives an app without one (kept zod-free for the CLI and daemon). */
 export function defaultAppName(script: string): string {
   return path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
-}
-
-/** An app's log files: outFile/errorFile (relative ones under the log directory), else <name>-out.log / <name>-error.log. */
-export function logFiles(dir: string, name: string, logs: { readonly outFile?: string; readonly errorFile?: string } = {}): { out: string; err: string } {
-  return { out: path.resolve(dir, logs.outFile ?? `${name}-out.log`), err: path.resolve(dir, logs.errorFile ?? `${name}-error.log`) };
 }
