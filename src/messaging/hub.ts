@@ -19,9 +19,8 @@
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
@@ -66,7 +65,10 @@ import {
   kindName,
   type Serialization,
 } from './frame.js';
+import { AbuseTracker } from './abuse.js';
+import { createHubDir, removeHubDir } from './hub-dir.js';
 import { IpcGuard } from './ipc-guard.js';
+import { RouteTable } from './route-table.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 
@@ -146,14 +148,6 @@ interface Conn {
   resume: () => void;
 }
 
-interface Route {
-  /** undefined: the master sent it (its promise is in this.rpc under the same seq). */
-  readonly origin: Conn | undefined;
-  readonly originSeq: number;
-  readonly target: Conn;
-  readonly topic: string;
-  readonly deadline: number;
-}
 
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
@@ -161,9 +155,6 @@ const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 const AUTH_TIMEOUT_MS = 5_000;
 const MAX_UNAUTHENTICATED = 64;
 const MAX_TOPICS_PER_CONNECTION = 10_000;
-/** Requests without a timeout still release their route after this long. */
-const MAX_ROUTE_AGE_MS = 3_600_000;
-const ROUTE_GRACE_MS = 1_000;
 const SEQ_LIMIT = 0x1_0000_0000;
 /**
  * Workers connect on their first messaging call, a moment after they start:
@@ -171,45 +162,6 @@ const SEQ_LIMIT = 0x1_0000_0000;
  * connected yet, waits for it instead of failing with "no route".
  */
 const CONNECT_GRACE_MS = 3_000;
-
-const DIR_PREFIX = 'drover-hub-';
-
-/**
- * A master killed by a signal runs no exit hook and leaves its directory
- * behind: the directory names carry the master's pid, and each new hub removes
- * those of masters that no longer run. A pid that is alive (ours, or reused by
- * anything) is left alone, so this only ever errs towards keeping one.
- */
-function sweepStaleDirs(tmp: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^drover-hub-(\d+)-/.exec(name);
-    if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    rmSync(path.join(tmp, name), { recursive: true, force: true });
-  }
-}
-
-/** Socket directories to remove if the process exits without close(). */
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-function removeDirsOnExit(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
 
 export class MessageHub extends EventEmitter {
   /** send/request/handle/on/publish for the master itself. */
@@ -220,7 +172,6 @@ export class MessageHub extends EventEmitter {
   private readonly overflow: 'wait' | 'error';
   private readonly rateLimit: number;
   private readonly maxPendingRequests: number;
-  private readonly abuseStrikes: number;
   private readonly abuseWindowMs: number;
   private readonly requestTimeoutMs: number;
   private readonly log: Logger | undefined;
@@ -246,17 +197,13 @@ export class MessageHub extends EventEmitter {
 
   private readonly local = new Dispatcher();
   private readonly rpc: PendingRequests<Conn | undefined>;
-  private readonly routes = new Map<number, Route>();
-  private lastRouteSeq = 0;
+  private readonly routes = new RouteTable<Conn>();
   private masterSendSeq = 0;
-  private sweeper: NodeJS.Timeout | undefined;
 
   private readonly corkedConns: Conn[] = [];
   private flushScheduled = false;
 
-  private readonly strikes = new Map<number, number[]>();
-  private readonly abused = new Set<number>();
-  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
+  private readonly abuse: AbuseTracker;
   readonly ipc: IpcGuard;
 
   constructor(options: HubOptions = {}) {
@@ -267,10 +214,10 @@ export class MessageHub extends EventEmitter {
     this.overflow = options.overflow ?? 'wait';
     this.rateLimit = options.rateLimit ?? 50_000;
     this.maxPendingRequests = options.maxPendingRequests ?? 10_000;
-    this.abuseStrikes = options.abuseStrikes ?? 5;
     this.abuseWindowMs = options.abuseWindowMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.log;
+    this.abuse = new AbuseTracker({ log: this.log, strikes: options.abuseStrikes ?? 5, windowMs: this.abuseWindowMs });
     this.rpc = new PendingRequests<Conn | undefined>();
     this.ipc = new IpcGuard({
       ratePerSecond: options.ipcRateLimit ?? 20_000,
@@ -319,10 +266,8 @@ export class MessageHub extends EventEmitter {
     this.tokenByWid.delete(wid);
     const conn = this.connByWid.get(wid);
     if (conn) this.drop(conn);
-    this.strikes.delete(wid);
-    this.abused.delete(wid);
+    this.abuse.forget(wid);
     this.ipc.forget(wid);
-    for (const key of this.lastLog.keys()) if (key.startsWith(`msg:${wid}:`) || key.startsWith(`ipc:${wid}:`)) this.lastLog.delete(key);
   }
 
   close(): void {
@@ -331,13 +276,10 @@ export class MessageHub extends EventEmitter {
     for (const c of [...this.conns]) this.drop(c);
     for (const waiters of this.connectWaiters.values()) for (const fn of waiters) fn();
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the supervisor stopped`));
-    clearInterval(this.sweeper);
+    this.routes.close();
     this.server?.close();
     this.server = undefined;
-    if (this.dir) {
-      rmSync(this.dir, { recursive: true, force: true });
-      liveDirs.delete(this.dir);
-    }
+    if (this.dir) removeHubDir(this.dir);
   }
 
   /** For tests and diagnostics. */
@@ -355,11 +297,7 @@ export class MessageHub extends EventEmitter {
     if (this.socketPath && this.server) return this.socketPath;
     if (this.unavailable || this.closed) return undefined;
     try {
-      // mkdtemp creates the directory with mode 0700: only this user can reach the socket.
-      sweepStaleDirs(os.tmpdir());
-      this.dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
-      liveDirs.add(this.dir);
-      removeDirsOnExit();
+      this.dir = createHubDir();
       const socketPath = path.join(this.dir, 'hub.sock');
       const server = net.createServer((socket) => this.accept(socket));
       server.on('error', (err) => {
@@ -376,7 +314,7 @@ export class MessageHub extends EventEmitter {
       return socketPath;
     } catch (err) {
       this.unavailable = true;
-      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir) removeHubDir(this.dir);
       this.log?.error({ event: 'message-hub-error', err: (err as Error).message }, `message hub could not listen: ${(err as Error).message}; worker messaging is unavailable`);
       return undefined;
     }
@@ -542,7 +480,7 @@ export class MessageHub extends EventEmitter {
     for (const seq of c.targetRoutes) {
       const route = this.routes.get(seq);
       if (!route) continue;
-      this.forgetRoute(seq, route);
+      this.routes.forget(seq, route);
       const message = `${describeAddress(c.addr)} exited or disconnected before replying to request '${route.topic}'`;
       if (!route.origin) {
         this.rpc.reject(seq, new DroverError('DROVER_E_MSG_DISCONNECTED', message));
@@ -552,7 +490,7 @@ export class MessageHub extends EventEmitter {
     }
     for (const seq of c.originRoutes) {
       const route = this.routes.get(seq);
-      if (route) this.forgetRoute(seq, route);
+      if (route) this.routes.forget(seq, route);
     }
     this.rpc.rejectTag(c, (info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the receiver exited or disconnected before replying`));
     const waiters = [...c.drainWaiters];
@@ -808,7 +746,7 @@ export class MessageHub extends EventEmitter {
     if (!route || route.target !== c) return this.rateLimit <= 0 || this.takeToken(c);
     const origin = route.origin;
     if (!origin) {
-      this.forgetRoute(env.ack, route);
+      this.routes.forget(env.ack, route);
       if (env.kind === Kind.error) {
         this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
       } else {
@@ -824,16 +762,16 @@ export class MessageHub extends EventEmitter {
       return true;
     }
     if (origin.closed) {
-      this.forgetRoute(env.ack, route);
+      this.routes.forget(env.ack, route);
       return true;
     }
     if (this.full(origin)) {
       if (this.overflow === 'wait') return this.waitForDrain(origin, c);
-      this.forgetRoute(env.ack, route);
+      this.routes.forget(env.ack, route);
       this.write(origin, this.errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
       return true;
     }
-    this.forgetRoute(env.ack, route);
+    this.routes.forget(env.ack, route);
     const out = this.own(frame);
     out.writeUInt32BE(route.originSeq, 12);
     out.writeInt32BE(c.addr, 20);
@@ -1062,10 +1000,7 @@ export class MessageHub extends EventEmitter {
   }
 
   private nextRouteSeq(): number {
-    do {
-      this.lastRouteSeq = (this.lastRouteSeq + 1) % SEQ_LIMIT;
-    } while (this.lastRouteSeq === 0 || this.routes.has(this.lastRouteSeq) || this.rpc.has(this.lastRouteSeq));
-    return this.lastRouteSeq;
+    return this.routes.nextSeq((seq) => this.rpc.has(seq));
   }
 
   private nextMasterSendSeq(): number {
@@ -1074,31 +1009,7 @@ export class MessageHub extends EventEmitter {
   }
 
   private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number, seq = this.nextRouteSeq()): number {
-    const age = timeoutMs > 0 ? Math.min(timeoutMs, MAX_ROUTE_AGE_MS) : MAX_ROUTE_AGE_MS;
-    this.routes.set(seq, { origin, originSeq, target, topic, deadline: performance.now() + age + ROUTE_GRACE_MS });
-    origin?.originRoutes.add(seq);
-    target.targetRoutes.add(seq);
-    if (!this.sweeper) {
-      this.sweeper = setInterval(() => this.sweep(), 1_000);
-      this.sweeper.unref();
-    }
-    return seq;
-  }
-
-  private forgetRoute(seq: number, route: Route): void {
-    this.routes.delete(seq);
-    route.origin?.originRoutes.delete(seq);
-    route.target.targetRoutes.delete(seq);
-  }
-
-  /** Routes whose requester has given up (its own timeout passed) are forgotten. */
-  private sweep(): void {
-    const now = performance.now();
-    for (const [seq, route] of this.routes) if (route.deadline <= now) this.forgetRoute(seq, route);
-    if (this.routes.size === 0) {
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    return this.routes.add(seq, origin, originSeq, target, topic, timeoutMs);
   }
 
   /**
@@ -1173,38 +1084,25 @@ export class MessageHub extends EventEmitter {
     if (fatal) this.fatal(c, code, what);
   }
 
-  /** Logs an offender at most once a second per key, with the count of what was not logged. */
   private offense(wid: number | undefined, key: string, message: string, details: Record<string, unknown>): void {
-    if (!this.log) return;
-    const now = performance.now();
-    const last = this.lastLog.get(key);
-    if (last && now - last.at < 1000) {
-      last.suppressed++;
-      return;
-    }
-    const suppressed = last?.suppressed ?? 0;
-    this.lastLog.set(key, { at: now, suppressed: 0 });
-    this.log.warn({ event: 'message-abuse', wid, ...details, suppressed }, suppressed > 0 ? `${message} (and ${suppressed} similar since the last report)` : message);
+    this.abuse.offense(wid, key, message, details);
   }
 
   /** Counts a strike; enough within the window and the hub asks for the worker to be replaced (once). */
   strike(wid: number, reason: string): void {
-    if (this.abused.has(wid) || this.closed) return;
-    const now = performance.now();
-    const list = (this.strikes.get(wid) ?? []).filter((t) => now - t < this.abuseWindowMs);
-    list.push(now);
-    this.strikes.set(wid, list);
-    if (list.length < this.abuseStrikes) return;
-    this.abused.add(wid);
+    if (this.closed) return;
+    const strikes = this.abuse.strike(wid);
+    if (strikes === undefined) return;
     const token = this.tokenByWid.get(wid);
     const reg = token === undefined ? undefined : this.registrations.get(token);
     const slot = reg?.slot ?? -1;
     this.log?.error(
-      { event: 'message-abuse-restart', wid, slot, reason, strikes: list.length },
-      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${list.length} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
+      { event: 'message-abuse-restart', wid, slot, reason, strikes },
+      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${strikes} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
     );
-    this.emit('abuse', { wid, slot, reason, strikes: list.length } satisfies AbuseEvent);
+    this.emit('abuse', { wid, slot, reason, strikes } satisfies AbuseEvent);
   }
+
 }
 
 function noRoute(addr: number): string {
