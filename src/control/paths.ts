@@ -58,7 +58,7 @@ export function appSocket(paths: DroverPaths, name: string): string {
 
 /**
  * What app masters write to stderr themselves (fatal errors; their normal
- * output goes to the app logs). One file for all: a spare master is started
+ * output goes to the app logs). One file for all: a standby master is started
  * before it knows its app, so its lines carry the app name instead.
  */
 export function masterLog(paths: DroverPaths): string {

@@ -7,23 +7,21 @@
 // It loads no zod, pino or app code, so it starts fast and stays small;
 // options are validated by the app master (resolveSpec) before any worker
 // starts, and a rejected start leaves nothing behind.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { didYouMean } from '../config/suggest.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands, MasterCommands, Settled } from '../control/commands.js';
-import { appSocket, checkAppName, masterLog, type DroverPaths } from '../control/paths.js';
-import type { AppDescription, AppSummary, LaunchRecord, MasterStatus, StartResult } from '../control/records.js';
+import { appSocket, checkAppName, type DroverPaths } from '../control/paths.js';
+import type { AppDescription, AppSummary, LaunchRecord, MasterStatus } from '../control/records.js';
 import { listenControl, removeSocket, type CommandHandlers, type ControlServer, type RequestContext } from '../control/server.js';
-import { spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 import { toWireError } from '../control/wire.js';
-import { DroverError, isDroverError } from '../errors.js';
+import { DroverError } from '../errors.js';
 import { describeApp, newEntry, summarize, type AppEntry } from './app-entry.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
-import { lastErrorLine, log } from './log.js';
-import { decideMasterRestart } from './master-restarts.js';
-import { pidAlive, releasePidFile, takePidFile } from './pid-file.js';
+import { log } from './log.js';
+import { Masters, type MasterClient } from './masters.js';
+import { releasePidFile, takePidFile } from './pid-file.js';
 import { pruneSamples } from './procstats.js';
 
 const VERSION = (() => {
@@ -34,23 +32,11 @@ const VERSION = (() => {
   }
 })();
 
-const CONNECT_TIMEOUT_MS = 15_000;
 const STATUS_TIMEOUT_MS = 3_000;
-
-type MasterClient = ControlClient<MasterCommands>;
-
-/** A master the daemon launches: its standby process, or one the CLI started (not this daemon's child). */
-interface MasterProcess {
-  readonly pid: number | undefined;
-  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Daemon {
   private readonly apps = new Map<string, AppEntry>();
-  /** An app master process waiting for its app (control/standby.ts). */
-  private standby: StandbyMaster | undefined;
+  private readonly masters: Masters;
   private server: ControlServer | undefined;
   private readonly startedAt = Date.now();
   private exiting = false;
@@ -61,7 +47,9 @@ export class Daemon {
   /** Resolves with the exit status once shutdown() is done: the entry point exits, the daemon never does. */
   readonly exited = new Promise<number>((resolve) => (this.markExited = resolve));
 
-  constructor(private readonly paths: DroverPaths) {}
+  constructor(private readonly paths: DroverPaths) {
+    this.masters = new Masters(paths, { isCurrent: (e) => this.apps.get(e.name) === e, exiting: () => this.exiting });
+  }
 
   // ── boot ────────────────────────────────────────────────────────────────
 
@@ -93,7 +81,7 @@ export class Daemon {
     // Booting in parallel with the rest of the daemon: the first `drover start` (cold) uses it,
     // unless the CLI started that app's master itself (then a standby would only compete for CPU;
     // the first launch makes one).
-    if (!process.argv.includes('--master-prespawned')) this.replenishStandby();
+    if (!process.argv.includes('--master-prespawned')) this.masters.replenishStandby();
     try {
       await this.adoptAll();
     } finally {
@@ -133,7 +121,7 @@ export class Daemon {
           entry.masterPid = info.pid;
           entry.state = info.status.phase === 'running' ? 'online' : info.status.phase === 'stopping' ? 'stopping' : 'starting';
           this.apps.set(entry.name, entry);
-          this.attach(entry, client);
+          this.masters.attach(entry, client);
           log(`adopted ${entry.name} (master pid ${info.pid}, ${info.status.workers.length} workers)`);
         } catch (err) {
           client.destroy();
@@ -141,170 +129,6 @@ export class Daemon {
         }
       }),
     );
-  }
-
-  // ── app masters ─────────────────────────────────────────────────────────
-
-  /** Watches a master over its control connection: its end without a halt reply is a crash. */
-  private attach(entry: AppEntry, client: MasterClient): void {
-    entry.client = client;
-    let halted = false;
-    let resolveGone!: () => void;
-    entry.gone = new Promise((r) => (resolveGone = r));
-    client
-      .call('watch')
-      .then((outcome) => {
-        halted = true;
-        if (outcome.error) entry.lastError = outcome.error;
-        if (entry.client === client) entry.state = outcome.stopRequested || entry.stopping ? 'stopped' : outcome.exitCode === 0 ? 'stopped' : 'errored';
-        if (outcome.error && !entry.stopping) log(`${entry.name}: stopped on its own: ${outcome.error.message}`);
-      })
-      .catch(() => {});
-    client.on('close', () => {
-      resolveGone();
-      if (entry.client !== client) return;
-      entry.client = undefined;
-      entry.masterPid = undefined;
-      if (entry.stopping || halted || this.exiting || this.apps.get(entry.name) !== entry) {
-        if (entry.state !== 'errored') entry.state = 'stopped';
-        return;
-      }
-      log(`${entry.name}: app master died unexpectedly`);
-      this.scheduleMasterRestart(entry);
-    });
-  }
-
-  private scheduleMasterRestart(entry: AppEntry): void {
-    const decision = decideMasterRestart(entry.restartTimes, performance.now());
-    entry.restartTimes = decision.times;
-    if (!decision.restart) {
-      entry.state = 'errored';
-      entry.lastError = { code: 'DROVER_E_MASTER_DIED', message: decision.message };
-      log(`${entry.name}: ${decision.message}`);
-      return;
-    }
-    entry.state = 'restarting';
-    entry.restartTimer = setTimeout(() => {
-      entry.restartTimer = undefined;
-      if (entry.stopping || this.apps.get(entry.name) !== entry) return;
-      entry.masterRestarts++;
-      this.launch(entry).then(
-        () => log(`${entry.name}: app master restarted (pid ${entry.masterPid})`),
-        (err) => {
-          entry.state = 'errored';
-          entry.lastError = toWireError(err) as { code: string; message: string };
-          log(`${entry.name}: restarting the app master failed: ${(err as Error).message}`);
-        },
-      );
-    }, decision.delayMs);
-  }
-
-  /**
-   * The daemon keeps one standby master ready (~150-250 ms of imports: zod,
-   * pino, the supervisor), so `drover start` does not wait for that.
-   * DROVER_STANDBY_MASTER=0 disables it (saves one idle Node process, ~50 MB,
-   * at the cost of start latency).
-   */
-  private replenishStandby(): void {
-    if (this.standby || this.exiting || !standbyMasterEnabled()) return;
-    this.standby = spawnStandbyMaster(this.paths, (m) => {
-      if (this.standby === m) this.standby = undefined;
-    });
-  }
-
-  /**
-   * Starts the master (the standby, a new one, or the one the CLI already
-   * started and hands the record to itself), connects to its socket and waits
-   * until its workers are ready.
-   */
-  private async launch(entry: AppEntry, prespawnedPid?: number): Promise<StartResult> {
-    const { record } = entry;
-    const socket = appSocket(this.paths, record.name);
-    const logFile = masterLog(this.paths);
-    entry.state = 'starting';
-    entry.stopping = false;
-    let proc: MasterProcess;
-    if (prespawnedPid !== undefined) {
-      // Not this daemon's child: no exit event, so it is looked up.
-      proc = { pid: prespawnedPid, exited: () => (pidAlive(prespawnedPid) ? undefined : { code: null, signal: null }) };
-    } else {
-      const standby = this.standby && !this.standby.exited ? this.standby : spawnStandbyMaster(this.paths);
-      if (standby === this.standby) this.standby = undefined;
-      standby.provide(record);
-      proc = { pid: standby.pid, exited: () => standby.exited };
-    }
-    entry.masterPid = proc.pid;
-    try {
-      return await this.connectMaster(entry, proc, socket, logFile);
-    } finally {
-      // The next standby boots once this start is done, not competing with it for CPU.
-      this.replenishStandby();
-    }
-  }
-
-  private async connectMaster(entry: AppEntry, proc: MasterProcess, socket: string, logFile: string): Promise<StartResult> {
-    const { record } = entry;
-    // The master listens on its socket before it does anything else.
-    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-    let client: MasterClient | undefined;
-    while (!client) {
-      const exited = proc.exited();
-      if (exited) throw lastErrorLine(logFile, record.name) ?? new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} exited (${exited.signal ?? exited.code}) before it listened`);
-      if (Date.now() > deadline) {
-        try {
-          process.kill(proc.pid!, 'SIGKILL');
-        } catch {}
-        throw new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} did not open ${socket} within ${CONNECT_TIMEOUT_MS} ms: see ${logFile}`);
-      }
-      client = existsSync(socket)
-        ? await ControlClient.connect<MasterCommands>(socket, { timeoutMs: 1000, lostCode: 'DROVER_E_MASTER_DIED', lostMessage: `the app master of ${record.name} exited` }).catch(() => undefined)
-        : undefined;
-      if (!client) await sleep(5);
-    }
-    this.attach(entry, client);
-    try {
-      const ready = await client.call('wait-ready');
-      if (entry.stopping) {
-        // Stopped or deleted while it was starting (a master restart, say): honour that.
-        await client.call('stop').catch(() => {});
-        throw new DroverError('DROVER_E_STOPPED', `${record.name} was stopped while it started`);
-      }
-      entry.state = 'online';
-      entry.lastError = undefined;
-      return { name: record.name, masterPid: proc.pid!, workers: ready.workers, durationMs: ready.durationMs, addresses: ready.addresses };
-    } catch (err) {
-      // The master exits by itself after a failed start; it is not a crash.
-      const stoppedMeanwhile = entry.stopping;
-      entry.stopping = true;
-      entry.state = stoppedMeanwhile ? 'stopped' : 'errored';
-      entry.lastError = toWireError(err) as { code: string; message: string };
-      throw err;
-    }
-  }
-
-  private async stopEntry(entry: AppEntry, force = false): Promise<{ name: string; exitCode: number }> {
-    entry.stopping = true;
-    clearTimeout(entry.restartTimer);
-    entry.restartTimer = undefined;
-    const client = entry.client;
-    if (!client) {
-      entry.state = entry.state === 'errored' ? 'errored' : 'stopped';
-      return { name: entry.name, exitCode: 0 };
-    }
-    entry.state = 'stopping';
-    const outcome = await client.call('stop', { force }).catch((err) => {
-      if (isDroverError(err) && err.code === 'DROVER_E_MASTER_DIED') return { exitCode: 0 };
-      throw err;
-    });
-    await entry.gone;
-    entry.state = 'stopped';
-    return { name: entry.name, exitCode: outcome.exitCode };
-  }
-
-  /** The master of a running app; a command that needs one fails clearly for a stopped app. */
-  private running(entry: AppEntry, hint = ''): MasterClient {
-    if (!entry.client) throw new DroverError('DROVER_E_RELOAD_REFUSED', `${entry.name} is not running (${entry.state})${hint}`);
-    return entry.client;
   }
 
   // ── commands ────────────────────────────────────────────────────────────
@@ -330,29 +154,29 @@ export class Daemon {
       start: (args, ctx) => this.start(args.records ?? [], args.prespawned ?? {}, ctx),
       list: () => this.list(),
       describe: (args) => this.describe(this.resolveNames([String(args.name)])[0]!),
-      stop: (args) => Promise.all(this.resolveNames(args.target).map((e) => this.stopEntry(e, args.force === true))),
+      stop: (args) => Promise.all(this.resolveNames(args.target).map((e) => this.masters.stop(e, args.force === true))),
       delete: (args) =>
         Promise.all(
           this.resolveNames(args.target).map(async (e) => {
-            const r = await this.stopEntry(e, args.force === true);
+            const r = await this.masters.stop(e, args.force === true);
             if (this.apps.get(e.name) === e) this.apps.delete(e.name);
             return r;
           }),
         ),
       restart: (args) =>
         this.settleEach(this.resolveNames(args.target), async (e) => {
-          if (e.client) await this.stopEntry(e);
-          return this.launch(e);
+          if (e.client) await this.masters.stop(e);
+          return this.masters.launch(e);
         }),
       reload: (args, ctx) =>
         this.settleEach(this.resolveNames(args.target), async (e) => {
-          const client = this.running(e, `: use drover restart ${e.name}`);
+          const client = this.masters.running(e, `: use drover restart ${e.name}`);
           const onEvent = (event: string, data: unknown) => ctx.emit(event, { app: e.name, ...(data as object) });
           return client.call('reload', {}, { onEvent });
         }),
       scale: async (args) => {
         const [entry] = this.resolveNames([String(args.name)]);
-        const client = this.running(entry!, ': start it first');
+        const client = this.masters.running(entry!, ': start it first');
         const n = Number(args.instances);
         if (!Number.isInteger(n) || n < 0) throw new DroverError('DROVER_E_INVALID_OPTION', `scale: the worker count must be a whole number >= 0, got ${JSON.stringify(args.instances)}`);
         const result = await client.call('scale', { instances: n });
@@ -363,7 +187,7 @@ export class Daemon {
       signal: (args) =>
         Promise.all(
           this.resolveNames(args.target).map(async (e) => {
-            const r = await this.running(e).call('signal', { signal: args.signal });
+            const r = await this.masters.running(e).call('signal', { signal: args.signal });
             return { name: e.name, ...r };
           }),
         ),
@@ -415,7 +239,7 @@ export class Daemon {
       return entry;
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
-    const results = await this.settleEach(entries, (e) => this.launch(e, prespawned[e.name]));
+    const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
     // A start that failed leaves no app behind.
     for (const [i, r] of results.entries()) {
       if (!r.ok && this.apps.get(r.name) === entries[i]) {
@@ -482,7 +306,7 @@ export class Daemon {
 
   private async kill() {
     const entries = [...this.apps.values()];
-    const stopped = await Promise.all(entries.map((e) => this.stopEntry(e).catch((err) => ({ name: e.name, exitCode: -1, error: (err as Error).message }))));
+    const stopped = await Promise.all(entries.map((e) => this.masters.stop(e).catch((err) => ({ name: e.name, exitCode: -1, error: (err as Error).message }))));
     setImmediate(() => void this.shutdown(0));
     return { pid: process.pid, stopped };
   }
@@ -499,7 +323,7 @@ export class Daemon {
       clearTimeout(e.restartTimer);
       e.client?.destroy();
     }
-    this.standby?.provide(undefined);
+    this.masters.close();
     removeSocket(this.paths.socket);
     await this.server?.close();
     releasePidFile(this.paths.pidFile);
