@@ -25,32 +25,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
-import {
-  ADDR_AGENT,
-  ADDR_MASTER,
-  ADDR_NONE,
-  ADDR_WORKERS,
-  checkTopic,
-  decodeAddress,
-  describeAddress,
-  encodeAddress,
-  parseEnvelope,
-  type Address,
-  type Envelope,
-} from './envelope.js';
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  Dispatcher,
-  checkTimeout,
-  errorBody,
-  errorFromBody,
-  handlerFailureBody,
-  invokeHandler,
-  type Handler,
-  type Listener,
-  type Messenger,
-  type RequestOptions,
-} from './endpoint.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, errorFromBody, type Messenger } from './endpoint.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   FrameDecoder,
@@ -60,7 +36,6 @@ import {
   MAX_TOPIC_BYTES,
   decodePayload,
   encodeEmpty,
-  encodeFrame,
   encodeJson,
   kindName,
   type Serialization,
@@ -69,6 +44,8 @@ import { AbuseTracker } from './abuse.js';
 import { createHubDir, removeHubDir } from './hub-dir.js';
 import { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
+import { errorFrame, noRoute, type Conn, type Registration, type Role } from './hub-conn.js';
+import { MasterEndpoint } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 
@@ -105,57 +82,12 @@ export interface AbuseEvent {
   readonly strikes: number;
 }
 
-type Role = 'worker' | 'agent';
-
-interface Registration {
-  readonly wid: number;
-  readonly slot: number;
-  readonly role: Role;
-  readonly token: string;
-  readonly registeredAt: number;
-}
-
-interface Conn {
-  readonly id: number;
-  readonly socket: net.Socket;
-  readonly decoder: FrameDecoder;
-  reg: Registration | undefined;
-  /** Its address as a sender: the worker id (slot), or ADDR_AGENT. */
-  addr: number;
-  readonly subs: Set<string>;
-  closed: boolean;
-  /** A frame read but not yet routed, waiting for capacity. */
-  held: Buffer | undefined;
-  blocked: boolean;
-  pumping: boolean;
-  corked: boolean;
-  /** Frames/s from this connection (rateLimit); undefined: not limited. */
-  readonly bucket: TokenBucket | undefined;
-  /** Highest send/publish seq routed since the last ack. */
-  ackSeq: number;
-  /** Requests to the master being answered. */
-  masterInflight: number;
-  waitingForMasterSlot: boolean;
-  /** Routes of requests this connection sent, and of those sent to it. */
-  readonly originRoutes: Set<number>;
-  readonly targetRoutes: Set<number>;
-  /** Run (once) when its outgoing queue drains or it closes. */
-  readonly drainWaiters: Set<() => void>;
-  /** Bytes of the master's own messages waiting for this queue to drain (bounded by maxQueueBytes). */
-  masterWaiting: number;
-  authTimer: NodeJS.Timeout | undefined;
-  /** unblock(this conn), one function per conn so that waiting twice on a queue adds it once. */
-  resume: () => void;
-}
-
-
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 const AUTH_TIMEOUT_MS = 5_000;
 const MAX_UNAUTHENTICATED = 64;
 const MAX_TOPICS_PER_CONNECTION = 10_000;
-const SEQ_LIMIT = 0x1_0000_0000;
 /**
  * Workers connect on their first messaging call, a moment after they start:
  * the master's own send/request to a worker started this recently, and not
@@ -195,10 +127,9 @@ export class MessageHub extends EventEmitter {
   /** Master calls waiting for a just-started worker (or agent) to connect, by address. */
   private readonly connectWaiters = new Map<number, Set<() => void>>();
 
-  private readonly local = new Dispatcher();
+  private readonly master: MasterEndpoint;
   private readonly rpc: PendingRequests<Conn | undefined>;
   private readonly routes = new RouteTable<Conn>();
-  private masterSendSeq = 0;
 
   private readonly corkedConns: Conn[] = [];
   private flushScheduled = false;
@@ -225,13 +156,32 @@ export class MessageHub extends EventEmitter {
       offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}:${String(details.kind ?? details.event)}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
       strike: (wid, reason) => this.strike(wid, reason),
     });
-    this.api = {
-      send: (to, topic, payload) => this.masterSend(to, topic, payload),
-      request: <T>(to: Address, topic: string, payload?: unknown, opts?: RequestOptions) => this.masterRequest(to, topic, payload, opts) as Promise<T>,
-      handle: (topic, fn) => this.masterHandle(topic, fn),
-      on: (topic, fn) => this.masterOn(topic, fn),
-      publish: (topic, payload) => this.masterPublish(topic, payload),
-    };
+    this.master = new MasterEndpoint(
+      {
+        serialization: this.serialization,
+        maxMessageBytes: this.maxMessageBytes,
+        maxQueueBytes: this.maxQueueBytes,
+        overflow: this.overflow,
+        requestTimeoutMs: this.requestTimeoutMs,
+        maxPendingRequests: this.maxPendingRequests,
+        log: this.log,
+      },
+      {
+        rpc: this.rpc,
+        write: (c, frame) => this.write(c, frame),
+        full: (c) => this.full(c),
+        block: (c) => this.block(c),
+        unblock: (c) => this.unblock(c),
+        nack: (c, seq, code, message) => this.nack(c, seq, code, message),
+        violation: (c, what) => this.violation(c, what, false),
+        subscribers: (topic) => this.subscribers.get(topic) ?? [],
+        target: (addr) => this.target(addr),
+        connected: (addr) => this.connected(addr),
+        nextRouteSeq: () => this.nextRouteSeq(),
+        addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
+      },
+    );
+    this.api = this.master.api;
   }
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
@@ -485,7 +435,7 @@ export class MessageHub extends EventEmitter {
       if (!route.origin) {
         this.rpc.reject(seq, new DroverError('DROVER_E_MSG_DISCONNECTED', message));
       } else if (!route.origin.closed) {
-        this.write(route.origin, this.errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
+        this.write(route.origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
       }
     }
     for (const seq of c.originRoutes) {
@@ -650,7 +600,7 @@ export class MessageHub extends EventEmitter {
 
   private onSend(c: Conn, env: Envelope, frame: Buffer): boolean {
     if (env.to === ADDR_MASTER) {
-      if (!this.deliverLocally(c, env, frame)) return true;
+      if (!this.master.deliver(c, env, frame)) return true;
       c.ackSeq = env.seq;
       return true;
     }
@@ -673,13 +623,13 @@ export class MessageHub extends EventEmitter {
 
   private onPublish(c: Conn, env: Envelope, frame: Buffer): boolean {
     const targets = [...(this.subscribers.get(env.topic) ?? [])];
-    if (this.local.hasListeners(env.topic)) {
+    if (this.master.hasListeners(env.topic)) {
       // Capacity first: the master's listeners must not see it twice when the frame is retried.
       if (this.overflow === 'wait') {
         const full = targets.find((t) => this.full(t));
         if (full) return this.waitForDrain(full, c);
       }
-      if (!this.deliverLocally(c, env, frame)) return true;
+      if (!this.master.deliver(c, env, frame)) return true;
     }
     return this.fanOut(c, env, frame, targets);
   }
@@ -712,24 +662,24 @@ export class MessageHub extends EventEmitter {
   }
 
   private onRequest(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (env.to === ADDR_MASTER) return this.answerLocally(c, env, frame);
+    if (env.to === ADDR_MASTER) return this.master.answer(c, env, frame);
     if (env.to === ADDR_WORKERS) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'"));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'"));
       return true;
     }
     const target = this.target(env.to);
     if (!target) {
       if (!this.noRouteYet(c, env.to)) return false;
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
       return true;
     }
     if (c.originRoutes.size >= this.maxPendingRequests) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `more than ${this.maxPendingRequests} requests are waiting for replies: await some before sending more`));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `more than ${this.maxPendingRequests} requests are waiting for replies: await some before sending more`));
       return true;
     }
     if (this.full(target)) {
       if (this.overflow === 'wait') return this.waitForDrain(target, c);
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `${describeAddress(target.addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `${describeAddress(target.addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`));
       return true;
     }
     const seq = this.addRoute(c, env.seq, target, env.topic, env.ack);
@@ -768,7 +718,7 @@ export class MessageHub extends EventEmitter {
     if (this.full(origin)) {
       if (this.overflow === 'wait') return this.waitForDrain(origin, c);
       this.routes.forget(env.ack, route);
-      this.write(origin, this.errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
+      this.write(origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
       return true;
     }
     this.routes.forget(env.ack, route);
@@ -777,207 +727,6 @@ export class MessageHub extends EventEmitter {
     out.writeInt32BE(c.addr, 20);
     this.write(origin, out);
     return true;
-  }
-
-  // ── the master as a receiver ─────────────────────────────────────────────
-
-  /** Decodes a payload for the master's own listeners; false (and a nack) when it cannot be decoded. */
-  private deliverLocally(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (!this.local.hasListeners(env.topic)) return true;
-    let payload: unknown;
-    try {
-      payload = decodePayload(frame, env.payloadOffset);
-    } catch (err) {
-      this.nack(c, env.seq, 'DROVER_E_MSG_SERIALIZE', (err as Error).message);
-      this.violation(c, `sent an undecodable payload on '${env.topic}'`, false);
-      return false;
-    }
-    this.local.emit(env.topic, payload, { from: decodeAddress(c.addr), topic: env.topic }, (err) => this.listenerFailed(env.topic, err));
-    return true;
-  }
-
-  private answerLocally(c: Conn, env: Envelope, frame: Buffer): boolean {
-    const handler = this.local.handler(env.topic);
-    if (!handler) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${env.topic}': register one with supervisor.messages.handle('${env.topic}', fn)`));
-      return true;
-    }
-    // Handlers may be async: bound how many run at once per connection, so a flood cannot pile up promises.
-    if (c.masterInflight >= this.maxPendingRequests) {
-      c.waitingForMasterSlot = true;
-      this.block(c);
-      return false;
-    }
-    let payload: unknown;
-    try {
-      payload = decodePayload(frame, env.payloadOffset);
-    } catch (err) {
-      this.violation(c, `sent an undecodable payload on '${env.topic}'`, false);
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_SERIALIZE', (err as Error).message));
-      return true;
-    }
-    c.masterInflight++;
-    const seq = env.seq;
-    const topic = env.topic;
-    const done = (reply: Buffer) => {
-      c.masterInflight--;
-      if (c.closed) return;
-      this.write(c, reply);
-      if (c.waitingForMasterSlot) {
-        c.waitingForMasterSlot = false;
-        this.unblock(c);
-      }
-    };
-    const ok = (value: unknown) => done(this.replyFrame(seq, c.addr, value));
-    const failed = (err: unknown) => done(this.encodeError(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
-    invokeHandler(handler, payload, { from: decodeAddress(c.addr), topic }, ok, failed);
-    return true;
-  }
-
-  private listenerFailed(topic: string, err: unknown): void {
-    this.log?.error({ event: 'message-listener-error', topic, err: err instanceof Error ? err.stack : String(err) }, `a master listener for '${topic}' threw: ${(err as Error)?.message ?? String(err)}`);
-  }
-
-  // ── the master as a sender (supervisor.messages) ─────────────────────────
-
-  private async masterSend(to: Address, topic: string, payload: unknown): Promise<void> {
-    const addr = encodeAddress(to);
-    checkTopic(topic);
-    const frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    if (addr === ADDR_MASTER) return this.loopback(topic, frame);
-    let targets: Conn[];
-    if (addr === ADDR_WORKERS) {
-      targets = [...(this.subscribers.get(topic) ?? [])].filter((t) => t.reg?.role === 'worker');
-    } else {
-      const t = await this.connected(addr);
-      if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
-      targets = t.subs.has(topic) ? [t] : [];
-    }
-    await this.masterWrite(targets, frame, addr !== ADDR_WORKERS);
-  }
-
-  private async masterPublish(topic: string, payload: unknown): Promise<void> {
-    checkTopic(topic);
-    const frame = encodeFrame({ kind: Kind.publish, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_NONE, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    const targets = [...(this.subscribers.get(topic) ?? [])];
-    const local = this.loopback(topic, frame);
-    await this.masterWrite(targets, frame, false);
-    await local;
-  }
-
-  /** The master's own listeners get a decoded copy, as any other process would (and later, never re-entrantly). */
-  private async loopback(topic: string, frame: Buffer): Promise<void> {
-    if (!this.local.hasListeners(topic)) return;
-    await Promise.resolve();
-    const payload = decodePayload(frame, HEADER_BYTES + frame[7]!);
-    this.local.emit(topic, payload, { from: 'master', topic }, (err) => this.listenerFailed(topic, err));
-  }
-
-  private async masterWrite(targets: Conn[], frame: Buffer, single: boolean): Promise<void> {
-    const overflowed: Conn[] = [];
-    for (const t of targets) {
-      if (!t.closed && this.full(t) && this.overflow === 'wait') {
-        // The master's own backlog is bounded too: an app that does not await its sends gets an error, not unbounded memory.
-        if (t.masterWaiting + frame.length > this.maxQueueBytes) {
-          overflowed.push(t);
-          continue;
-        }
-        t.masterWaiting += frame.length;
-        try {
-          while (!t.closed && this.full(t)) await new Promise<void>((resolve) => t.drainWaiters.add(resolve));
-        } finally {
-          t.masterWaiting -= frame.length;
-        }
-      }
-      if (t.closed) {
-        if (single) throw new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(t.addr)} disconnected before the message could be delivered`);
-        continue;
-      }
-      if (this.full(t)) overflowed.push(t);
-      else this.write(t, frame);
-    }
-    if (overflowed.length > 0) {
-      throw new DroverError(
-        'DROVER_E_MSG_OVERFLOW',
-        `${overflowed.map((t) => describeAddress(t.addr)).join(', ')} not keeping up (${this.maxQueueBytes} bytes queued${this.overflow === 'wait' ? ', and as many waiting' : ''}): the message was dropped for ${overflowed.length === 1 ? 'it' : 'them'}; await send() before sending more`,
-      );
-    }
-  }
-
-  private masterRequest(to: Address, topic: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
-    try {
-      const addr = encodeAddress(to);
-      checkTopic(topic);
-      const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
-      if (addr === ADDR_WORKERS) {
-        throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
-      }
-      if (addr === ADDR_MASTER) return this.requestSelf(topic, payload, timeoutMs);
-      // No async hop on the common path: the frame leaves in this tick.
-      const target = this.target(addr);
-      if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
-      return this.connected(addr).then((t) => {
-        if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
-        return this.requestTo(t, addr, topic, payload, timeoutMs);
-      });
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  private requestTo(target: Conn, addr: number, topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.full(target) && this.overflow === 'error') {
-      throw new DroverError('DROVER_E_MSG_OVERFLOW', `${describeAddress(addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`);
-    }
-    const seq = this.nextRouteSeq();
-    const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    // The route lets the reply be matched to its receiver; a route whose request timed out is swept later.
-    this.addRoute(undefined, 0, target, topic, timeoutMs, seq);
-    const reply = this.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target });
-    if (!this.full(target)) {
-      this.write(target, frame);
-    } else {
-      const retry = () => {
-        if (target.closed) return;
-        if (this.full(target)) target.drainWaiters.add(retry);
-        else this.write(target, frame);
-      };
-      target.drainWaiters.add(retry);
-    }
-    return reply;
-  }
-
-  /** request('master', …) from the master: its own handler, with the same copying and errors as from afar. */
-  private async requestSelf(topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
-    const handler = this.local.handler(topic);
-    if (!handler) throw new DroverError('DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${topic}'`);
-    const frame = encodeFrame({ kind: Kind.request, seq: 1, ack: 0, to: ADDR_MASTER, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    const copy = decodePayload(frame, HEADER_BYTES + frame[7]!);
-    const seq = this.nextRouteSeq();
-    const reply = this.rpc.add(seq, { what: `request '${topic}' to the master`, timeoutMs, tag: undefined });
-    Promise.resolve()
-      .then(() => handler(copy, { from: 'master', topic }))
-      .then(
-        (value) => {
-          const out = this.replyFrame(seq, ADDR_MASTER, value);
-          if (out[5] === Kind.error) this.rpc.reject(seq, errorFromBody(out.toString('utf8', HEADER_BYTES)));
-          else this.rpc.resolve(seq, decodePayload(out, HEADER_BYTES));
-        },
-        (err) => this.rpc.reject(seq, errorFromBody(handlerFailureBody(err, topic, 'the master'))),
-      );
-    return reply;
-  }
-
-  private masterHandle(topic: string, fn: Handler): () => void {
-    checkTopic(topic);
-    this.local.setHandler(topic, fn);
-    return () => this.local.removeHandler(topic, fn);
-  }
-
-  private masterOn(topic: string, fn: Listener): () => void {
-    checkTopic(topic);
-    this.local.addListener(topic, fn);
-    return () => void this.local.removeListener(topic, fn);
   }
 
   // ── routing helpers ──────────────────────────────────────────────────────
@@ -1001,11 +750,6 @@ export class MessageHub extends EventEmitter {
 
   private nextRouteSeq(): number {
     return this.routes.nextSeq((seq) => this.rpc.has(seq));
-  }
-
-  private nextMasterSendSeq(): number {
-    this.masterSendSeq = (this.masterSendSeq % (SEQ_LIMIT - 1)) + 1;
-    return this.masterSendSeq;
   }
 
   private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number, seq = this.nextRouteSeq()): number {
@@ -1052,24 +796,6 @@ export class MessageHub extends EventEmitter {
     this.write(c, encodeJson({ kind: Kind.nack, seq: 0, ack: seq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }, errorBody(code, message)));
   }
 
-  private errorFrame(ack: number, from: number, code: ErrorCode, message: string): Buffer {
-    return this.encodeError(ack, from, errorBody(code, message));
-  }
-
-  private encodeError(ack: number, from: number, body: string): Buffer {
-    return encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from, topic: '' }, body, Infinity);
-  }
-
-  /** The master's reply; a value it cannot send becomes an error reply instead. */
-  private replyFrame(ack: number, to: number, value: unknown): Buffer {
-    try {
-      return encodeFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, value, this.serialization, this.maxMessageBytes);
-    } catch (err) {
-      const e = err as DroverError;
-      return this.errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
-    }
-  }
-
   // ── abuse ────────────────────────────────────────────────────────────────
 
   private who(c: Conn): string {
@@ -1103,9 +829,4 @@ export class MessageHub extends EventEmitter {
     this.emit('abuse', { wid, slot, reason, strikes } satisfies AbuseEvent);
   }
 
-}
-
-function noRoute(addr: number): string {
-  if (addr === ADDR_AGENT) return 'no agent is connected to the message hub: the app runs no agent, or it has not started (or not used messaging) yet';
-  return `${describeAddress(addr)} is not connected to the message hub: no such worker is running, or it has not made a messaging call yet (a worker connects on its first send/request/on/handle/publish)`;
 }
