@@ -57,7 +57,7 @@ async function fromConfig(file: string, app: string | undefined): Promise<Record
 }
 
 export async function generateTarget(input: TargetInput): Promise<{ target: GenTarget; options: SuperviseOptions }> {
-  const { isConfigFileName } = await import('../config/load.js');
+  const { isConfigFileName } = await import('../config/names.js');
   const base = isConfigFileName(input.target) ? await fromConfig(path.resolve(input.target), input.app) : { script: input.target };
   const options = {
     ...base,

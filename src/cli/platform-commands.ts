@@ -184,7 +184,7 @@ export function registerPlatformCommands(program: Command, run: Command, setResu
     .action((opts: Record<string, unknown>) => {
       setResult(
         (async () => {
-          const [{ renderDaemonUnit }, { droverPaths }] = await Promise.all([import('../platform/generate/systemd-unit.js'), import('../daemon/paths.js')]);
+          const [{ renderDaemonUnit }, { droverPaths }] = await Promise.all([import('../platform/generate/systemd-unit.js'), import('../control/paths.js')]);
           const home = path.resolve(droverPaths().home);
           const text = renderDaemonUnit({
             node: nodeBinary(opts.node as string | undefined),

@@ -1,7 +1,8 @@
 // `drover run`: one app master in the foreground (containers, systemd, tests).
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
-import { formatAddress, Supervisor } from '../runtime/supervisor.js';
+import { installMasterSignals } from '../control/signals.js';
+import { formatAddress, Supervisor } from '../supervise.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
 import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
 
@@ -17,22 +18,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   }
   const supervisor = new Supervisor(spec, { source: options });
   const platform = attachPlatform(supervisor); // platform hook (issue 14)
-
-  let stops = 0;
-  const onStop = (signal: NodeJS.Signals) => {
-    stops++;
-    // The second signal forces: SIGKILL every worker now.
-    void supervisor.stop({ force: stops > 1 || signal === 'SIGQUIT' });
-  };
-  const handlers: Array<[NodeJS.Signals, () => void]> = [
-    ['SIGTERM', () => onStop('SIGTERM')],
-    ['SIGINT', () => onStop('SIGINT')],
-    ['SIGQUIT', () => onStop('SIGQUIT')],
-    ['SIGTTIN', () => supervisor.scale(supervisor.desired + 1)],
-    ['SIGTTOU', () => supervisor.scale(Math.max(1, supervisor.desired - 1))],
-    ['SIGHUP', () => supervisor.requestReload('SIGHUP')],
-  ];
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const uninstall = installMasterSignals(() => supervisor);
 
   supervisor.ready.then(
     (info) => {
@@ -43,7 +29,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   );
   supervisor.start();
   const outcome = await supervisor.done;
-  for (const [signal, handler] of handlers) process.off(signal, handler);
+  uninstall();
   await platform.close(); // platform hook (issue 14)
   if (outcome.error) say('error', outcome.error.message, outcome.error.code);
   return outcome.exitCode;

@@ -104,12 +104,12 @@ test('a hung worker (its heartbeat overdue) stops the watchdog until its replace
   const hung = await drover.waitEvent('hung');
   const ready = await drover.waitEvent('ready', (e) => e.pid !== worker, { timeoutMs: 30_000 });
   // Margins for the two channels (stdout lines, datagrams) racing each other.
-  const from = hung.receivedAt + 500;
-  const to = ready.receivedAt - 500;
+  const from = hung.at + 500;
+  const to = ready.at - 500;
   assert.ok(to - from > 1_500, `a window of ${to - from} ms to look at`);
   const during = notify.messages.filter((m) => m.fields.WATCHDOG === '1' && m.receivedAt > from && m.receivedAt < to);
   assert.deepEqual(during, [], 'no WATCHDOG=1 while no worker answered heartbeats');
-  await waitFor(() => notify.messages.some((m) => m.fields.WATCHDOG === '1' && m.receivedAt > ready.receivedAt), { timeoutMs: 10_000, message: 'the watchdog to resume' });
+  await waitFor(() => notify.messages.some((m) => m.fields.WATCHDOG === '1' && m.receivedAt > ready.at), { timeoutMs: 10_000, message: 'the watchdog to resume' });
   drover.signal('SIGTERM');
   assert.equal((await drover.wait()).code, 0);
   await drover.assertNothingLeft();
