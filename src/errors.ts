@@ -43,6 +43,10 @@ export const CATALOG = {
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
   // Supervisor structure: statuses 86-87.
   DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
+  // Production modes (drover generate, startup, signal-reload): statuses 109-112.
+  DROVER_E_UNSAFE_VALUE: { exitCode: 109, title: 'a name, path or value cannot be written safely into a generated file' },
+  DROVER_E_GENERATE_APP: { exitCode: 110, title: 'the config file has several apps (or none of the name given) to generate for' },
+  DROVER_E_NO_RUN_STATE: { exitCode: 111, title: 'signal-reload found no state of the drover run master to wait on' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

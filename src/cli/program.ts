@@ -6,6 +6,8 @@ import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { OPTION_TABLE, type FlagSpec } from './option-table.js';
 import { addDaemonCommands } from './daemon-commands.js';
+// platform hook (issue 14): run --container, generate, startup.
+import { registerPlatformCommands } from './platform-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +40,7 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
     });
   addOptions(run);
   addDaemonCommands(program, setResult);
+  registerPlatformCommands(program, run, setResult); // platform hook (issue 14)
   return program;
 }
 

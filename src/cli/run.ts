@@ -2,24 +2,35 @@
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { installMasterSignals } from '../control/signals.js';
-import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../supervise.js';
+// platform hook (issue 14): systemd notify/watchdog, PID 1.
+import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
-  const spec = resolveSpec(options, 'command line');
+  // platform hook (issue 14): as PID 1, drover runs under tini; this process only waits for it.
+  const reaped = await prelude();
+  if (reaped !== undefined) return reaped;
+  let spec;
+  try {
+    spec = resolveSpec(options, 'command line');
+  } catch (err) {
+    return startError(err); // platform hook (issue 14): a JSON line in a container, else thrown on
+  }
   const supervisor = new Supervisor(spec, { source: options });
+  const platform = attachPlatform(supervisor); // platform hook (issue 14)
   const uninstall = installMasterSignals(() => supervisor);
 
   supervisor.ready.then(
     (info) => {
       const where = info.addresses.length > 0 ? `, listening on ${info.addresses.map(formatAddress).join(', ')}` : '';
-      process.stderr.write(`drover: ${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}\n`);
+      say('info', `${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}`);
     },
     () => {},
   );
   supervisor.start();
   const outcome = await supervisor.done;
   uninstall();
-  if (outcome.error) process.stderr.write(`${formatError(new DroverError(outcome.error.code, outcome.error.message))}\n`);
+  await platform.close(); // platform hook (issue 14)
+  if (outcome.error) say('error', outcome.error.message, outcome.error.code);
   return outcome.exitCode;
 }

@@ -9,7 +9,8 @@
 // Finding a file is find.ts, reading it into a value read.ts; here the value is
 // mapped (PM2 keys, env blocks, env files) and validated.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+// platform hook (issue 14): the cgroup CPU quota caps the cores.
+import { availableCpus } from '../platform/cpu-quota.js';
 import path from 'node:path';
 import { DroverError, isDroverError } from '../errors.js';
 import { validateCron } from './cron.js';
@@ -120,7 +121,7 @@ interface PendingApp {
 export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
-  const cores = options.cores ?? availableParallelism();
+  const cores = options.cores ?? availableCpus();
   const { value, warnings: readWarnings } = await readConfigValue(abs);
   const warnings = [...readWarnings];
   const problems: IssueText[] = [];

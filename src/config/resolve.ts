@@ -3,7 +3,6 @@
 // runs before anything is started, so bad input never leaves a process behind.
 import { isKernelMode, STRATEGY_ALIASES, type Balance } from '../core/enums.js';
 import { accessSync, constants, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
@@ -14,6 +13,8 @@ import { validateCron } from './cron.js';
 import { describeIssue } from './issues.js';
 import { defaultAppName } from './names.js';
 import { parseSize } from './size.js';
+// platform hook (issue 14): 'max' and negative counts honour the cgroup CPU quota.
+import { availableCpus } from '../platform/cpu-quota.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -48,7 +49,7 @@ function zodToDroverError(error: z.ZodError, source: string): DroverError {
   return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${first?.text ?? issue.message}`, { path: issue.path });
 }
 
-export function resolveInstances(instances: number | 'max', cores = availableParallelism()): number {
+export function resolveInstances(instances: number | 'max', cores = availableCpus()): number {
   if (instances === 'max') return cores;
   if (instances > 0) return instances;
   const n = cores + instances;

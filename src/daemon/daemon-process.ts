@@ -8,6 +8,8 @@ import { formatError, isDroverError } from '../errors.js';
 import { Daemon } from './daemon.js';
 import { log } from './log.js';
 import { droverPaths, ensureHome } from '../control/paths.js';
+// platform hook (issue 14): READY=1/STOPPING=1 under systemd (drover startup systemd).
+import { daemonNotifier } from '../platform/daemon-notify.js';
 
 async function main(): Promise<void> {
   const paths = droverPaths();
@@ -16,9 +18,11 @@ async function main(): Promise<void> {
   ensureHome(paths);
   const daemon = new Daemon(paths);
   void daemon.exited.then((code) => process.exit(code));
+  const systemd = daemonNotifier(log); // platform hook (issue 14)
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
       log(`${signal}: exiting; app masters keep running`);
+      systemd.stopping(); // platform hook (issue 14)
       void daemon.shutdown(0);
     });
   }
@@ -26,6 +30,7 @@ async function main(): Promise<void> {
     log(`daemon ${process.pid}: another daemon is running; exiting`);
     process.exit(0);
   }
+  systemd.ready(`listening on ${paths.socket}`); // platform hook (issue 14)
 }
 
 process.on('uncaughtException', (err) => {

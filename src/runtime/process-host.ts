@@ -16,6 +16,8 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentSpec, AppSpec } from '../core/types.js';
+// platform hook (issue 14): NOTIFY_SOCKET and WATCHDOG_* stay with the master.
+import { withoutServiceEnv } from '../platform/service-env.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = (() => {
@@ -38,13 +40,13 @@ export interface WorkerIdentity {
 }
 
 function appEnv(spec: AppSpec): NodeJS.ProcessEnv {
-  return {
+  return withoutServiceEnv({
     ...process.env,
     ...spec.env,
     DROVER_APP: spec.name,
     DROVER_KILL_TIMEOUT_MS: String(spec.killTimeoutMs),
     DROVER_STOP_SIGNAL: spec.stopSignal,
-  };
+  });
 }
 
 export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv {
