@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DroverError } from '../errors.js';
+import { DroverError, isDroverError } from '../errors.js';
+import { checkHomeTrust } from '../platform/home-trust.js';
 import { droverPaths, ensureHome, masterLog, type DroverPaths } from '../daemon/paths.js';
 import type { LaunchRecord } from '../daemon/types.js';
 import { ControlClient } from '../daemon/protocol.js';
@@ -117,10 +118,13 @@ export function takePrespawnedMaster(): PrespawnedMaster | undefined {
  * (for commands that can answer without one).
  */
 export async function connectDaemon(options: { start: boolean }, paths: DroverPaths = droverPaths()): Promise<ControlClient | undefined> {
+  // hook (issue 15): nothing goes to a home (or socket) another user could have planted.
+  checkHomeTrust(paths.home, [paths.apps, paths.logs]);
   if (prestarted && options.start) return waitForDaemon(paths, prestarted);
   try {
     return await connect(paths);
   } catch (err) {
+    if (isDroverError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (!NOT_RUNNING.has(code)) {
       // A home that is not a usable directory is the better diagnosis.
@@ -140,6 +144,7 @@ async function waitForDaemon(paths: DroverPaths, spawned: Spawned): Promise<Cont
     try {
       return await connect(paths);
     } catch (err) {
+      if (isDroverError(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? '';
       // Exit 0: another daemon won the race to start; keep trying to reach it.
       if ((exited !== undefined && exited !== 0) || Date.now() > deadline || !NOT_RUNNING.has(code)) {

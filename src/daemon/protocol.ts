@@ -11,6 +11,7 @@
 // dropped rather than buffered without limit (PM2's daemon grows to GBs that way).
 import { EventEmitter } from 'node:events';
 import { chmodSync, unlinkSync } from 'node:fs';
+import { checkSocketOwner } from '../platform/home-trust.js';
 import net from 'node:net';
 import { CATALOG, DroverError, isDroverError, type ErrorCode } from '../errors.js';
 
@@ -238,6 +239,8 @@ export class ControlClient extends EventEmitter {
 
   static connect(socketPath: string, options: ConnectOptions = {}): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
+      // hook (issue 15): commands and launch records go only to a socket the caller owns.
+      checkSocketOwner(socketPath);
       const socket = net.createConnection(socketPath);
       const timer = options.timeoutMs
         ? setTimeout(() => {
