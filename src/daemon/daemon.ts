@@ -17,6 +17,7 @@ import { DroverError, isDroverError, type ErrorCode } from '../errors.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
 import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from './paths.js';
 import { procStats, pruneSamples } from './procstats.js';
+import { formatPidClaim, isDaemonArgv, isMasterArgv, isOurProcess, parsePidClaim, startTimeOf } from '../platform/proc-identity.js';
 import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
 import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
 
@@ -39,6 +40,8 @@ interface MasterProcess {
   readonly pid: number | undefined;
   /** Unset for a master the CLI started (a cold `drover start`): not this daemon's child. */
   readonly child: ChildProcess | undefined;
+  /** For a master the CLI started: its start time when the client named it (proc-identity.ts). */
+  readonly startTime?: string;
   exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
@@ -112,7 +115,7 @@ export class Daemon {
       if (other) {
         const info = await other.call<{ pid: number }>('ping', {}, { timeoutMs: 2000 }).catch(() => undefined);
         other.destroy();
-        if (info) writeFileSync(this.paths.pidFile, `${info.pid}\n`, { mode: 0o600 });
+        if (info) writeFileSync(this.paths.pidFile, formatPidClaim(info.pid), { mode: 0o600 });
         return false;
       }
       removeSocket(this.paths.socket);
@@ -145,14 +148,15 @@ export class Daemon {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fd = openSync(this.paths.pidFile, 'wx', 0o600);
-        writeFileSync(fd, `${process.pid}\n`);
+        writeFileSync(fd, formatPidClaim(process.pid));
         closeSync(fd);
         return crashed;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-      if (pid > 0 && pid !== process.pid && isDaemonProcess(pid)) return undefined;
+      // hook (issue 15): the pid is a daemon only if it is ours, started when recorded, and runs daemon/main.js.
+      const claim = parsePidClaim(readFileSync(this.paths.pidFile, 'utf8'));
+      if (claim && claim.pid !== process.pid && isOurProcess(claim, isDaemonArgv)) return undefined;
       crashed = true;
       try {
         unlinkSync(this.paths.pidFile);
@@ -320,7 +324,7 @@ export class Daemon {
     entry.state = 'starting';
     entry.stopping = false;
     let proc: MasterProcess;
-    if (prespawnedPid !== undefined) proc = { pid: prespawnedPid, child: undefined, exited: undefined };
+    if (prespawnedPid !== undefined) proc = namedMaster(prespawnedPid, record.name);
     else {
       proc = this.spare && !this.spare.exited ? this.spare : this.spawnMaster();
       if (proc === this.spare) this.spare = undefined;
@@ -341,13 +345,11 @@ export class Daemon {
     const deadline = Date.now() + CONNECT_TIMEOUT_MS;
     let client: ControlClient | undefined;
     while (!client) {
-      if (!proc.child && !pidAlive(proc.pid)) proc.exited = { code: null, signal: null };
+      if (!proc.child && !isOurProcess({ pid: proc.pid!, startTime: proc.startTime ?? '' }, isMasterArgv)) proc.exited = { code: null, signal: null };
       const exited = proc.exited;
       if (exited) throw lastErrorLine(logFile, record.name) ?? new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} exited (${exited.signal ?? exited.code}) before it listened`);
       if (Date.now() > deadline) {
-        try {
-          process.kill(proc.pid!, 'SIGKILL');
-        } catch {}
+        killMaster(proc);
         throw new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} did not open ${socket} within ${CONNECT_TIMEOUT_MS} ms: see ${logFile}`);
       }
       client = existsSync(socket) ? await ControlClient.connect(socket, { timeoutMs: 1000, lostCode: 'DROVER_E_MASTER_DIED', lostMessage: `the app master of ${record.name} exited` }).catch(() => undefined) : undefined;
@@ -655,40 +657,35 @@ export class Daemon {
     removeSocket(this.paths.socket);
     await this.server?.close();
     try {
-      if (Number(readFileSync(this.paths.pidFile, 'utf8').trim()) === process.pid) unlinkSync(this.paths.pidFile);
+      if (parsePidClaim(readFileSync(this.paths.pidFile, 'utf8'))?.pid === process.pid) unlinkSync(this.paths.pidFile);
     } catch {}
     log(`daemon ${process.pid} exiting`);
     process.exit(code);
   }
 }
 
-function pidAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * A master a client says it started (a cold `drover start`): used, and
+ * later possibly killed, only when it is provably a drover app master of
+ * this user; its start time, taken now, pins the pid to that process.
+ */
+function namedMaster(pid: number, name: string): MasterProcess {
+  const startTime = startTimeOf(pid);
+  if (!isOurProcess({ pid, startTime }, isMasterArgv)) {
+    throw new DroverError('DROVER_E_PROTOCOL', `start ${name}: pid ${pid}, named as its pre-started master, is not a drover app master of yours: run the start again`, { pid });
   }
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return process.platform !== 'linux';
-  }
+  return { pid, child: undefined, exited: undefined, startTime };
 }
 
-/** Is pid a drover daemon (not a stranger that got the pid of a dead one)? */
-function isDaemonProcess(pid: number): boolean {
+/**
+ * SIGKILL for a master that never opened its socket: our own child through
+ * its ChildProcess (not reaped yet, so its pid cannot have been reused); a
+ * named one only while it is still the process recorded (same start time).
+ */
+function killMaster(proc: MasterProcess): void {
   try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (/\) Z /.test(stat)) return false;
-    return cmdline.includes('daemon/main.js');
-  } catch {
-    return process.platform !== 'linux';
-  }
+    if (proc.child) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+    } else if (proc.pid !== undefined && isOurProcess({ pid: proc.pid, startTime: proc.startTime ?? '' }, isMasterArgv)) process.kill(proc.pid, 'SIGKILL');
+  } catch {}
 }
