@@ -2,10 +2,11 @@
 // needs it and none runs (detached, its output appended to
 // DROVER_HOME/logs/daemon.log).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DroverError, isDroverError } from '../errors.js';
 import { checkHomeTrust } from '../platform/home-trust.js';
+import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { droverPaths, ensureHome, masterLog, type DroverPaths } from '../daemon/paths.js';
 import type { LaunchRecord } from '../daemon/types.js';
 import { ControlClient } from '../daemon/protocol.js';
@@ -41,7 +42,8 @@ interface Spawned {
 let prestarted: Spawned | undefined;
 
 function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
-  const fd = openSync(paths.daemonLog, 'a', 0o600);
+  // hook (issue 15): a daemon.log that cannot be opened costs the log, not the daemon.
+  const fd = openLogFd(paths.daemonLog);
   const state: Spawned = { exited: undefined };
   try {
     const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: process.env });
@@ -49,7 +51,7 @@ function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
     child.on('exit', (code) => (state.exited = code ?? -1));
     child.unref();
   } finally {
-    closeSync(fd);
+    closeLogFd(fd);
   }
   return state;
 }
@@ -64,7 +66,7 @@ export interface PrespawnedMaster {
 let prespawned: PrespawnedMaster | undefined;
 
 function spawnMaster(paths: DroverPaths): PrespawnedMaster | undefined {
-  const fd = openSync(masterLog(paths), 'a', 0o600);
+  const fd = openLogFd(masterLog(paths));
   try {
     const child = spawn(process.execPath, [MASTER_JS], { detached: true, stdio: ['pipe', 'ignore', fd], cwd: paths.home, env: process.env });
     child.on('error', () => {});
@@ -82,7 +84,7 @@ function spawnMaster(paths: DroverPaths): PrespawnedMaster | undefined {
       },
     };
   } finally {
-    closeSync(fd);
+    closeLogFd(fd);
   }
 }
 

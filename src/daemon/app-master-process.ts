@@ -19,6 +19,7 @@ import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 import { appSocket, droverPaths, masterLog } from './paths.js';
 import { ControlClient, listenControl, removeSocket, type ControlServer, type RequestContext } from './protocol.js';
 import type { LaunchRecord, MasterStatus } from './types.js';
+import { guardStdio, writeStderrLine } from '../platform/safe-log.js';
 
 const paths = droverPaths();
 
@@ -114,6 +115,7 @@ function adoptEnv(env: Readonly<Record<string, string>>): void {
 }
 
 async function main(): Promise<void> {
+  guardStdio(); // hook (issue 15): a full disk under masters.log is not fatal
   // A spare master waits here, imports done, until the daemon hands it an app;
   // end-of-file without one (the daemon exited) ends it.
   const input = await readStdin();
@@ -306,6 +308,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${new Date().toISOString()} [${appName}] ${formatError(err)}\n`);
+  writeStderrLine(`${new Date().toISOString()} [${appName}] ${formatError(err)}`);
   process.exit(isDroverError(err) ? err.exitCode : 1);
 });

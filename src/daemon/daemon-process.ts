@@ -7,8 +7,10 @@
 import { formatError, isDroverError } from '../errors.js';
 import { Daemon, log } from './daemon.js';
 import { droverPaths, ensureHome } from './paths.js';
+import { guardStdio } from '../platform/safe-log.js';
 
 async function main(): Promise<void> {
+  guardStdio(); // hook (issue 15)
   const paths = droverPaths();
   // No umask change: app masters and workers inherit this process's umask, and
   // apps must create files as their user expects. Modes are set explicitly instead.

@@ -17,6 +17,7 @@ import { DroverError, isDroverError, type ErrorCode } from '../errors.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
 import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from './paths.js';
 import { procStats, pruneSamples } from './procstats.js';
+import { closeLogFd, openLogFd, stderrStats, writeStderrLine } from '../platform/safe-log.js';
 import { formatPidClaim, isDaemonArgv, isMasterArgv, isOurProcess, parsePidClaim, startTimeOf } from '../platform/proc-identity.js';
 import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
 import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
@@ -62,7 +63,8 @@ interface AppEntry {
 }
 
 export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+  // hook (issue 15): a failed write to daemon.log is dropped and counted, never fatal.
+  writeStderrLine(`${new Date().toISOString()} ${message}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -285,7 +287,7 @@ export class Daemon {
    * it (saves one idle Node process, ~50 MB, at the cost of start latency).
    */
   private spawnMaster(): MasterProcess {
-    const fd = openSync(masterLog(this.paths), 'a', 0o600);
+    const fd = openLogFd(masterLog(this.paths));
     try {
       const child = spawn(process.execPath, [MASTER_JS], {
         detached: true,
@@ -303,7 +305,7 @@ export class Daemon {
       child.unref();
       return proc;
     } finally {
-      closeSync(fd);
+      closeLogFd(fd);
     }
   }
 
@@ -416,7 +418,7 @@ export class Daemon {
     await this.booted;
     switch (command) {
       case 'ping':
-        return { pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size };
+        return { pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size, log: stderrStats() };
       case 'start':
         return this.start((args.records as LaunchRecord[]) ?? [], (args.prespawned as Record<string, number> | undefined) ?? {}, ctx);
       case 'list':
