@@ -6,7 +6,16 @@ import { z } from 'zod';
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL'] as const;
 
-const nonNegativeMs = z.number().int().min(0);
+/**
+ * Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay
+ * fires after 1 ms (with a TimeoutOverflowWarning), which turned a huge ready
+ * timeout into an immediate failure and a huge heartbeat timeout into a
+ * replacement loop. Every duration option is bounded by it (issue 15).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const durationMs = (min: number) =>
+  z.number().int().min(min).max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait)` });
+const nonNegativeMs = durationMs(0);
 
 import { BALANCE_MODES } from './balance-modes.js';
 export { BALANCE_MODES, type BalanceMode } from './balance-modes.js';
@@ -35,16 +44,16 @@ export const superviseOptionsSchema = z
     restart: z.enum(['always', 'on-failure', 'never']).default('always'),
     stopExitCodes: z.array(z.number().int().min(0).max(255)).default([]),
     maxRestarts: z.number().int().min(0).default(10),
-    restartWindowMs: z.number().int().min(1).default(60_000),
+    restartWindowMs: durationMs(1).default(60_000),
     restartDelayMs: nonNegativeMs.default(100),
     maxRestartDelayMs: nonNegativeMs.default(15_000),
     minUptimeMs: nonNegativeMs.default(1_000),
-    killTimeoutMs: z.number().int().min(1).default(5_000),
+    killTimeoutMs: durationMs(1).default(5_000),
     stopSignal: z.enum(SIGNALS).default('SIGTERM'),
     readyOn: z.enum(['listen', 'online']).default('listen'),
     /** Ready only when the worker calls ready() from drover/worker (or PM2's process.send('ready')). */
     waitReady: z.boolean().default(false),
-    readyTimeoutMs: z.number().int().min(1).default(30_000),
+    readyTimeoutMs: durationMs(1).default(30_000),
     /** Replacements started at once during a rolling reload. */
     reloadBatch: z.number().int().min(1).default(1),
     /**
@@ -61,7 +70,7 @@ export const superviseOptionsSchema = z
     spares: z.number().int().min(0).default(0),
     /** 0 disables the heartbeat. */
     heartbeatIntervalMs: nonNegativeMs.default(1_000),
-    heartbeatTimeoutMs: z.number().int().min(1).default(5_000),
+    heartbeatTimeoutMs: durationMs(1).default(5_000),
     /** RSS limit: a number of bytes or a size such as "512M"; the worker is replaced gracefully. */
     maxMemory: z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/, 'a size such as 512M, 1G or a number of bytes')]).optional(),
     /** Replace a worker after this many requests (HTTP) or connections (other servers). */
