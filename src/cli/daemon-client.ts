@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DroverError, isDroverError } from '../errors.js';
 import { checkHomeTrust } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
+import { supervisorEnv } from '../daemon/stored-env.js';
 import { droverPaths, ensureHome, masterLog, type DroverPaths } from '../daemon/paths.js';
 import type { LaunchRecord } from '../daemon/types.js';
 import { ControlClient } from '../daemon/protocol.js';
@@ -46,7 +47,8 @@ function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   const fd = openLogFd(paths.daemonLog);
   const state: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: process.env });
+    // hook (issue 15): the daemon never holds the caller's environment (stored-env.ts).
+    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (state.exited = -1));
     child.on('exit', (code) => (state.exited = code ?? -1));
     child.unref();
@@ -68,7 +70,7 @@ let prespawned: PrespawnedMaster | undefined;
 function spawnMaster(paths: DroverPaths): PrespawnedMaster | undefined {
   const fd = openLogFd(masterLog(paths));
   try {
-    const child = spawn(process.execPath, [MASTER_JS], { detached: true, stdio: ['pipe', 'ignore', fd], cwd: paths.home, env: process.env });
+    const child = spawn(process.execPath, [MASTER_JS], { detached: true, stdio: ['pipe', 'ignore', fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => {});
     child.stdin!.on('error', () => {});
     child.unref();

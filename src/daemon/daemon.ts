@@ -18,6 +18,7 @@ import { readDump, restoreApp, writeDump } from './dump.js';
 import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from './paths.js';
 import { procStats, pruneSamples } from './procstats.js';
 import { closeLogFd, openLogFd, stderrStats, writeStderrLine } from '../platform/safe-log.js';
+import { supervisorEnv } from './stored-env.js';
 import { formatPidClaim, isDaemonArgv, isMasterArgv, isOurProcess, parsePidClaim, startTimeOf } from '../platform/proc-identity.js';
 import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
 import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
@@ -292,7 +293,7 @@ export class Daemon {
       const child = spawn(process.execPath, [MASTER_JS], {
         detached: true,
         stdio: ['pipe', 'ignore', fd],
-        env: { ...process.env, DROVER_HOME: this.paths.home },
+        env: { ...supervisorEnv(process.env), DROVER_HOME: this.paths.home },
         cwd: this.paths.home,
       });
       const proc: MasterProcess = { pid: child.pid, child, exited: undefined };
