@@ -22,6 +22,7 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
+import { DeferredRestarts } from './deferred-restarts.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -83,6 +84,7 @@ const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = {
 
 export class Supervisor extends EventEmitter {
   private state: State;
+  private readonly deferredRestarts = new DeferredRestarts();
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
@@ -126,7 +128,7 @@ export class Supervisor extends EventEmitter {
     this.messages = this.hub.api;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
-    this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
+    this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}`, abuse: true }));
     this.registry = new ListenerRegistry(() => createStrategy(spec.balance), {
       onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
       onShed: (wid, key, n) => {
@@ -360,6 +362,8 @@ export class Supervisor extends EventEmitter {
         clearTimeout(this.timers.get(effect.key));
         const timer = setTimeout(() => {
           this.timers.delete(effect.key);
+          const restart = this.deferredRestarts.release(effect.key); // hook (issue 15)
+          if (restart) this.announce(restart, true);
           this.enqueue({ type: 'timer', key: effect.key });
         }, effect.ms);
         this.timers.set(effect.key, timer);
@@ -368,6 +372,7 @@ export class Supervisor extends EventEmitter {
       case 'cancel':
         clearTimeout(this.timers.get(effect.key));
         this.timers.delete(effect.key);
+        this.deferredRestarts.drop(effect.key); // hook (issue 15)
         return;
       case 'emit':
         return this.announce(effect.event);
@@ -376,7 +381,9 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  private announce(e: LifecycleEvent): void {
+  private announce(e: LifecycleEvent, due = false): void {
+    // hook (issue 15): a delayed restart is announced when it happens (deferred-restarts.ts).
+    if (!due && this.deferredRestarts.hold(e)) return;
     if (this.log) {
       const level = (e.event === 'exit' || e.event === 'agent-exit') && e.reason === 'crashed' ? 'warn' : (LEVEL[e.event] ?? 'info');
       this.log[level]({ ...e }, describe(e));
@@ -385,6 +392,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private async halt(outcome: Outcome): Promise<void> {
+    this.deferredRestarts.drop();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     clearInterval(this.heartbeat);
@@ -612,7 +620,7 @@ function describe(e: LifecycleEvent): string {
     case 'exit':
       return `worker ${e.slot} (pid ${e.pid}) exited: ${e.reason}${e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
     case 'restart':
-      return `restarting worker ${e.slot} in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
+      return `restarting worker ${e.slot}${e.delayMs > 0 ? ` after a ${e.delayMs} ms backoff` : ''} (${e.restartsInWindow} restarts in window)`;
     case 'giveup':
       return `giving up: ${e.restarts} restarts within ${e.windowMs} ms`;
     case 'started':
