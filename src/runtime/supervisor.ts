@@ -23,6 +23,7 @@ import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
+import { TreeMark } from './tree-sweep.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -85,6 +86,8 @@ const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = {
 export class Supervisor extends EventEmitter {
   private state: State;
   private readonly deferredRestarts = new DeferredRestarts();
+  /** Marks the app's whole process tree, for the sweep at halt (tree-sweep.ts). */
+  private readonly tree = new TreeMark();
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
@@ -400,10 +403,19 @@ export class Supervisor extends EventEmitter {
     await this.registry.closeAll();
     this.shared?.closeAll();
     this.guard.close();
+    this.sweepTree(); // hook (issue 15)
     this.hub.close();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
+  }
+
+  /** What escaped the worker process groups (setsid) but kept the app's mark: killed at halt. */
+  private sweepTree(): void {
+    const killed = this.tree.sweep();
+    if (killed.length > 0) {
+      this.log?.warn({ event: 'orphans-killed', pids: killed }, `killed ${killed.length} process(es) the app left behind outside its process groups: ${killed.join(', ')}`);
+    }
   }
 
   // ── processes ───────────────────────────────────────────────────────────
@@ -411,7 +423,7 @@ export class Supervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.state.spec, { wid, slot, env: this.hub.env(wid, slot) }, { pipes: this.output !== undefined });
+      child = startWorker(this.state.spec, { wid, slot, env: { ...this.hub.env(wid, slot), ...this.tree.env } }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
@@ -456,7 +468,7 @@ export class Supervisor extends EventEmitter {
     const exited = (code: number | null, signal: string | null, error?: string): Event => ({ type: 'agent-exited', wid, code, signal, error });
     let child: ChildProcess;
     try {
-      child = startAgent(spec, spec.agent!, this.hub.env(wid, 0, 'agent'), { pipes: this.output !== undefined });
+      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue(exited(null, null, (err as Error).message)));
       return;
