@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP, cli, daemonPid, describe, makeHome, ok, waitFor } from '../helpers/daemon.js';
 import { isRoot } from '../helpers/harden.js';
@@ -17,7 +17,11 @@ function tryMount(dir) {
   return r.status === 0 ? undefined : `mount -t tmpfs failed here (${(r.stderr || r.error?.message || '').trim()}): no full disk to test with`;
 }
 
-/** Fills the file system of dir until a write fails with ENOSPC. */
+/**
+ * Fills the file system of dir until a write fails with ENOSPC: a filler
+ * file, then the slack in the last page of every log file there (an append
+ * that fits in a file's last page needs no new block and would still work).
+ */
 function fill(dir) {
   const chunk = Buffer.alloc(64 * 1024, 120);
   const file = path.join(dir, 'filler');
@@ -30,11 +34,13 @@ function fill(dir) {
     }
   }
   // The last pages, a byte at a time.
-  for (let i = 0; i < 4096; i++) {
-    try {
-      writeFileSync(file, 'x', { flag: 'a' });
-    } catch {
-      break;
+  for (const name of readdirSync(dir)) {
+    for (let i = 0; i < 4096; i++) {
+      try {
+        writeFileSync(path.join(dir, name), name === 'filler' ? 'x' : '\n', { flag: 'a' });
+      } catch {
+        break;
+      }
     }
   }
 }
