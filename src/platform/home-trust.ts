@@ -27,11 +27,13 @@ function unsafe(home: string, what: string, details: Record<string, unknown>): D
   return new DroverError('DROVER_E_HOME_UNSAFE', `DROVER_HOME ${home} is not safe to use: ${what}: ${FIX}`, { home, ...details });
 }
 
+/** undefined when nothing is there (or a file sits where a directory should: ensureHome reports that). */
 function lstatOrUndefined(p: string): Stats | undefined {
   try {
     return lstatSync(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }
@@ -68,6 +70,20 @@ function checkParent(home: string, dir: string, uid: number): void {
 export function checkHomeTrust(home: string, subdirs: readonly string[] = []): void {
   const uid = process.getuid?.();
   if (uid === undefined) return;
+  try {
+    checkPaths(home, subdirs, uid);
+  } catch (err) {
+    if (err instanceof DroverError) throw err;
+    // EACCES on a parent, say: what cannot be checked is not trusted.
+    const e = err as NodeJS.ErrnoException;
+    throw new DroverError('DROVER_E_HOME_NOT_WRITABLE', `DROVER_HOME ${home} cannot be checked: ${e.code ?? ''} ${e.message.replace(/^\w+: /, '')}: fix the permissions of its parent directories or set DROVER_HOME to a directory of your own`, {
+      home,
+      cause: e.code,
+    });
+  }
+}
+
+function checkPaths(home: string, subdirs: readonly string[], uid: number): void {
   // The nearest existing ancestor, resolved: a symlink above the home is fine
   // as long as where it leads is safe (as /var/run -> /run).
   let existing = path.dirname(home);
@@ -104,10 +120,11 @@ export function checkSocketOwner(socketPath: string): void {
   if (uid === undefined) return;
   const st = lstatOrUndefined(socketPath);
   if (!st) return;
-  if (!st.isSocket() || st.uid !== uid) {
+  // Something of ours that is not a socket is left to connect() to report (ECONNREFUSED).
+  if (st.uid !== uid) {
     throw new DroverError(
       'DROVER_E_HOME_UNSAFE',
-      `refusing to talk to ${socketPath}: it is ${st.isSocket() ? `a socket owned by ${ownerName(st.uid)}` : 'not a socket'}, not one of yours; remove it if you know where it comes from, and check who can write ${path.dirname(socketPath)}`,
+      `refusing to talk to ${socketPath}: it is ${st.isSocket() ? 'a socket' : 'a file'} owned by ${ownerName(st.uid)}, not by you; remove it if you know where it comes from, and check who can write ${path.dirname(socketPath)}`,
       { socket: socketPath, owner: st.uid },
     );
   }

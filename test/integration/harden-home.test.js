@@ -97,7 +97,7 @@ test('a daemon.sock owned by another user gets no launch record (no env, no secr
   t.after(() => server.close());
   chmodSync(socket, 0o777);
   lchownSync(socket, OTHER_UID, OTHER_UID);
-  await refused(home, ['start', APP, '--name', 'victim'], /refusing to talk to .*daemon\.sock: it is a socket owned by uid 65534/, { API_TOKEN: 'tok-planted-123' });
+  await refused(home, ['start', APP, '--name', 'victim'], /refusing to talk to .*daemon\.sock: it is a socket owned by uid 65534, not by you/, { API_TOKEN: 'tok-planted-123' });
   assert.equal(received, '', 'something was sent to the planted socket');
   assert.deepEqual(processesOf(home), []);
 });
