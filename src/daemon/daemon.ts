@@ -7,7 +7,7 @@
 // It loads no zod, pino or app code, so it starts fast and stays small;
 // options are validated by the app master (resolveSpec) before any worker
 // starts, and a rejected start leaves nothing behind.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,8 @@ import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from '
 import { procStats, pruneSamples } from './procstats.js';
 import { closeLogFd, openLogFd, stderrStats, writeStderrLine } from '../platform/safe-log.js';
 import { supervisorEnv } from './stored-env.js';
-import { formatPidClaim, isDaemonArgv, isMasterArgv, isOurProcess, parsePidClaim, startTimeOf } from '../platform/proc-identity.js';
+import { formatPidClaim, isDaemonArgv, isOurProcess, parsePidClaim } from '../platform/proc-identity.js';
+import { killMaster, namedMaster, namedMasterAlive, type MasterHandle } from './named-master.js';
 import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
 import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
 
@@ -38,14 +39,8 @@ const MASTER_RESTART_WINDOW_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 const STATUS_TIMEOUT_MS = 3_000;
 
-interface MasterProcess {
-  readonly pid: number | undefined;
-  /** Unset for a master the CLI started (a cold `drover start`): not this daemon's child. */
-  readonly child: ChildProcess | undefined;
-  /** For a master the CLI started: its start time when the client named it (proc-identity.ts). */
-  readonly startTime?: string;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-}
+/** child is unset for a master the CLI started (a cold `drover start`): not this daemon's child (named-master.ts). */
+type MasterProcess = MasterHandle;
 
 interface AppEntry {
   readonly name: string;
@@ -348,7 +343,7 @@ export class Daemon {
     const deadline = Date.now() + CONNECT_TIMEOUT_MS;
     let client: ControlClient | undefined;
     while (!client) {
-      if (!proc.child && !isOurProcess({ pid: proc.pid!, startTime: proc.startTime ?? '' }, isMasterArgv)) proc.exited = { code: null, signal: null };
+      if (!proc.child && !namedMasterAlive(proc)) proc.exited = { code: null, signal: null };
       const exited = proc.exited;
       if (exited) throw lastErrorLine(logFile, record.name) ?? new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} exited (${exited.signal ?? exited.code}) before it listened`);
       if (Date.now() > deadline) {
@@ -665,30 +660,4 @@ export class Daemon {
     log(`daemon ${process.pid} exiting`);
     process.exit(code);
   }
-}
-
-/**
- * A master a client says it started (a cold `drover start`): used, and
- * later possibly killed, only when it is provably a drover app master of
- * this user; its start time, taken now, pins the pid to that process.
- */
-function namedMaster(pid: number, name: string): MasterProcess {
-  const startTime = startTimeOf(pid);
-  if (!isOurProcess({ pid, startTime }, isMasterArgv)) {
-    throw new DroverError('DROVER_E_PROTOCOL', `start ${name}: pid ${pid}, named as its pre-started master, is not a drover app master of yours: run the start again`, { pid });
-  }
-  return { pid, child: undefined, exited: undefined, startTime };
-}
-
-/**
- * SIGKILL for a master that never opened its socket: our own child through
- * its ChildProcess (not reaped yet, so its pid cannot have been reused); a
- * named one only while it is still the process recorded (same start time).
- */
-function killMaster(proc: MasterProcess): void {
-  try {
-    if (proc.child) {
-      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
-    } else if (proc.pid !== undefined && isOurProcess({ pid: proc.pid, startTime: proc.startTime ?? '' }, isMasterArgv)) process.kill(proc.pid, 'SIGKILL');
-  } catch {}
 }
