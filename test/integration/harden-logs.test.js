@@ -72,6 +72,7 @@ test('daemon.log on a full disk: the daemon keeps restarting a master that dies,
   assert.equal(daemonPid(home), daemon, 'the daemon survived');
   const ping = await ok(home, ['ping', '--json'], { json: true });
   assert.equal(ping.pid, daemon);
+  assert.ok(ping.log.dropped >= 1, `the dropped lines are counted: ${JSON.stringify(ping.log)}`);
 
   // A new daemon starts while the disk stays full (and adopts the app).
   process.kill(daemon, 'SIGKILL');
