@@ -5,7 +5,7 @@
 // it is read is a config error (DROVER_E_CONFIG) naming the key path. Also
 // bounds what a config can make drover walk (depth, cycles).
 import { DroverError } from '../errors.js';
-import { formatPath, type PathSegment } from './file-schema.js';
+import { formatPath, type PathSegment } from './issues.js';
 
 const MAX_DEPTH = 32;
 

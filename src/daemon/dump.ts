@@ -9,8 +9,8 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isSecretEnvKey, redactEnv } from '../config/env.js';
 import { DroverError } from '../errors.js';
-import type { LaunchRecord } from './types.js';
-import { isSavedBaseVar, pickEnv } from './stored-env.js';
+import type { LaunchRecord } from '../control/records.js';
+import { isSavedBaseVar, pickEnv } from '../control/stored-env.js';
 
 export const DUMP_VERSION = 1;
 

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP, cli, daemonPid, makeHome, ok, waitFor } from '../helpers/daemon.js';
 import { asOther, noOtherUser } from '../helpers/harden.js';
-import { ControlClient } from '../../dist/daemon/protocol.js';
+import { ControlClient } from '../../dist/control/client.js';
 
 function sleeper(t, wrap = []) {
   const argv = [...wrap, 'sleep', '300'];
