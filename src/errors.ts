@@ -47,6 +47,8 @@ export const CATALOG = {
   DROVER_E_UNSAFE_VALUE: { exitCode: 109, title: 'a name, path or value cannot be written safely into a generated file' },
   DROVER_E_GENERATE_APP: { exitCode: 110, title: 'the config file has several apps (or none of the name given) to generate for' },
   DROVER_E_NO_RUN_STATE: { exitCode: 111, title: 'signal-reload found no state of the drover run master to wait on' },
+  // Hardening (issue 15): statuses 113-116.
+  DROVER_E_HOME_UNSAFE: { exitCode: 113, title: 'DROVER_HOME, a parent of it or a socket in it could be changed by another user' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

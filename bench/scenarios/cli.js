@@ -268,7 +268,7 @@ async function pm2Jlist(h) {
 
 /** RSS of a drover home's daemon, app masters, spare master(s), and (for reference) workers. */
 async function droverMemory(h) {
-  const daemon = Number(fs.readFileSync(path.join(h.home, 'daemon.pid'), 'utf8').trim());
+  const daemon = parseInt(fs.readFileSync(path.join(h.home, 'daemon.pid'), 'utf8'), 10); // "<pid> <start time>"
   const apps = await droverList(h);
   const masters = apps.map((a) => a.masterPid).filter(Boolean);
   const spares = childrenOf(daemon).filter((p) => !masters.includes(p) && cmdline(p).includes(MASTER_JS));

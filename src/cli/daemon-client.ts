@@ -2,9 +2,12 @@
 // needs it and none runs (detached, its output appended to
 // DROVER_HOME/logs/daemon.log).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DroverError } from '../errors.js';
+import { DroverError, isDroverError } from '../errors.js';
+import { checkHomeTrust } from '../platform/home-trust.js';
+import { closeLogFd, openLogFd } from '../platform/safe-log.js';
+import { supervisorEnv } from '../control/stored-env.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands } from '../control/commands.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
@@ -41,15 +44,17 @@ interface Spawned {
 let prestarted: Spawned | undefined;
 
 function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
-  const fd = openSync(paths.daemonLog, 'a', 0o600);
+  // hook (issue 15): a daemon.log that cannot be opened costs the log, not the daemon;
+  // the daemon never holds the caller's environment (control/stored-env.ts).
+  const fd = openLogFd(paths.daemonLog);
   const state: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: process.env });
+    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (state.exited = -1));
     child.on('exit', (code) => (state.exited = code ?? -1));
     child.unref();
   } finally {
-    closeSync(fd);
+    closeLogFd(fd);
   }
   return state;
 }
@@ -91,10 +96,13 @@ export function takePrespawnedMaster(): StandbyMaster | undefined {
  * (for commands that can answer without one).
  */
 export async function connectDaemon(options: { start: boolean }, paths: DroverPaths = droverPaths()): Promise<ControlClient<DaemonCommands> | undefined> {
+  // hook (issue 15): nothing goes to a home (or socket) another user could have planted.
+  checkHomeTrust(paths.home, [paths.apps, paths.logs]);
   if (prestarted && options.start) return waitForDaemon(paths, prestarted);
   try {
     return await connect(paths);
   } catch (err) {
+    if (isDroverError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (!NOT_RUNNING.has(code)) {
       // A home that is not a usable directory is the better diagnosis.
@@ -114,6 +122,7 @@ async function waitForDaemon(paths: DroverPaths, spawned: Spawned): Promise<Cont
     try {
       return await connect(paths);
     } catch (err) {
+      if (isDroverError(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? '';
       // Exit 0: another daemon won the race to start; keep trying to reach it.
       if ((exited !== undefined && exited !== 0) || Date.now() > deadline || !NOT_RUNNING.has(code)) {

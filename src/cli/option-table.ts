@@ -98,6 +98,11 @@ const size: FlagParser = (raw, _prev, flag) => {
   return raw.trim();
 };
 
+const fileMode: FlagParser = (raw, _prev, flag) => {
+  if (!/^0?[0-7]{3}$/.test(raw.trim())) throw bad(flag, raw, 'an octal file mode such as 600 or 640');
+  return raw.trim();
+};
+
 /** The log options of `drover start` (and config files): one flag each. */
 export const LOG_OPTION_TABLE = {
   outFile: { flags: '--out-file <path>', description: "workers' stdout (default DROVER_HOME/logs/<name>-out.log; the error file's path merges both)", parse: text },
@@ -108,4 +113,5 @@ export const LOG_OPTION_TABLE = {
   logDaily: { flags: '--log-daily', description: 'rotate at the first line of each new day', parse: flag },
   logGzip: { flags: '--log-gzip', description: 'gzip rotated log files', parse: flag },
   logJson: { flags: '--log-json', description: 'JSON lines ({time, worker, stream, msg}) instead of text', parse: flag },
+  logFileMode: { flags: '--log-file-mode <mode>', description: 'mode of new log files, octal, e.g. 640 (default 600)', parse: fileMode },
 } as const satisfies Record<LogOptionName, FlagSpec>;

@@ -26,7 +26,8 @@ export function buildEnv(
   return env;
 }
 
-export const DEFAULT_SECRET_PATTERN = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|API_?KEY|CREDENTIAL|AUTH(?!OR))/i;
+// Names that look secret. Also whole tokens such as STRIPE_SK, SIGNING_KEY, SENTRY_DSN, *_SALT (issue 15).
+export const DEFAULT_SECRET_PATTERN = /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE|API_?KEY|CREDENTIAL|AUTH(?!OR)|SESSION|COOKIE|(^|_)(SK|KEY|DSN|SALT)(_|$))/i;
 
 export const REDACTED = '[redacted]';
 

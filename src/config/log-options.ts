@@ -26,6 +26,8 @@ export const logOptionsSchema = z.object({
   logGzip: z.boolean().optional(),
   /** JSON lines ({time, worker, stream, msg}) instead of text. */
   logJson: z.boolean().optional(),
+  /** Mode of new log files, octal (e.g. "640" to let a log group read them). Default 600: app output can carry secrets. */
+  logFileMode: z.string().regex(/^0?[0-7]{3}$/, 'an octal file mode such as 600 or 640').optional(),
 });
 
 export type LogOptions = z.input<typeof logOptionsSchema>;

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { DroverError, isDroverError } from '../errors.js';
 import { CONFIG_EXTENSIONS } from './find.js';
+import { toPlainData } from './plain-data.js';
 
 export const fail = (file: string, message: string, details: Record<string, unknown> = {}): DroverError =>
   new DroverError('DROVER_E_CONFIG', message, { file, ...details });
@@ -51,7 +52,12 @@ function readYaml(file: string, text: string): { value: unknown; warnings: strin
     const pos = w.linePos?.[0];
     return `${file}${pos ? `:${pos.line}` : ''}: ${w.message.split('\n')[0]}`;
   });
-  return { value: doc.toJS({ maxAliasCount: 100 }), warnings };
+  // hook (issue 15): an alias bomb ("Excessive alias count") is a config error, not a crash.
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }), warnings };
+  } catch (err) {
+    throw fail(file, `${file}: ${(err as Error).message.split('\n')[0]}: expand the aliases (at most 100 alias uses)`);
+  }
 }
 
 /** `file:line` from an error's stack or message, when it points into the file. */
@@ -206,11 +212,12 @@ export async function readConfigValue(file: string): Promise<{ value: unknown; w
     case '.js':
     case '.mjs':
     case '.cjs':
-      return { value: await importModule(file, version), warnings: [] };
+      // hook (issue 15): getters/proxies that throw become config errors here, not later.
+      return { value: toPlainData(file, await importModule(file, version)), warnings: [] };
     case '.ts':
     case '.mts':
     case '.cts':
-      return { value: await importTypeScript(file, version), warnings: [] };
+      return { value: toPlainData(file, await importTypeScript(file, version)), warnings: [] };
     default:
       throw fail(file, `${file}: unsupported config file type ${ext || '(no extension)'}: use one of ${CONFIG_EXTENSIONS.join(', ')}`);
   }

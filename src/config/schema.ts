@@ -4,7 +4,16 @@
 // against it, so an option without a flag does not compile.
 import { z } from 'zod';
 
-const nonNegativeMs = z.number().int().min(0);
+/**
+ * Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay
+ * fires after 1 ms (with a TimeoutOverflowWarning), which turned a huge ready
+ * timeout into an immediate failure and a huge heartbeat timeout into a
+ * replacement loop. Every duration option is bounded by it (issue 15).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const durationMs = (min: number) =>
+  z.number().int().min(min).max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait)` });
+const nonNegativeMs = durationMs(0);
 
 import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
@@ -34,16 +43,16 @@ export const superviseOptionsSchema = z
     restart: z.enum(RESTART_POLICIES).default('always'),
     stopExitCodes: z.array(z.number().int().min(0).max(255)).default([]),
     maxRestarts: z.number().int().min(0).default(10),
-    restartWindowMs: z.number().int().min(1).default(60_000),
+    restartWindowMs: durationMs(1).default(60_000),
     restartDelayMs: nonNegativeMs.default(100),
     maxRestartDelayMs: nonNegativeMs.default(15_000),
     minUptimeMs: nonNegativeMs.default(1_000),
-    killTimeoutMs: z.number().int().min(1).default(5_000),
+    killTimeoutMs: durationMs(1).default(5_000),
     stopSignal: z.enum(STOP_SIGNALS).default('SIGTERM'),
     readyOn: z.enum(READY_ON_OPTIONS).default('listen'),
     /** Ready only when the worker calls ready() from drover/worker (or PM2's process.send('ready')). */
     waitReady: z.boolean().default(false),
-    readyTimeoutMs: z.number().int().min(1).default(30_000),
+    readyTimeoutMs: durationMs(1).default(30_000),
     /** Replacements started at once during a rolling reload. */
     reloadBatch: z.number().int().min(1).default(1),
     /**
@@ -60,7 +69,7 @@ export const superviseOptionsSchema = z
     spares: z.number().int().min(0).default(0),
     /** 0 disables the heartbeat. */
     heartbeatIntervalMs: nonNegativeMs.default(1_000),
-    heartbeatTimeoutMs: z.number().int().min(1).default(5_000),
+    heartbeatTimeoutMs: durationMs(1).default(5_000),
     /** RSS limit: a number of bytes or a size such as "512M"; the worker is replaced gracefully. */
     maxMemory: z.union([z.number().int().min(1), z.string().regex(SIZE_PATTERN, 'a size such as 512M, 1G or a number of bytes')]).optional(),
     /** Replace a worker after this many requests (HTTP) or connections (other servers). */

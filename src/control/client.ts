@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { PendingRequests } from '../messaging/rpc.js';
+import { checkSocketOwner } from '../platform/home-trust.js';
 import type { ArgsOf, CommandMap, CommandName, ResultOf } from './commands.js';
 import { ControlFrameDecoder, encodeControlFrame, fromWireError, type ControlFrame } from './wire.js';
 
@@ -59,6 +60,8 @@ export class ControlClient<M extends CommandMap> extends EventEmitter {
 
   static connect<M extends CommandMap>(socketPath: string, options: ConnectOptions = {}): Promise<ControlClient<M>> {
     return new Promise((resolve, reject) => {
+      // hook (issue 15): commands and launch records go only to a socket the caller owns.
+      checkSocketOwner(socketPath);
       const socket = net.createConnection(socketPath);
       const timer = options.timeoutMs
         ? setTimeout(() => {

@@ -9,11 +9,13 @@
 //   cache/           V8 compile cache of drover's own modules (Node >= 22.1; runtime/compile-cache.ts)
 //
 // The directories are 0700: the sockets accept commands that start programs,
-// so only the owner may reach them (PM2 leaves its sockets 0775).
-import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
+// so only the owner may reach them (PM2 leaves its sockets 0775). A home that
+// another user could change is refused (home-trust.ts).
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { DroverError } from '../errors.js';
+import { checkHomeTrust } from '../platform/home-trust.js';
 
 export interface DroverPaths {
   readonly home: string;
@@ -65,15 +67,15 @@ export function masterLog(paths: DroverPaths): string {
   return path.join(paths.logs, 'masters.log');
 }
 
-/** Creates DROVER_HOME, apps/ and logs/ (0700) and checks that they are writable. */
+/** Checks that DROVER_HOME can be trusted (home-trust.ts), creates it, apps/ and logs/ (0700) and checks that they are writable. */
 export function ensureHome(paths: DroverPaths): void {
+  // hook (issue 15): refuse a home another user could change; drover never chmods a directory it did not create.
+  checkHomeTrust(paths.home, [paths.apps, paths.logs, paths.cache]);
   for (const dir of [paths.home, paths.apps, paths.logs]) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const st = statSync(dir);
       if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
-      // A home created by someone else's umask, or by an older version: tighten it.
-      if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, 0o700);
       accessSync(dir, constants.W_OK | constants.X_OK);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -4,10 +4,11 @@
 // confused with spare workers (the `spares` option). The CLI starts one on a
 // cold start, the daemon keeps one ready afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { masterLog, type DroverPaths } from './paths.js';
 import type { LaunchRecord } from './records.js';
+import { supervisorEnv } from './stored-env.js';
 
 /** DROVER_STANDBY_MASTER=0 (or the older spelling DROVER_SPARE_MASTER=0) turns standby masters off. */
 export function standbyMasterEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
@@ -32,12 +33,14 @@ export interface StandbyMaster {
  * handing it an app, it reads end-of-file and exits (no orphan).
  */
 export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: StandbyMaster) => void): StandbyMaster {
-  const fd = openSync(masterLog(paths), 'a', 0o600);
+  // hook (issue 15): masters.log that cannot be opened costs the log; a standby master never
+  // holds its starter's environment (stored-env.ts): its app's env comes with the record.
+  const fd = openLogFd(masterLog(paths));
   try {
     const child = spawn(process.execPath, [MASTER_JS], {
       detached: true,
       stdio: ['pipe', 'ignore', fd],
-      env: { ...process.env, DROVER_HOME: paths.home },
+      env: { ...supervisorEnv(process.env), DROVER_HOME: paths.home },
       cwd: paths.home,
     });
     let provided = false;
@@ -62,6 +65,6 @@ export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: Standby
     child.unref();
     return master;
   } finally {
-    closeSync(fd);
+    closeLogFd(fd);
   }
 }

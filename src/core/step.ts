@@ -32,6 +32,7 @@ export function initialState(spec: AppSpec): State {
     workers: [],
     nextWid: 1,
     restartTimes: [],
+    abuseTimes: [],
     slotAttempts: {},
     pendingRestarts: [],
     startRequestedAt: undefined,
@@ -171,21 +172,28 @@ class Draft {
     }
   }
 
-  /** Counts one restart in the sliding window; gives up (and returns false) when it is full. */
-  admitRestart(): boolean {
+  /**
+   * Counts one restart in the sliding window; gives up (and returns false)
+   * when it is full. abuse: a replacement for abusing the message channels,
+   * counted in a window of its own with the same limits.
+   */
+  admitRestart(abuse = false): boolean {
     const spec = this.spec;
-    const window = pruneWindow(this.s.restartTimes, this.now, spec.restartWindowMs);
+    const window = pruneWindow(abuse ? this.s.abuseTimes : this.s.restartTimes, this.now, spec.restartWindowMs);
+    const keep = (times: number[]) => (abuse ? (this.s.abuseTimes = times) : (this.s.restartTimes = times));
     if (exceedsWindow(window, spec.maxRestarts)) {
-      this.s.restartTimes = window;
+      keep(window);
       this.emit({ event: 'giveup', restarts: window.length, windowMs: spec.restartWindowMs });
       this.fail(
         'DROVER_E_GIVEUP',
-        `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`,
+        abuse
+          ? `workers were replaced ${window.length + 1} times within ${spec.restartWindowMs} ms for abusing the message channels (maxRestarts ${spec.maxRestarts}): see the ipc-abuse lines above`
+          : `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`,
       );
       return false;
     }
     window.push(this.now);
-    this.s.restartTimes = window;
+    keep(window);
     return true;
   }
 
@@ -193,8 +201,8 @@ class Draft {
    * A worker died or was found hung: its place is taken by a ready spare at
    * once when there is one, otherwise by a new process after the slot's backoff.
    */
-  replace(w: WorkerRec, uptimeMs: number): boolean {
-    if (!this.admitRestart()) return false;
+  replace(w: WorkerRec, uptimeMs: number, abuse = false): boolean {
+    if (!this.admitRestart(abuse)) return false;
     if (w.role === 'active' && this.promoteSpare()) {
       this.reconcile();
       return true;
@@ -203,7 +211,7 @@ class Draft {
     const attempts = uptimeMs >= spec.minUptimeMs ? 0 : (this.s.slotAttempts[w.slot] ?? 0);
     this.s.slotAttempts = { ...this.s.slotAttempts, [w.slot]: attempts + 1 };
     const delayMs = backoffDelay(attempts, spec.restartDelayMs, spec.maxRestartDelayMs);
-    this.emit({ event: 'restart', slot: w.slot, delayMs, attempt: attempts + 1, restartsInWindow: this.s.restartTimes.length });
+    this.emit({ event: 'restart', slot: w.slot, delayMs, attempt: attempts + 1, restartsInWindow: (abuse ? this.s.abuseTimes : this.s.restartTimes).length });
     if (delayMs === 0) {
       this.spawn(w.slot, w.role);
     } else {
@@ -534,9 +542,9 @@ function onAgentExited(d: Draft, e: Extract<Event, { type: 'agent-exited' }>): v
 }
 
 /** A worker announced its own crash (uncaught exception) or was found hung: replacement first, then the old one stops. */
-function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung'): void {
+function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung', abuse = false): void {
   d.update(w.wid, { condemned: true });
-  if (w.successor === undefined && !d.replace(w, d.now - w.startedAt)) return;
+  if (w.successor === undefined && !d.replace(w, d.now - w.startedAt, abuse)) return;
   d.stopWorker(d.worker(w.wid)!, reason);
 }
 
@@ -663,7 +671,7 @@ export function step(state: State, event: Event, now: number): StepResult {
       d.emit({ event: 'crash', ...d.ids(w), error: event.error });
       // During the first start a crash before ready is reported on exit, with its code.
       if (!d.running || (d.s.phase === 'starting' && !w.everReady)) break;
-      replaceNow(d, w, 'crashed');
+      replaceNow(d, w, 'crashed', event.abuse === true);
       break;
     }
     case 'disconnect': {

@@ -143,6 +143,8 @@ export interface State {
   readonly nextWid: number;
   /** Times of restarts inside the sliding window (monotonic ms). */
   readonly restartTimes: readonly number[];
+  /** Replacements for abusing the message channels: their own window (same limits), so abuse never uses up the crash window (issue 15). */
+  readonly abuseTimes: readonly number[];
   /** Consecutive short-lived failures per slot, for the backoff. */
   readonly slotAttempts: Readonly<Record<number, number>>;
   /** Slots waiting on a backoff timer before their replacement is spawned. */
@@ -231,7 +233,7 @@ export type Event =
   | { readonly type: 'listening'; readonly wid: number; readonly address: string }
   | { readonly type: 'listen-failed'; readonly wid: number; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'ready'; readonly wid: number }
-  | { readonly type: 'exiting'; readonly wid: number; readonly error: string }
+  | { readonly type: 'exiting'; readonly wid: number; readonly error: string; readonly abuse?: boolean }
   | { readonly type: 'disconnect'; readonly wid: number }
   | { readonly type: 'exited'; readonly wid: number; readonly code: number | null; readonly signal: string | null }
   | { readonly type: 'timer'; readonly key: TimerKey }

@@ -6,6 +6,7 @@ import { droverPaths } from '../control/paths.js';
 import type { LaunchRecord } from '../control/records.js';
 import { formatError, isDroverError } from '../errors.js';
 import { AppMaster } from './master/app-master.js';
+import { guardStdio, writeStderrLine } from '../platform/safe-log.js';
 
 // Taken before the environment changes to the record's (HOME may differ there).
 const paths = droverPaths();
@@ -32,6 +33,7 @@ function adoptEnv(env: Readonly<Record<string, string>>): void {
 }
 
 async function main(): Promise<number> {
+  guardStdio(); // hook (issue 15): a full disk under masters.log is not fatal
   // A standby master waits here, imports done, until the daemon hands it an
   // app; end-of-file without one (the daemon exited) ends it.
   const input = await readStdin();
@@ -47,7 +49,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`${new Date().toISOString()} [${appName}] ${formatError(err)}\n`);
+    writeStderrLine(`${new Date().toISOString()} [${appName}] ${formatError(err)}`);
     process.exit(isDroverError(err) ? err.exitCode : 1);
   },
 );

@@ -10,8 +10,10 @@ import { log } from './log.js';
 import { droverPaths, ensureHome } from '../control/paths.js';
 // platform hook (issue 14): READY=1/STOPPING=1 under systemd (drover startup systemd).
 import { daemonNotifier } from '../platform/daemon-notify.js';
+import { guardStdio } from '../platform/safe-log.js';
 
 async function main(): Promise<void> {
+  guardStdio(); // hook (issue 15)
   const paths = droverPaths();
   // No umask change: app masters and workers inherit this process's umask, and
   // apps must create files as their user expects. Modes are set explicitly instead.

@@ -22,6 +22,8 @@ import { readDump, restoreApp, writeDump } from './dump.js';
 import { log } from './log.js';
 import { Masters, type MasterClient } from './masters.js';
 import { releasePidFile, takePidFile } from './pid-file.js';
+import { formatPidClaim } from '../platform/proc-identity.js';
+import { stderrStats } from '../platform/safe-log.js';
 import { pruneSamples } from './procstats.js';
 
 const VERSION = (() => {
@@ -71,7 +73,7 @@ export class Daemon {
       if (other) {
         const info = await other.call('ping', {}, { timeoutMs: 2000 }).catch(() => undefined);
         other.destroy();
-        if (info) writeFileSync(this.paths.pidFile, `${info.pid}\n`, { mode: 0o600 });
+        if (info) writeFileSync(this.paths.pidFile, formatPidClaim(info.pid), { mode: 0o600 });
         return false;
       }
       removeSocket(this.paths.socket);
@@ -150,7 +152,7 @@ export class Daemon {
 
   private handlers(): CommandHandlers<DaemonCommands> {
     return {
-      ping: () => ({ pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size }),
+      ping: () => ({ pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size, log: stderrStats() }),
       start: (args, ctx) => this.start(args.records ?? [], args.prespawned ?? {}, ctx),
       list: () => this.list(),
       describe: (args) => this.describe(this.resolveNames([String(args.name)])[0]!),

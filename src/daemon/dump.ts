@@ -1,7 +1,8 @@
 // `drover save` / `drover resurrect`: the app list in DROVER_HOME/dump.json.
 //
 // Written atomically (a temp file in the same directory, fsync, rename), mode
-// 0600. Secret env values are never written (PM2's `save` dumps every app's
+// 0600. Of the caller's environment only an allow-list is kept (stored-env.ts
+// says what and why). Secret env values are never written (PM2's `save` dumps every app's
 // env, secrets included): keys that look secret (isSecretEnvKey) and values
 // with credentials in a URL are left out and listed by name, and resurrect
 // takes them from its own environment.
@@ -9,6 +10,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { isSecretEnvKey, redactEnv } from '../config/env.js';
 import { DroverError } from '../errors.js';
 import type { LaunchRecord } from '../control/records.js';
+import { isSavedBaseVar, pickEnv } from '../control/stored-env.js';
 
 export const DUMP_VERSION = 1;
 
@@ -42,7 +44,8 @@ export function dumpApp(record: LaunchRecord): DumpedApp {
   const base = withoutSecrets(record.env);
   return {
     name: record.name,
-    record: { ...record, options: { ...record.options, env: declared.kept }, env: base.kept },
+    // hook (issue 15): of the caller's environment, the allow-list's values and secrets' names only (stored-env.ts).
+    record: { ...record, options: { ...record.options, env: declared.kept }, env: pickEnv(base.kept, isSavedBaseVar) },
     secrets: { declared: declared.secret, env: base.secret },
   };
 }

@@ -2,9 +2,11 @@
 // what it reads back from the masters' log.
 import { readFileSync } from 'node:fs';
 import { DroverError, type ErrorCode } from '../errors.js';
+import { writeStderrLine } from '../platform/safe-log.js';
 
 export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+  // hook (issue 15): a failed write to daemon.log is dropped and counted, never fatal.
+  writeStderrLine(`${new Date().toISOString()} ${message}`);
 }
 
 /** The `drover: <message> [CODE]` line a master writes to its log before it exits on an error. */

@@ -14,7 +14,7 @@ import { DroverError, isDroverError } from '../errors.js';
 import type { AppEntry } from './app-entry.js';
 import { lastErrorLine, log } from './log.js';
 import { decideMasterRestart } from './master-restarts.js';
-import { pidAlive } from './pid-file.js';
+import { killNamedMaster, namedMaster, namedMasterAlive } from './named-master.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -24,6 +24,8 @@ export type MasterClient = ControlClient<MasterCommands>;
 interface MasterProcess {
   readonly pid: number | undefined;
   exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** SIGKILL for one that never opened its socket, only while provably the same process (named-master.ts). */
+  kill(): void;
 }
 
 /** What the masters need to know of the daemon. */
@@ -125,13 +127,14 @@ export class Masters {
     entry.stopping = false;
     let proc: MasterProcess;
     if (prespawnedPid !== undefined) {
-      // Not this daemon's child: no exit event, so it is looked up.
-      proc = { pid: prespawnedPid, exited: () => (pidAlive(prespawnedPid) ? undefined : { code: null, signal: null }) };
+      // Not this daemon's child: no exit event, so it is looked up. hook (issue 15): proven, pinned by its start time.
+      const named = namedMaster(prespawnedPid, record.name);
+      proc = { pid: prespawnedPid, exited: () => (namedMasterAlive(named) ? undefined : { code: null, signal: null }), kill: () => killNamedMaster(named) };
     } else {
       const standby = this.standby && !this.standby.exited ? this.standby : spawnStandbyMaster(this.paths);
       if (standby === this.standby) this.standby = undefined;
       standby.provide(record);
-      proc = { pid: standby.pid, exited: () => standby.exited };
+      proc = { pid: standby.pid, exited: () => standby.exited, kill: () => void (standby.exited === undefined && standby.child.kill('SIGKILL')) };
     }
     entry.masterPid = proc.pid;
     try {
@@ -151,9 +154,7 @@ export class Masters {
       const exited = proc.exited();
       if (exited) throw lastErrorLine(logFile, record.name) ?? new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} exited (${exited.signal ?? exited.code}) before it listened`);
       if (Date.now() > deadline) {
-        try {
-          process.kill(proc.pid!, 'SIGKILL');
-        } catch {}
+        proc.kill();
         throw new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} did not open ${socket} within ${CONNECT_TIMEOUT_MS} ms: see ${logFile}`);
       }
       client = existsSync(socket)

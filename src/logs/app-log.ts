@@ -33,6 +33,8 @@ export interface AppLogOptions {
   readonly now?: () => number;
   readonly retryMs?: number;
   readonly onError?: (err: Error) => void;
+  /** Mode of new log files; default 0600 (rotating-file.ts). */
+  readonly fileMode?: number;
 }
 
 export interface AppLogStats extends SinkStats {
@@ -85,6 +87,7 @@ export function createAppLog(options: AppLogOptions): AppLog {
       now,
       retryMs: options.retryMs,
       onError: options.onError,
+      fileMode: options.fileMode,
       dropNotice: (lines, bytes) =>
         format(stream, 'drover', `${lines} log line(s) (${bytes} bytes) dropped: the log file could not keep up`, options.json ? { dropped: lines } : undefined),
     });

@@ -42,6 +42,8 @@ export interface RotatingFileOptions {
   /** Wait before reopening after a write error (disk full, file removed). Default 1000 ms. */
   readonly retryMs?: number;
   readonly onError?: (err: Error) => void;
+  /** Mode of a log file drover creates (and of its .gz). Default 0600: app output can carry secrets (issue 15). */
+  readonly fileMode?: number;
 }
 
 export interface SinkStats {
@@ -116,10 +118,12 @@ async function listRotatedAll(file: string): Promise<Array<RotatedFile & { key: 
   });
 }
 
-export async function gzipFile(src: string): Promise<string> {
+export const DEFAULT_LOG_FILE_MODE = 0o600;
+
+export async function gzipFile(src: string, mode = DEFAULT_LOG_FILE_MODE): Promise<string> {
   const dest = `${src}.gz`;
   const tmp = `${dest}.tmp`;
-  await pipeline(createReadStream(src), createGzip(), createWriteStream(tmp));
+  await pipeline(createReadStream(src), createGzip(), createWriteStream(tmp, { mode }));
   await rename(tmp, dest);
   await unlink(src);
   return dest;
@@ -132,6 +136,7 @@ export class RotatingFile {
   private readonly now: () => number;
   private readonly retryMs: number;
   private readonly open: (file: string) => Writable;
+  private readonly fileMode: number;
   private readonly notice: ((lines: number, bytes: number) => string) | undefined;
   private readonly onError: (err: Error) => void;
 
@@ -161,7 +166,9 @@ export class RotatingFile {
     this.maxBuffer = options.maxBufferBytes ?? 1024 * 1024;
     this.now = options.now ?? Date.now;
     this.retryMs = options.retryMs ?? 1000;
-    this.open = options.openStream ?? ((f) => createWriteStream(f, { flags: 'a' }));
+    const mode = options.fileMode ?? DEFAULT_LOG_FILE_MODE;
+    this.fileMode = mode;
+    this.open = options.openStream ?? ((f) => createWriteStream(f, { flags: 'a', mode }));
     this.notice = options.dropNotice;
     this.onError = options.onError ?? (() => {});
     if (this.rotateOpts && (!Number.isInteger(this.rotateOpts.keep) || this.rotateOpts.keep < 0)) {
@@ -408,7 +415,7 @@ export class RotatingFile {
     if (r.gzip) {
       // Compression runs beside new writes; pruning waits for it so counts stay exact.
       this.background = this.background
-        .then(() => (exists(target).then((e) => (e ? gzipFile(target) : undefined))))
+        .then(() => (exists(target).then((e) => (e ? gzipFile(target, this.fileMode) : undefined))))
         .catch((err: Error) => this.onError(err))
         .then(() => this.prune());
     } else {

@@ -27,6 +27,7 @@ import {
 } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, type Serialization } from './frame.js';
 import { PendingRequests } from './rpc.js';
+import { PreWelcome } from './pre-welcome.js';
 
 export interface HubClientOptions {
   readonly socketPath: string;
@@ -62,6 +63,8 @@ export class HubClient implements Messenger {
   /** The hub has accepted the current connection. */
   private welcomed = false;
   private readonly welcomeWaiters: Array<() => void> = [];
+  /** hook (issue 15): frames of a connection not yet welcomed, written again if it closes (pre-welcome.ts). */
+  private readonly preWelcome = new PreWelcome();
   private readonly mode: Serialization;
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
@@ -220,6 +223,7 @@ export class HubClient implements Messenger {
       });
     }
     socket.write(frame);
+    if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
   }
 
   // ── the connection ───────────────────────────────────────────────────────
@@ -240,6 +244,7 @@ export class HubClient implements Messenger {
     socket.on('close', () => this.onClose(socket));
     this.write(socket, encodeEmpty({ kind: Kind.hello, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic: this.options.token }));
     for (const topic of this.local.topics()) this.write(socket, encodeEmpty({ kind: Kind.sub, seq: 0, ack: 0, to: ADDR_NONE, from: this.options.self, topic }));
+    for (const frame of this.preWelcome.begin()) this.write(socket, frame);
     return socket;
   }
 
@@ -257,8 +262,18 @@ export class HubClient implements Messenger {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    this.settleWelcome();
     this.decoder.clear();
+    // hook (issue 15): closed before the welcome: connect again and write the same frames (pre-welcome.ts).
+    const retryMs = !this.welcomed && !this.fatalError ? this.preWelcome.retry() : (this.preWelcome.clear(), undefined);
+    if (retryMs !== undefined) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = undefined;
+        if (!this.socket) this.tryConnect();
+      }, retryMs);
+      return;
+    }
+    this.settleWelcome();
     const why = this.fatalError?.message ?? (this.lastError ? `the connection to the master's message hub failed: ${this.lastError.message}` : 'the connection to the master closed');
     this.lastError = undefined;
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: ${why}`));
@@ -316,6 +331,7 @@ export class HubClient implements Messenger {
       case Kind.welcome:
         this.reconnectDelayMs = 50;
         this.welcomed = true;
+        this.preWelcome.welcomed();
         this.settleWelcome();
         return;
       case Kind.send:

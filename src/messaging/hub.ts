@@ -85,7 +85,12 @@ export interface AbuseEvent {
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
-const AUTH_TIMEOUT_MS = 5_000;
+// A worker says hello in the same write as its connect, so the deadline can be
+// short; and when 64 connections wait for theirs, the oldest is closed to make
+// room: idle connections (anyone of the same uid can open them) cannot lock
+// workers out of messaging (issue 15). A worker whose connection is closed
+// before the welcome connects again (port.ts).
+const AUTH_TIMEOUT_MS = 2_000;
 const MAX_UNAUTHENTICATED = 64;
 const MAX_TOPICS_PER_CONNECTION = 10_000;
 /**
@@ -122,7 +127,8 @@ export class MessageHub extends EventEmitter {
   private readonly bySlot = new Map<number, Conn[]>();
   private agents: Conn[] = [];
   private readonly subscribers = new Map<string, Set<Conn>>();
-  private unauthenticated = 0;
+  /** Connections that have not said hello yet, oldest first. */
+  private readonly unauthenticated = new Set<Conn>();
   private nextConnId = 1;
   /** Master calls waiting for a just-started worker (or agent) to connect, by address. */
   private readonly connectWaiters = new Map<number, Set<() => void>>();
@@ -273,11 +279,15 @@ export class MessageHub extends EventEmitter {
   // ── connections ──────────────────────────────────────────────────────────
 
   private accept(socket: net.Socket): void {
-    if (this.closed || this.unauthenticated >= MAX_UNAUTHENTICATED) {
+    if (this.closed) {
       socket.destroy();
       return;
     }
-    this.unauthenticated++;
+    if (this.unauthenticated.size >= MAX_UNAUTHENTICATED) {
+      const oldest = this.unauthenticated.values().next().value!;
+      this.offense(undefined, 'auth-evict', `more than ${MAX_UNAUTHENTICATED} connections to the message hub are waiting to say hello: the oldest was closed`, {});
+      this.drop(oldest);
+    }
     const c: Conn = {
       id: this.nextConnId++,
       socket,
@@ -301,7 +311,8 @@ export class MessageHub extends EventEmitter {
       authTimer: undefined,
       resume: () => this.unblock(c),
     };
-    c.authTimer = setTimeout(() => this.fatal(c, 'DROVER_E_MSG_INVALID', 'no hello within 5 s'), AUTH_TIMEOUT_MS);
+    this.unauthenticated.add(c);
+    c.authTimer = setTimeout(() => this.fatal(c, 'DROVER_E_MSG_INVALID', `no hello within ${AUTH_TIMEOUT_MS} ms`), AUTH_TIMEOUT_MS);
     c.authTimer.unref();
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => {
@@ -328,7 +339,7 @@ export class MessageHub extends EventEmitter {
     }
     clearTimeout(c.authTimer);
     c.authTimer = undefined;
-    this.unauthenticated--;
+    this.unauthenticated.delete(c);
     c.reg = reg;
     c.addr = reg.role === 'agent' ? ADDR_AGENT : reg.slot;
     c.decoder.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
@@ -412,7 +423,7 @@ export class MessageHub extends EventEmitter {
     c.decoder.clear();
     if (c.authTimer) {
       clearTimeout(c.authTimer);
-      this.unauthenticated--;
+      this.unauthenticated.delete(c);
     }
     this.conns.delete(c);
     const reg = c.reg;

@@ -16,6 +16,7 @@
 // - NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for Node itself.
 import { mkdirSync, statSync } from 'node:fs';
 import module from 'node:module';
+import { homeIsTrusted } from '../platform/home-trust.js';
 
 interface CompileCacheApi {
   enableCompileCache?: (dir: string) => { status: number; directory?: string };
@@ -27,7 +28,8 @@ const api = module as unknown as CompileCacheApi;
 function enableCompileCache(home: string, dir: string): string | undefined {
   if (typeof api.enableCompileCache !== 'function') return undefined;
   try {
-    if (!statSync(home).isDirectory()) return undefined;
+    // hook (issue 15): a cache another user could write would be code we run.
+    if (!statSync(home).isDirectory() || !homeIsTrusted(home, [dir])) return undefined;
     mkdirSync(dir, { mode: 0o700, recursive: true });
     return api.enableCompileCache(dir).directory;
   } catch {

@@ -36,7 +36,8 @@ export function describe(e: LifecycleEvent): string {
     case 'exit':
       return `worker ${e.slot} (pid ${e.pid}) exited: ${e.reason}${e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
     case 'restart':
-      return `restarting worker ${e.slot} in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
+      // Announced when it happens (deferred-restarts.ts), after its backoff.
+      return `restarting worker ${e.slot}${e.delayMs > 0 ? ` after a ${e.delayMs} ms backoff` : ''} (${e.restartsInWindow} restarts in window)`;
     case 'giveup':
       return `giving up: ${e.restarts} restarts within ${e.windowMs} ms`;
     case 'started':

@@ -22,6 +22,8 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
+import { DeferredRestarts } from './deferred-restarts.js';
+import { TreeMark } from './tree-sweep.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -78,6 +80,9 @@ export interface ReloadInfo {
 /** The app master's shell (the public handle with option resolution is src/supervise.ts). */
 export class AppSupervisor extends EventEmitter {
   private state: State;
+  private readonly deferredRestarts = new DeferredRestarts();
+  /** Marks the app's whole process tree, for the sweep at halt (tree-sweep.ts). */
+  private readonly tree = new TreeMark();
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
@@ -120,7 +125,7 @@ export class AppSupervisor extends EventEmitter {
     this.messages = this.hub.api;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
-    this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
+    this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}`, abuse: true }));
     this.broker = new ListenBroker({
       balance: () => this.state.spec.balance,
       send: (child, message, handle) => this.sendTo(child, message, handle),
@@ -364,6 +369,8 @@ export class AppSupervisor extends EventEmitter {
         clearTimeout(this.timers.get(effect.key));
         const timer = setTimeout(() => {
           this.timers.delete(effect.key);
+          const restart = this.deferredRestarts.release(effect.key); // hook (issue 15)
+          if (restart) this.announce(restart, true);
           this.enqueue({ type: 'timer', key: effect.key });
         }, effect.ms);
         this.timers.set(effect.key, timer);
@@ -372,6 +379,7 @@ export class AppSupervisor extends EventEmitter {
       case 'cancel':
         clearTimeout(this.timers.get(effect.key));
         this.timers.delete(effect.key);
+        this.deferredRestarts.drop(effect.key); // hook (issue 15)
         return;
       case 'heartbeat':
         return this.setHeartbeat(effect.intervalMs);
@@ -388,12 +396,15 @@ export class AppSupervisor extends EventEmitter {
     }
   }
 
-  private announce(e: LifecycleEvent): void {
+  private announce(e: LifecycleEvent, due = false): void {
+    // hook (issue 15): a delayed restart is announced when it happens (deferred-restarts.ts).
+    if (!due && this.deferredRestarts.hold(e)) return;
     this.log?.[levelOf(e)]({ ...e }, describe(e));
     this.emit(e.event, e);
   }
 
   private async halt(outcome: Outcome): Promise<void> {
+    this.deferredRestarts.drop();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     clearInterval(this.heartbeat);
@@ -401,10 +412,19 @@ export class AppSupervisor extends EventEmitter {
     await this.stopTriggers();
     await this.broker.closeAll();
     this.guard.close();
+    this.sweepTree(); // hook (issue 15)
     this.hub.close();
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
+  }
+
+  /** What escaped the worker process groups (setsid) but kept the app's mark: killed at halt. */
+  private sweepTree(): void {
+    const killed = this.tree.sweep();
+    if (killed.length > 0) {
+      this.log?.warn({ event: 'orphans-killed', pids: killed }, `killed ${killed.length} process(es) the app left behind outside its process groups: ${killed.join(', ')}`);
+    }
   }
 
   // ── processes ───────────────────────────────────────────────────────────
@@ -412,7 +432,7 @@ export class AppSupervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.state.spec, { wid, slot, env: this.hub.env(wid, slot) }, { pipes: this.output !== undefined });
+      child = startWorker(this.state.spec, { wid, slot, env: { ...this.hub.env(wid, slot), ...this.tree.env } }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
@@ -461,7 +481,7 @@ export class AppSupervisor extends EventEmitter {
     const exited = (code: number | null, signal: string | null, error?: string): Event => ({ type: 'agent-exited', wid, code, signal, error });
     let child: ChildProcess;
     try {
-      child = startAgent(spec, spec.agent!, this.hub.env(wid, 0, 'agent'), { pipes: this.output !== undefined });
+      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue(exited(null, null, (err as Error).message)));
       return;

@@ -128,7 +128,8 @@ export async function get(port, p = '/') {
 /** Pids of the daemon (from its pid file). */
 export function daemonPid(home) {
   try {
-    return Number(readFileSync(path.join(home, 'daemon.pid'), 'utf8').trim());
+    // daemon.pid is "<pid> <start time>"
+    return parseInt(readFileSync(path.join(home, 'daemon.pid'), 'utf8'), 10) || undefined;
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import type { AppLog, RotateOptions } from '../../logs/index.js';
 export function logSettings(
   logs: Readonly<LogOptions>,
   env: Readonly<Record<string, string | undefined>>,
-): { outFile?: string; errorFile?: string; rotate: RotateOptions; json: boolean; dateFormat: string | undefined } {
+): { outFile?: string; errorFile?: string; rotate: RotateOptions; json: boolean; dateFormat: string | undefined; fileMode?: number } {
   const on = (v: string | undefined) => v === '1' || v === 'true';
   const maxSize = logs.logMaxSize !== undefined ? parseSize(logs.logMaxSize) : env.DROVER_LOG_MAX_SIZE ? parseSize(env.DROVER_LOG_MAX_SIZE) : 10 * 1024 * 1024;
   const keep = logs.logKeep ?? (env.DROVER_LOG_KEEP !== undefined && /^\d+$/.test(env.DROVER_LOG_KEEP) ? Number(env.DROVER_LOG_KEEP) : 5);
@@ -19,6 +19,7 @@ export function logSettings(
     rotate: { maxSize: maxSize > 0 ? maxSize : undefined, daily: logs.logDaily ?? on(env.DROVER_LOG_DAILY), keep, gzip: logs.logGzip ?? on(env.DROVER_LOG_GZIP) },
     json: logs.logJson ?? on(env.DROVER_LOG_JSON),
     dateFormat: logs.logDateFormat ?? (env.DROVER_LOG_DATE_FORMAT || undefined),
+    fileMode: logs.logFileMode !== undefined ? parseInt(logs.logFileMode, 8) : undefined, // issue 15: default 0600
   };
 }
 
