@@ -55,7 +55,9 @@ export type MasterToWorker =
   /** A connection for the server listening on `key`: comes with the handle. */
   | { kind: 'conn'; key: string }
   | { kind: 'shutdown'; timeoutMs: number }
-  | { kind: 'ping'; seq: number };
+  | { kind: 'ping'; seq: number }
+  /** Answers `unlisten`: no hand-off for `key` follows it in the pipe (worker/close-barrier.ts). */
+  | { kind: 'unlisten-ok'; key: string };
 
 export type Envelope<M> = M & { cmd: typeof CMD; v: number };
 

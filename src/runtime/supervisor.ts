@@ -538,7 +538,8 @@ export class Supervisor extends EventEmitter {
         this.registry.removeWorker(wid);
         return this.enqueue({ type: 'exiting', wid, error: m.error });
       case 'unlisten':
-        return this.registry.leave(m.key, wid);
+        this.registry.leave(m.key, wid);
+        return this.sendTo(child, { kind: 'unlisten-ok', key: m.key });
       case 'conns':
         return this.registry.report(m.key, wid, m.got, m.closed);
       case 'bound': {

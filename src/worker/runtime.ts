@@ -9,6 +9,7 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type Int
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
 import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
+import { CloseBarrier } from './close-barrier.js';
 import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
@@ -39,6 +40,7 @@ class FauxHandle {
     readonly key: string,
     readonly bound: BoundAddress,
     private readonly runtime: WorkerRuntime,
+    readonly server: net.Server,
   ) {
     if (bound.type === 'tcp') {
       this.getsockname = (out) => {
@@ -92,6 +94,8 @@ export class WorkerRuntime {
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
   readonly killTimeoutMs: number;
+  /** Hand-offs still in the pipe when a server closes (close-barrier.ts). */
+  private readonly barrier: CloseBarrier;
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   // Sampling every 100 ms: finer sampling wakes an idle worker 50 times a second.
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 100 });
@@ -100,6 +104,7 @@ export class WorkerRuntime {
     this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
     this.stopSignal = (process.env.DROVER_STOP_SIGNAL as NodeJS.Signals | undefined) ?? 'SIGTERM';
     this.killTimeoutMs = Number(process.env.DROVER_KILL_TIMEOUT_MS) || 5000;
+    this.barrier = new CloseBarrier(this.killTimeoutMs);
     this.channel = new Channel(
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
@@ -232,7 +237,7 @@ export class WorkerRuntime {
       internals._listen2(m.address.type === 'tcp' ? m.address.address : null, m.address.type === 'tcp' ? m.address.port : -1, m.address.type === 'tcp' ? (m.address.family === 'IPv6' ? 6 : 4) : -1, request.backlog);
       return;
     }
-    const handle = new FauxHandle(m.key, m.address, this);
+    const handle = new FauxHandle(m.key, m.address, this, server);
     let set = this.handles.get(m.key);
     if (!set) this.handles.set(m.key, (set = new Set()));
     set.add(handle);
@@ -271,6 +276,7 @@ export class WorkerRuntime {
     if (set && set.size === 0) {
       this.handles.delete(handle.key);
       this.channel.send({ kind: 'unlisten', key: handle.key });
+      this.barrier.hold(handle.key, handle.server);
     }
   }
 
@@ -285,7 +291,8 @@ export class WorkerRuntime {
     // Not listening (any more) or draining: back to the master for another worker.
     // Our copy of the fd is closed only once it is written to the channel.
     this.counts.add(key, 0, 1);
-    this.channel.send({ kind: 'conn-back', key }, connection, () => (connection as { close?: () => void }).close?.());
+    const close = () => (connection as { close?: () => void }).close?.();
+    this.channel.send({ kind: 'conn-back', key }, connection, this.barrier.sending(key, close));
   }
 
   // ── master messages ─────────────────────────────────────────────────────
@@ -304,6 +311,8 @@ export class WorkerRuntime {
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
       case 'ping':
         return this.pong(message.seq);
+      case 'unlisten-ok':
+        return this.barrier.acked(message.key);
     }
   }
 
@@ -345,6 +354,8 @@ export class WorkerRuntime {
     const drains = [...this.trackers.values()].map((t) => this.drainTracker(t, deadline));
     const appKeepsControl = options.fromMaster && process.listenerCount(this.stopSignal) > 1;
     await Promise.all(drains);
+    // A drain ends when the server's sockets are gone; hand-offs may still be in the pipe.
+    await withDeadline(this.barrier.settled(), deadline);
     if (appKeepsControl) return;
     await withDeadline(Promise.allSettled(this.hooks.map(async (hook) => hook())), deadline);
     process.exit(options.exitCode);
