@@ -13,6 +13,7 @@ import { CloseBarrier } from './close-barrier.js';
 import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
+import { ListenSlots, resolveHost } from './listen-slots.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -84,6 +85,7 @@ export class WorkerRuntime {
   readonly workerId: number;
   private seq = 0;
   private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest }>();
+  private readonly slots = new ListenSlots();
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
   private readonly hooks: ShutdownHook[] = [];
@@ -187,11 +189,20 @@ export class WorkerRuntime {
   }
 
   private requestListen(server: net.Server, request: ListenRequest): void {
-    const seq = ++this.seq;
     // Keeps the process alive until the master answers (then the faux handle does).
     this.channel.ref();
-    this.pendingListens.set(seq, { server, request });
-    this.channel.send({ kind: 'listen', seq, address: request.address as ListenAddress });
+    // Claimed in call order, before the lookup: lookups may finish in any order.
+    const index = this.slots.claim(request.address, server);
+    resolveHost(request.address, (err, resolved) => {
+      if (err) {
+        this.channel.unref();
+        return void server.emit('error', err);
+      }
+      const seq = ++this.seq;
+      const address = { ...resolved, index };
+      this.pendingListens.set(seq, { server, request: { ...request, address } });
+      this.channel.send({ kind: 'listen', seq, address });
+    });
   }
 
   /** reuseport: bind our own socket on the port the master chose; it learns where we listen. */
