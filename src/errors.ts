@@ -41,6 +41,8 @@ export const CATALOG = {
   DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
   DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
+  // Worker IPC (issue 15): statuses 117-118.
+  DROVER_E_IPC_TOO_LARGE: { exitCode: 117, title: 'a process.send message is larger than the IPC message bound' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

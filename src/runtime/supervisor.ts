@@ -20,6 +20,8 @@ import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
+import { boundChannel } from './ipc-bound.js';
+import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 
@@ -55,6 +57,11 @@ export interface RuntimeOptions {
   readonly source?: SuperviseOptions;
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
+  /**
+   * The longest message a worker may send the master over IPC (process.send),
+   * in characters of JSON. Default: DROVER_IPC_MAX_MESSAGE, else 4 Mi (protocol/ipc-limit.ts).
+   */
+  readonly ipcMaxMessage?: number;
   /**
    * When set, the stdout/stderr of workers and agent are pipes and every chunk
    * read is passed here (the daemon's app master writes them to the app's log
@@ -102,6 +109,7 @@ export class Supervisor extends EventEmitter {
   private readonly stoppers: Array<() => unknown> = [];
   /** Ends the workers' process groups if this process dies without doing it (SIGKILL). */
   private readonly guard = new GroupGuard();
+  private readonly ipcMax: number;
 
   /** The message hub: a unix socket the workers connect to on their first messaging call. */
   private readonly hub: MessageHub;
@@ -121,6 +129,7 @@ export class Supervisor extends EventEmitter {
     this.state = initialState(spec);
     this.source = options.source;
     this.output = options.output;
+    this.ipcMax = options.ipcMaxMessage ?? ipcMaxMessage();
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
@@ -403,7 +412,8 @@ export class Supervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.state.spec, { wid, slot, env: this.hub.env(wid, slot) }, { pipes: this.output !== undefined });
+      const env = { ...this.hub.env(wid, slot), [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) };
+      child = startWorker(this.state.spec, { wid, slot, env }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
@@ -427,6 +437,10 @@ export class Supervisor extends EventEmitter {
         this.enqueue({ type: 'disconnect', wid });
       });
       guardAcks(child);
+      boundChannel(child, this.ipcMax, (length) => {
+        this.log?.error({ event: 'ipc-too-large', wid, pid: child.pid, length, limit: this.ipcMax }, `worker ${wid} (pid ${child.pid}) sent an IPC message longer than ${this.ipcMax} characters: channel cut, the worker is replaced`);
+        child.disconnect();
+      });
       child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });

@@ -14,6 +14,8 @@ import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
 import { ListenSlots, resolveHost } from './listen-slots.js';
+import { limitSends } from './send-limit.js';
+import { ipcMaxMessage } from '../protocol/ipc-limit.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -137,6 +139,7 @@ export class WorkerRuntime {
     const runtime = new WorkerRuntime();
     g[RUNTIME_KEY] = runtime;
     runtime.patchListen();
+    limitSends(ipcMaxMessage());
     runtime.patchClose();
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
