@@ -20,8 +20,12 @@ import type { ListenAddress } from '../protocol/messages.js';
 export class ListenSlots {
   private readonly used = new Map<string, Set<number>>();
 
-  /** The index for a new server on `address`; released when `server` closes (or its listen fails). */
-  claim(address: ListenAddress, server: net.Server): number {
+  /**
+   * The index for a new server on `address`, held until `server` closes or
+   * the caller calls release() (its listen failed). No 'error' listener is
+   * added: that would swallow errors an app without one must see thrown.
+   */
+  claim(address: ListenAddress, server: net.Server): { index: number; release: () => void } {
     const base = address.type === 'pipe' ? `pipe:${address.path}` : `tcp:${address.host ?? ''}:${address.port}`;
     let set = this.used.get(base);
     if (!set) this.used.set(base, (set = new Set()));
@@ -31,16 +35,11 @@ export class ListenSlots {
     const owned = set;
     const release = () => {
       server.off('close', release);
-      server.off('error', onError);
       owned.delete(index);
       if (owned.size === 0 && this.used.get(base) === owned) this.used.delete(base);
     };
-    const onError = () => {
-      if (!server.listening) release();
-    };
     server.on('close', release);
-    server.on('error', onError);
-    return index;
+    return { index, release };
   }
 }
 

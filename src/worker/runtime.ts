@@ -86,7 +86,7 @@ export class WorkerRuntime {
   readonly channel: Channel;
   readonly workerId: number;
   private seq = 0;
-  private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest }>();
+  private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest; release: () => void }>();
   private readonly slots = new ListenSlots();
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
@@ -195,15 +195,16 @@ export class WorkerRuntime {
     // Keeps the process alive until the master answers (then the faux handle does).
     this.channel.ref();
     // Claimed in call order, before the lookup: lookups may finish in any order.
-    const index = this.slots.claim(request.address, server);
+    const { index, release } = this.slots.claim(request.address, server);
     resolveHost(request.address, (err, resolved) => {
       if (err) {
         this.channel.unref();
+        release();
         return void server.emit('error', err);
       }
       const seq = ++this.seq;
       const address = { ...resolved, index };
-      this.pendingListens.set(seq, { server, request: { ...request, address } });
+      this.pendingListens.set(seq, { server, request: { ...request, address }, release });
       this.channel.send({ kind: 'listen', seq, address });
     });
   }
@@ -271,6 +272,7 @@ export class WorkerRuntime {
     if (!pending) return;
     this.pendingListens.delete(m.ack);
     this.channel.unref();
+    pending.release();
     const a = pending.request.address;
     const where = a.type === 'pipe' ? a.path : `${a.host ?? '::'}:${a.port}`;
     const err = Object.assign(new Error(`listen ${m.code}: ${m.message} ${where}`), {
