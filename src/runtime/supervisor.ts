@@ -419,6 +419,16 @@ export class Supervisor extends EventEmitter {
       return;
     }
     this.weighCpu(child.pid);
+    // Hand-offs it never read are rescued once it has exited and its channel is
+    // read to the end (every report and conn-back in): balancer/in-flight.ts.
+    let gone = this.state.spec.mode === 'node' ? 2 : 1;
+    const rescue = () => {
+      if (--gone > 0) return;
+      const n = this.registry.rescue(wid);
+      if (n > 0) this.log?.info({ event: 'rescued', wid, connections: n }, `${n} connections handed to worker ${wid} that it never read went to other workers`);
+    };
+    child.once('exit', rescue);
+    if (this.state.spec.mode === 'node') child.once('disconnect', rescue);
     this.adopt(wid, slot, child, {
       failed: (message) => ({ type: 'spawn-failed', wid, message }),
       exited: (code, signal) => {
