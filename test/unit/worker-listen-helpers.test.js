@@ -72,3 +72,35 @@ test('CloseBarrier: the hold ends at its deadline when no answer comes', async (
   await closed;
   await barrier.settled();
 });
+
+test('InFlight: copies closed as the cumulative report covers them, also a report that overtakes its write', async () => {
+  const { InFlight } = await import('../../dist/balancer/in-flight.js');
+  const handle = (port) => ({
+    closed: false,
+    close() {
+      this.closed = true;
+    },
+    getpeername(out) {
+      out.address = '127.0.0.1';
+      out.port = port;
+      return 0;
+    },
+  });
+  const held = new InFlight();
+  const [h1, h2, h3, h4] = [1, 2, 3, 4].map(handle);
+  held.push(h1);
+  held.push(h2);
+  held.ack(1);
+  assert.deepEqual([h1.closed, h2.closed], [true, false]);
+  held.ack(1);
+  assert.equal(h2.closed, false, 'a repeated report changes nothing');
+  held.ack(3); // covers h2 and one whose write callback has not run yet
+  assert.equal(h2.closed, true);
+  held.push(h3);
+  assert.equal(h3.closed, true, 'already reported: closed at once');
+  held.push(h4);
+  held.returned(handle(4)); // the worker sent it back: another fd of the same socket
+  assert.equal(h4.closed, true);
+  assert.equal(held.size, 1, 'its place is kept, so later reports stay aligned');
+  assert.deepEqual(held.rescue(), []);
+});
