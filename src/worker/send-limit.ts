@@ -8,8 +8,9 @@
 // a ref/unref control), so the size is estimated here: jsonLengthAbove() walks
 // the message and sums a lower bound of its JSON length, stopping as soon as it
 // passes the bound. One big string is seen in O(1); small messages cost a
-// short walk; a message that JSON.stringify would reject (a cycle) is left to
-// Node. Whatever the estimate lets through, the master's own bound
+// short walk (under a microsecond for a heartbeat reply); nesting deeper than
+// MAX_DEPTH is not counted, so a cycle ends and is left to JSON.stringify to
+// reject. Whatever the estimate lets through, the master's own bound
 // (runtime/ipc-bound.ts) still catches.
 import { DroverError } from '../errors.js';
 import { IPC_MAX_MESSAGE_ENV } from '../protocol/ipc-limit.js';
@@ -19,27 +20,29 @@ type Send = (message: unknown, handle?: unknown, options?: unknown, callback?: S
 
 /** A lower bound of JSON.stringify(value).length if it exceeds `limit`, else undefined. */
 export function jsonLengthAbove(value: unknown, limit: number): number | undefined {
-  let total = 0;
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number): boolean => {
-    if (total > limit) return true;
-    if (typeof v === 'string') total += v.length + 2;
-    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) total += 1;
-    else if (typeof v === 'object' && depth < 1000 && !seen.has(v)) {
-      const json = (v as { toJSON?: unknown }).toJSON;
-      if (typeof json === 'function') return walk((json as () => unknown).call(v), depth + 1);
-      seen.add(v);
-      total += 2;
-      if (Array.isArray(v)) {
-        for (const item of v) if (((total += 1), walk(item, depth + 1))) return true;
-      } else {
-        for (const key of Object.keys(v)) if (((total += key.length + 3), walk((v as Record<string, unknown>)[key], depth + 1))) return true;
-      }
-      seen.delete(v);
-    }
-    return total > limit;
-  };
-  return walk(value, 0) ? total : undefined;
+  const total = lowerBound(value, limit, 0, 0);
+  return total > limit ? total : undefined;
+}
+
+/** Beyond this nesting the walk stops counting (and a cycle ends): the master's bound still holds. */
+const MAX_DEPTH = 64;
+
+// Hot path (every process.send, drover's own messages included): no allocation
+// besides Object.keys, no closure; returns as soon as the sum passes `limit`.
+function lowerBound(v: unknown, limit: number, total: number, depth: number): number {
+  if (typeof v === 'string') return total + v.length + 2;
+  if (typeof v !== 'object' || v === null) return total + 1;
+  if (depth >= MAX_DEPTH) return total;
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return lowerBound((toJSON as () => unknown).call(v), limit, total, depth + 1);
+  total += 2;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && total <= limit; i++) total = lowerBound(v[i], limit, total + 1, depth + 1);
+    return total;
+  }
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length && total <= limit; i++) total = lowerBound((v as Record<string, unknown>)[keys[i]!], limit, total + keys[i]!.length + 3, depth + 1);
+  return total;
 }
 
 export function limitSends(limit: number): void {
