@@ -21,6 +21,7 @@ import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { boundChannel } from './ipc-bound.js';
+import { migrateAdvice } from '../balancer/reuseport-migrate.js';
 import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
@@ -588,6 +589,10 @@ export class Supervisor extends EventEmitter {
         this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, mode: 'own', address: { type: 'tcp', address: host, family: net.isIPv4(host) ? 'IPv4' : 'IPv6', port } });
       const known = this.reusePorts.get(key);
       if (known) return void known.port.then(reply);
+      if (this.reusePorts.size === 0) {
+        const advice = migrateAdvice();
+        if (advice) this.log?.info({ event: 'reuseport-migrate', sysctl: 'net.ipv4.tcp_migrate_req' }, advice);
+      }
       let resolve: (port: number) => void = () => {};
       const port = m.address.port !== 0 ? Promise.resolve(m.address.port) : new Promise<number>((r) => (resolve = r));
       this.reusePorts.set(key, { port, resolve });

@@ -57,3 +57,24 @@ for (const { balance, node, skip } of MODES) {
     });
   }
 }
+
+test("--balance reuseport says once when the kernel resets a closing socket's queue (net.ipv4.tcp_migrate_req=0)", { skip: MODES[2].skip }, async (t) => {
+  const { readFileSync } = await import('node:fs');
+  let sysctl;
+  try {
+    sysctl = readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    return t.skip('no net.ipv4.tcp_migrate_req on this kernel');
+  }
+  const d = runDrover(t, [fixture('two-servers.js'), '-i', '2', '--balance', 'reuseport'], { env: { HOST: '127.0.0.1' }, node: NODE24 });
+  await d.ready();
+  const advice = d.events('reuseport-migrate');
+  if (sysctl === '0') {
+    assert.equal(advice.length, 1, 'said once per master');
+    assert.match(advice[0].msg, /tcp_migrate_req=1/);
+  } else {
+    assert.equal(advice.length, 0);
+  }
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+});
