@@ -41,6 +41,8 @@ export const CATALOG = {
   DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
   DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
+  // Supervisor structure: statuses 86-87.
+  DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
   // Worker IPC (issue 15): statuses 117-118.
   DROVER_E_IPC_TOO_LARGE: { exitCode: 117, title: 'a process.send message is larger than the IPC message bound' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },

@@ -16,6 +16,7 @@ import { parseListenArgs, type ListenRequest } from './listen-args.js';
 import { ListenSlots, resolveHost } from './listen-slots.js';
 import { limitSends } from './send-limit.js';
 import { ipcMaxMessage } from '../protocol/ipc-limit.js';
+import { ignoreUnknown } from '../core/assert-never.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -329,6 +330,9 @@ export class WorkerRuntime {
         return this.pong(message.seq);
       case 'unlisten-ok':
         return this.barrier.acked(message.key);
+      default:
+        // A master of another version may send kinds this worker does not know.
+        return ignoreUnknown(message);
     }
   }
 
