@@ -49,6 +49,8 @@ export const CATALOG = {
   DROVER_E_NO_RUN_STATE: { exitCode: 111, title: 'signal-reload found no state of the drover run master to wait on' },
   // Hardening (issue 15): statuses 113-116.
   DROVER_E_HOME_UNSAFE: { exitCode: 113, title: 'DROVER_HOME, a parent of it or a socket in it could be changed by another user' },
+  // Worker IPC (issue 15): statuses 117-118.
+  DROVER_E_IPC_TOO_LARGE: { exitCode: 117, title: 'a process.send message is larger than the IPC message bound' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -19,7 +19,7 @@ const RELOAD_TIMEOUT_MS = 20000;
 const TIME_RATIO = 0.5;
 
 /** drover: SIGHUP to the master, resolved by its `reloaded` / `reload-failed` / `reload-refused` line. */
-function droverReload(running) {
+export function droverReload(running) {
   const { master } = running;
   return new Promise((resolve) => {
     const t0 = Date.now();

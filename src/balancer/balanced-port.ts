@@ -17,11 +17,13 @@ import type { ChildProcess } from 'node:child_process';
 import { HANDOFF_WINDOW, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
 import type { Member, Strategy } from './strategy.js';
+import { InFlight } from './in-flight.js';
 
 /** The raw libuv handle of an accepted connection (TCPWrap / PipeWrap). */
 interface RawHandle {
   close(cb?: () => void): void;
   getpeername?(out: Record<string, unknown>): number;
+  getsockname?(out: Record<string, unknown>): number;
 }
 
 interface ListenServerInternals {
@@ -56,6 +58,8 @@ export class BalancedPort {
   readonly handed = new Map<number, number>();
   /** The worker's cumulative reports: a lost or dropped report is corrected by the next one. */
   private readonly reported = new Map<number, { got: number; closed: number }>();
+  /** Our copies of hand-offs not yet reported received, per worker (in-flight.ts). */
+  private readonly inFlight = new Map<number, InFlight<RawHandle>>();
 
   constructor(
     readonly key: string,
@@ -95,6 +99,7 @@ export class BalancedPort {
   /** The worker's totals on this key: connections it received and closed so far. */
   report(id: number, got: number, closed: number): void {
     this.reported.set(id, { got, closed });
+    this.inFlight.get(id)?.ack(got);
     const entry = this.members.get(id);
     if (!entry) return;
     this.recount(entry.member);
@@ -162,11 +167,27 @@ export class BalancedPort {
     this.strategy.remove(id);
   }
 
+  /**
+   * The worker is gone and its channel was read to the end: connections handed
+   * to it that it never read go to the others (in-flight.ts).
+   */
+  rescue(id: number): number {
+    const held = this.inFlight.get(id);
+    if (!held) return 0;
+    this.inFlight.delete(id);
+    const rescued = held.rescue();
+    for (const handle of rescued) this.distribute(handle, -1);
+    return rescued.length;
+  }
+
   /** Hands one connection to a worker; `refusedBy` is a worker that sent it back. */
   distribute(handle: RawHandle, refusedBy: number): void {
     // Fast path: a worker that sends a connection back is draining; the core's
     // `leave` for it follows, but no connection should meet it meanwhile.
-    if (refusedBy !== -1) this.remove(refusedBy);
+    if (refusedBy !== -1) {
+      this.remove(refusedBy);
+      this.inFlight.get(refusedBy)?.returned(handle);
+    }
     const entry = this.choose(handle);
     if (entry) return this.send(entry, handle);
     if (this.pending.length >= MAX_PENDING) {
@@ -219,7 +240,9 @@ export class BalancedPort {
         this.recount(member);
         this.distribute(handle, member.id);
       } else {
-        handle.close();
+        let held = this.inFlight.get(member.id);
+        if (!held) this.inFlight.set(member.id, (held = new InFlight()));
+        held.push(handle);
       }
     });
   }
@@ -243,6 +266,8 @@ export class BalancedPort {
 
   close(): Promise<void> {
     for (const handle of this.pending.splice(0)) handle.close();
+    for (const held of this.inFlight.values()) held.closeAll();
+    this.inFlight.clear();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

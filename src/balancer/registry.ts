@@ -101,6 +101,13 @@ export class PortRegistry {
     for (const listener of this.listeners.values()) listener.remove(wid);
   }
 
+  /** The worker exited and its channel was read to the end: hand-offs it never read go to others. */
+  rescue(wid: number): number {
+    let n = 0;
+    for (const listener of this.listeners.values()) n += listener.rescue(wid);
+    return n;
+  }
+
   /** The worker is gone for good. */
   forget(wid: number): void {
     for (const listener of this.listeners.values()) listener.forget(wid);

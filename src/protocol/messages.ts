@@ -11,9 +11,13 @@
 export const CMD = 'NODE_DROVER';
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * `index`: the n-th server of one worker on this address (worker/listen-slots.ts);
+ * servers with different indexes get different sockets. Absent means 0.
+ */
 export type ListenAddress =
-  | { readonly type: 'tcp'; readonly host: string | null; readonly port: number; readonly ipv6Only: boolean }
-  | { readonly type: 'pipe'; readonly path: string };
+  | { readonly type: 'tcp'; readonly host: string | null; readonly port: number; readonly ipv6Only: boolean; readonly index?: number }
+  | { readonly type: 'pipe'; readonly path: string; readonly index?: number };
 
 export type BoundAddress =
   | { readonly type: 'tcp'; readonly address: string; readonly family: string; readonly port: number }
@@ -21,7 +25,8 @@ export type BoundAddress =
 
 /** Identifies one shared listening socket, as Node's cluster does with its key. */
 export function listenKey(a: ListenAddress): string {
-  return a.type === 'pipe' ? `pipe:${a.path}` : `tcp:${a.host ?? ''}:${a.port}:${a.ipv6Only ? 6 : ''}`;
+  const n = a.index ? `#${a.index}` : '';
+  return a.type === 'pipe' ? `pipe:${a.path}${n}` : `tcp:${a.host ?? ''}:${a.port}:${a.ipv6Only ? 6 : ''}${n}`;
 }
 
 export type WorkerToMaster =
@@ -55,7 +60,9 @@ export type MasterToWorker =
   /** A connection for the server listening on `key`: comes with the handle. */
   | { kind: 'conn'; key: string }
   | { kind: 'shutdown'; timeoutMs: number }
-  | { kind: 'ping'; seq: number };
+  | { kind: 'ping'; seq: number }
+  /** Answers `unlisten`: no hand-off for `key` follows it in the pipe (worker/close-barrier.ts). */
+  | { kind: 'unlisten-ok'; key: string };
 
 export type Envelope<M> = M & { cmd: typeof CMD; v: number };
 
@@ -69,6 +76,7 @@ const isStr = (x: unknown): x is string => typeof x === 'string';
 
 function isListenAddress(a: unknown): a is ListenAddress {
   if (!isObject(a)) return false;
+  if (a.index !== undefined && !(isInt(a.index) && a.index >= 0 && a.index < 1024)) return false;
   if (a.type === 'pipe') return isStr(a.path) && a.path.length > 0 && a.path.length < 4096;
   return a.type === 'tcp' && (a.host === null || isStr(a.host)) && isInt(a.port) && a.port >= 0 && a.port <= 65535 && typeof a.ipv6Only === 'boolean';
 }

@@ -14,6 +14,7 @@ import { isKernelMode, type Balance, type StrategyName } from '../core/enums.js'
 import type { Event } from '../core/types.js';
 import { listenKey, type BoundAddress, type ListenAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
 import type { Logger } from './logger.js';
+import { migrateAdvice } from '../balancer/reuseport-migrate.js';
 
 type ListenRequest = Extract<WorkerToMaster, { kind: 'listen' }>;
 
@@ -118,6 +119,12 @@ export class ListenBroker {
     );
   }
 
+  /** The worker closed its server on `key`: out of that balancer, then the answer its close waits for (worker/close-barrier.ts). */
+  unlisten(wid: number, child: ChildProcess, key: string): void {
+    this.registry.leave(key, wid);
+    if (child.connected) this.ctx.send(child, { kind: 'unlisten-ok', key });
+  }
+
   private fixPort(child: ChildProcess, seq: number, address: Extract<ListenAddress, { type: 'tcp' }>): void {
     const key = listenKey(address);
     const host = address.host ?? '::';
@@ -125,6 +132,10 @@ export class ListenBroker {
       this.ctx.send(child, { kind: 'listen-ok', ack: seq, key, mode: 'own', address: { type: 'tcp', address: host, family: net.isIPv4(host) ? 'IPv4' : 'IPv6', port } });
     const known = this.reusePorts.get(key);
     if (known) return void known.port.then(reply);
+    if (this.reusePorts.size === 0) {
+      const advice = migrateAdvice();
+      if (advice) this.ctx.log?.info({ event: 'reuseport-migrate', sysctl: 'net.ipv4.tcp_migrate_req' }, advice);
+    }
     let resolve: (port: number) => void = () => {};
     const port = address.port !== 0 ? Promise.resolve(address.port) : new Promise<number>((r) => (resolve = r));
     this.reusePorts.set(key, { port, resolve });

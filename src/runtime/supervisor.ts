@@ -20,6 +20,8 @@ import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
+import { boundChannel } from './ipc-bound.js';
+import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
@@ -62,6 +64,11 @@ export interface RuntimeOptions {
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
   /**
+   * The longest message a worker may send the master over IPC (process.send),
+   * in characters of JSON. Default: DROVER_IPC_MAX_MESSAGE, else 4 Mi (protocol/ipc-limit.ts).
+   */
+  readonly ipcMaxMessage?: number;
+  /**
    * When set, the stdout/stderr of workers and agent are pipes and every chunk
    * read is passed here (the daemon's app master writes them to the app's log
    * files), labelled with the worker's slot or 'agent'; a null chunk means that
@@ -101,6 +108,7 @@ export class AppSupervisor extends EventEmitter {
   private triggerGeneration = 0;
   /** Ends the workers' process groups if this process dies without doing it (SIGKILL). */
   private readonly guard = new GroupGuard();
+  private readonly ipcMax: number;
 
   /** The message hub: a unix socket the workers connect to on their first messaging call. */
   private readonly hub: MessageHub;
@@ -120,6 +128,7 @@ export class AppSupervisor extends EventEmitter {
     this.state = initialState(spec);
     this.respec = options.respec;
     this.output = options.output;
+    this.ipcMax = options.ipcMaxMessage ?? ipcMaxMessage();
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
@@ -432,12 +441,23 @@ export class AppSupervisor extends EventEmitter {
   private spawn(wid: number, slot: number): void {
     let child: ChildProcess;
     try {
-      child = startWorker(this.state.spec, { wid, slot, env: { ...this.hub.env(wid, slot), ...this.tree.env } }, { pipes: this.output !== undefined });
+      const env = { ...this.hub.env(wid, slot), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) };
+      child = startWorker(this.state.spec, { wid, slot, env }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
     }
     this.weighCpu(child.pid);
+    // Hand-offs it never read are rescued once it has exited and its channel is
+    // read to the end (every report and conn-back in): balancer/in-flight.ts.
+    let gone = this.state.spec.mode === 'node' ? 2 : 1;
+    const rescue = () => {
+      if (--gone > 0) return;
+      const n = this.broker.registry.rescue(wid);
+      if (n > 0) this.log?.info({ event: 'rescued', wid, connections: n }, `${n} connections handed to worker ${wid} that it never read went to other workers`);
+    };
+    child.once('exit', rescue);
+    if (this.state.spec.mode === 'node') child.once('disconnect', rescue);
     this.adopt(wid, slot, child, {
       failed: (message) => ({ type: 'spawn-failed', wid, message }),
       exited: (code, signal) => {
@@ -458,6 +478,10 @@ export class AppSupervisor extends EventEmitter {
         this.enqueue({ type: 'disconnect', wid });
       });
       guardAcks(child);
+      boundChannel(child, this.ipcMax, (length) => {
+        this.log?.error({ event: 'ipc-too-large', wid, pid: child.pid, length, limit: this.ipcMax }, `worker ${wid} (pid ${child.pid}) sent an IPC message longer than ${this.ipcMax} characters: channel cut, the worker is replaced`);
+        child.disconnect();
+      });
       child.on('internalMessage', (raw: unknown, handle: unknown) =>
         onWorkerMessage(raw, handle, { wid, child, hub: this.hub, broker: this.broker, enqueue: (event) => this.enqueue(event) }),
       );

@@ -43,7 +43,7 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
       broker.registry.removeWorker(wid);
       return ctx.enqueue({ type: 'exiting', wid, error: m.error });
     case 'unlisten':
-      return broker.registry.leave(m.key, wid);
+      return broker.unlisten(wid, child, m.key);
     case 'conns':
       return broker.registry.report(m.key, wid, m.got, m.closed);
     case 'bound':

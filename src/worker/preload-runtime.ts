@@ -9,9 +9,13 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type Int
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
 import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
+import { CloseBarrier } from './close-barrier.js';
 import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
+import { ListenSlots, resolveHost } from './listen-slots.js';
+import { limitSends } from './send-limit.js';
+import { ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { ignoreUnknown } from '../core/assert-never.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
@@ -40,6 +44,7 @@ class FauxHandle {
     readonly key: string,
     readonly bound: BoundAddress,
     private readonly runtime: WorkerRuntime,
+    readonly server: net.Server,
   ) {
     if (bound.type === 'tcp') {
       this.getsockname = (out) => {
@@ -82,7 +87,8 @@ export class WorkerRuntime {
   readonly channel: Channel;
   readonly workerId: number;
   private seq = 0;
-  private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest }>();
+  private readonly pendingListens = new Map<number, { server: net.Server; request: ListenRequest; release: () => void }>();
+  private readonly slots = new ListenSlots();
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
   private readonly hooks: ShutdownHook[] = [];
@@ -93,6 +99,8 @@ export class WorkerRuntime {
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
   readonly killTimeoutMs: number;
+  /** Hand-offs still in the pipe when a server closes (close-barrier.ts). */
+  private readonly barrier: CloseBarrier;
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   // Sampling every 100 ms: finer sampling wakes an idle worker 50 times a second.
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 100 });
@@ -101,6 +109,7 @@ export class WorkerRuntime {
     this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
     this.stopSignal = (process.env.DROVER_STOP_SIGNAL as NodeJS.Signals | undefined) ?? 'SIGTERM';
     this.killTimeoutMs = Number(process.env.DROVER_KILL_TIMEOUT_MS) || 5000;
+    this.barrier = new CloseBarrier(this.killTimeoutMs);
     this.channel = new Channel(
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
@@ -131,6 +140,7 @@ export class WorkerRuntime {
     const runtime = new WorkerRuntime();
     g[RUNTIME_KEY] = runtime;
     runtime.patchListen();
+    limitSends(ipcMaxMessage());
     runtime.patchClose();
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
@@ -183,11 +193,21 @@ export class WorkerRuntime {
   }
 
   private requestListen(server: net.Server, request: ListenRequest): void {
-    const seq = ++this.seq;
     // Keeps the process alive until the master answers (then the faux handle does).
     this.channel.ref();
-    this.pendingListens.set(seq, { server, request });
-    this.channel.send({ kind: 'listen', seq, address: request.address as ListenAddress });
+    // Claimed in call order, before the lookup: lookups may finish in any order.
+    const { index, release } = this.slots.claim(request.address, server);
+    resolveHost(request.address, (err, resolved) => {
+      if (err) {
+        this.channel.unref();
+        release();
+        return void server.emit('error', err);
+      }
+      const seq = ++this.seq;
+      const address = { ...resolved, index };
+      this.pendingListens.set(seq, { server, request: { ...request, address }, release });
+      this.channel.send({ kind: 'listen', seq, address });
+    });
   }
 
   /** reuseport: bind our own socket on the port the master chose; it learns where we listen. */
@@ -233,7 +253,7 @@ export class WorkerRuntime {
       internals._listen2(m.address.type === 'tcp' ? m.address.address : null, m.address.type === 'tcp' ? m.address.port : -1, m.address.type === 'tcp' ? (m.address.family === 'IPv6' ? 6 : 4) : -1, request.backlog);
       return;
     }
-    const handle = new FauxHandle(m.key, m.address, this);
+    const handle = new FauxHandle(m.key, m.address, this, server);
     let set = this.handles.get(m.key);
     if (!set) this.handles.set(m.key, (set = new Set()));
     set.add(handle);
@@ -253,6 +273,7 @@ export class WorkerRuntime {
     if (!pending) return;
     this.pendingListens.delete(m.ack);
     this.channel.unref();
+    pending.release();
     const a = pending.request.address;
     const where = a.type === 'pipe' ? a.path : `${a.host ?? '::'}:${a.port}`;
     const err = Object.assign(new Error(`listen ${m.code}: ${m.message} ${where}`), {
@@ -272,6 +293,7 @@ export class WorkerRuntime {
     if (set && set.size === 0) {
       this.handles.delete(handle.key);
       this.channel.send({ kind: 'unlisten', key: handle.key });
+      this.barrier.hold(handle.key, handle.server);
     }
   }
 
@@ -286,7 +308,8 @@ export class WorkerRuntime {
     // Not listening (any more) or draining: back to the master for another worker.
     // Our copy of the fd is closed only once it is written to the channel.
     this.counts.add(key, 0, 1);
-    this.channel.send({ kind: 'conn-back', key }, connection, () => (connection as { close?: () => void }).close?.());
+    const close = () => (connection as { close?: () => void }).close?.();
+    this.channel.send({ kind: 'conn-back', key }, connection, this.barrier.sending(key, close));
   }
 
   // ── master messages ─────────────────────────────────────────────────────
@@ -305,6 +328,8 @@ export class WorkerRuntime {
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
       case 'ping':
         return this.pong(message.seq);
+      case 'unlisten-ok':
+        return this.barrier.acked(message.key);
       default:
         // A master of another version may send kinds this worker does not know.
         return ignoreUnknown(message);
@@ -349,6 +374,8 @@ export class WorkerRuntime {
     const drains = [...this.trackers.values()].map((t) => this.drainTracker(t, deadline));
     const appKeepsControl = options.fromMaster && process.listenerCount(this.stopSignal) > 1;
     await Promise.all(drains);
+    // A drain ends when the server's sockets are gone; hand-offs may still be in the pipe.
+    await withDeadline(this.barrier.settled(), deadline);
     if (appKeepsControl) return;
     await withDeadline(Promise.allSettled(this.hooks.map(async (hook) => hook())), deadline);
     process.exit(options.exitCode);

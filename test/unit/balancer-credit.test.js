@@ -58,9 +58,13 @@ test('round-robin: each worker gets at most the window; the rest wait, in order,
   assert.equal(b.got.length, W);
   // Node's queue marker is cleared after every hand-off: nothing waits for an ACK.
   assert.equal(a._handleQueue, null);
-  assert.ok(handles.slice(0, 2 * W).every((h) => h.closed), 'our copy of each fd is closed once written');
+  // Our copy of each fd is kept until the worker reports it (balancer/in-flight.ts), then closed.
+  assert.ok(handles.slice(0, 2 * W).every((h) => !h.closed), 'copies kept until reported');
   // Worker 1 received everything it was sent: the oldest waiting connections go to it.
+  const firstToA = a.got.slice(0, W);
   l.report(1, W, 0);
+  assert.ok(firstToA.every((h) => h.closed), 'reported hand-offs: our copies closed');
+  assert.ok(b.got.every((h) => !h.closed), 'unreported ones still held');
   assert.equal(a.got.length, 2 * W);
   assert.deepEqual(
     a.got.slice(W).map((h) => h.id),
