@@ -127,11 +127,13 @@ export function checkScript(scriptPath: string, option: 'script' | 'agent' = 'sc
   }
 }
 
-function resolveAgent(cwd: string, agent: string | undefined): AgentSpec | undefined {
-  if (agent === undefined) return undefined;
-  const script = path.resolve(cwd, agent);
+function resolveAgent(cwd: string, o: ParsedOptions): AgentSpec | undefined {
+  if (o.agent === undefined) return undefined;
+  const script = path.resolve(cwd, o.agent);
   checkScript(script, 'agent');
-  return { script, mode: resolveCommand(script, undefined, 'agent').mode };
+  const mode = resolveCommand(script, undefined, 'agent').mode;
+  // A plain executable has no channel to call ready() on: it is ready once it runs.
+  return { script, mode, readyOn: mode === 'exec' || o.agentReadyOn === 'online' ? 'online' : 'signal', readyTimeoutMs: o.agentReadyTimeoutMs };
 }
 
 export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
@@ -140,7 +142,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const script = path.resolve(cwd, o.script);
   checkScript(script);
   const { mode, interpreter } = resolveCommand(script, o.interpreter);
-  const agent = resolveAgent(cwd, o.agent);
+  const agent = resolveAgent(cwd, o);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
     throw new DroverError(

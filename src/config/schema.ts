@@ -24,6 +24,9 @@ export const superviseOptionsSchema = z
     script: z.string().min(1),
     /** A script run as the app's agent: one process beside the workers, for work that must run once (resolved like script). */
     agent: z.string().min(1).optional(),
+    /** When the agent counts as ready (workers fork only then): 'ready' (it calls ready() from drover/worker) or 'online' (it runs). */
+    agentReadyOn: z.enum(['ready', 'online']).default('ready'),
+    agentReadyTimeoutMs: z.number().int().min(1).default(30_000),
     args: z.array(z.string()).default([]),
     name: z.string().min(1).optional(),
     instances: instancesSchema.default(1),

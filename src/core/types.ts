@@ -9,6 +9,10 @@ export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2'
 export interface AgentSpec {
   readonly script: string;
   readonly mode: 'node' | 'exec';
+  /** signal: ready() from drover/worker (or process.send('ready')); online: once it runs. Workers fork only after it is ready. */
+  readonly readyOn: 'signal' | 'online';
+  /** Not ready within this during the first start: the start fails (DROVER_E_AGENT_READY_TIMEOUT). */
+  readonly readyTimeoutMs: number;
 }
 
 /** One app, resolved: absolute paths, a worker count, every default applied. */
@@ -122,6 +126,8 @@ export interface AgentRec {
   readonly stopping: boolean;
   /** SIGKILL was sent. */
   readonly killed: boolean;
+  /** It said ready (or runs, with readyOn online). */
+  readonly ready: boolean;
 }
 
 export interface AgentState {
@@ -154,6 +160,8 @@ export interface State {
   readonly reload: ReloadState | undefined;
   readonly nextReloadId: number;
   readonly agent: AgentState;
+  /** Every worker was ready once (the first start ended): processes that become ready later get app-ready at once. */
+  readonly appReady: boolean;
 }
 
 export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'exited' | 'ready-timeout' | 'hung' | 'replaced';
@@ -190,6 +198,7 @@ export type LifecycleEvent =
   | { readonly event: 'reload-refused'; readonly message: string }
   | { readonly event: 'stopped'; readonly exitCode: number }
   | { readonly event: 'agent-spawn'; readonly wid: number; readonly pid: number | undefined }
+  | { readonly event: 'agent-ready'; readonly wid: number; readonly pid: number | undefined; readonly durationMs: number }
   | { readonly event: 'agent-crash'; readonly wid: number; readonly pid: number | undefined; readonly error: string }
   | {
       readonly event: 'agent-exit';
@@ -204,7 +213,7 @@ export type LifecycleEvent =
   | { readonly event: 'agent-restart'; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
   | { readonly event: 'agent-gave-up'; readonly restarts: number; readonly windowMs: number };
 
-export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart';
+export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart' | 'agent-ready';
 
 /** What a worker reports with each heartbeat. */
 export interface WorkerStats {
@@ -232,6 +241,8 @@ export type Event =
   | { readonly type: 'stats'; readonly wid: number; readonly stats: WorkerStats }
   | { readonly type: 'stop'; readonly force?: boolean }
   | { readonly type: 'agent-spawned'; readonly wid: number; readonly pid: number | undefined }
+  /** The agent called ready() (or PM2's process.send('ready')). */
+  | { readonly type: 'agent-ready'; readonly wid: number }
   /** Also when it could not be started at all (code and signal null, error set). */
   | { readonly type: 'agent-exited'; readonly wid: number; readonly code: number | null; readonly signal: string | null; readonly error?: string };
 
@@ -246,6 +257,8 @@ export type Effect =
   | { readonly type: 'stop-agent'; readonly wid: number; readonly signal: StopSignal }
   /** A spare joins the balancer of every socket it listens on. */
   | { readonly type: 'promote'; readonly wid: number }
+  /** Tell a worker or the agent that every worker was ready (onAppReady in drover/worker). */
+  | { readonly type: 'app-ready'; readonly wid: number }
   | { readonly type: 'arm'; readonly key: TimerKey; readonly ms: number }
   | { readonly type: 'cancel'; readonly key: TimerKey }
   | { readonly type: 'emit'; readonly event: LifecycleEvent }

@@ -18,6 +18,7 @@ import type { SuperviseOptions } from '../config/schema.js';
 import { createLogger, type Logger } from './logger.js';
 import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
+import { listenToAgent } from './agent-channel.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
@@ -350,6 +351,11 @@ export class Supervisor extends EventEmitter {
       }
       case 'promote':
         return this.registry.promote(effect.wid, this.weightOf(effect.wid));
+      case 'app-ready': {
+        const child = this.children.get(effect.wid);
+        if (child?.connected) this.sendTo(child, { kind: 'app-ready' });
+        return;
+      }
       case 'kill': {
         this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
@@ -454,6 +460,11 @@ export class Supervisor extends EventEmitter {
       return;
     }
     this.adopt(wid, 'agent', child, { failed: (message) => exited(null, null, message), exited: (code, signal) => exited(code, signal) });
+    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, {
+      ready: () => this.enqueue({ type: 'agent-ready', wid }),
+      // drover/worker loaded late in the agent (after app-ready was sent and dropped): it asks again.
+      hello: () => this.state.appReady && this.state.agent.proc?.wid === wid && this.perform({ type: 'app-ready', wid }),
+    });
     this.enqueue({ type: 'agent-spawned', wid, pid: child.pid });
   }
 
@@ -528,6 +539,8 @@ export class Supervisor extends EventEmitter {
     switch (m.kind) {
       case 'online':
         return this.enqueue({ type: 'online', wid });
+      case 'hello':
+        return;
       case 'pong':
         this.registry.setLoad(wid, m.elu);
         this.reportedConnections.set(wid, m.connections);
@@ -643,6 +656,8 @@ function describe(e: LifecycleEvent): string {
       return `reload refused: ${e.message}`;
     case 'agent-spawn':
       return `agent (pid ${e.pid}) started`;
+    case 'agent-ready':
+      return `agent (pid ${e.pid}) ready in ${Math.round(e.durationMs)} ms`;
     case 'agent-crash':
       return `agent (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
     case 'agent-exit':

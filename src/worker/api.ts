@@ -5,6 +5,8 @@ import { WorkerRuntime } from './runtime.js';
 import { existingPort, messenger } from '../messaging/port.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
+import { agentReady, connectAgent } from './agent-side.js';
+export { onAppReady } from './app-ready.js';
 
 /** True when this process is a worker started by drover. */
 export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && typeof process.send === 'function';
@@ -27,11 +29,15 @@ export const workerId: number = isWorker ? Number(process.env.DROVER_WORKER_ID) 
  */
 export function ready(): void {
   const runtime = WorkerRuntime.current();
-  if (!runtime) return;
+  const say = runtime ? () => runtime.ready() : isAgent ? agentReady : undefined;
+  if (!say) return;
   const connecting = existingPort()?.connecting();
-  if (connecting) void connecting.then(() => runtime.ready());
-  else runtime.ready();
+  if (connecting) void connecting.then(say);
+  else say();
 }
+
+// In the agent: listen for app-ready, and ask for it in case it was sent before this module loaded.
+if (isAgent) connectAgent();
 
 /**
  * Runs `fn` when the worker is asked to stop, after its servers stopped

@@ -2,6 +2,7 @@
 // so unmodified apps get port sharing, crash handling, draining and no orphans.
 // One instance per process, kept on globalThis so that the public API
 // (drover/worker) finds it even when the app loads another copy of drover.
+import { markAppReady } from './app-ready.js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -304,6 +305,8 @@ export class WorkerRuntime {
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
       case 'ping':
         return this.pong(message.seq);
+      case 'app-ready':
+        return markAppReady();
     }
   }
 

@@ -162,7 +162,7 @@ export async function superviseForTest(t, options) {
   const sup = supervise(options, { logger: false });
   const events = [];
   const tracked = new Map();
-  const names = ['fork', 'online', 'listening', 'ready', 'disconnect', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'scale', 'stopping', 'stopped', 'agent-spawn', 'agent-crash', 'agent-exit', 'agent-restart', 'agent-gave-up'];
+  const names = ['fork', 'online', 'listening', 'ready', 'disconnect', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'scale', 'stopping', 'stopped', 'agent-spawn', 'agent-ready', 'agent-crash', 'agent-exit', 'agent-restart', 'agent-gave-up'];
   for (const name of names) {
     sup.on(name, (e) => {
       events.push(e);
