@@ -3,6 +3,7 @@
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
 import { BALANCE_MODES } from '../config/balance-modes.js';
+import { STATE_BACKENDS } from '../config/state-options.js';
 import type { LogOptionName } from '../config/log-options.js';
 import type { OptionName } from '../config/schema.js';
 
@@ -90,6 +91,10 @@ export const OPTION_TABLE = {
   watch: { flags: '--watch [globs]', description: 'rolling reload on file changes (the cwd, or comma-separated globs)', parse: globs },
   watchDebounceMs: { flags: '--watch-debounce-ms <ms>', description: 'quiet time after a change before the reload', parse: int },
   cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
+  stateBackend: { flags: '--state-backend <name>', description: 'shared state store: file (default) | memory | redis', parse: oneOf(STATE_BACKENDS) },
+  stateUrl: { flags: '--state-url <url>', description: 'redis://host:port[/db] for --state-backend redis', parse: text },
+  stateDir: { flags: '--state-dir <dir>', description: 'directory of the state log (default DROVER_HOME/apps/<name>/state)', parse: text },
+  stateNamespace: { flags: '--state-namespace <ns>', description: 'redis key prefix (default: the app name); masters with one namespace share a store', parse: text },
   logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 

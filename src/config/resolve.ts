@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
 import type { AgentSpec, AppSpec } from '../core/types.js';
+import { resolveState } from './state-options.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
@@ -150,8 +151,10 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
       `${optionLabel(source, ['maxRestartDelayMs'])} (${o.maxRestartDelayMs}) is below ${optionLabel(source, ['restartDelayMs'])} (${o.restartDelayMs}): raise the cap`,
     );
   }
+  const name = o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
   return {
-    name: o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, ''),
+    state: resolveState(o, name, cwd),
+    name,
     script,
     args: o.args,
     cwd,

@@ -9,6 +9,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL']
 const nonNegativeMs = z.number().int().min(0);
 
 import { BALANCE_MODES } from './balance-modes.js';
+import { STATE_BACKENDS } from './state-options.js';
 export { BALANCE_MODES, type BalanceMode } from './balance-modes.js';
 
 export const instancesSchema = z.union([
@@ -75,6 +76,14 @@ export const superviseOptionsSchema = z
     watchDebounceMs: nonNegativeMs.default(300),
     /** Rolling reload on a cron schedule, e.g. "0 3 * * *". */
     cronRestart: z.string().min(1).optional(),
+    /** The shared state store: file (default, an append-only log), memory, or redis (shared by several masters). */
+    stateBackend: z.enum(STATE_BACKENDS).default('file'),
+    /** redis: redis://host:port[/db]. */
+    stateUrl: z.string().min(1).optional(),
+    /** file: where the log lives (default DROVER_HOME/apps/<name>/state). */
+    stateDir: z.string().min(1).optional(),
+    /** redis: the prefix of drover's keys (default: the app name); masters with one namespace share one store. */
+    stateNamespace: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
   .strict();

@@ -1,6 +1,7 @@
 // Types of the pure supervisor core. Nothing in src/core imports node:*:
 // step() decides, src/runtime acts.
 import type { ErrorCode } from '../errors.js';
+import type { StateSpec } from '../state/types.js';
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' | 'SIGKILL';
@@ -57,6 +58,8 @@ export interface AppSpec {
   readonly watchDebounceMs: number;
   readonly cronRestart: string | undefined;
   readonly logLevel: string;
+  /** The shared state store (src/state). */
+  readonly state: StateSpec;
 }
 
 export type WorkerPhase = 'starting' | 'online' | 'ready' | 'stopping';

@@ -23,6 +23,8 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
+import { startState, type MasterState } from '../state/master.js';
+import type { StateApi } from '../state/types.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -109,6 +111,10 @@ export class Supervisor extends EventEmitter {
   /** send/request/handle/on/publish for the master, as drover/worker offers them to workers. */
   readonly messages: Messenger;
 
+  private readonly stateStore: MasterState;
+  /** The shared state store, with the API workers get as `state` from drover/worker. */
+  readonly store: StateApi;
+
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;
   /** Resolves when the supervisor has stopped (after stop(), give-up or a failed start). */
@@ -125,6 +131,9 @@ export class Supervisor extends EventEmitter {
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
+    // Shared state (issue 12): the store's server behind the hub, and the master's own client.
+    this.stateStore = startState(spec.state, this.messages, this.log);
+    this.store = this.stateStore.client;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
@@ -399,6 +408,7 @@ export class Supervisor extends EventEmitter {
     this.shared?.closeAll();
     this.guard.close();
     this.hub.close();
+    await this.stateStore.close().catch((err: Error) => this.log?.error({ event: 'state-close-failed', err: err.message }, `closing the state store failed: ${err.message}`));
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);

@@ -7,6 +7,8 @@ import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 import { agentReady, connectAgent } from './agent-side.js';
 export { onAppReady } from './app-ready.js';
+export { state } from './state.js';
+export type { Entry, StateApi, StateStatus, WatchEvent, WatchOptions, WriteOptions } from '../state/types.js';
 
 /** True when this process is a worker started by drover. */
 export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && typeof process.send === 'function';
