@@ -62,20 +62,27 @@ export class StateServer {
 
   private backend: Backend | undefined;
 
-  /** Opened on first use: an app that never uses the store creates no file and no connection. */
+  /**
+   * Opened on first use: an app that never uses the store creates no file and
+   * no connection. A failed open is tried again by the next request (Redis may
+   * come up later); the requests in between get the error.
+   */
   private open(): Promise<void> {
     this.opened ??= (async () => {
       try {
         const backend = await this.makeBackend(() => this.cache.values());
-        this.backend = backend;
         const loaded =
           backend.kind === 'local'
             ? backend.load()
             : await backend.open({ change: (c) => this.applyFeed(c), reset: (s) => this.reset(s), status: (up) => this.setUp(up) });
         this.load(loaded);
+        this.backend = backend;
+        this.failure = undefined;
       } catch (err) {
-        this.failure = err instanceof DroverError ? err : new DroverError('DROVER_E_STATE_UNAVAILABLE', `the state store could not be opened: ${(err as Error).message}`);
-        this.log?.error({ event: 'state-unavailable', err: this.failure.message }, this.failure.message);
+        const failure = err instanceof DroverError ? err : new DroverError('DROVER_E_STATE_UNAVAILABLE', `the state store could not be opened: ${(err as Error).message}`);
+        if (failure.message !== this.failure?.message) this.log?.error({ event: 'state-unavailable', err: failure.message }, failure.message);
+        this.failure = failure;
+        this.opened = undefined;
       }
     })();
     return this.opened;
@@ -103,8 +110,8 @@ export class StateServer {
       return errorReply('DROVER_E_STATE_VALUE', `malformed state request: ${(err as Error).message}`);
     }
     if (this.closed) return errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping');
-    if (!this.opened || this.backend === undefined) await this.open();
-    if (this.failure) return errorReply(this.failure.code, this.failure.message);
+    if (this.backend === undefined) await this.open();
+    if (this.backend === undefined) return errorReply(this.failure?.code ?? 'DROVER_E_STATE_UNAVAILABLE', this.failure?.message ?? 'the state store is not open');
     try {
       return await this.dispatch(req.header, req.value, subKey, deliver);
     } catch (err) {
