@@ -19,6 +19,7 @@ import { formatAddress, Supervisor } from '../runtime/supervisor.js';
 import { appSocket, droverPaths, masterLog } from './paths.js';
 import { ControlClient, listenControl, removeSocket, type ControlServer, type RequestContext } from './protocol.js';
 import type { LaunchRecord, MasterStatus } from './types.js';
+import { stateCommand } from './state-command.js';
 
 const paths = droverPaths();
 
@@ -225,6 +226,8 @@ async function main(): Promise<void> {
           watchers.add(resolve);
           ctx.signal.addEventListener('abort', () => watchers.delete(resolve));
         });
+      case 'state':
+        return stateCommand(needSupervisor().store, args, ctx);
       case 'reload':
         return reload(args, ctx);
       case 'scale': {

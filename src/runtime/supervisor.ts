@@ -25,6 +25,7 @@ import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.j
 import type { Messenger } from '../messaging/endpoint.js';
 import { startState, type MasterState } from '../state/master.js';
 import type { StateApi } from '../state/types.js';
+import type { StateClient } from '../state/client.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -112,8 +113,8 @@ export class Supervisor extends EventEmitter {
   readonly messages: Messenger;
 
   private readonly stateStore: MasterState;
-  /** The shared state store, with the API workers get as `state` from drover/worker. */
-  readonly store: StateApi;
+  /** The shared state store, with the API workers get as `state` from drover/worker (and list() for operators). */
+  readonly store: StateApi & Pick<StateClient, 'list'>;
 
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;

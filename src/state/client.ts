@@ -121,6 +121,13 @@ export class StateClient implements StateApi {
     return reply.existed === true;
   }
 
+  /** Every entry whose key matches the pattern, from the master (for operators: `drover state <app> list`). */
+  async list(pattern = '*'): Promise<Entry[]> {
+    checkPattern(pattern);
+    const reply = await this.call({ op: 'list', p: pattern }, undefined, 10_000);
+    return (reply.es ?? []).map((e) => deepFreeze(e as Entry));
+  }
+
   // ── watches ─────────────────────────────────────────────────────────────
 
   watch<T = unknown>(pattern: string, fn: (event: WatchEvent<T>) => void, options: WatchOptions = {}): () => void {

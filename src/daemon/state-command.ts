@@ -1,0 +1,40 @@
+// `drover state <app> …` on the app master's control socket: command 'state',
+// args {op, key?, value?, ifVersion?}. watch streams 'state' events until the
+// client disconnects.
+import { DroverError } from '../errors.js';
+import type { StateClient } from '../state/client.js';
+import type { StateApi } from '../state/types.js';
+import type { RequestContext } from './protocol.js';
+
+export type StateOps = 'get' | 'set' | 'delete' | 'list' | 'watch';
+export const STATE_OPS: readonly StateOps[] = ['get', 'set', 'delete', 'list', 'watch'];
+
+function key(args: Record<string, unknown>): string {
+  if (typeof args.key !== 'string') throw new DroverError('DROVER_E_USAGE', `drover state <app> ${String(args.op)} needs a key`);
+  return args.key;
+}
+
+export async function stateCommand(store: StateApi & Pick<StateClient, 'list'>, args: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
+  const ifVersion = typeof args.ifVersion === 'number' ? args.ifVersion : undefined;
+  const op = args.op as StateOps;
+  switch (op) {
+    case 'get':
+      return (await store.get(key(args))) ?? null;
+    case 'set':
+      return store.set(key(args), args.value, { ifVersion, timeoutMs: 10_000 });
+    case 'delete':
+      return { deleted: await store.delete(key(args), { ifVersion, timeoutMs: 10_000 }) };
+    case 'list':
+      return store.list(typeof args.key === 'string' ? args.key : '*');
+    case 'watch':
+      return new Promise<null>((resolve) => {
+        const stop = store.watch(typeof args.key === 'string' ? args.key : '*', (ev) => ctx.emit('state', ev));
+        ctx.signal.addEventListener('abort', () => {
+          stop();
+          resolve(null);
+        });
+      });
+    default:
+      throw new DroverError('DROVER_E_USAGE', `unknown state operation ${JSON.stringify(String(op))}: one of ${STATE_OPS.join(', ')}`);
+  }
+}
