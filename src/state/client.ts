@@ -14,7 +14,7 @@ import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './valu
 import { requestText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
 
 export interface ClientTransport {
-  /** Rejects with a DroverError (DROVER_E_MSG_*) when the master cannot be reached. */
+  /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
   request(text: string, timeoutMs: number): Promise<string>;
   /** Event batches pushed by the master; subscribed before the first watch is sent. */
   listen(fn: (batch: string) => void): void;
