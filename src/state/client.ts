@@ -57,9 +57,14 @@ export class StateClient implements StateApi {
     return this.served(checkKey(key)) as Entry<T> | undefined;
   }
 
-  async get<T = unknown>(key: string): Promise<Entry<T> | undefined> {
+  get<T = unknown>(key: string): Promise<Entry<T> | undefined> {
     checkKey(key);
-    if (this.connected && this.backendUp && this.watched(key)) return this.served(key) as Entry<T> | undefined;
+    // Not an async function: a watched key costs one resolved promise, nothing more.
+    if (this.connected && this.backendUp && this.watched(key)) return Promise.resolve(this.served(key) as Entry<T> | undefined);
+    return this.fetch<T>(key);
+  }
+
+  private async fetch<T>(key: string): Promise<Entry<T> | undefined> {
     let reply: WireReply;
     try {
       reply = await this.call({ op: 'get', key }, undefined, STATE_LIMITS.defaultTimeoutMs);
@@ -81,7 +86,7 @@ export class StateClient implements StateApi {
 
   private served(key: string): Entry | undefined {
     const e = this.replica.get(key)?.entry;
-    if (!e || !this.status().stale) return e;
+    if (!e || (this.connected && this.backendUp)) return e;
     return Object.freeze({ ...e, stale: true as const });
   }
 
@@ -101,7 +106,8 @@ export class StateClient implements StateApi {
 
   async update<T = unknown>(key: string, fn: (value: T | undefined) => T, options: Omit<WriteOptions, 'ifVersion'> = {}): Promise<Entry<T>> {
     if (typeof fn !== 'function') throw new DroverError('DROVER_E_STATE_VALUE', 'update(key, fn): fn must be a function');
-    let cur = this.connected && this.watched(checkKey(key)) ? this.served(key) : await this.get(key);
+    // Optimistic: the replica's entry (maybe stale, maybe missing: version 0) saves a read; a conflict reply brings the current one.
+    let cur = this.replica.get(checkKey(key))?.entry;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       try {
         return await this.set<T>(key, fn(cur?.value as T | undefined), { ...options, ifVersion: cur?.version ?? 0 });
