@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixture, superviseForTest, BOOT_TIMEOUT_MS } from './drover.js';
-import { withTimeout } from './wait.js';
+import { waitFor, withTimeout } from './wait.js';
 
 export const STATE_WORKER = fixture('state-worker.js');
 
@@ -23,6 +23,10 @@ export async function startStateApp(t, options = {}) {
   app.sup.messages.on('watch-ev', (e) => watchEvents.push(e));
   app.sup.messages.on('acked', (e) => acked.push(e));
   await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the workers to be ready');
+  // ready() waits 2 s at most for the hub connection: on a loaded machine a worker can be ready a moment before it is reachable.
+  for (const w of app.sup.workers()) {
+    await waitFor(() => app.sup.messages.request(w.slot, 'status', {}).then(() => true), { timeoutMs: BOOT_TIMEOUT_MS, message: `worker ${w.slot} to be reachable` });
+  }
   /** request(to, topic, args) → the value, or throws what the worker got. */
   const ask = async (to, topic, args) => {
     const r = await app.sup.messages.request(to, topic, args, { timeoutMs: 120_000 });
