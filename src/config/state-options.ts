@@ -21,10 +21,15 @@ export function resolveState(o: StateOptions, name: string, cwd: string): StateS
   if (o.stateUrl !== undefined && !/^rediss?:\/\//.test(o.stateUrl)) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `--state-url expects redis://host:port[/db], got ${JSON.stringify(o.stateUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
   }
+  const namespace = o.stateNamespace ?? name;
+  // It becomes a Redis hash tag ({ns}): braces would split it.
+  if (o.stateBackend === 'redis' && !/^[\w.:@-]+$/.test(namespace)) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `--state-namespace ${JSON.stringify(namespace.slice(0, 80))}: use letters, digits and . _ : @ - only (the default is the app name)`);
+  }
   return {
     backend: o.stateBackend,
     dir: o.stateDir !== undefined ? path.resolve(cwd, o.stateDir) : path.join(droverPaths().apps, name, 'state'),
     url: o.stateUrl,
-    namespace: o.stateNamespace ?? name,
+    namespace,
   };
 }
