@@ -38,6 +38,7 @@ handle('peek-rate', ({ key, ms }) => {
   }
   return (n * 1000) / ms;
 });
+handle('peek', ({ key }) => state.peek(key)?.value ?? null);
 handle('get-rate', ({ key, ms }) => rate(ms, () => state.get(key)));
 handle('redis-get-rate', async ({ url, key, ms }) => {
   const r = await redisClient(url);

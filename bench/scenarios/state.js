@@ -79,7 +79,13 @@ export default {
     let app = await startApp({ stateBackend: 'file', stateDir: dir });
     await app.sup.store.set('bench:k', { hello: 'world', n: 42 });
     await redis.client.set('bench:k', JSON.stringify({ hello: 'world', n: 42 }));
-    await app.ask(0, 'get-rate', { key: 'bench:k', ms: 50 });
+    // Every worker's watch of 'fan' is synced (its replica has the key) before anything is timed.
+    await app.sup.store.set('fan', { t: 0 });
+    await pollUntil(async () => (await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'peek', { key: 'fan' })))).every((v) => v !== null), {
+      deadline: Date.now() + 30_000,
+      what: 'the workers to watch fan',
+    });
+    await app.ask(0, 'get-rate', { key: 'fan', ms: 50 });
     ctx.log('  reads');
     out.peekRate = await app.ask(0, 'peek-rate', { key: 'fan', ms: p.rateMs });
     out.getRate = await app.ask(0, 'get-rate', { key: 'fan', ms: p.rateMs });
