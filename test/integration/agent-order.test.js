@@ -42,6 +42,17 @@ test('the agent is ready before the first worker forks; app-ready reaches the ag
   await app.assertNothingLeft();
 });
 
+test('an agent that loads drover/worker after app-ready was sent still hears it (it asks again on load)', async (t) => {
+  const app = await superviseForTest(t, { ...BASE, agent: fixture('late-agent.js'), agentReadyOn: 'online', instances: 1, env: { LATE_MS: '3000' } });
+  const seen = [];
+  app.sup.messages.on('app-ready-seen', (p) => seen.push(p));
+  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
+  const late = await waitFor(() => seen.find((s) => s.late), { timeoutMs: BOOT_TIMEOUT_MS, message: 'app-ready at the late agent' });
+  assert.equal(late.pid, app.sup.agent().pid);
+  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
+  await app.assertNothingLeft();
+});
+
 test('an agent that never calls ready() fails the start with DROVER_E_AGENT_READY_TIMEOUT; no worker forks, nothing is left', async (t) => {
   const app = await superviseForTest(t, { ...BASE, instances: 2, agentReadyTimeoutMs: 1_000, killTimeoutMs: 2_000, env: { AGENT_NO_READY: '1' } });
   await assert.rejects(withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the start to fail'), (err) => err.code === 'DROVER_E_AGENT_READY_TIMEOUT' && /within 1000 ms/.test(err.message));
