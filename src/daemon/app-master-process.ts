@@ -227,7 +227,7 @@ async function main(): Promise<void> {
           ctx.signal.addEventListener('abort', () => watchers.delete(resolve));
         });
       case 'state':
-        return stateCommand(needSupervisor().store, args, ctx);
+        return stateCommand(supervisor && !halted ? supervisor.store : undefined, name, args, ctx);
       case 'reload':
         return reload(args, ctx);
       case 'scale': {

@@ -14,7 +14,8 @@ function key(args: Record<string, unknown>): string {
   return args.key;
 }
 
-export async function stateCommand(store: StateApi & Pick<StateClient, 'list'>, args: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
+export async function stateCommand(store: (StateApi & Pick<StateClient, 'list'>) | undefined, app: string, args: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
+  if (!store) throw new DroverError('DROVER_E_STATE_UNAVAILABLE', `${app} is not running, so its state store is closed: start it again (drover start ${app})`);
   const ifVersion = typeof args.ifVersion === 'number' ? args.ifVersion : undefined;
   const op = args.op as StateOps;
   switch (op) {
