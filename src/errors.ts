@@ -41,6 +41,8 @@ export const CATALOG = {
   DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
   DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
+  // Supervisor structure: statuses 86-87.
+  DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
   // Shared state and the agent's ordered start (issue 12): statuses 100-104.
   DROVER_E_STATE_CONFLICT: { exitCode: 100, title: 'a conditional state write found another version of the key' },
   DROVER_E_STATE_UNAVAILABLE: { exitCode: 101, title: 'the state store (master or backend) is unreachable; the write was not made' },

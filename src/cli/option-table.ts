@@ -2,9 +2,9 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { BALANCE_MODES } from '../config/balance-modes.js';
-import { STATE_BACKENDS } from '../config/state-options.js';
+import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS, AGENT_READY_ON, STATE_BACKENDS } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
+import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
@@ -55,7 +55,7 @@ const instances: FlagParser = (raw, _prev, flag) => {
 export const OPTION_TABLE = {
   instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
   agent: { flags: '--agent <script>', description: 'an agent: one process per app beside the workers, for work that must run once (cron, polling)', parse: text },
-  agentReadyOn: { flags: '--agent-ready-on <when>', description: 'ready (the agent calls ready()) | online (it runs); workers start once the agent is ready', parse: oneOf(['ready', 'online']) },
+  agentReadyOn: { flags: '--agent-ready-on <when>', description: 'ready (the agent calls ready()) | online (it runs); workers start once the agent is ready', parse: oneOf(AGENT_READY_ON) },
   agentReadyTimeoutMs: { flags: '--agent-ready-timeout-ms <ms>', description: 'time the agent has to become ready before the start fails', parse: int },
   name: { flags: '--name <name>', description: 'app name (default: the script name)', parse: text },
   args: { flags: '--args <args>', description: 'arguments for the script (or put them after --)', parse: words },
@@ -63,7 +63,7 @@ export const OPTION_TABLE = {
   env: { flags: '--env <KEY=VALUE>', description: 'an environment variable for the workers (repeatable)', parse: envPair },
   nodeArgs: { flags: '--node-args <args>', description: 'arguments for node, e.g. "--max-old-space-size=512" (repeatable)', parse: words },
   interpreter: { flags: '--interpreter <cmd>', description: 'node (default for .js/.ts), none (run the file itself, no IPC) or a program', parse: text },
-  restart: { flags: '--restart <policy>', description: 'always | on-failure | never', parse: oneOf(['always', 'on-failure', 'never']) },
+  restart: { flags: '--restart <policy>', description: RESTART_POLICIES.join(' | '), parse: oneOf(RESTART_POLICIES) },
   stopExitCodes: { flags: '--stop-exit-codes <codes>', description: 'exit codes that are never restarted, e.g. 0,3', parse: list(int) },
   maxRestarts: { flags: '--max-restarts <n>', description: 'restarts allowed within the window before giving up', parse: int },
   restartWindowMs: { flags: '--restart-window-ms <ms>', description: 'the sliding window for --max-restarts', parse: int },
@@ -71,8 +71,8 @@ export const OPTION_TABLE = {
   maxRestartDelayMs: { flags: '--max-restart-delay-ms <ms>', description: 'backoff cap', parse: int },
   minUptimeMs: { flags: '--min-uptime-ms <ms>', description: 'uptime after which a worker counts as stable (backoff resets)', parse: int },
   killTimeoutMs: { flags: '--kill-timeout-ms <ms>', description: 'time to drain after the stop signal before SIGKILL', parse: int },
-  stopSignal: { flags: '--stop-signal <signal>', description: 'signal that asks a worker to stop', parse: text },
-  readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(['listen', 'online']) },
+  stopSignal: { flags: '--stop-signal <signal>', description: `signal that asks a worker to stop: ${STOP_SIGNALS.join(' | ')}`, parse: oneOf(STOP_SIGNALS) },
+  readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(READY_ON_OPTIONS) },
   waitReady: { flags: '--wait-ready', description: 'ready only when the worker calls ready() (or process.send("ready"))', parse: flag },
   readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
   reloadBatch: { flags: '--reload-batch <n>', description: 'replacements started at once during a rolling reload', parse: int },
@@ -95,12 +95,12 @@ export const OPTION_TABLE = {
   stateUrl: { flags: '--state-url <url>', description: 'redis://host:port[/db] for --state-backend redis', parse: text },
   stateDir: { flags: '--state-dir <dir>', description: 'directory of the state log (default DROVER_HOME/apps/<name>/state)', parse: text },
   stateNamespace: { flags: '--state-namespace <ns>', description: 'redis key prefix (default: the app name); masters with one namespace share a store', parse: text },
-  logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
+  logLevel: { flags: '--log-level <level>', description: LOG_LEVELS.join(' | '), parse: oneOf(LOG_LEVELS) },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 
 const size: FlagParser = (raw, _prev, flag) => {
   if (/^\d+$/.test(raw.trim())) return Number(raw);
-  if (!/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
+  if (!SIZE_PATTERN.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
   return raw.trim();
 };
 

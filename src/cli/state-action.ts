@@ -2,9 +2,9 @@
 // state store of an app the daemon runs, through the app master's own control
 // socket (DROVER_HOME/apps/<app>.sock), so it works while the daemon is away.
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
-import { appSocket, droverPaths } from '../daemon/paths.js';
-import { ControlClient } from '../daemon/protocol.js';
-import { STATE_OPS } from '../daemon/state-command.js';
+import { appSocket, droverPaths } from '../control/paths.js';
+import { ControlClient } from '../control/client.js';
+import { STATE_OPS, type MasterCommands, type StateOp } from '../control/commands.js';
 import type { Entry, WatchEvent } from '../state/types.js';
 
 /** A value on the command line: JSON when it parses as JSON, else the text as a string. */
@@ -28,9 +28,9 @@ function describeEvent(ev: WatchEvent): string {
   return `put ${line(ev.entry)}`;
 }
 
-async function connect(app: string): Promise<ControlClient> {
+async function connect(app: string): Promise<ControlClient<MasterCommands>> {
   try {
-    return await ControlClient.connect(appSocket(droverPaths(), app), { timeoutMs: 5_000, lostCode: 'DROVER_E_MASTER_DIED', lostMessage: `the app master of ${app} exited before it answered` });
+    return await ControlClient.connect<MasterCommands>(appSocket(droverPaths(), app), { timeoutMs: 5_000, lostCode: 'DROVER_E_MASTER_DIED', lostMessage: `the app master of ${app} exited before it answered` });
   } catch {
     throw new DroverError('DROVER_E_APP_NOT_FOUND', `no running app named ${app} (its master's socket does not answer): check the name with drover list`);
   }
@@ -49,7 +49,7 @@ export async function runStateCommand(app: string, op: string, key: string | und
     }
     const client = await connect(app);
     try {
-      const args = { op, key, value: value === undefined ? undefined : parseValue(value), ifVersion };
+      const args = { op: op as StateOp, key, value: value === undefined ? undefined : parseValue(value), ifVersion };
       if (op === 'watch') {
         const done = client.call('state', args, { onEvent: (_event, ev) => out(opts.json ? show(ev) : describeEvent(ev as WatchEvent)) });
         // Until Ctrl-C (or the master goes away).

@@ -1,13 +1,13 @@
 // The store's options (stateBackend, stateUrl, stateDir, stateNamespace) resolved to a StateSpec.
 import path from 'node:path';
 import { DroverError } from '../errors.js';
-import { droverPaths } from '../daemon/paths.js';
+import { droverPaths } from '../control/paths.js';
 import type { StateSpec } from '../state/types.js';
+import type { StateBackendName } from '../core/enums.js';
 
-export const STATE_BACKENDS = ['file', 'memory', 'redis'] as const;
 
 export interface StateOptions {
-  readonly stateBackend: (typeof STATE_BACKENDS)[number];
+  readonly stateBackend: StateBackendName;
   readonly stateUrl?: string | undefined;
   readonly stateDir?: string | undefined;
   readonly stateNamespace?: string | undefined;

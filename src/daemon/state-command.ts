@@ -4,20 +4,21 @@
 import { DroverError } from '../errors.js';
 import type { StateClient } from '../state/client.js';
 import type { StateApi } from '../state/types.js';
-import type { RequestContext } from './protocol.js';
+import { STATE_OPS, type StateCommandArgs } from '../control/commands.js';
+import type { RequestContext } from '../control/server.js';
+import { assertNever } from '../core/assert-never.js';
 
-export type StateOps = 'get' | 'set' | 'delete' | 'list' | 'watch';
-export const STATE_OPS: readonly StateOps[] = ['get', 'set', 'delete', 'list', 'watch'];
-
-function key(args: Record<string, unknown>): string {
+function key(args: StateCommandArgs): string {
   if (typeof args.key !== 'string') throw new DroverError('DROVER_E_USAGE', `drover state <app> ${String(args.op)} needs a key`);
   return args.key;
 }
 
-export async function stateCommand(store: (StateApi & Pick<StateClient, 'list'>) | undefined, app: string, args: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
+export async function stateCommand(store: (StateApi & Pick<StateClient, 'list'>) | undefined, app: string, args: StateCommandArgs, ctx: RequestContext): Promise<unknown> {
   if (!store) throw new DroverError('DROVER_E_STATE_UNAVAILABLE', `${app} is not running, so its state store is closed: start it again (drover start ${app})`);
   const ifVersion = typeof args.ifVersion === 'number' ? args.ifVersion : undefined;
-  const op = args.op as StateOps;
+  const op = args.op;
+  // From the wire: checked before the exhaustive switch.
+  if (!(STATE_OPS as readonly string[]).includes(op)) throw new DroverError('DROVER_E_USAGE', `unknown state operation ${JSON.stringify(String(op))}: one of ${STATE_OPS.join(', ')}`);
   switch (op) {
     case 'get':
       return (await store.get(key(args))) ?? null;
@@ -36,6 +37,6 @@ export async function stateCommand(store: (StateApi & Pick<StateClient, 'list'>)
         });
       });
     default:
-      throw new DroverError('DROVER_E_USAGE', `unknown state operation ${JSON.stringify(String(op))}: one of ${STATE_OPS.join(', ')}`);
+      return assertNever(op, 'state operation');
   }
 }

@@ -61,7 +61,8 @@ export interface StateApi {
   status(): StateStatus;
 }
 
-export type StateBackendName = 'file' | 'memory' | 'redis';
+export type { StateBackendName } from '../core/enums.js';
+import type { StateBackendName } from '../core/enums.js';
 
 /** Where the master keeps the store (AppSpec.state). */
 export interface StateSpec {

@@ -1,8 +1,8 @@
 // `drover/worker`: the API for apps that want more than the preloaded runtime
 // gives unmodified apps. Every function is safe to call outside drover (plain
 // `node app.js`): they then do nothing, so apps stay runnable on their own.
-import { WorkerRuntime } from './runtime.js';
-import { existingPort, messenger } from '../messaging/port.js';
+import { WorkerRuntime } from './preload-runtime.js';
+import { existingHubClient, messenger } from '../messaging/hub-client.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 import { agentReady, connectAgent } from './agent-side.js';
@@ -33,7 +33,7 @@ export function ready(): void {
   const runtime = WorkerRuntime.current();
   const say = runtime ? () => runtime.ready() : isAgent ? agentReady : undefined;
   if (!say) return;
-  const connecting = existingPort()?.connecting();
+  const connecting = existingHubClient()?.connecting();
   if (connecting) void connecting.then(say);
   else say();
 }

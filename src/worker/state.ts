@@ -1,7 +1,7 @@
 // `state` in drover/worker: the client of the master's store over the message
 // hub. Outside drover (plain `node app.js`) it is a store in this process
 // (memory backend), so an app runs the same on its own.
-import { messenger } from '../messaging/port.js';
+import { messenger } from '../messaging/hub-client.js';
 import { StateClient, type ClientTransport } from '../state/client.js';
 import { memoryBackend } from '../state/memory-backend.js';
 import { localTransport } from '../state/local-transport.js';

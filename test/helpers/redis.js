@@ -4,7 +4,7 @@
 // state would) and no RDB snapshots. Stopped after the test.
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { tempDir } from './state.js';
+import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
 export const hasRedis = spawnSync('redis-server', ['--version']).status === 0;

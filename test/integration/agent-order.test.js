@@ -21,25 +21,24 @@ test('the agent is ready before the first worker forks; app-ready reaches the ag
   const agentReadyAt = await m.request('agent', 'ready-at');
   const boots = await Promise.all([0, 1, 2].map((w) => m.request(w, 'boot-at')));
   for (const [w, at] of boots.entries()) assert.ok(at > agentReadyAt, `worker ${w} started at ${at}, the agent was ready at ${agentReadyAt}`);
-  const order = app.events.map((e) => e.event);
+  const order = app.events().map((e) => e.event);
   assert.ok(order.indexOf('agent-ready') < order.indexOf('fork'), order.join(', '));
 
   const agentPid = app.sup.agent().pid;
-  const workerPids = app.of('fork').map((e) => e.pid);
+  const workerPids = app.events('fork').map((e) => e.pid);
   await waitFor(() => seen.length >= 4, { timeoutMs: BOOT_TIMEOUT_MS, message: `app-ready at the agent and 3 workers (seen ${JSON.stringify(seen)})` });
   assert.deepEqual(seen.map((s) => s.pid).sort(), [agentPid, ...workerPids].sort());
   assert.ok(seen.find((s) => s.pid === agentPid).agent);
 
   // An agent crash: restarted, the workers keep their pids, and the new agent hears app-ready too.
   process.kill(agentPid, 'SIGKILL');
-  const second = await waitFor(() => app.of('agent-ready')[1], { timeoutMs: BOOT_TIMEOUT_MS, message: 'the restarted agent to be ready' });
+  const second = await waitFor(() => app.events('agent-ready')[1], { timeoutMs: BOOT_TIMEOUT_MS, message: 'the restarted agent to be ready' });
   assert.notEqual(second.pid, agentPid);
   await waitFor(() => seen.some((s) => s.pid === second.pid), { timeoutMs: BOOT_TIMEOUT_MS, message: 'app-ready at the restarted agent' });
   assert.equal(seen.length, 5, JSON.stringify(seen));
   assert.deepEqual(app.sup.workers().map((w) => w.pid).sort(), [...workerPids].sort());
-  assert.equal(app.of('exit').length, 0);
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  assert.equal(app.events('exit').length, 0);
+  await app.stop();
 });
 
 test('an agent that loads drover/worker after app-ready was sent still hears it (it asks again on load)', async (t) => {
@@ -49,8 +48,7 @@ test('an agent that loads drover/worker after app-ready was sent still hears it 
   await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
   const late = await waitFor(() => seen.find((s) => s.late), { timeoutMs: BOOT_TIMEOUT_MS, message: 'app-ready at the late agent' });
   assert.equal(late.pid, app.sup.agent().pid);
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  await app.stop();
 });
 
 test('an agent that never calls ready() fails the start with DROVER_E_AGENT_READY_TIMEOUT; no worker forks, nothing is left', async (t) => {
@@ -58,8 +56,8 @@ test('an agent that never calls ready() fails the start with DROVER_E_AGENT_READ
   await assert.rejects(withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the start to fail'), (err) => err.code === 'DROVER_E_AGENT_READY_TIMEOUT' && /within 1000 ms/.test(err.message));
   const outcome = await withTimeout(app.sup.done, BOOT_TIMEOUT_MS, 'the supervisor to stop');
   assert.equal(outcome.exitCode, 102);
-  assert.equal(app.of('fork').length, 0);
-  assert.equal(app.of('agent-spawn').length, 1);
+  assert.equal(app.events('fork').length, 0);
+  assert.equal(app.events('agent-spawn').length, 1);
   await app.assertNothingLeft();
 });
 

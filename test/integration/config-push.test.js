@@ -7,7 +7,7 @@ import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { example, runDrover, BOOT_TIMEOUT_MS } from '../helpers/drover.js';
 import { request } from '../helpers/http.js';
-import { tempDir } from '../helpers/state.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 async function answers(port, n) {

@@ -3,10 +3,9 @@
 // backend under DROVER_HOME/apps/<app>/state, and clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { APP, CLI, cli, fails, makeHome, ok, waitFor } from '../helpers/daemon.js';
+import { APP, cli, fails, makeHome, ok, spawnCli, waitFor } from '../helpers/daemon.js';
 
 test('drover state: set, get, list, watch, delete on a daemon-run app; --json; errors', async (t) => {
   const home = makeHome(t);
@@ -22,19 +21,16 @@ test('drover state: set, get, list, watch, delete on a daemon-run app; --json; e
   assert.ok(existsSync(path.join(home, 'apps', 'web', 'state', 'state.log')), 'the file backend under DROVER_HOME/apps/<app>/state');
 
   // watch streams changes until interrupted.
-  const watcher = spawn(process.execPath, [CLI, 'state', 'web', 'watch', 'config', '--json'], { env: { ...process.env, DROVER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => watcher.kill('SIGKILL'));
-  let lines = '';
-  watcher.stdout.setEncoding('utf8').on('data', (c) => (lines += c));
+  const watcher = spawnCli(home, ['state', 'web', 'watch', 'config', '--json'], { t });
+  const lines = () => watcher.output().stdout;
   // The first event is the current entry.
-  await waitFor(() => lines.includes('"color":"blue"'), { message: 'the current entry at the watcher' });
+  await waitFor(() => lines().includes('"color":"blue"'), { message: 'the current entry at the watcher' });
   await ok(home, ['state', 'web', 'set', 'config', '{"color":"red"}', '--if-version', '1']);
-  await waitFor(() => lines.includes('"color":"red"'), { message: 'the change at the watcher' });
-  const events = lines.trim().split('\n').map((l) => JSON.parse(l));
+  await waitFor(() => lines().includes('"color":"red"'), { message: 'the change at the watcher' });
+  const events = lines().trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events.map((e) => [e.type, e.entry.value.color]), [['put', 'blue'], ['put', 'red']]);
-  const exited = new Promise((r) => watcher.on('close', r));
-  watcher.kill('SIGINT');
-  assert.equal(await exited, 0);
+  watcher.child.kill('SIGINT');
+  assert.equal((await watcher.done).code, 0);
 
   const list = await ok(home, ['state', 'web', 'list', '--json'], { json: true });
   assert.deepEqual(list.map((e) => e.key).sort(), ['config', 'motd']);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startStateApp, tempDir } from '../helpers/state.js';
+import { startStateApp } from '../helpers/state.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
 test('a 2 MB value and values JSON cannot hold are refused with clear errors; malformed requests get error replies, the master lives on', async (t) => {

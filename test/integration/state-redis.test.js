@@ -20,7 +20,6 @@ test('redis: 4 workers × 250 update() increments of one key → exactly 1000', 
   assert.deepEqual([e.value, e.version], [1000, 1000]);
   await waitFor(() => app.watchEvents.some((ev) => ev.from === 0 && ev.value === 1000), { timeoutMs: BOOT_TIMEOUT_MS, message: 'the watcher at 1000' });
   await app.stop();
-  await app.assertNothingLeft();
 });
 
 test('redis stopped and started again mid-storm: writes rejected while it is down, none lost or applied twice, the watcher sees every change or a reset', { skip }, async (t) => {
@@ -54,5 +53,4 @@ test('redis stopped and started again mid-storm: writes rejected while it is dow
     return acked.every((k) => seen.has(k));
   }, { timeoutMs: BOOT_TIMEOUT_MS, message: 'every acknowledged key at the watcher' });
   await app.stop();
-  await app.assertNothingLeft();
 });

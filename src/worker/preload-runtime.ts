@@ -13,6 +13,7 @@ import { Channel } from './channel.js';
 import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
+import { ignoreUnknown } from '../core/assert-never.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -307,6 +308,9 @@ export class WorkerRuntime {
         return this.pong(message.seq);
       case 'app-ready':
         return markAppReady();
+      default:
+        // A master of another version may send kinds this worker does not know.
+        return ignoreUnknown(message);
     }
   }
 
