@@ -33,3 +33,10 @@ test('agent options: ready-on ready by default, online on request; the timeout d
   assert.equal(resolveSpec({ script: SCRIPT, agent, agentReadyOn: 'online', agentReadyTimeoutMs: 5 }).agent.readyOn, 'online');
   assert.throws(() => resolveSpec({ script: SCRIPT, agent, agentReadyTimeoutMs: 0 }), { code: 'DROVER_E_INVALID_OPTION' });
 });
+
+test('a reload that would move the state store is refused (the master opened it once): restart instead', async () => {
+  const { reloadRefusal } = await import('../../dist/core/reload-plan.js');
+  const prev = resolveSpec({ script: SCRIPT, name: 'web', stateBackend: 'memory' });
+  assert.equal(reloadRefusal(prev, resolveSpec({ script: SCRIPT, name: 'web', stateBackend: 'memory', instances: 3 })), undefined);
+  assert.match(reloadRefusal(prev, resolveSpec({ script: SCRIPT, name: 'web', stateBackend: 'file' })), /shared state options .* restart the app/);
+});
