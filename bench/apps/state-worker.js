@@ -4,7 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { handle, ready, state } from 'drover/worker';
 
-const now = () => performance.timeOrigin + performance.now();
+// CLOCK_MONOTONIC, the same clock in every process of the machine (performance.timeOrigin is
+// sampled per process and was seen several ms apart between processes).
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 let redis;
 const redisClient = async (url) => (redis ??= new (await import('ioredis')).Redis(url));
 

@@ -55,7 +55,7 @@ async function startApp(options) {
 async function fanOut(app, n, write) {
   await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'fan-collect')));
   for (let i = 0; i < n; i++) {
-    await write(performance.timeOrigin + performance.now(), i);
+    await write(Number(process.hrtime.bigint()) / 1e6, i);
     await sleep(3);
   }
   await sleep(200);
@@ -140,7 +140,7 @@ export default {
 
   render(d) {
     const lines = [];
-    lines.push('What users do today is the anchor: each worker talks to a local Redis itself (ioredis `GET`/`SET`, pub/sub for changes). drover: `state` from `drover/worker`, the master holding the store (`file` backend, or `redis`). 4 workers; latencies from the call in one process to the callback in another use `performance.timeOrigin + performance.now()` in each.');
+    lines.push('What users do today is the anchor: each worker talks to a local Redis itself (ioredis `GET`/`SET`, pub/sub for changes). drover: `state` from `drover/worker`, the master holding the store (`file` backend, or `redis`). 4 workers; latencies from the call in one process to the callback in another use `process.hrtime` (CLOCK_MONOTONIC, one clock for every process of the machine).');
     lines.push('');
     lines.push(
       table(
