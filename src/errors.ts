@@ -51,6 +51,12 @@ export const CATALOG = {
   DROVER_E_HOME_UNSAFE: { exitCode: 113, title: 'DROVER_HOME, a parent of it or a socket in it could be changed by another user' },
   // Worker IPC (issue 15): statuses 117-118.
   DROVER_E_IPC_TOO_LARGE: { exitCode: 117, title: 'a process.send message is larger than the IPC message bound' },
+  // Shared state and the agent's ordered start (issue 12): statuses 100-104.
+  DROVER_E_STATE_CONFLICT: { exitCode: 100, title: 'a conditional state write found another version of the key' },
+  DROVER_E_STATE_UNAVAILABLE: { exitCode: 101, title: 'the state store (master or backend) is unreachable; the write was not made' },
+  DROVER_E_AGENT_READY_TIMEOUT: { exitCode: 102, title: 'the agent did not become ready in time; no worker was started' },
+  DROVER_E_STATE_LIMIT: { exitCode: 103, title: 'a state value, key or the store is over its size limit' },
+  DROVER_E_STATE_VALUE: { exitCode: 104, title: 'a state key or value is invalid (not a JSON value)' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

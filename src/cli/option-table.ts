@@ -2,7 +2,7 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
+import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS, AGENT_READY_ON, STATE_BACKENDS } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
 import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
@@ -55,6 +55,8 @@ const instances: FlagParser = (raw, _prev, flag) => {
 export const OPTION_TABLE = {
   instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
   agent: { flags: '--agent <script>', description: 'an agent: one process per app beside the workers, for work that must run once (cron, polling)', parse: text },
+  agentReadyOn: { flags: '--agent-ready-on <when>', description: 'ready (the agent calls ready()) | online (it runs); workers start once the agent is ready', parse: oneOf(AGENT_READY_ON) },
+  agentReadyTimeoutMs: { flags: '--agent-ready-timeout-ms <ms>', description: 'time the agent has to become ready before the start fails', parse: int },
   name: { flags: '--name <name>', description: 'app name (default: the script name)', parse: text },
   args: { flags: '--args <args>', description: 'arguments for the script (or put them after --)', parse: words },
   cwd: { flags: '--cwd <dir>', description: 'working directory of the workers', parse: text },
@@ -89,6 +91,10 @@ export const OPTION_TABLE = {
   watch: { flags: '--watch [globs]', description: 'rolling reload on file changes (the cwd, or comma-separated globs)', parse: globs },
   watchDebounceMs: { flags: '--watch-debounce-ms <ms>', description: 'quiet time after a change before the reload', parse: int },
   cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
+  stateBackend: { flags: '--state-backend <name>', description: 'shared state store: file (default) | memory | redis', parse: oneOf(STATE_BACKENDS) },
+  stateUrl: { flags: '--state-url <url>', description: 'redis://host:port[/db] for --state-backend redis', parse: text },
+  stateDir: { flags: '--state-dir <dir>', description: 'directory of the state log (default DROVER_HOME/apps/<name>/state)', parse: text },
+  stateNamespace: { flags: '--state-namespace <ns>', description: 'redis key prefix (default: the app name); masters with one namespace share a store', parse: text },
   logLevel: { flags: '--log-level <level>', description: LOG_LEVELS.join(' | '), parse: oneOf(LOG_LEVELS) },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 

@@ -8,6 +8,7 @@ import { OPTION_TABLE, type FlagSpec } from './option-table.js';
 import { addDaemonCommands } from './daemon-commands.js';
 // platform hook (issue 14): run --container, generate, startup.
 import { registerPlatformCommands } from './platform-commands.js';
+import { addStateCommand } from './state-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,6 +42,7 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
   addOptions(run);
   addDaemonCommands(program, setResult);
   registerPlatformCommands(program, run, setResult); // platform hook (issue 14)
+  addStateCommand(program, setResult);
   return program;
 }
 

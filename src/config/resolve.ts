@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
 import type { AgentSpec, AppSpec } from '../core/types.js';
+import { resolveState } from './state-options.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
@@ -125,11 +126,13 @@ export function checkScript(scriptPath: string, option: 'script' | 'agent' = 'sc
   }
 }
 
-function resolveAgent(cwd: string, agent: string | undefined): AgentSpec | undefined {
-  if (agent === undefined) return undefined;
-  const script = path.resolve(cwd, agent);
+function resolveAgent(cwd: string, o: ParsedOptions): AgentSpec | undefined {
+  if (o.agent === undefined) return undefined;
+  const script = path.resolve(cwd, o.agent);
   checkScript(script, 'agent');
-  return { script, mode: resolveCommand(script, undefined, 'agent').mode };
+  const mode = resolveCommand(script, undefined, 'agent').mode;
+  // A plain executable has no channel to call ready() on: it is ready once it runs.
+  return { script, mode, readyOn: mode === 'exec' || o.agentReadyOn === 'online' ? 'online' : 'signal', readyTimeoutMs: o.agentReadyTimeoutMs };
 }
 
 export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
@@ -138,7 +141,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const script = path.resolve(cwd, o.script);
   checkScript(script);
   const { mode, interpreter } = resolveCommand(script, o.interpreter);
-  const agent = resolveAgent(cwd, o.agent);
+  const agent = resolveAgent(cwd, o);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
     throw new DroverError(
@@ -146,8 +149,10 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
       `${optionLabel(source, ['maxRestartDelayMs'])} (${o.maxRestartDelayMs}) is below ${optionLabel(source, ['restartDelayMs'])} (${o.restartDelayMs}): raise the cap`,
     );
   }
+  const name = o.name ?? defaultAppName(script);
   return {
-    name: o.name ?? defaultAppName(script),
+    state: resolveState(o, name, cwd),
+    name,
     script,
     args: o.args,
     cwd,

@@ -15,7 +15,7 @@ const durationMs = (min: number) =>
   z.number().int().min(min).max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait)` });
 const nonNegativeMs = durationMs(0);
 
-import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
+import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS, AGENT_READY_ON, STATE_BACKENDS } from '../core/enums.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
 import { SIZE_PATTERN } from './size.js';
 
@@ -32,6 +32,9 @@ export const superviseOptionsSchema = z
     script: z.string().min(1),
     /** A script run as the app's agent: one process beside the workers, for work that must run once (resolved like script). */
     agent: z.string().min(1).optional(),
+    /** When the agent counts as ready (workers fork only then): 'ready' (it calls ready() from drover/worker) or 'online' (it runs). */
+    agentReadyOn: z.enum(AGENT_READY_ON).default('ready'),
+    agentReadyTimeoutMs: z.number().int().min(1).default(30_000),
     args: z.array(z.string()).default([]),
     name: z.string().min(1).optional(),
     instances: instancesSchema.default(1),
@@ -80,6 +83,14 @@ export const superviseOptionsSchema = z
     watchDebounceMs: nonNegativeMs.default(300),
     /** Rolling reload on a cron schedule, e.g. "0 3 * * *". */
     cronRestart: z.string().min(1).optional(),
+    /** The shared state store: file (default, an append-only log), memory, or redis (shared by several masters). */
+    stateBackend: z.enum(STATE_BACKENDS).default('file'),
+    /** redis: redis://host:port[/db]. */
+    stateUrl: z.string().min(1).optional(),
+    /** file: where the log lives (default DROVER_HOME/apps/<name>/state). */
+    stateDir: z.string().min(1).optional(),
+    /** redis: the prefix of drover's keys (default: the app name); masters with one namespace share one store. */
+    stateNamespace: z.string().min(1).max(200).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
   })
   .strict();

@@ -101,7 +101,20 @@ export type MasterCommands = {
   scale: { args: { instances: number }; result: ScaleResult };
   signal: { args: { signal: string }; result: SignalResult };
   stop: { args: { force?: boolean }; result: MasterOutcome };
+  /** The app's shared state store (`drover state <app> …`); watch emits 'state' events until the client disconnects. */
+  state: { args: StateCommandArgs; result: unknown };
 };
+
+/** `drover state <app> <op> [key] [value]`. */
+export const STATE_OPS = ['get', 'set', 'delete', 'list', 'watch'] as const;
+export type StateOp = (typeof STATE_OPS)[number];
+export interface StateCommandArgs {
+  readonly op: StateOp;
+  /** A key; for list and watch a key or a prefix ending in * (default every key). */
+  readonly key?: string;
+  readonly value?: unknown;
+  readonly ifVersion?: number;
+}
 
 export type CommandName<M extends CommandMap> = keyof M & string;
 export type ArgsOf<M extends CommandMap, C extends CommandName<M>> = M[C]['args'];

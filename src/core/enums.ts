@@ -38,3 +38,11 @@ export type Balance = StrategyName | KernelMode;
 export function isKernelMode(balance: string): balance is KernelMode {
   return (KERNEL_MODES as readonly string[]).includes(balance);
 }
+
+/** When the agent counts as ready (the workers fork only then): it calls ready(), or it runs. */
+export const AGENT_READY_ON = ['ready', 'online'] as const;
+export type AgentReadyOn = (typeof AGENT_READY_ON)[number];
+
+/** Where the shared state store lives (src/state). */
+export const STATE_BACKENDS = ['file', 'memory', 'redis'] as const;
+export type StateBackendName = (typeof STATE_BACKENDS)[number];

@@ -18,6 +18,12 @@ export function reloadRefusal(prev: AppSpec, next: AppSpec): string | undefined 
     // handle shared with the workers, or a socket per worker (reusePort).
     return `balance ${prev.balance} → ${next.balance} changes how the ports are shared: restart the app to switch (only master-balanced strategies can be switched by a reload)`;
   }
+  const a = prev.state;
+  const b = next.state;
+  if (a.backend !== b.backend || a.dir !== b.dir || a.url !== b.url || a.namespace !== b.namespace) {
+    // The master opened its store once; the workers' replicas follow that one.
+    return `the shared state options (stateBackend, stateUrl, stateDir, stateNamespace) changed: restart the app to move its store`;
+  }
   return undefined;
 }
 

@@ -41,6 +41,7 @@ export function initialState(spec: AppSpec): State {
     reload: undefined,
     nextReloadId: 1,
     agent: { proc: undefined, pending: false, restartTimes: [], attempts: 0 },
+    appReady: false,
   };
 }
 
@@ -148,6 +149,7 @@ class Draft {
     this.s.phase = 'stopping';
     for (const p of this.s.pendingRestarts) this.effects.push({ type: 'cancel', key: `restart:${p.slot}` });
     this.s.pendingRestarts = [];
+    this.effects.push({ type: 'cancel', key: 'agent-ready' });
     if (this.s.agent.pending) {
       this.s.agent = { ...this.s.agent, pending: false };
       this.effects.push({ type: 'cancel', key: 'agent-restart' });
@@ -225,8 +227,31 @@ class Draft {
 
   spawnAgent(): void {
     const wid = this.s.nextWid++;
-    this.s.agent = { ...this.s.agent, pending: false, proc: { wid, pid: undefined, startedAt: this.now, stopping: false, sigkillSent: false } };
+    this.s.agent = { ...this.s.agent, pending: false, proc: { wid, pid: undefined, startedAt: this.now, stopping: false, sigkillSent: false, ready: false } };
     this.effects.push({ type: 'spawn-agent', wid });
+  }
+
+  // The agent's ordered start (egg's): no worker forks before the agent is ready.
+  waitingForAgent(): boolean {
+    return this.s.phase === 'starting' && this.spec.agent !== undefined && this.s.agent.proc?.ready !== true;
+  }
+
+  markAgentReady(wid: number): void {
+    const p = this.s.agent.proc;
+    if (!p || p.wid !== wid || p.ready || p.stopping) return;
+    this.s.agent = { ...this.s.agent, proc: { ...p, ready: true } };
+    this.effects.push({ type: 'cancel', key: 'agent-ready' });
+    this.emit({ event: 'agent-ready', wid, pid: p.pid, durationMs: this.now - p.startedAt });
+    if (this.s.appReady) this.effects.push({ type: 'app-ready', wid });
+    this.reconcile();
+  }
+
+  /** The first start ended: every ready worker and the agent hear it once. */
+  announceAppReady(): void {
+    this.s.appReady = true;
+    for (const w of this.s.workers) if (w.phase === 'ready') this.effects.push({ type: 'app-ready', wid: w.wid });
+    const p = this.s.agent.proc;
+    if (p?.ready && !p.stopping) this.effects.push({ type: 'app-ready', wid: p.wid });
   }
 
   stopAgent(): void {
@@ -304,6 +329,7 @@ class Draft {
       this.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: this.spec.heartbeatTimeoutMs });
     }
     this.emit({ event: 'ready', ...this.ids(next) });
+    if (this.s.appReady) this.effects.push({ type: 'app-ready', wid: w.wid });
     const old = this.worker(w.predecessor);
     if (old) this.handOver(next, old);
     this.checkStarted();
@@ -326,6 +352,7 @@ class Draft {
     const ready = this.members('active').filter((w) => w.phase === 'ready').length;
     if (ready >= this.s.desired) {
       this.s.phase = 'running';
+      this.announceAppReady();
       this.emit({ event: 'started', workers: ready, durationMs: this.now - (this.s.startRequestedAt ?? this.now), balance: this.spec.balance });
       // Reloads are refused until now, so watch and cron start here.
       const triggers = triggersOf(this.spec);
@@ -335,7 +362,7 @@ class Draft {
 
   /** Spawn or stop workers until each role has its desired count. */
   reconcile(): void {
-    if (!this.running) return;
+    if (!this.running || this.waitingForAgent()) return;
     this.reconcileRole('active', this.s.desired);
     this.reconcileRole('spare', this.spec.spares);
   }
@@ -479,6 +506,11 @@ function readyTimeoutMessage(spec: AppSpec, w: WorkerRec): string {
   return `worker ${w.slot} (pid ${w.pid}) was not ready within ${spec.readyTimeoutMs} ms: ${what}, or raise --ready-timeout-ms`;
 }
 
+function agentReadyTimeoutMessage(spec: AppSpec, pid: number | undefined): string {
+  const agent = spec.agent!;
+  return `the agent (pid ${pid}) was not ready within ${agent.readyTimeoutMs} ms, so no worker was started: make it call ready() from drover/worker once it can serve, use --agent-ready-on online for an agent that does not, or raise --agent-ready-timeout-ms`;
+}
+
 function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
   const w = d.worker(e.wid);
   if (!w) return;
@@ -535,6 +567,13 @@ function onAgentExited(d: Draft, e: Extract<Event, { type: 'agent-exited' }>): v
   d.effects.push({ type: 'cancel', key: `agent-kill:${p.wid}` });
   d.emit({ event: 'agent-exit', wid: p.wid, pid: p.pid, code: e.code, signal: e.signal, reason, uptimeMs, ...(e.error === undefined ? {} : { error: e.error }) });
   if (d.s.phase === 'stopping') return d.haltIfEmpty();
+  if (d.s.phase === 'starting' && !p.ready && !p.stopping) {
+    d.effects.push({ type: 'cancel', key: 'agent-ready' });
+    return d.fail(
+      'DROVER_E_WORKER_BOOT',
+      `the agent (pid ${p.pid}) ${e.error ? `could not start: ${e.error}` : describeExit(e.code, e.signal)} before it was ready: no worker was started; see its output above`,
+    );
+  }
   // A reload may have removed the agent from the spec: it is then not started again.
   if (!d.running || p.stopping || !d.spec.agent) return;
   // Restarted by the app's restart policy (a start that failed counts as a crash).
@@ -549,6 +588,11 @@ function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung', abuse = 
 }
 
 function onTimer(d: Draft, key: string): void {
+  if (key === 'agent-ready') {
+    const p = d.s.agent.proc;
+    if (!d.waitingForAgent() || !p) return;
+    return d.fail('DROVER_E_AGENT_READY_TIMEOUT', agentReadyTimeoutMessage(d.spec, p.pid));
+  }
   if (key === 'agent-restart') {
     if (!d.s.agent.pending) return;
     d.s.agent = { ...d.s.agent, pending: false };
@@ -604,8 +648,11 @@ export function step(state: State, event: Event, now: number): StepResult {
       d.s.startRequestedAt = now;
       const interval = heartbeatOf(d.spec);
       if (interval > 0) d.effects.push({ type: 'heartbeat', intervalMs: interval });
-      // Spawned first, so it is usually up by the time workers call it; the start does not wait for it.
-      if (d.spec.agent) d.spawnAgent();
+      // The agent first; the workers once it is ready (reconcile waits for it).
+      if (d.spec.agent) {
+        d.spawnAgent();
+        d.effects.push({ type: 'arm', key: 'agent-ready', ms: d.spec.agent.readyTimeoutMs });
+      }
       d.reconcile();
       break;
     }
@@ -693,8 +740,12 @@ export function step(state: State, event: Event, now: number): StepResult {
       if (!p || p.wid !== event.wid) break;
       d.s.agent = { ...d.s.agent, proc: { ...p, pid: event.pid } };
       d.emit({ event: 'agent-spawn', wid: p.wid, pid: event.pid });
+      if (d.spec.agent?.readyOn === 'online') d.markAgentReady(p.wid);
       break;
     }
+    case 'agent-ready':
+      d.markAgentReady(event.wid);
+      break;
     case 'agent-exited':
       onAgentExited(d, event);
       break;

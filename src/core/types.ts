@@ -2,6 +2,7 @@
 // step() decides, src/runtime acts.
 import type { ErrorCode } from '../errors.js';
 import type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
+import type { StateSpec } from '../state/types.js';
 
 export type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
 
@@ -9,6 +10,10 @@ export type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyNam
 export interface AgentSpec {
   readonly script: string;
   readonly mode: 'node' | 'exec';
+  /** signal: ready() from drover/worker (or process.send('ready')); online: once it runs. Workers fork only after it is ready. */
+  readonly readyOn: 'signal' | 'online';
+  /** Not ready within this during the first start: the start fails (DROVER_E_AGENT_READY_TIMEOUT). */
+  readonly readyTimeoutMs: number;
 }
 
 /** One app, resolved: absolute paths, a worker count, every default applied. */
@@ -53,6 +58,8 @@ export interface AppSpec {
   readonly watchDebounceMs: number;
   readonly cronRestart: string | undefined;
   readonly logLevel: LogLevel;
+  /** The shared state store (src/state). */
+  readonly state: StateSpec;
 }
 
 export type WorkerPhase = 'starting' | 'online' | 'ready' | 'stopping';
@@ -122,6 +129,8 @@ export interface AgentRec {
   readonly stopping: boolean;
   /** SIGKILL was sent. */
   readonly sigkillSent: boolean;
+  /** It said ready (or runs, with readyOn online). */
+  readonly ready: boolean;
 }
 
 export interface AgentState {
@@ -156,6 +165,8 @@ export interface State {
   readonly reload: ReloadState | undefined;
   readonly nextReloadId: number;
   readonly agent: AgentState;
+  /** Every worker was ready once (the first start ended): processes that become ready later get app-ready at once. */
+  readonly appReady: boolean;
 }
 
 export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'exited' | 'ready-timeout' | 'hung' | 'replaced';
@@ -192,6 +203,7 @@ export type LifecycleEvent =
   | { readonly event: 'reload-refused'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'stopped'; readonly exitCode: number }
   | { readonly event: 'agent-spawn'; readonly wid: number; readonly pid: number | undefined }
+  | { readonly event: 'agent-ready'; readonly wid: number; readonly pid: number | undefined; readonly durationMs: number }
   | { readonly event: 'agent-crash'; readonly wid: number; readonly pid: number | undefined; readonly error: string }
   | {
       readonly event: 'agent-exit';
@@ -206,7 +218,7 @@ export type LifecycleEvent =
   | { readonly event: 'agent-restart'; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
   | { readonly event: 'agent-gave-up'; readonly restarts: number; readonly windowMs: number };
 
-export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart';
+export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart' | 'agent-ready';
 
 /** What starts a reload by itself (src/runtime/triggers.ts carries it out). */
 export interface Triggers {
@@ -242,6 +254,8 @@ export type Event =
   | { readonly type: 'stats'; readonly wid: number; readonly stats: WorkerStats }
   | { readonly type: 'stop'; readonly force?: boolean }
   | { readonly type: 'agent-spawned'; readonly wid: number; readonly pid: number | undefined }
+  /** The agent called ready() (or PM2's process.send('ready')). */
+  | { readonly type: 'agent-ready'; readonly wid: number }
   /** Also when it could not be started at all (code and signal null, error set). */
   | { readonly type: 'agent-exited'; readonly wid: number; readonly code: number | null; readonly signal: string | null; readonly error?: string };
 
@@ -264,6 +278,8 @@ export type Effect =
   | { readonly type: 'triggers'; readonly triggers: Triggers }
   /** Master-balanced listeners switch to this strategy (their members stay). */
   | { readonly type: 'strategy'; readonly name: StrategyName }
+  /** Tell a worker or the agent that every worker was ready (onAppReady in drover/worker). */
+  | { readonly type: 'app-ready'; readonly wid: number }
   | { readonly type: 'arm'; readonly key: TimerKey; readonly ms: number }
   | { readonly type: 'cancel'; readonly key: TimerKey }
   | { readonly type: 'emit'; readonly event: LifecycleEvent }

@@ -34,6 +34,8 @@ export type WorkerToMaster =
   | { kind: 'listen'; seq: number; address: ListenAddress }
   | { kind: 'unlisten'; key: string }
   | { kind: 'ready' }
+  /** drover/worker was loaded (the agent): app-ready is sent again if the app is ready already. */
+  | { kind: 'hello' }
   | { kind: 'exiting'; error: string }
   /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
   | { kind: 'conn-back'; key: string }
@@ -60,6 +62,8 @@ export type MasterToWorker =
   /** A connection for the server listening on `key`: comes with the handle. */
   | { kind: 'conn'; key: string }
   | { kind: 'shutdown'; timeoutMs: number }
+  /** Every worker was ready once: onAppReady() handlers run (workers and the agent). */
+  | { kind: 'app-ready' }
   | { kind: 'ping'; seq: number }
   /** Answers `unlisten`: no hand-off for `key` follows it in the pipe (worker/close-barrier.ts). */
   | { kind: 'unlisten-ok'; key: string };
@@ -99,6 +103,8 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
       return isStr(raw.key) ? { ok: true, message: { kind: 'unlisten', key: raw.key } } : { ok: false, error: 'unlisten: key must be a string' };
     case 'ready':
       return { ok: true, message: { kind: 'ready' } };
+    case 'hello':
+      return { ok: true, message: { kind: 'hello' } };
     case 'exiting':
       return { ok: true, message: { kind: 'exiting', error: isStr(raw.error) ? raw.error.slice(0, 64 * 1024) : 'unknown error' } };
     case 'pong': {

@@ -68,6 +68,8 @@ export function describe(e: LifecycleEvent): string {
       return `reload refused: ${e.message}`;
     case 'agent-spawn':
       return `agent (pid ${e.pid}) started`;
+    case 'agent-ready':
+      return `agent (pid ${e.pid}) ready in ${Math.round(e.durationMs)} ms`;
     case 'agent-crash':
       return `agent (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
     case 'agent-exit':

@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './logger.js';
 import { onWorkerMessage } from './worker-ipc.js';
 import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
+import { listenToAgent } from './agent-channel.js';
 import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { boundChannel } from './ipc-bound.js';
@@ -26,6 +27,9 @@ import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.j
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
 import { TreeMark } from './tree-sweep.js';
+import { startState, type MasterState } from '../state/master.js';
+import type { StateApi } from '../state/types.js';
+import type { StateClient } from '../state/client.js';
 
 export interface WorkerInfo {
   readonly wid: number;
@@ -115,6 +119,10 @@ export class AppSupervisor extends EventEmitter {
   /** send/request/handle/on/publish for the master, as drover/worker offers them to workers. */
   readonly messages: Messenger;
 
+  private readonly stateStore: MasterState;
+  /** The shared state store, with the API workers get as `state` from drover/worker (and list() for operators). */
+  readonly store: StateApi & Pick<StateClient, 'list'>;
+
   /** Resolves when every worker is ready the first time; rejects when the start fails. */
   readonly ready: Promise<StartInfo>;
   /** Resolves when the supervisor has stopped (after stop(), give-up or a failed start). */
@@ -132,6 +140,9 @@ export class AppSupervisor extends EventEmitter {
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
+    // Shared state (issue 12): the store's server behind the hub, and the master's own client.
+    this.stateStore = startState(spec.state, this.messages, this.log);
+    this.store = this.stateStore.client;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}`, abuse: true }));
@@ -369,6 +380,11 @@ export class AppSupervisor extends EventEmitter {
         return this.broker.registry.promote(effect.wid, this.weightOf(effect.wid));
       case 'leave':
         return this.broker.registry.removeWorker(effect.wid);
+      case 'app-ready': {
+        const child = this.children.get(effect.wid);
+        if (child?.connected) this.sendTo(child, { kind: 'app-ready' });
+        return;
+      }
       case 'kill': {
         const child = this.children.get(effect.wid);
         if (child && !signalGroup(child.pid, 'SIGKILL')) child.kill('SIGKILL');
@@ -423,6 +439,7 @@ export class AppSupervisor extends EventEmitter {
     this.guard.close();
     this.sweepTree(); // hook (issue 15)
     this.hub.close();
+    await this.stateStore.close().catch((err: Error) => this.log?.error({ event: 'state-close-failed', err: err.message }, `closing the state store failed: ${err.message}`));
     this.outcomeValue = outcome;
     this.emit('halt', outcome);
     this.settle(outcome);
@@ -511,6 +528,11 @@ export class AppSupervisor extends EventEmitter {
       return;
     }
     this.adopt(wid, 'agent', child, { failed: (message) => exited(null, null, message), exited: (code, signal) => exited(code, signal) });
+    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, {
+      ready: () => this.enqueue({ type: 'agent-ready', wid }),
+      // drover/worker loaded late in the agent (after app-ready was sent and dropped): it asks again.
+      hello: () => this.state.appReady && this.state.agent.proc?.wid === wid && this.perform({ type: 'app-ready', wid }),
+    });
     this.enqueue({ type: 'agent-spawned', wid, pid: child.pid });
   }
 

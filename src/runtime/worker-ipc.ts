@@ -35,6 +35,9 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
     case 'pong':
       broker.stats(wid, m.elu, m.connections);
       return ctx.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
+    case 'hello':
+      // The agent's drover/worker says it loaded (agent-channel.ts); a worker's runtime never sends it.
+      return;
     case 'ready':
       return ctx.enqueue({ type: 'ready', wid });
     case 'exiting':

@@ -5,6 +5,10 @@ import { WorkerRuntime } from './preload-runtime.js';
 import { existingHubClient, messenger } from '../messaging/hub-client.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
+import { agentReady, connectAgent } from './agent-side.js';
+export { onAppReady } from './app-ready.js';
+export { state } from './state.js';
+export type { Entry, StateApi, StateStatus, WatchEvent, WatchOptions, WriteOptions } from '../state/types.js';
 
 /** True when this process is a worker started by drover. */
 export const isWorker: boolean = process.env.DROVER_WORKER_ID !== undefined && typeof process.send === 'function';
@@ -27,11 +31,15 @@ export const workerId: number = isWorker ? Number(process.env.DROVER_WORKER_ID) 
  */
 export function ready(): void {
   const runtime = WorkerRuntime.current();
-  if (!runtime) return;
+  const say = runtime ? () => runtime.ready() : isAgent ? agentReady : undefined;
+  if (!say) return;
   const connecting = existingHubClient()?.connecting();
-  if (connecting) void connecting.then(() => runtime.ready());
-  else runtime.ready();
+  if (connecting) void connecting.then(say);
+  else say();
 }
+
+// In the agent: listen for app-ready, and ask for it in case it was sent before this module loaded.
+if (isAgent) connectAgent();
 
 /**
  * Runs `fn` when the worker is asked to stop, after its servers stopped

@@ -2,6 +2,7 @@
 // so unmodified apps get port sharing, crash handling, draining and no orphans.
 // One instance per process, kept on globalThis so that the public API
 // (drover/worker) finds it even when the app loads another copy of drover.
+import { markAppReady } from './app-ready.js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -330,6 +331,8 @@ export class WorkerRuntime {
         return this.pong(message.seq);
       case 'unlisten-ok':
         return this.barrier.acked(message.key);
+      case 'app-ready':
+        return markAppReady();
       default:
         // A master of another version may send kinds this worker does not know.
         return ignoreUnknown(message);

@@ -59,7 +59,8 @@ test("agent messaging: a worker's request gets the agent's reply, the agent's br
 });
 
 test("a worker's request to an agent still booting waits for it to connect (within the connect grace) instead of failing", async (t) => {
-  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '1200' } });
+  // agentReadyOn online: the workers do not wait for this agent, which is still booting when they run.
+  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, agentReadyOn: 'online', instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '1200' } });
   const agentUp = [];
   app.sup.messages.on('agent-up', (payload) => agentUp.push(payload));
   await app.ready();
@@ -71,7 +72,7 @@ test("a worker's request to an agent still booting waits for it to connect (with
 });
 
 test('a request to an agent that does not connect within the grace (3 s after its start) fails with NO_ROUTE', async (t) => {
-  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '60000' } });
+  const app = await superviseForTest(t, { script: WORKER, agent: AGENT, agentReadyOn: 'online', instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '60000' } });
   await app.ready();
   const r = await app.sup.messages.request(0, 'ask', { to: 'agent', topic: 'x', payload: 1, timeoutMs: 20_000 });
   assert.equal(r.ok, false);

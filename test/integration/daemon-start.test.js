@@ -88,7 +88,7 @@ test('start from a script: list and describe (text and --json), requests served,
 
 test("list counts the agent's CPU and memory with the workers'", async (t) => {
   const home = makeHome(t);
-  const started = await cli(home, ['start', APP, '--name', 'withagent', '-i', '1', '--agent', path.join(path.dirname(APP), 'fat-agent.js')], { env: { PORT: '0' } });
+  const started = await cli(home, ['start', APP, '--name', 'withagent', '-i', '1', '--agent', path.join(path.dirname(APP), 'fat-agent.js'), '--agent-ready-on', 'online'], { env: { PORT: '0' } });
   assert.equal(started.code, 0, started.stderr);
   let d;
   await waitFor(async () => (d = await describe(home, 'withagent')).agent?.memory > 80 * 1024 * 1024, { message: 'the agent to hold its 80 MB' });

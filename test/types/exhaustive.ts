@@ -20,6 +20,7 @@ export function everyEffect(e: Effect): string {
     case 'heartbeat':
     case 'triggers':
     case 'strategy':
+    case 'app-ready':
     case 'arm':
     case 'cancel':
     case 'emit':
@@ -41,6 +42,7 @@ export function effectLeftOut(e: Effect): string {
     case 'leave':
     case 'heartbeat':
     case 'triggers':
+    case 'app-ready':
     case 'arm':
     case 'cancel':
     case 'emit':
@@ -69,6 +71,7 @@ export function eventLeftOut(e: Event): string {
     case 'stats':
     case 'stop':
     case 'agent-spawned':
+    case 'agent-ready':
     case 'agent-exited':
       return e.type;
     default:
@@ -100,6 +103,7 @@ export function lifecycleLeftOut(e: LifecycleEvent): string {
     case 'reload-refused':
     case 'stopped':
     case 'agent-spawn':
+    case 'agent-ready':
     case 'agent-crash':
     case 'agent-exit':
     case 'agent-restart':
@@ -139,6 +143,7 @@ export function workerMessageLeftOut(m: WorkerToMaster): void {
     case 'listen':
     case 'unlisten':
     case 'ready':
+    case 'hello':
     case 'exiting':
     case 'conn-back':
     case 'pong':
@@ -157,6 +162,7 @@ export function masterMessageLeftOut(m: MasterToWorker): void {
     case 'listen-error':
     case 'conn':
     case 'shutdown':
+    case 'app-ready':
       return;
     default:
       // @ts-expect-error 'ping' is not handled: the worker's tolerant default is exhaustive too

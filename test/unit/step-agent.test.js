@@ -7,12 +7,15 @@ import assert from 'node:assert/strict';
 import { Sim, makeSpec, runningSim } from '../helpers/core.js';
 
 /** @type {import('../../dist/core/types.js').AgentSpec} */
-const AGENT = { script: '/app/agent.js', mode: 'node' };
+const AGENT = { script: '/app/agent.js', mode: 'node', readyOn: 'signal', readyTimeoutMs: 30_000 };
 
-/** A running app with an agent (wid 1, pid 900) and `instances` ready workers (wids 2..). */
+/** A running app with an agent (wid 1, pid 900, ready) and `instances` ready workers (wids 2..). */
 function running(overrides = {}) {
-  const sim = runningSim({ agent: AGENT, ...overrides });
+  const sim = new Sim({ agent: AGENT, instances: 2, ...overrides });
+  sim.send({ type: 'start' });
   sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  sim.bootSpawned(sim.send({ type: 'agent-ready', wid: 1 }));
+  assert.equal(sim.state.phase, 'running');
   return sim;
 }
 
@@ -26,22 +29,78 @@ const agentSpawns = (effects) => effects.filter((e) => e.type === 'spawn-agent')
  */
 const agentExit = (sim, wid, code = 1, signal = null) => sim.send({ type: 'agent-exited', wid, code, signal });
 
-test('start: the agent is spawned first, with its own id; the start waits for the workers only', () => {
+test('start: the agent is spawned first; the workers fork only once it is ready; then app-ready reaches all', () => {
   const sim = new Sim({ agent: AGENT, instances: 2 });
-  const effects = sim.send({ type: 'start' });
-  assert.deepEqual(
-    effects.filter((e) => e.type === 'spawn' || e.type === 'spawn-agent').map((e) => [e.type, e.wid]),
-    [
-      ['spawn-agent', 1],
-      ['spawn', 2],
-      ['spawn', 3],
-    ],
-  );
-  assert.deepEqual(sim.emitted('agent-spawn', sim.send({ type: 'agent-spawned', wid: 1, pid: 900 })), [{ event: 'agent-spawn', wid: 1, pid: 900 }]);
+  let effects = sim.send({ type: 'start' });
+  assert.deepEqual(effects.filter((e) => e.type === 'spawn' || e.type === 'spawn-agent').map((e) => [e.type, e.wid]), [['spawn-agent', 1]]);
+  assert.ok(effects.some((e) => e.type === 'arm' && e.key === 'agent-ready' && e.ms === 30_000));
+  effects = sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  assert.deepEqual(sim.emitted('agent-spawn', effects), [{ event: 'agent-spawn', wid: 1, pid: 900 }]);
+  assert.equal(sim.spawns(effects).length, 0, 'spawned is not ready');
+  // A scale while waiting spawns nothing either.
+  assert.equal(sim.spawns(sim.send({ type: 'scale', instances: 2 })).length, 0);
+  sim.at(40);
+  effects = sim.send({ type: 'agent-ready', wid: 1 });
+  assert.deepEqual(sim.emitted('agent-ready', effects), [{ event: 'agent-ready', wid: 1, pid: 900, durationMs: 40 }]);
+  assert.ok(effects.some((e) => e.type === 'cancel' && e.key === 'agent-ready'));
+  assert.deepEqual(sim.spawns(effects).map((e) => e.wid), [2, 3]);
   sim.boot(2);
+  assert.equal(effects.filter((e) => e.type === 'app-ready').length, 0);
   const last = sim.boot(3);
   assert.equal(sim.emitted('started', last).length, 1);
+  assert.deepEqual(last.filter((e) => e.type === 'app-ready').map((e) => e.wid).sort(), [1, 2, 3]);
   assert.equal(sim.state.agent.proc.pid, 900);
+  // A second ready (spoofed or repeated) changes nothing.
+  assert.deepEqual(sim.send({ type: 'agent-ready', wid: 1 }), []);
+});
+
+test('agent readyOn online: ready once spawned, and the workers fork then', () => {
+  const sim = new Sim({ agent: { ...AGENT, readyOn: 'online' }, instances: 1 });
+  sim.send({ type: 'start' });
+  const effects = sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  assert.equal(sim.emitted('agent-ready', effects).length, 1);
+  assert.deepEqual(sim.spawns(effects).map((e) => e.wid), [2]);
+});
+
+test('an agent not ready within agentReadyTimeoutMs fails the start with its own code; no worker forks; the agent is stopped', () => {
+  const sim = new Sim({ agent: { ...AGENT, readyTimeoutMs: 2_000 }, instances: 2, killTimeoutMs: 1_000 });
+  sim.send({ type: 'start' });
+  sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  assert.equal(sim.advance(1_999).length, 0);
+  const effects = sim.advance(2_000);
+  const [failed] = sim.emitted('start-failed', effects);
+  assert.equal(failed.code, 'DROVER_E_AGENT_READY_TIMEOUT');
+  assert.match(failed.message, /agent \(pid 900\) was not ready within 2000 ms/);
+  assert.deepEqual(effects.filter((e) => e.type === 'stop-agent').map((e) => e.wid), [1]);
+  assert.equal(sim.spawns().length, 0);
+  // A ready that comes too late spawns nothing.
+  assert.equal(sim.spawns(sim.send({ type: 'agent-ready', wid: 1 })).length, 0);
+  const end = agentExit(sim, 1, null, 'SIGTERM');
+  assert.deepEqual(sim.halts(end), [{ type: 'halt', outcome: { exitCode: 102, error: { code: 'DROVER_E_AGENT_READY_TIMEOUT', message: failed.message } } }]);
+});
+
+test('an agent that dies before it is ready during the first start fails the start (no restart loop, no worker)', () => {
+  const sim = new Sim({ agent: AGENT, instances: 2 });
+  sim.send({ type: 'start' });
+  sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  const effects = agentExit(sim, 1, 3);
+  assert.equal(sim.emitted('start-failed', effects)[0].code, 'DROVER_E_WORKER_BOOT');
+  assert.match(sim.emitted('start-failed', effects)[0].message, /the agent \(pid 900\) exited with code 3 before it was ready/);
+  assert.equal(agentSpawns(effects).length, 0);
+  assert.equal(sim.spawns().length, 0);
+  assert.equal(sim.halts(effects).length, 1);
+});
+
+test('a restarted agent that gets ready while the app runs hears app-ready at once; a worker that gets ready later too', () => {
+  const sim = running();
+  const wid = agentSpawns(agentExit(sim, 1, null, 'SIGKILL'))[0].wid;
+  sim.send({ type: 'agent-spawned', wid, pid: 901 });
+  let effects = sim.send({ type: 'agent-ready', wid });
+  assert.deepEqual(effects.filter((e) => e.type === 'app-ready'), [{ type: 'app-ready', wid }]);
+  assert.equal(sim.spawns(effects).length, 0, 'the workers are untouched');
+  const worker = sim.spawns(sim.send({ type: 'exited', wid: 2, code: 1, signal: null }))[0].wid;
+  effects = sim.boot(worker);
+  assert.deepEqual(effects.filter((e) => e.type === 'app-ready'), [{ type: 'app-ready', wid: worker }]);
 });
 
 test('no agent option: nothing is spawned for it', () => {
@@ -169,6 +228,7 @@ test('a worker that fails the first start stops the app, and the agent with it',
   const sim = new Sim({ agent: AGENT, instances: 1 });
   sim.send({ type: 'start' });
   sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
+  sim.send({ type: 'agent-ready', wid: 1 });
   const effects = sim.exit(2, 1);
   assert.equal(sim.emitted('start-failed', effects).length, 1);
   assert.deepEqual(effects.filter((e) => e.type === 'stop-agent').map((e) => e.wid), [1]);

@@ -22,6 +22,7 @@ import { createAppLog, type AppLog } from '../../logs/index.js';
 import { formatAddress, Supervisor } from '../../supervise.js';
 import { appLogger, logSettings } from './app-log-settings.js';
 import { WorkerOutput } from './worker-output.js';
+import { stateCommand } from '../state-command.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
@@ -220,6 +221,10 @@ export class AppMaster {
           }
         }
         return { signal, pids };
+      },
+      state: (args, ctx) => {
+        const s = this.supervisor();
+        return stateCommand(s && !this.halted ? s.store : undefined, this.name, args, ctx);
       },
       stop: async (args) => {
         this.stopRequested = true;

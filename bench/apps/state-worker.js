@@ -1,0 +1,93 @@
+// A worker for the shared state benchmark (bench/scenarios/state.js): the
+// scenario asks it, over drover's messaging, to time reads, writes and
+// fan-out of the store, and the same with ioredis against a local Redis.
+import { performance } from 'node:perf_hooks';
+import { handle, ready, state } from 'drover/worker';
+
+// CLOCK_MONOTONIC, the same clock in every process of the machine (performance.timeOrigin is
+// sampled per process and was seen several ms apart between processes).
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+let redis;
+const redisClient = async (url) => (redis ??= new (await import('ioredis')).Redis(url));
+
+async function rate(ms, once) {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) await once();
+    n += 100;
+  }
+  return (n * 1000) / ms;
+}
+
+async function latencies(n, once) {
+  for (let i = 0; i < Math.min(200, n); i++) await once(i);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await once(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+handle('peek-rate', ({ key, ms }) => {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < 10_000; i++) state.peek(key);
+    n += 10_000;
+  }
+  return (n * 1000) / ms;
+});
+handle('peek', ({ key }) => state.peek(key)?.value ?? null);
+handle('get-rate', ({ key, ms }) => rate(ms, () => state.get(key)));
+handle('redis-get-rate', async ({ url, key, ms }) => {
+  const r = await redisClient(url);
+  // Connected and warm before the clock starts, as the store's side is.
+  for (let i = 0; i < 200; i++) await r.get(key);
+  return rate(ms, () => r.get(key));
+});
+handle('set-lat', ({ key, n }) => latencies(n, (i) => state.set(key, { i })));
+handle('redis-set-lat', async ({ url, key, n }) => {
+  const r = await redisClient(url);
+  return latencies(n, (i) => r.set(key, JSON.stringify({ i })));
+});
+handle('hot', async ({ key, ms }) => {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    await state.update(key, (v = 0) => v + 1);
+    n++;
+  }
+  return n;
+});
+
+// Fan-out: the time from the writer's set() call (t in the value) to this watcher's callback.
+let fan = [];
+state.watch('fan', (ev) => {
+  if (ev.type === 'put' && typeof ev.entry.value?.t === 'number') fan.push(now() - ev.entry.value.t);
+});
+handle('fan-collect', () => {
+  const out = fan;
+  fan = [];
+  return out;
+});
+// The anchor: Redis pub/sub to the same 4 processes.
+let sub = [];
+let subscriber;
+handle('sub-start', async ({ url, channel }) => {
+  subscriber = new (await import('ioredis')).Redis(url);
+  subscriber.on('message', (_c, message) => sub.push(now() - JSON.parse(message).t));
+  await subscriber.subscribe(channel);
+  return true;
+});
+handle('sub-collect', async () => {
+  const out = sub;
+  sub = [];
+  await subscriber?.quit();
+  subscriber = undefined;
+  return out;
+});
+
+ready();

@@ -1,0 +1,331 @@
+// A process's view of the store: the API of drover/worker's `state` (and of
+// supervise()'s `store`), a local replica, and the watches. The replica holds
+// every entry this process has seen; for watched keys it follows the master's
+// pushes, so get() and peek() of a watched key need no round trip.
+//
+// Order: the master sends each process its events in rev order; a write's
+// reply can overtake the event of the same write (or be overtaken), so the
+// replica takes an entry only if its rev is newer than the one it holds, and
+// watch callbacks are driven by the event stream alone.
+import { randomBytes } from 'node:crypto';
+import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
+import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
+import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';
+import { requestText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
+
+export interface ClientTransport {
+  /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
+  request(text: string, timeoutMs: number): Promise<string>;
+  /** Event batches pushed by the master; subscribed before the first watch is sent. */
+  listen(fn: (batch: string) => void): void;
+}
+
+interface Watcher {
+  readonly id: number;
+  readonly pattern: string;
+  readonly fn: (event: WatchEvent) => void;
+  synced: boolean;
+  lastRev: number;
+  /** Reset pages received so far (a reset larger than one message comes in pages). */
+  pages: WireEntry[] | undefined;
+}
+
+type Slot = { entry: Entry | undefined; rev: number };
+
+const UNREACHABLE = new Set<string>(['DROVER_E_MSG_TIMEOUT', 'DROVER_E_MSG_DISCONNECTED', 'DROVER_E_MSG_NO_ROUTE', 'DROVER_E_MSG_OVERFLOW']);
+const MAX_UPDATE_ATTEMPTS = 10_000;
+
+export class StateClient implements StateApi {
+  private readonly replica = new Map<string, Slot>();
+  private readonly watchers = new Map<number, Watcher>();
+  private readonly session = randomBytes(8).toString('hex');
+  private nextId = 1;
+  private rev = 0;
+  private epoch = 0;
+  private connected = true;
+  private backendUp = true;
+  private listening = false;
+  /** Reset pages of the whole process (a watcher that fell behind), until the last page. */
+  private pages: WireEntry[] | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly transport: ClientTransport) {}
+
+  // ── reads ───────────────────────────────────────────────────────────────
+
+  peek<T = unknown>(key: string): Entry<T> | undefined {
+    return this.served(checkKey(key)) as Entry<T> | undefined;
+  }
+
+  get<T = unknown>(key: string): Promise<Entry<T> | undefined> {
+    checkKey(key);
+    // Not an async function: a watched key costs one resolved promise, nothing more.
+    if (this.connected && this.backendUp && this.watched(key)) return Promise.resolve(this.served(key) as Entry<T> | undefined);
+    return this.fetch<T>(key);
+  }
+
+  private async fetch<T>(key: string): Promise<Entry<T> | undefined> {
+    let reply: WireReply;
+    try {
+      reply = await this.call({ op: 'get', key }, undefined, STATE_LIMITS.defaultTimeoutMs);
+    } catch (err) {
+      // Unreachable: the replica, marked stale, if it has the key at all.
+      if ((err as DroverError).code === 'DROVER_E_STATE_UNAVAILABLE' && this.replica.has(key)) return this.served(key) as Entry<T> | undefined;
+      throw err;
+    }
+    this.backendUp = reply.up !== false;
+    if (reply.e) this.note(reply.e);
+    else if (typeof reply.rev === 'number') this.noteGone(key, reply.rev, false);
+    return (reply.e ? this.served(key) : undefined) as Entry<T> | undefined;
+  }
+
+  private watched(key: string): boolean {
+    for (const w of this.watchers.values()) if (w.synced && matches(w.pattern, key)) return true;
+    return false;
+  }
+
+  private served(key: string): Entry | undefined {
+    const e = this.replica.get(key)?.entry;
+    if (!e || (this.connected && this.backendUp)) return e;
+    return Object.freeze({ ...e, stale: true as const });
+  }
+
+  status(): StateStatus {
+    return { connected: this.connected, stale: !this.connected || !this.backendUp, rev: this.rev, epoch: this.epoch };
+  }
+
+  // ── writes ──────────────────────────────────────────────────────────────
+
+  async set<T = unknown>(key: string, value: T, options: WriteOptions = {}): Promise<Entry<T>> {
+    checkKey(key);
+    const json = encodeValue(value, key);
+    const reply = await this.call({ op: 'set', key, ...(options.ifVersion === undefined ? {} : { if: options.ifVersion }) }, json, timeoutOf(options));
+    this.note(reply.e!);
+    return this.replica.get(key)?.entry?.rev === reply.e!.rev ? (this.replica.get(key)!.entry as Entry<T>) : (deepFreeze(reply.e!) as Entry<T>);
+  }
+
+  async update<T = unknown>(key: string, fn: (value: T | undefined) => T, options: Omit<WriteOptions, 'ifVersion'> = {}): Promise<Entry<T>> {
+    if (typeof fn !== 'function') throw new DroverError('DROVER_E_STATE_VALUE', 'update(key, fn): fn must be a function');
+    // Optimistic: the replica's entry (maybe stale, maybe missing: version 0) saves a read; a conflict reply brings the current one.
+    let cur = this.replica.get(checkKey(key))?.entry;
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      try {
+        return await this.set<T>(key, fn(cur?.value as T | undefined), { ...options, ifVersion: cur?.version ?? 0 });
+      } catch (err) {
+        if ((err as DroverError).code !== 'DROVER_E_STATE_CONFLICT') throw err;
+        // The conflict reply carries the current entry: no extra read.
+        cur = (err as DroverError).details.entry as Entry | undefined;
+      }
+    }
+    throw new DroverError('DROVER_E_STATE_CONFLICT', `update('${key.slice(0, 80)}'): still conflicting after ${MAX_UPDATE_ATTEMPTS} attempts: too many writers on one key`);
+  }
+
+  async delete(key: string, options: WriteOptions = {}): Promise<boolean> {
+    checkKey(key);
+    const reply = await this.call({ op: 'del', key, ...(options.ifVersion === undefined ? {} : { if: options.ifVersion }) }, undefined, timeoutOf(options));
+    if (reply.existed && typeof reply.rev === 'number') this.noteGone(key, reply.rev, true);
+    return reply.existed === true;
+  }
+
+  /** Every entry whose key matches the pattern, from the master (for operators: `drover state <app> list`). */
+  async list(pattern = '*'): Promise<Entry[]> {
+    checkPattern(pattern);
+    const reply = await this.call({ op: 'list', p: pattern }, undefined, 10_000);
+    return (reply.es ?? []).map((e) => deepFreeze(e as Entry));
+  }
+
+  // ── watches ─────────────────────────────────────────────────────────────
+
+  watch<T = unknown>(pattern: string, fn: (event: WatchEvent<T>) => void, options: WatchOptions = {}): () => void {
+    checkPattern(pattern);
+    if (typeof fn !== 'function') throw new DroverError('DROVER_E_STATE_VALUE', 'watch(pattern, fn): fn must be a function');
+    const since = options.sinceRev;
+    if (since !== undefined && (!Number.isSafeInteger(since) || since < 0)) throw new DroverError('DROVER_E_STATE_VALUE', `watch: sinceRev must be a whole number >= 0, got ${String(since)}`);
+    const w: Watcher = { id: this.nextId++, pattern, fn: fn as (e: WatchEvent) => void, synced: false, lastRev: since ?? 0, pages: undefined };
+    this.watchers.set(w.id, w);
+    if (!this.listening) {
+      this.listening = true;
+      this.transport.listen((batch) => this.onBatch(batch));
+    }
+    this.register(w, since, false);
+    return () => {
+      if (!this.watchers.delete(w.id)) return;
+      this.call({ op: 'unwatch', id: w.id, s: this.session }, undefined, STATE_LIMITS.defaultTimeoutMs).catch(() => {});
+    };
+  }
+
+  private register(w: Watcher, since: number | undefined, reset: boolean): void {
+    const req: Request = { op: 'watch', id: w.id, p: w.pattern, s: this.session, ...(since === undefined ? {} : { since }), ...(reset ? { reset: true } : {}) };
+    // Registration has no deadline of its own: it is retried until the master takes it.
+    this.call(req, undefined, 10_000).catch(() => {
+      if (!this.watchers.has(w.id)) return;
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        this.resync(false);
+      }, 1_000);
+      this.retry.unref?.();
+    });
+  }
+
+  /** Events may have been lost (the connection came back) or revs restarted (a new epoch): watches register again. */
+  private resync(epochChanged: boolean): void {
+    if (epochChanged) this.replica.clear();
+    for (const w of this.watchers.values()) {
+      w.synced = false;
+      this.register(w, epochChanged ? undefined : w.lastRev, epochChanged);
+    }
+  }
+
+  private onBatch(batch: unknown): void {
+    let events: WireEvent[];
+    try {
+      events = JSON.parse(String(batch));
+    } catch {
+      return;
+    }
+    if (!Array.isArray(events)) return;
+    for (const ev of events) this.onEvent(ev);
+  }
+
+  private onEvent(ev: WireEvent): void {
+    const target = ev.w === undefined ? undefined : this.watchers.get(ev.w);
+    if (ev.w !== undefined && !target && ev.t !== 'reset') return;
+    switch (ev.t) {
+      case 'put': {
+        const e = ev.e!;
+        this.note(e);
+        const entry = this.replica.get(e.key)?.entry?.rev === e.rev ? this.replica.get(e.key)!.entry! : deepFreeze(e as Entry);
+        this.dispatch(target, e.key, e.rev, { type: 'put', entry, rev: e.rev });
+        return;
+      }
+      case 'del': {
+        const rev = ev.rev!;
+        this.noteGone(ev.key!, rev, true);
+        this.dispatch(target, ev.key!, rev, { type: 'delete', entry: Object.freeze({ key: ev.key!, value: undefined, version: 0, rev, epoch: this.epoch }), rev });
+        return;
+      }
+      case 'synced':
+        if (target) {
+          target.synced = true;
+          target.lastRev = Math.max(target.lastRev, ev.rev ?? 0);
+        }
+        this.backendUp = ev.up !== false;
+        this.rev = Math.max(this.rev, ev.rev ?? 0);
+        return;
+      case 'status':
+        this.backendUp = ev.up === true;
+        return;
+      case 'reset':
+        return this.onReset(ev, target);
+    }
+  }
+
+  private onReset(ev: WireEvent & { more?: number }, target: Watcher | undefined): void {
+    if (ev.w !== undefined && !target) return;
+    const acc = target ? (target.pages ??= []) : (this.pages ??= []);
+    acc.push(...(ev.es ?? []));
+    if (ev.more) return;
+    if (target) target.pages = undefined;
+    else this.pages = undefined;
+    const rev = ev.rev ?? 0;
+    this.backendUp = ev.up !== false;
+    const watchers = target ? [target] : [...this.watchers.values()];
+    // The snapshot is the whole truth for these patterns at rev: what the replica has beyond it is gone.
+    const present = new Set(acc.map((e) => e.key));
+    for (const [key, slot] of this.replica) {
+      if (slot.rev <= rev && !present.has(key) && watchers.some((w) => matches(w.pattern, key))) this.replica.delete(key);
+    }
+    for (const e of acc) this.note(e);
+    this.rev = Math.max(this.rev, rev);
+    for (const w of watchers) {
+      w.synced = true;
+      w.lastRev = rev;
+      const entries = acc.filter((e) => matches(w.pattern, e.key)).map((e) => this.replica.get(e.key)?.entry ?? deepFreeze(e as Entry));
+      this.call1(w, { type: 'reset', entries, rev });
+    }
+  }
+
+  /** Tagged events (initial puts, replays) go to their watcher; the rest to every synced watcher of the key, once per rev. */
+  private dispatch(target: Watcher | undefined, key: string, rev: number, event: WatchEvent): void {
+    if (target) return this.call1(target, event);
+    for (const w of this.watchers.values()) {
+      if (!w.synced || rev <= w.lastRev || !matches(w.pattern, key)) continue;
+      w.lastRev = rev;
+      this.call1(w, event);
+    }
+  }
+
+  private call1(w: Watcher, event: WatchEvent): void {
+    try {
+      w.fn(event);
+    } catch (err) {
+      // One failing callback must not cost the others their events.
+      process.stderr.write(`[drover state] a watch callback for '${w.pattern}' threw: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+  }
+
+  // ── the replica ─────────────────────────────────────────────────────────
+
+  private note(e: WireEntry): void {
+    if (e.epoch !== this.epoch) {
+      const changed = this.epoch !== 0;
+      this.epoch = e.epoch;
+      if (changed) this.resync(true);
+    }
+    this.rev = Math.max(this.rev, e.rev);
+    const cur = this.replica.get(e.key);
+    if (cur && cur.rev >= e.rev) return;
+    this.replica.set(e.key, { entry: deepFreeze(e as Entry), rev: e.rev });
+  }
+
+  private noteGone(key: string, rev: number, isChange: boolean): void {
+    if (isChange) this.rev = Math.max(this.rev, rev);
+    const cur = this.replica.get(key);
+    if (cur && cur.rev >= rev) return;
+    if (isChange) this.replica.set(key, { entry: undefined, rev });
+    else this.replica.delete(key);
+  }
+
+  // ── requests ────────────────────────────────────────────────────────────
+
+  private async call(header: Request, value: string | undefined, timeoutMs: number): Promise<WireReply> {
+    let text: string;
+    try {
+      text = await this.transport.request(requestText(header, value), timeoutMs);
+    } catch (err) {
+      const code = (err as DroverError)?.code;
+      if (code === 'DROVER_E_MSG_TOO_LARGE') throw new DroverError('DROVER_E_STATE_LIMIT', (err as Error).message);
+      if (!UNREACHABLE.has(code)) throw err;
+      this.connected = false;
+      throw new DroverError(
+        'DROVER_E_STATE_UNAVAILABLE',
+        `the master did not answer the state ${header.op} within ${timeoutMs} ms (${(err as Error).message})${header.op === 'set' || header.op === 'del' ? ': the write may or may not have been made' : ''}; reads are served from the local replica, marked stale`,
+      );
+    }
+    const reply = JSON.parse(text) as WireReply;
+    if (!this.connected) {
+      this.connected = true;
+      // Pushes may have been lost while the master was unreachable.
+      if (header.op !== 'watch') this.resync(false);
+    }
+    if (typeof reply.epoch === 'number' && reply.epoch !== this.epoch) {
+      const changed = this.epoch !== 0;
+      this.epoch = reply.epoch;
+      if (changed) this.resync(true);
+    }
+    if (reply.ok) {
+      if (typeof reply.up === 'boolean') this.backendUp = reply.up;
+      else if (header.op === 'set' || header.op === 'del') this.backendUp = true;
+      return reply;
+    }
+    const code = (typeof reply.code === 'string' && reply.code in CATALOG ? reply.code : 'DROVER_E_STATE_UNAVAILABLE') as ErrorCode;
+    if (code === 'DROVER_E_STATE_UNAVAILABLE') this.backendUp = false;
+    throw new DroverError(code, String(reply.msg ?? 'the state request failed'), code === 'DROVER_E_STATE_CONFLICT' ? { entry: reply.e ? deepFreeze(reply.e) : undefined } : {});
+  }
+}
+
+function timeoutOf(options: WriteOptions): number {
+  const t = options.timeoutMs ?? STATE_LIMITS.defaultTimeoutMs;
+  if (!Number.isFinite(t) || t <= 0) throw new DroverError('DROVER_E_STATE_VALUE', `timeoutMs must be a positive number of milliseconds, got ${String(t)}`);
+  return t;
+}

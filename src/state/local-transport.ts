@@ -1,0 +1,12 @@
+import type { ClientTransport } from './client.js';
+import type { StateServer } from './server.js';
+
+/** A client that talks to a server in this process (the master's own, or a store outside drover). Pushes arrive a tick later, as from afar. */
+export function localTransport(server: StateServer, subKey: string): ClientTransport {
+  let listener: ((batch: string) => void) | undefined;
+  const deliver = async (batch: string) => {
+    await Promise.resolve();
+    listener?.(batch);
+  };
+  return { request: (text) => server.handle(text, subKey, deliver), listen: (fn) => (listener = fn) };
+}

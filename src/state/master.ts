@@ -1,0 +1,46 @@
+// The store as the app master runs it: the server behind the message hub
+// (workers and the agent reach it with request('master', 'drover.state')
+// and get pushes on 'drover.state.ev'), and the master's own client, which
+// talks to the server in process.
+import type { Messenger } from '../messaging/endpoint.js';
+import type { Address } from '../messaging/envelope.js';
+import { StateClient } from './client.js';
+import { localTransport } from './local-transport.js';
+import { fileBackend } from './file-backend.js';
+import { memoryBackend } from './memory-backend.js';
+import { StateServer, type ServerLog } from './server.js';
+import type { Backend } from './backend.js';
+import type { StateSpec } from './types.js';
+import { TOPIC_EVENTS, TOPIC_REQUEST, type Stored } from './wire.js';
+
+function backendFor(spec: StateSpec, log: ServerLog | undefined): (live: () => Iterable<Stored>) => Backend | Promise<Backend> {
+  switch (spec.backend) {
+    case 'memory':
+      return () => memoryBackend();
+    case 'file':
+      return (live) =>
+        fileBackend(spec.dir, live, {
+          truncated: (file, dropped, at) => log?.warn({ event: 'state-log-truncated', file, droppedBytes: dropped, atByte: at }, `the state log ${file} was damaged at byte ${at} (a cut write): ${dropped} bytes dropped`),
+          compactFailed: (file, err) => log?.error({ event: 'state-compact-failed', file, err: err.message }, `compacting ${file} failed: ${err.message}`),
+        });
+    case 'redis':
+      // Loaded only when used: ioredis costs the master memory and start time.
+      return async () => (await import('./redis-backend.js')).redisBackend(spec, log);
+  }
+}
+
+
+export interface MasterState {
+  readonly server: StateServer;
+  readonly client: StateClient;
+  close(): Promise<void>;
+}
+
+export function startState(spec: StateSpec, messages: Messenger, log: ServerLog | undefined): MasterState {
+  const server = new StateServer(backendFor(spec, log), log);
+  messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) =>
+    server.handle(payload, `p:${String(meta.from)}`, (batch) => messages.send(meta.from, TOPIC_EVENTS, batch)),
+  );
+  const client = new StateClient(localTransport(server, 'master'));
+  return { server, client, close: () => server.close() };
+}

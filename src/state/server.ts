@@ -1,0 +1,422 @@
+// The master's side of the shared state store: answers the clients' requests
+// (workers and the agent over the message hub, the master's own client in
+// process), keeps the table every read is served from, and pushes changes to
+// each watching process in rev order.
+//
+// Memory stays bounded: every watching process has its own queue of events,
+// sent one batch at a time; a process that does not keep up (its hub queue is
+// full, so the batch does not leave) gets no more than subscriberEvents /
+// subscriberBytes queued: beyond that its queue is dropped and it gets a
+// `reset` with a snapshot of its keys once it reads again. History for
+// watchers that come back with sinceRev is bounded the same way.
+import { DroverError, type ErrorCode } from '../errors.js';
+import type { Backend, Loaded, WriteOp, WriteOutcome } from './backend.js';
+import { STATE_LIMITS } from './types.js';
+import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
+import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
+
+export type Deliver = (batch: string) => Promise<void>;
+
+/** Entries per reset page, and events per message: well under the hub's message limit (16 MiB) with a 1 MiB value. */
+const PAGE_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+interface Sub {
+  readonly key: string;
+  readonly session: string;
+  readonly deliver: Deliver;
+  readonly patterns: Map<number, string>;
+  queue: string[];
+  queuedBytes: number;
+  sending: boolean;
+  needsReset: boolean;
+  retry: NodeJS.Timeout | undefined;
+}
+
+export interface ServerLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export class StateServer {
+  private readonly cache = new Map<string, Stored>();
+  /** remote: keys deleted at a rev the feed has not reached yet (a late older put must not bring them back). */
+  private readonly tombstones = new Map<string, number>();
+  private rev = 0;
+  private bytes = 0;
+  readonly epoch = Date.now();
+  private readonly history: Array<{ rev: number; change: Change; bytes: number }> = [];
+  private historyBytes = 0;
+  /** The oldest rev the history can replay from (a watcher with sinceRev below it gets a reset). */
+  private historyFloor = 0;
+  private readonly subs = new Map<string, Sub>();
+  private opened: Promise<void> | undefined;
+  private failure: DroverError | undefined;
+  private backendUp = true;
+  private closed = false;
+
+  constructor(
+    private readonly makeBackend: (live: () => Iterable<Stored>) => Backend | Promise<Backend>,
+    private readonly log?: ServerLog,
+  ) {}
+
+  private backend: Backend | undefined;
+
+  /**
+   * Opened on first use: an app that never uses the store creates no file and
+   * no connection. A failed open is tried again by the next request (Redis may
+   * come up later); the requests in between get the error.
+   */
+  private open(): Promise<void> {
+    this.opened ??= (async () => {
+      try {
+        const backend = await this.makeBackend(() => this.cache.values());
+        const loaded =
+          backend.kind === 'local'
+            ? backend.load()
+            : await backend.open({ change: (c) => this.applyFeed(c), reset: (s) => this.reset(s), status: (up) => this.setUp(up) });
+        this.load(loaded);
+        this.backend = backend;
+        this.failure = undefined;
+      } catch (err) {
+        const failure = err instanceof DroverError ? err : new DroverError('DROVER_E_STATE_UNAVAILABLE', `the state store could not be opened: ${(err as Error).message}`);
+        if (failure.message !== this.failure?.message) this.log?.error({ event: 'state-unavailable', err: failure.message }, failure.message);
+        this.failure = failure;
+        this.opened = undefined;
+      }
+    })();
+    return this.opened;
+  }
+
+  private load(loaded: Loaded): void {
+    this.cache.clear();
+    this.bytes = 0;
+    for (const e of loaded.entries) {
+      this.cache.set(e.key, e);
+      this.bytes += e.json.length + e.key.length;
+    }
+    this.rev = Math.max(this.rev, loaded.rev);
+    this.historyFloor = this.rev;
+  }
+
+  // ── requests ────────────────────────────────────────────────────────────
+
+  /** A request from a client (payload as it came off the wire); always resolves with a reply, never throws. */
+  async handle(payload: unknown, subKey: string, deliver: Deliver): Promise<string> {
+    let req: { header: Request; value: string | undefined };
+    try {
+      req = parseRequest(payload);
+    } catch (err) {
+      return errorReply('DROVER_E_STATE_VALUE', `malformed state request: ${(err as Error).message}`);
+    }
+    if (this.closed) return errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping');
+    if (this.backend === undefined) await this.open();
+    if (this.backend === undefined) return errorReply(this.failure?.code ?? 'DROVER_E_STATE_UNAVAILABLE', this.failure?.message ?? 'the state store is not open');
+    try {
+      return await this.dispatch(req.header, req.value, subKey, deliver);
+    } catch (err) {
+      if (err instanceof DroverError) return errorReply(err.code, err.message);
+      this.log?.error({ event: 'state-error', err: (err as Error).stack }, `state request failed: ${(err as Error).message}`);
+      return errorReply('DROVER_E_STATE_UNAVAILABLE', `the state store failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async dispatch(h: Request, value: string | undefined, subKey: string, deliver: Deliver): Promise<string> {
+    switch (h.op) {
+      case 'get': {
+        const e = this.cache.get(checkKey(h.key));
+        return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"up":${this.backendUp},"e":${e ? entryJson(e, this.epoch) : 'null'}}`;
+      }
+      case 'set': {
+        const key = checkKey(h.key);
+        if (value === undefined) throw new DroverError('DROVER_E_STATE_VALUE', 'set: the request has no value');
+        checkValueSize(value, key);
+        try {
+          JSON.parse(value);
+        } catch {
+          throw new DroverError('DROVER_E_STATE_VALUE', `set '${key.slice(0, 80)}': the value is not valid JSON`);
+        }
+        return this.outcomeReply(await this.write({ type: 'put', key, json: value, ifVersion: version(h.if) }), key);
+      }
+      case 'del': {
+        const key = checkKey(h.key);
+        return this.outcomeReply(await this.write({ type: 'del', key, ifVersion: version(h.if) }), key);
+      }
+      case 'watch':
+        return this.watch(subKey, deliver, h);
+      case 'unwatch': {
+        const sub = this.subs.get(subKey);
+        if (sub && sub.session === h.s) sub.patterns.delete(Number(h.id));
+        return '{"ok":1}';
+      }
+      case 'list': {
+        const p = h.p === undefined ? '*' : checkPattern(h.p);
+        const es: string[] = [];
+        for (const e of this.cache.values()) if (matches(p, e.key)) es.push(entryJson(e, this.epoch));
+        return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"es":[${es.join(',')}]}`;
+      }
+      case 'status':
+        return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"up":${this.backendUp},"keys":${this.cache.size},"bytes":${this.bytes}}`;
+      default:
+        throw new DroverError('DROVER_E_STATE_VALUE', `unknown state operation ${JSON.stringify(String((h as { op: unknown }).op)).slice(0, 40)}`);
+    }
+  }
+
+  private outcomeReply(out: WriteOutcome, key: string): string {
+    if (!out.ok) {
+      const cur = out.current;
+      return `{"ok":0,"code":"DROVER_E_STATE_CONFLICT","msg":${JSON.stringify(`'${key.slice(0, 80)}' is at version ${cur?.version ?? 0} (it ${cur ? 'was written' : 'does not exist'}): read it again and retry, or use update()`)},"e":${cur ? entryJson(cur, this.epoch) : 'null'}}`;
+    }
+    const c = out.change;
+    if (c === undefined) return `{"ok":1,"existed":false,"rev":${this.rev}}`;
+    return c.type === 'put' ? `{"ok":1,"e":${entryJson(c.entry, this.epoch)}}` : `{"ok":1,"existed":true,"rev":${c.rev}}`;
+  }
+
+  private async write(op: WriteOp): Promise<WriteOutcome> {
+    const backend = this.backend!;
+    if (backend.kind === 'remote') {
+      if (!this.backendUp) throw unavailable('the state backend is unreachable');
+      const out = await backend.write(op, { maxKeys: STATE_LIMITS.maxKeys });
+      // The feed brings the change to every master (this one too), maybe after this reply: the table has it now.
+      if (out.ok && out.change) this.applyToTable(out.change);
+      return out;
+    }
+    const cur = this.cache.get(op.key);
+    if (op.ifVersion !== undefined && (cur?.version ?? 0) !== op.ifVersion) return { ok: false, current: cur };
+    if (op.type === 'del' && !cur) return { ok: true, change: undefined };
+    if (op.type === 'put') this.checkRoom(cur, op.key, op.json);
+    const rev = this.rev + 1;
+    const change: Change = op.type === 'put' ? { type: 'put', entry: { key: op.key, json: op.json, version: (cur?.version ?? 0) + 1, rev } } : { type: 'del', key: op.key, rev };
+    try {
+      backend.append(change);
+    } catch (err) {
+      throw unavailable(`the state log could not be written: ${(err as Error).message}`);
+    }
+    this.applyFeed(change);
+    return { ok: true, change };
+  }
+
+  private checkRoom(cur: Stored | undefined, key: string, json: string): void {
+    if (!cur && this.cache.size >= STATE_LIMITS.maxKeys) {
+      throw new DroverError('DROVER_E_STATE_LIMIT', `the store holds ${this.cache.size} keys, its limit: delete keys you no longer need before adding '${key.slice(0, 80)}'`);
+    }
+    const next = this.bytes - (cur ? cur.json.length + key.length : 0) + json.length + key.length;
+    if (next > STATE_LIMITS.maxStoreBytes) {
+      throw new DroverError('DROVER_E_STATE_LIMIT', `the store would hold more than ${STATE_LIMITS.maxStoreBytes} bytes of values: delete keys you no longer need`);
+    }
+  }
+
+  // ── changes ─────────────────────────────────────────────────────────────
+
+  /** Into the table, if newer than what it has for the key. */
+  private applyToTable(c: Change): void {
+    const key = c.type === 'put' ? c.entry.key : c.key;
+    const rev = c.type === 'put' ? c.entry.rev : c.rev;
+    const cur = this.cache.get(key);
+    if ((cur && cur.rev >= rev) || (this.tombstones.get(key) ?? 0) >= rev) return;
+    if (cur) this.bytes -= cur.json.length + key.length;
+    if (c.type === 'put') {
+      this.cache.set(key, c.entry);
+      this.bytes += c.entry.json.length + key.length;
+      this.tombstones.delete(key);
+    } else {
+      this.cache.delete(key);
+      if (rev > this.rev) this.tombstones.set(key, rev);
+    }
+  }
+
+  /** A change in rev order (a local write, or the remote feed): table, history, watchers. */
+  private applyFeed(c: Change): void {
+    const rev = c.type === 'put' ? c.entry.rev : c.rev;
+    if (rev <= this.rev) return;
+    this.applyToTable(c);
+    this.rev = rev;
+    for (const [key, at] of this.tombstones) if (at <= rev) this.tombstones.delete(key);
+    const key = c.type === 'put' ? c.entry.key : c.key;
+    const event = c.type === 'put' ? `{"t":"put","e":${entryJson(c.entry, this.epoch)}}` : `{"t":"del","key":${JSON.stringify(key)},"rev":${rev}}`;
+    this.remember(rev, c, event.length);
+    for (const sub of this.subs.values()) {
+      for (const p of sub.patterns.values()) {
+        if (!matches(p, key)) continue;
+        this.enqueue(sub, event);
+        this.flush(sub);
+        break;
+      }
+    }
+  }
+
+  private remember(rev: number, change: Change, bytes: number): void {
+    this.history.push({ rev, change, bytes });
+    this.historyBytes += bytes;
+    while (this.history.length > STATE_LIMITS.historyChanges || this.historyBytes > STATE_LIMITS.historyBytes) {
+      const old = this.history.shift()!;
+      this.historyBytes -= old.bytes;
+      this.historyFloor = old.rev;
+    }
+  }
+
+  /** remote: the feed lost changes; every watcher gets the new state as a reset. */
+  private reset(snapshot: Loaded): void {
+    this.load(snapshot);
+    this.tombstones.clear();
+    this.history.length = 0;
+    this.historyBytes = 0;
+    this.historyFloor = this.rev;
+    for (const sub of this.subs.values()) {
+      sub.queue = [];
+      sub.queuedBytes = 0;
+      sub.needsReset = true;
+      this.flush(sub);
+    }
+  }
+
+  private setUp(up: boolean): void {
+    if (up === this.backendUp) return;
+    this.backendUp = up;
+    this.log?.warn({ event: up ? 'state-backend-up' : 'state-backend-down' }, up ? 'the state backend is reachable again' : 'the state backend is unreachable: reads are stale, writes fail');
+    for (const sub of this.subs.values()) {
+      this.enqueue(sub, `{"t":"status","up":${up},"rev":${this.rev},"epoch":${this.epoch}}`);
+      this.flush(sub);
+    }
+  }
+
+  // ── watchers ────────────────────────────────────────────────────────────
+
+  private watch(subKey: string, deliver: Deliver, h: Extract<Request, { op: 'watch' }>): string {
+    const pattern = checkPattern(h.p);
+    const id = Number(h.id);
+    if (!Number.isSafeInteger(id) || typeof h.s !== 'string' || h.s.length > 64) throw new DroverError('DROVER_E_STATE_VALUE', 'watch: needs an integer id and a session');
+    let sub = this.subs.get(subKey);
+    if (!sub || sub.session !== h.s) {
+      // A new process in this slot (a replacement): the old one's watches go with it.
+      if (sub) clearTimeout(sub.retry);
+      sub = { key: subKey, session: h.s, deliver, patterns: new Map(), queue: [], queuedBytes: 0, sending: false, needsReset: false, retry: undefined };
+      this.subs.set(subKey, sub);
+    }
+    if (sub.patterns.size >= 1_000 && !sub.patterns.has(id)) throw new DroverError('DROVER_E_STATE_LIMIT', 'more than 1000 watches in one process: watch a prefix instead');
+    sub.patterns.set(id, pattern);
+    const since = typeof h.since === 'number' && Number.isSafeInteger(h.since) && h.since >= 0 ? h.since : undefined;
+    if (since !== undefined && since >= this.historyFloor && since <= this.rev && !h.reset) {
+      for (const { rev, change } of this.history) {
+        if (rev <= since) continue;
+        const key = change.type === 'put' ? change.entry.key : change.key;
+        if (!matches(pattern, key)) continue;
+        this.enqueue(sub, change.type === 'put' ? `{"t":"put","w":${id},"e":${entryJson(change.entry, this.epoch)}}` : `{"t":"del","w":${id},"key":${JSON.stringify(key)},"rev":${rev}}`);
+      }
+    } else if (since !== undefined || h.reset) {
+      for (const page of this.resetPages([pattern], id)) this.enqueue(sub, page);
+    } else {
+      for (const e of this.cache.values()) if (matches(pattern, e.key)) this.enqueue(sub, `{"t":"put","w":${id},"e":${entryJson(e, this.epoch)}}`);
+    }
+    this.enqueue(sub, `{"t":"synced","w":${id},"rev":${this.rev},"up":${this.backendUp}}`);
+    this.flush(sub);
+    return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch}}`;
+  }
+
+  /**
+   * A reset as events of at most PAGE_BYTES of entries each (a message has a
+   * size limit, a snapshot does not): every page but the last says more:1,
+   * and the client applies them together.
+   */
+  private resetPages(patterns: Iterable<string>, id: number | undefined): string[] {
+    const list = [...patterns];
+    const head = `{"t":"reset",${id === undefined ? '' : `"w":${id},`}"rev":${this.rev},"up":${this.backendUp},"es":[`;
+    const pages: string[] = [];
+    let page: string[] = [];
+    let bytes = 0;
+    for (const e of this.cache.values()) {
+      if (!list.some((p) => matches(p, e.key))) continue;
+      const json = entryJson(e, this.epoch);
+      if (bytes + json.length > PAGE_BYTES && page.length > 0) {
+        pages.push(`${head}${page.join(',')}],"more":1}`);
+        page = [];
+        bytes = 0;
+      }
+      page.push(json);
+      bytes += json.length;
+    }
+    pages.push(`${head}${page.join(',')}]}`);
+    return pages;
+  }
+
+  private enqueue(sub: Sub, event: string, force = false): void {
+    if (sub.needsReset && !force) return;
+    sub.queue.push(event);
+    sub.queuedBytes += event.length;
+    if (sub.queue.length > STATE_LIMITS.subscriberEvents || sub.queuedBytes > STATE_LIMITS.subscriberBytes) {
+      sub.queue = [];
+      sub.queuedBytes = 0;
+      sub.needsReset = true;
+    }
+  }
+
+  private flush(sub: Sub): void {
+    if (sub.sending || this.subs.get(sub.key) !== sub) return;
+    if (sub.needsReset) {
+      // Built when it can leave, so it is the state of now, not of when the watcher fell behind.
+      sub.needsReset = false;
+      sub.queue = this.resetPages(sub.patterns.values(), undefined);
+      sub.queuedBytes = 0;
+    }
+    if (sub.queue.length === 0) return;
+    // One message holds at most BATCH_BYTES of events; the rest waits for the next turn.
+    let n = 0;
+    let bytes = 0;
+    while (n < sub.queue.length && (n === 0 || bytes + sub.queue[n]!.length <= BATCH_BYTES)) bytes += sub.queue[n++]!.length;
+    const batch = `[${sub.queue.slice(0, n).join(',')}]`;
+    sub.queue = sub.queue.slice(n);
+    sub.queuedBytes = Math.max(0, sub.queuedBytes - bytes);
+    sub.sending = true;
+    sub.deliver(batch).then(
+      () => {
+        sub.sending = false;
+        this.flush(sub);
+      },
+      (err: DroverError) => {
+        sub.sending = false;
+        if (err?.code === 'DROVER_E_MSG_OVERFLOW') {
+          // Not read for a while: what it missed comes as a reset, once it reads again.
+          sub.queue = [];
+          sub.needsReset = true;
+          sub.retry = setTimeout(() => this.flush(sub), 100);
+          sub.retry.unref?.();
+        } else if (this.subs.get(sub.key) === sub) {
+          // The process is gone (or never subscribed): a new one registers its own watches.
+          this.subs.delete(sub.key);
+        }
+      },
+    );
+  }
+
+  /** Watching processes and their queued bytes (tests check the bound). */
+  stats(): { subscribers: number; queuedBytes: number; keys: number; bytes: number; rev: number; historyBytes: number } {
+    let queuedBytes = 0;
+    for (const s of this.subs.values()) queuedBytes += s.queuedBytes;
+    return { subscribers: this.subs.size, queuedBytes, keys: this.cache.size, bytes: this.bytes, rev: this.rev, historyBytes: this.historyBytes };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const sub of this.subs.values()) clearTimeout(sub.retry);
+    this.subs.clear();
+    const backend = this.backend;
+    if (!backend) return;
+    if (backend.kind === 'local') backend.close();
+    else await backend.close();
+  }
+}
+
+function version(x: unknown): number | undefined {
+  if (x === undefined || x === null) return undefined;
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new DroverError('DROVER_E_STATE_VALUE', `ifVersion must be a whole number >= 0, got ${JSON.stringify(x)}`);
+  return x;
+}
+
+function unavailable(message: string): DroverError {
+  return new DroverError('DROVER_E_STATE_UNAVAILABLE', `${message}: the write was not made; retry once it is back`);
+}
+
+function errorReply(code: ErrorCode, message: string): string {
+  return `{"ok":0,"code":${JSON.stringify(code)},"msg":${JSON.stringify(message)}}`;
+}

@@ -1,0 +1,83 @@
+// The store's messages, as text. Values are JSON text from end to end: the
+// master checks a value once (JSON.parse) and then only splices its text into
+// replies, events and log records, so it never re-encodes a value.
+//
+// Request (client → master), one string: a JSON header, and for `set` a
+// newline and the value's JSON text (JSON.stringify never writes a raw newline,
+// so the first newline ends the header).
+// Reply and event batches (master → client): JSON text.
+
+export interface Stored {
+  readonly key: string;
+  /** The value as JSON text. */
+  readonly json: string;
+  readonly version: number;
+  readonly rev: number;
+}
+
+export type Change = { readonly type: 'put'; readonly entry: Stored } | { readonly type: 'del'; readonly key: string; readonly rev: number };
+
+export type Request =
+  | { readonly op: 'get'; readonly key: string }
+  | { readonly op: 'set'; readonly key: string; readonly if?: number }
+  | { readonly op: 'del'; readonly key: string; readonly if?: number }
+  /** s: the client's session (one per process); since: replay after this rev; reset: answer with a reset, not initial puts. */
+  | { readonly op: 'watch'; readonly id: number; readonly p: string; readonly s: string; readonly since?: number; readonly reset?: boolean }
+  | { readonly op: 'unwatch'; readonly id: number; readonly s: string }
+  | { readonly op: 'list'; readonly p?: string }
+  | { readonly op: 'status' };
+
+export const TOPIC_REQUEST = 'drover.state';
+export const TOPIC_EVENTS = 'drover.state.ev';
+
+export function entryJson(e: Stored, epoch: number): string {
+  return `{"key":${JSON.stringify(e.key)},"version":${e.version},"rev":${e.rev},"epoch":${epoch},"value":${e.json}}`;
+}
+
+export function requestText(header: Request, valueJson?: string): string {
+  const h = JSON.stringify(header);
+  return valueJson === undefined ? h : `${h}\n${valueJson}`;
+}
+
+/** Splits a request; throws on anything malformed (the caller answers with an error). */
+export function parseRequest(text: unknown): { header: Request; value: string | undefined } {
+  if (typeof text !== 'string') throw new Error('a state request is a string');
+  const nl = text.indexOf('\n');
+  const header = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as Request;
+  if (typeof header !== 'object' || header === null || typeof header.op !== 'string') throw new Error('a state request needs an op');
+  return { header, value: nl < 0 ? undefined : text.slice(nl + 1) };
+}
+
+/** Events in a batch, as the client reads them. e: an entry; w: the watch a replay, initial put or reset is for. */
+export interface WireEvent {
+  readonly t: 'put' | 'del' | 'reset' | 'synced' | 'status';
+  readonly w?: number;
+  readonly e?: WireEntry;
+  readonly key?: string;
+  readonly rev?: number;
+  readonly es?: WireEntry[];
+  readonly up?: boolean;
+  readonly epoch?: number;
+}
+
+export interface WireEntry {
+  readonly key: string;
+  readonly value: unknown;
+  readonly version: number;
+  readonly rev: number;
+  readonly epoch: number;
+}
+
+export interface WireReply {
+  readonly ok: 0 | 1;
+  readonly code?: string;
+  readonly msg?: string;
+  readonly e?: WireEntry | null;
+  readonly es?: WireEntry[];
+  readonly existed?: boolean;
+  readonly rev?: number;
+  readonly epoch?: number;
+  readonly up?: boolean;
+  readonly keys?: number;
+  readonly bytes?: number;
+}
