@@ -41,6 +41,10 @@ export const CATALOG = {
   DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
   DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
+  // HTTP endpoints (metrics, health, dashboard): statuses 105-108.
+  DROVER_E_HTTP_UNSAFE_BIND: { exitCode: 105, title: 'the HTTP endpoint would listen beyond loopback without an explicit token' },
+  DROVER_E_HTTP_LISTEN: { exitCode: 106, title: 'the HTTP endpoint could not listen on its address' },
+  DROVER_E_HTTP_TOKEN: { exitCode: 107, title: 'the HTTP token is unusable (too short, or its file cannot be read or written)' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

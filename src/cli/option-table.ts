@@ -89,6 +89,12 @@ export const OPTION_TABLE = {
   watchDebounceMs: { flags: '--watch-debounce-ms <ms>', description: 'quiet time after a change before the reload', parse: int },
   cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
   logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
+  metricsPort: { flags: '--metrics-port <port>', description: 'serve /metrics, /livez, /readyz on this port (0: a free one)', parse: int },
+  metricsHost: { flags: '--metrics-host <host>', description: 'address of the metrics endpoint (default 127.0.0.1; others need --metrics-token)', parse: text },
+  metricsToken: { flags: '--metrics-token <token>', description: 'token the endpoint requires (default DROVER_HTTP_TOKEN, else DROVER_HOME/http-token)', parse: text },
+  healthPublic: { flags: '--health-public', description: '/livez and /readyz answer without the token (Kubernetes probes)', parse: flag },
+  minReady: { flags: '--min-ready <n>', description: '/readyz is 200 while at least n workers are ready (default: all)', parse: int },
+  perWorkerMetrics: { flags: '--per-worker-metrics', description: 'app metrics keep one series per worker (label worker) instead of merging', parse: flag },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 
 const size: FlagParser = (raw, _prev, flag) => {

@@ -3,14 +3,18 @@ import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../runtime/supervisor.js';
+import { startAppEndpoint } from './run-http.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   const spec = resolveSpec(options, 'command line');
   const supervisor = new Supervisor(spec, { source: options });
+  // Observability (issue 13): /metrics, /livez, /readyz when --metrics-port is set; loaded only then.
+  const http = await startAppEndpoint(supervisor, options);
 
   let stops = 0;
   const onStop = (signal: NodeJS.Signals) => {
     stops++;
+    http?.markDraining();
     // The second signal forces: SIGKILL every worker now.
     void supervisor.stop({ force: stops > 1 || signal === 'SIGQUIT' });
   };
@@ -34,6 +38,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.start();
   const outcome = await supervisor.done;
   for (const [signal, handler] of handlers) process.off(signal, handler);
+  await http?.close();
   if (outcome.error) process.stderr.write(`${formatError(new DroverError(outcome.error.code, outcome.error.message))}\n`);
   return outcome.exitCode;
 }

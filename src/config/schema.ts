@@ -73,6 +73,17 @@ export const superviseOptionsSchema = z
     /** Rolling reload on a cron schedule, e.g. "0 3 * * *". */
     cronRestart: z.string().min(1).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    // Observability (src/http, src/metrics): /metrics, /livez, /readyz on this port when set (0: a free port).
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    metricsHost: z.string().min(1).default('127.0.0.1'),
+    /** The token every endpoint requires; default DROVER_HTTP_TOKEN, else a random one kept in DROVER_HOME/http-token. */
+    metricsToken: z.string().min(1).optional(),
+    /** /livez and /readyz answer without the token (Kubernetes probes); they never show env or app data. */
+    healthPublic: z.boolean().default(false),
+    /** /readyz is 200 while at least this many workers are ready (default: all desired). */
+    minReady: z.number().int().min(0).optional(),
+    /** App metrics keep one series per worker slot (label worker) instead of merging them. */
+    perWorkerMetrics: z.boolean().default(false),
   })
   .strict();
 

@@ -531,6 +531,8 @@ export class Supervisor extends EventEmitter {
       case 'pong':
         this.registry.setLoad(wid, m.elu);
         this.reportedConnections.set(wid, m.connections);
+        // For metrics (src/metrics/drover-metrics.ts): the heartbeat's figures, as the worker sent them.
+        this.emit('stats', { wid, rss: m.rss, lagMs: m.lagMs, heapUsed: m.heapUsed, cpuUs: m.cpuUs });
         return this.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
       case 'ready':
         return this.enqueue({ type: 'ready', wid });

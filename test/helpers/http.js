@@ -2,10 +2,10 @@
 // through the master's balancer on its own.
 import http from 'node:http';
 
-export function request({ port, host = '127.0.0.1', socketPath, path = '/', timeoutMs = 15_000 } = {}) {
+export function request({ port, host = '127.0.0.1', socketPath, path = '/', timeoutMs = 15_000, headers = {}, method = 'GET' } = {}) {
   return new Promise((resolve, reject) => {
     const target = socketPath ? { socketPath } : { host, port };
-    const req = http.get({ ...target, path, agent: false }, (res) => {
+    const req = http.request({ ...target, path, method, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
@@ -14,6 +14,7 @@ export function request({ port, host = '127.0.0.1', socketPath, path = '/', time
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response to ${path} within ${timeoutMs} ms`)));
     req.on('error', reject);
+    req.end();
   });
 }
 

@@ -1,0 +1,71 @@
+// The HTTP endpoint of one app master (drover run --metrics-port): /metrics,
+// /livez, /readyz. Started before the workers, so no lifecycle event is missed.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppMetrics } from '../metrics/app-metrics.js';
+import { wantsOpenMetrics } from '../metrics/render.js';
+import type { Supervisor } from '../runtime/supervisor.js';
+import { liveness, readiness, type HealthAnswer } from './health.js';
+import type { HttpSettings } from './options.js';
+import { send, startHttpServer, type HttpEndpoint, type Route } from './server.js';
+
+export interface AppEndpoint {
+  readonly endpoint: HttpEndpoint;
+  /** SIGTERM: /readyz answers 503 from now on, before the drain starts. */
+  markDraining(): void;
+  close(): Promise<void>;
+}
+
+export function healthRoutes(check: () => { live: HealthAnswer; ready: HealthAnswer }): Route[] {
+  const answer = (pick: 'live' | 'ready') => (_req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const h = check();
+    const a = h[pick];
+    const verbose = url.searchParams.has('verbose');
+    const body = verbose ? `[${h.live.ok ? '+' : '-'}]master ${h.live.reason}\n[${h.ready.ok ? '+' : '-'}]workers ${h.ready.reason}\n${a.ok ? 'ok' : 'failed'}\n` : `${a.ok ? 'ok' : a.reason}\n`;
+    send(res, a.ok ? 200 : 503, body);
+  };
+  return [
+    { method: 'GET', path: '/livez', health: true, handle: answer('live') },
+    { method: 'GET', path: '/readyz', health: true, handle: answer('ready') },
+  ];
+}
+
+export function supervisorHealth(supervisor: Supervisor, minReady: number | undefined, draining: () => boolean): { live: HealthAnswer; ready: HealthAnswer } {
+  const phase = supervisor.phase;
+  const ready = supervisor.workers().filter((w) => w.role === 'active' && w.phase === 'ready').length;
+  return { live: liveness(phase), ready: readiness({ phase, draining: draining(), desired: supervisor.desired, ready, minReady }) };
+}
+
+export async function serveApp(
+  supervisor: Supervisor,
+  settings: HttpSettings,
+  options: { readonly minReady: number | undefined; readonly perWorker: boolean },
+): Promise<AppEndpoint> {
+  const metrics = await AppMetrics.create(supervisor, { perWorker: options.perWorker });
+  let draining = false;
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: async (req, res) => {
+        const page = await metrics.render(wantsOpenMetrics(req.headers.accept));
+        send(res, 200, page.body, page.contentType);
+      },
+    },
+    ...healthRoutes(() => supervisorHealth(supervisor, options.minReady, () => draining)),
+  ];
+  let endpoint: HttpEndpoint;
+  try {
+    endpoint = await startHttpServer({ host: settings.host, port: settings.port, token: settings.token.token, healthPublic: settings.healthPublic, routes });
+  } catch (err) {
+    metrics.close();
+    throw err;
+  }
+  return {
+    endpoint,
+    markDraining: () => void (draining = true),
+    close: async () => {
+      metrics.close();
+      await endpoint.close();
+    },
+  };
+}
