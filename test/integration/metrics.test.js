@@ -64,6 +64,25 @@ test('metrics add up across workers, survive a SIGKILL, and the restart is count
   await d.assertNothingLeft();
 });
 
+test('a worker too busy to answer contributes its last snapshot and counts a collect error; the scrape still succeeds', async (t) => {
+  const DROVER_HOME = home(t);
+  const d = runDrover(t, [APP, '-i', '2', '--metrics-port', '0', '--heartbeat-timeout-ms', '30000'], { env: { PORT: '0', DROVER_HOME } });
+  const appPort = await d.ready();
+  const port = await metricsPort(d);
+  const token = homeToken(DROVER_HOME);
+  for (let i = 0; i < 20; i++) await request({ port: appPort, path: '/inc' });
+  assert.equal(sample(await scrape(port, token), 'app_hits_total'), 20);
+  // One worker blocks for 4 s; the scrape waits at most its 1 s deadline for it.
+  const blocked = request({ port: appPort, path: '/block?ms=4000' });
+  const page = await waitFor(async () => {
+    const p = await scrape(port, token);
+    const errors = p.samples.filter((s) => s.name === 'drover_metrics_collect_errors_total').reduce((n, s) => n + s.value, 0);
+    return errors >= 1 && p;
+  }, { message: 'a collect error for the blocked worker' });
+  assert.equal(sample(page, 'app_hits_total'), 20, 'the blocked worker counted with its last snapshot');
+  await blocked;
+});
+
 test('every endpoint needs the token; Host and Origin must name the server; ?token= sets a strict cookie', async (t) => {
   const DROVER_HOME = home(t);
   const d = runDrover(t, [APP, '-i', '1', '--metrics-port', '0'], { env: { PORT: '0', DROVER_HOME } });
