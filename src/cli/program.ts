@@ -6,6 +6,7 @@ import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { OPTION_TABLE, type FlagSpec } from './option-table.js';
 import { addDaemonCommands } from './daemon-commands.js';
+import { addDashboardCommand } from './dashboard-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
     });
   addOptions(run);
   addDaemonCommands(program, setResult);
+  addDashboardCommand(program, setResult);
   return program;
 }
 

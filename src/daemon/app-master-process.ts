@@ -8,6 +8,7 @@
 // The launch record (LaunchRecord JSON) arrives on stdin; the environment of
 // this process is the record's env (the caller of `drover start`) plus
 // DROVER_HOME, so the workers inherit it exactly.
+import { startMasterHttp } from './http-hooks.js';
 import { pino } from 'pino';
 import type { LogOptions } from '../config/log-options.js';
 import { resolveSpec, parseSize } from '../config/resolve.js';
@@ -284,6 +285,8 @@ async function main(): Promise<void> {
 
   const logger = appLogger(log, spec.logLevel, name);
   supervisor = new Supervisor(spec, { source: record.options, logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
+  // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
+  await startMasterHttp(supervisor, paths, name, record.options, (line) => log.writeLine('err', 'drover', line));
   supervisor.on('restart', () => restarts++);
   supervisor.on('start-failed', (e: { code: DroverError['code']; message: string }) => (lastError = { code: e.code, message: e.message }));
   supervisor.on('giveup', (e: { restarts: number }) => (lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));

@@ -7,6 +7,7 @@
 // It loads no zod, pino or app code, so it starts fast and stays small;
 // options are validated by the app master (resolveSpec) before any worker
 // starts, and a rejected start leaves nothing behind.
+import { startDaemonHttp } from './http-hooks.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -119,6 +120,11 @@ export class Daemon {
       this.server = await listenControl(this.paths.socket, (c, a, ctx) => this.handle(c, a, ctx));
     }
     log(`daemon ${process.pid} listening on ${this.paths.socket} (drover ${VERSION}, node ${process.version})`);
+    // HTTP endpoint for all apps (issue 13), when DROVER_HTTP_PORT is set.
+    startDaemonHttp(this.paths).then(
+      (http) => http && log(`HTTP (metrics, health) on ${http.origin}`),
+      (err: Error) => log(`HTTP endpoint not started: ${err.message}`),
+    );
     // Booting in parallel with the rest of the daemon: the first `drover start` (cold) uses it,
     // unless the CLI started that app's master itself (then a spare would only compete for CPU;
     // the first launch makes one).

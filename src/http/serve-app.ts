@@ -15,9 +15,11 @@ export interface AppEndpoint {
   close(): Promise<void>;
 }
 
-export function healthRoutes(check: () => { live: HealthAnswer; ready: HealthAnswer }): Route[] {
-  const answer = (pick: 'live' | 'ready') => (_req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const h = check();
+type Health = { live: HealthAnswer; ready: HealthAnswer };
+
+export function healthRoutes(check: () => Health | Promise<Health>): Route[] {
+  const answer = (pick: 'live' | 'ready') => async (_req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const h = await check();
     const a = h[pick];
     const verbose = url.searchParams.has('verbose');
     const body = verbose ? `[${h.live.ok ? '+' : '-'}]master ${h.live.reason}\n[${h.ready.ok ? '+' : '-'}]workers ${h.ready.reason}\n${a.ok ? 'ok' : 'failed'}\n` : `${a.ok ? 'ok' : a.reason}\n`;

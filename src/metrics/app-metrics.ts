@@ -6,8 +6,8 @@ import type { Supervisor } from '../runtime/supervisor.js';
 import { AppMetricsCollector } from './collector.js';
 import { DroverMetrics } from './drover-metrics.js';
 import { loadProm, type Prom } from './prom.js';
-import { renderPage } from './render.js';
-import { withLabel } from './snapshot.js';
+import { pageJson, renderJson } from './render.js';
+import { withLabel, type MetricJson } from './snapshot.js';
 
 function droverVersion(): string {
   try {
@@ -40,12 +40,16 @@ export class AppMetrics {
     return new AppMetrics(await loadProm(), supervisor, options.perWorker);
   }
 
-  async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+  /** Every family of this app master (drover's and the app's merged), as prom-client JSON. */
+  async json(): Promise<MetricJson[]> {
     await this.collector.collect(this.supervisor.workers());
     // The app label, as on drover's own families (the daemon's page holds many apps); an app's own label of that name stays.
     const app = this.collector.store.snapshots(this.perWorker).map((s) => withLabel(s, 'app', this.supervisor.spec.name, true));
-    const page = await renderPage(this.prom, this.own.registry, app, openMetrics);
-    return { contentType: page.contentType, body: page.body };
+    return pageJson(this.prom, this.own.registry, app);
+  }
+
+  async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    return renderJson(this.prom, await this.json(), openMetrics);
   }
 
   close(): void {

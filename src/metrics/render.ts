@@ -8,34 +8,45 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept);
 }
 
+/** Merges snapshots by each family's aggregator (prom-client's rules); families with distinct labels simply join. */
+export async function mergeSnapshots(prom: Prom, snapshots: readonly Snapshot[]): Promise<MetricJson[]> {
+  if (snapshots.length === 0) return [];
+  return (await prom.AggregatorRegistry.aggregate(snapshots as never).getMetricsAsJSON()) as unknown as MetricJson[];
+}
+
+/** drover's families first; an app family named like one of them would make the page invalid, so it is left out. */
+export function withoutClashes(own: Snapshot, other: Snapshot): MetricJson[] {
+  const taken = new Set(own.map((m) => m.name));
+  return [...own, ...other.filter((m) => !taken.has(m.name))];
+}
+
+/** drover's own registry and the workers' snapshots, merged: one list of families. */
+export async function pageJson(prom: Prom, own: Registry, app: readonly Snapshot[]): Promise<MetricJson[]> {
+  const ownJson = (await own.getMetricsAsJSON()) as unknown as MetricJson[];
+  return withoutClashes(ownJson, await mergeSnapshots(prom, app));
+}
+
 /**
  * prom-client's aggregated registries name an OpenMetrics counter `x_total_total`
  * (the name is fixed on a copy, then read from the original): counters are
  * renamed to their OpenMetrics family name before rendering.
  */
-function forOpenMetrics(snapshot: Snapshot): MetricJson[] {
-  return snapshot.map((m) => (m.type === 'counter' ? { ...m, name: m.name.replace(/_total$/, '') } : m));
+function forOpenMetrics(families: Snapshot): MetricJson[] {
+  return families.map((m) => (m.type === 'counter' ? { ...m, name: m.name.replace(/_total$/, '') } : m));
 }
 
-export async function renderPage(
-  prom: Prom,
-  own: Registry,
-  app: readonly Snapshot[],
-  openMetrics: boolean,
-): Promise<{ contentType: string; body: string; dropped: string[] }> {
-  const ownJson = (await own.getMetricsAsJSON()) as unknown as MetricJson[];
-  const merged = app.length > 0 ? ((await prom.AggregatorRegistry.aggregate(app as never).getMetricsAsJSON()) as unknown as MetricJson[]) : [];
-  // An app family named like one of drover's would make the page invalid: drover's wins, the app's is left out.
-  const taken = new Set(ownJson.map((m) => m.name));
-  const dropped = merged.filter((m) => taken.has(m.name)).map((m) => m.name);
-  let all: MetricJson[] = [...ownJson, ...merged.filter((m) => !taken.has(m.name))];
-  if (openMetrics) all = forOpenMetrics(all);
+/** Renders a list in which each family appears once. */
+export async function renderJson(prom: Prom, families: Snapshot, openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+  let all: MetricJson[] = openMetrics ? forOpenMetrics(families) : [...families];
   // Aggregated already: 'first' keeps each as it is (an 'omit' aggregator would drop it from the page).
   all = all.map((m) => ({ ...m, aggregator: 'first' }));
   const type = openMetrics ? prom.Registry.OPENMETRICS_CONTENT_TYPE : prom.Registry.PROMETHEUS_CONTENT_TYPE;
-  // Each family appears once in `all`, so aggregating the one list renders it as it is.
   // (The typings omit aggregate()'s second parameter, the content type.)
   const aggregate = prom.AggregatorRegistry.aggregate as unknown as (metrics: unknown[], contentType: string) => Registry;
   const page = aggregate([all], type);
-  return { contentType: page.contentType, body: await page.metrics(), dropped };
+  return { contentType: page.contentType, body: await page.metrics() };
+}
+
+export async function renderPage(prom: Prom, own: Registry, app: readonly Snapshot[], openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+  return renderJson(prom, await pageJson(prom, own, app), openMetrics);
 }

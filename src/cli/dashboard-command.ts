@@ -1,0 +1,13 @@
+// The commander definition of `drover dashboard` (what it does: dashboard.ts, loaded on use).
+import { Option, type Command } from 'commander';
+
+export function addDashboardCommand(program: Command, setResult: (p: Promise<number>) => void): void {
+  program
+    .command('dashboard')
+    .description("print the URL (with its token) of the dashboard and metrics of all apps; serves it until Ctrl-C when the daemon does not (DROVER_HTTP_PORT)")
+    .addOption(new Option('--port <port>', 'port when serving here (default DROVER_HTTP_PORT, else a free one)').argParser((raw) => Number(raw)))
+    .addOption(new Option('--host <host>', 'address when serving here (default 127.0.0.1)'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .action((opts: { port?: number; host?: string }) => setResult(import('./dashboard.js').then((m) => m.dashboardCommand(opts))));
+}

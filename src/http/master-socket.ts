@@ -1,0 +1,74 @@
+// Under the daemon, each app master answers the daemon's HTTP endpoint on a
+// unix socket beside its control socket: DROVER_HOME/apps/<name>.http.sock
+// (0600 in a 0700 directory: the file system is the authentication, as for
+// the control sockets). GET /metrics.json → this app's families as prom-client
+// JSON; GET /health.json → its liveness and readiness. prom-client is loaded
+// at the master's start when DROVER_HTTP_PORT is set, else on the first
+// request (lifecycle counts before that are then not in the counters).
+import { chmodSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AppMetrics } from '../metrics/app-metrics.js';
+import type { Supervisor } from '../runtime/supervisor.js';
+import { supervisorHealth } from './serve-app.js';
+
+export const MASTER_HTTP_SUFFIX = '.http.sock';
+
+export function masterHttpSocket(appsDir: string, name: string): string {
+  return path.join(appsDir, `${name}${MASTER_HTTP_SUFFIX}`);
+}
+
+function unlink(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
+
+export interface MasterSocketOptions {
+  /** Load prom-client and count lifecycle events from the start. */
+  readonly eager: boolean;
+  readonly minReady: number | undefined;
+  readonly perWorker: boolean;
+}
+
+export async function serveMasterSocket(supervisor: Supervisor, socketPath: string, o: MasterSocketOptions): Promise<{ close(): void }> {
+  let metrics: Promise<AppMetrics> | undefined;
+  const load = () => (metrics ??= import('../metrics/app-metrics.js').then((m) => m.AppMetrics.create(supervisor, { perWorker: o.perWorker })));
+  if (o.eager) await load();
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, value: unknown) => {
+      const body = JSON.stringify(value);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.method !== 'GET') return reply(405, { error: 'method not allowed' });
+    if (req.url === '/health.json') return reply(200, supervisorHealth(supervisor, o.minReady, () => false));
+    if (req.url !== '/metrics.json') return reply(404, { error: 'not found' });
+    load()
+      .then((m) => m.json())
+      .then(
+        (families) => reply(200, { families }),
+        (err: Error) => reply(500, { error: err.message }),
+      );
+  });
+  unlink(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  chmodSync(socketPath, 0o600);
+  server.unref();
+  // A master that dies leaves the file; the daemon skips a socket nobody answers on.
+  const onExit = () => unlink(socketPath);
+  process.once('exit', onExit);
+  return {
+    close: () => {
+      process.off('exit', onExit);
+      server.close();
+      server.closeAllConnections();
+      unlink(socketPath);
+    },
+  };
+}
