@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { wantsOpenMetrics } from '../metrics/render.js';
 import type { Supervisor } from '../runtime/supervisor.js';
+import { dashboardRoutes } from './dashboard/routes.js';
+import { SupervisorSource } from './dashboard/supervisor-source.js';
 import { liveness, readiness, type HealthAnswer } from './health.js';
 import type { HttpSettings } from './options.js';
 import { send, startHttpServer, type HttpEndpoint, type Route } from './server.js';
@@ -44,7 +46,11 @@ export async function serveApp(
 ): Promise<AppEndpoint> {
   const metrics = await AppMetrics.create(supervisor, { perWorker: options.perWorker });
   let draining = false;
+  // A handler that throws is a bug: answered 500 and reported on stderr, the master goes on.
+  const onError = (err: Error) => process.stderr.write(`drover: ${supervisor.spec.name}: HTTP handler error: ${err.stack ?? err.message}\n`);
+  const dashboard = dashboardRoutes(new SupervisorSource(supervisor));
   const routes: Route[] = [
+    ...dashboard.routes,
     {
       method: 'GET',
       path: '/metrics',
@@ -57,9 +63,10 @@ export async function serveApp(
   ];
   let endpoint: HttpEndpoint;
   try {
-    endpoint = await startHttpServer({ host: settings.host, port: settings.port, token: settings.token.token, healthPublic: settings.healthPublic, routes });
+    endpoint = await startHttpServer({ host: settings.host, port: settings.port, token: settings.token.token, healthPublic: settings.healthPublic, routes, onError });
   } catch (err) {
     metrics.close();
+    dashboard.close();
     throw err;
   }
   return {
@@ -67,6 +74,7 @@ export async function serveApp(
     markDraining: () => void (draining = true),
     close: async () => {
       metrics.close();
+      dashboard.close();
       await endpoint.close();
     },
   };

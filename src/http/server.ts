@@ -10,7 +10,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => v
 
 export interface Route {
   readonly method: 'GET' | 'POST';
-  /** An exact path, or a prefix when it ends with '/'. */
+  /** An exact path, or a prefix when it ends with '/' ('/' itself is exact). */
   readonly path: string;
   /** Answered without the token when the server's healthPublic is on (/livez, /readyz only). */
   readonly health?: boolean;
@@ -55,7 +55,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 export { SECURITY_HEADERS };
 
 function findRoute(routes: readonly Route[], pathname: string): Route[] {
-  return routes.filter((r) => (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path));
+  return routes.filter((r) => (r.path.length > 1 && r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path));
 }
 
 export function createHandler(options: Omit<HttpServerOptions, 'port'>): (req: IncomingMessage, res: ServerResponse) => void {
