@@ -10,6 +10,9 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AppMetrics } from '../metrics/app-metrics.js';
 import type { Supervisor } from '../runtime/supervisor.js';
+import { EventRing } from './dashboard/ring.js';
+import type { LogEvent } from './dashboard/source.js';
+import { SupervisorSource } from './dashboard/supervisor-source.js';
 import { supervisorHealth } from './serve-app.js';
 
 export const MASTER_HTTP_SUFFIX = '.http.sock';
@@ -37,6 +40,10 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
   let metrics: Promise<AppMetrics> | undefined;
   const load = () => (metrics ??= import('../metrics/app-metrics.js').then((m) => m.AppMetrics.create(supervisor, { perWorker: o.perWorker })));
   if (o.eager) await load();
+  // The dashboard's view of this master and its event log, which the daemon's dashboard polls.
+  const dashboard = new SupervisorSource(supervisor);
+  const ring = new EventRing<LogEvent>(500);
+  dashboard.subscribe((e) => ring.push(e));
   const server = http.createServer((req, res) => {
     const reply = (status: number, value: unknown) => {
       const body = JSON.stringify(value);
@@ -45,6 +52,11 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
     };
     if (req.method !== 'GET') return reply(405, { error: 'method not allowed' });
     if (req.url === '/health.json') return reply(200, supervisorHealth(supervisor, o.minReady, () => false));
+    if (req.url === '/dashboard/apps.json') return void dashboard.apps().then((apps) => reply(200, { apps }));
+    if (req.url?.startsWith('/dashboard/log.json')) {
+      const after = new URL(req.url, 'http://master').searchParams.get('after');
+      return reply(200, ring.since(after === null ? undefined : Number(after)));
+    }
     if (req.url !== '/metrics.json') return reply(404, { error: 'not found' });
     load()
       .then((m) => m.json())
@@ -66,6 +78,7 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
   return {
     close: () => {
       process.off('exit', onExit);
+      dashboard.close();
       server.close();
       server.closeAllConnections();
       unlink(socketPath);

@@ -3,55 +3,24 @@
 // its own unix socket (master-socket.ts); the daemon asks them all, each with
 // a deadline, and a master that does not answer is left out of that scrape
 // (counted in drover_daemon_collect_errors_total{app}), never failing it.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import type { DroverPaths } from '../daemon/paths.js';
 import { loadProm } from '../metrics/prom.js';
 import { mergeSnapshots, renderJson, wantsOpenMetrics, withoutClashes } from '../metrics/render.js';
 import type { MetricJson } from '../metrics/snapshot.js';
 import type { HealthAnswer } from './health.js';
-import { MASTER_HTTP_SUFFIX } from './master-socket.js';
+import { DaemonSource } from './dashboard/daemon-source.js';
+import { dashboardRoutes } from './dashboard/routes.js';
+import { askMaster, masterSockets } from './masters.js';
 import type { HttpSettings } from './options.js';
 import { healthRoutes } from './serve-app.js';
 import { send, startHttpServer, type HttpEndpoint } from './server.js';
 
-export const APP_DEADLINE_MS = 2_000;
-
 /** Where the daemon says it serves HTTP (for `drover dashboard`): DROVER_HOME/http.json. */
 export function httpInfoFile(paths: DroverPaths): string {
   return path.join(paths.home, 'http.json');
-}
-
-function askMaster<T>(socketPath: string, urlPath: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath, path: urlPath, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        try {
-          if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-          resolve(JSON.parse(body) as T);
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    req.setTimeout(APP_DEADLINE_MS, () => req.destroy(new Error(`no answer within ${APP_DEADLINE_MS} ms`)));
-    req.on('error', reject);
-  });
-}
-
-/** The apps whose masters have an HTTP socket, by name. */
-function masterSockets(paths: DroverPaths): Array<{ name: string; socket: string }> {
-  let files: string[];
-  try {
-    files = readdirSync(paths.apps);
-  } catch {
-    return [];
-  }
-  return files.filter((f) => f.endsWith(MASTER_HTTP_SUFFIX)).map((f) => ({ name: f.slice(0, -MASTER_HTTP_SUFFIX.length), socket: path.join(paths.apps, f) }));
 }
 
 export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): Promise<HttpEndpoint> {
@@ -98,18 +67,20 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
     };
   };
 
+  const dashboard = dashboardRoutes(new DaemonSource(paths));
   const endpoint = await startHttpServer({
     host: settings.host,
     port: settings.port,
     token: settings.token.token,
     healthPublic: settings.healthPublic,
-    routes: [{ method: 'GET', path: '/metrics', handle: metrics }, ...healthRoutes(health)],
+    routes: [{ method: 'GET', path: '/metrics', handle: metrics }, ...healthRoutes(health), ...dashboard.routes],
   });
   const info = httpInfoFile(paths);
   writeFileSync(info, `${JSON.stringify({ pid: process.pid, origin: endpoint.origin, port: endpoint.port, host: endpoint.host })}\n`, { mode: 0o600 });
   return {
     ...endpoint,
     close: async () => {
+      dashboard.close();
       rmSync(info, { force: true });
       await endpoint.close();
     },

@@ -2,7 +2,7 @@
 // through the master's balancer on its own.
 import http from 'node:http';
 
-export function request({ port, host = '127.0.0.1', socketPath, path = '/', timeoutMs = 15_000, headers = {}, method = 'GET' } = {}) {
+export function request({ port, host = '127.0.0.1', socketPath, path = '/', timeoutMs = 15_000, headers = {}, method = 'GET', body } = {}) {
   return new Promise((resolve, reject) => {
     const target = socketPath ? { socketPath } : { host, port };
     const req = http.request({ ...target, path, method, headers, agent: false }, (res) => {
@@ -14,7 +14,7 @@ export function request({ port, host = '127.0.0.1', socketPath, path = '/', time
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response to ${path} within ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 

@@ -40,6 +40,21 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   assert.equal(ready.status, 200, ready.body);
   assert.match(ready.body, /web: 2 of 2 workers ready/);
 
+  // The dashboard's API over the daemon: the apps from their masters, actions through the daemon's control socket.
+  const auth = { authorization: `Bearer ${token}` };
+  const apps = JSON.parse((await get({ port, path: '/api/apps', headers: auth })).body).apps;
+  assert.deepEqual(apps.map((a) => [a.name, a.workers.length]), [['api', 1], ['web', 2]]);
+  const scaled = await get({ port, method: 'POST', path: '/api/apps/web/scale', headers: { ...auth, 'content-type': 'application/json' }, body: '{"instances":3}' });
+  assert.equal(scaled.status, 200, scaled.body);
+  await waitFor(async () => {
+    const a = JSON.parse((await get({ port, path: '/api/apps', headers: auth })).body).apps.find((x) => x.name === 'web');
+    return a.desired === 3 && a.workers.filter((w) => w.phase === 'ready').length === 3;
+  }, { message: 'web scaled to 3 through the dashboard API' });
+  const unknown = await get({ port, method: 'POST', path: '/api/apps/nope/reload', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(unknown.status, 404, unknown.body);
+  const logs = JSON.parse((await get({ port, path: '/api/logs/web?lines=5', headers: auth })).body);
+  assert.ok(Array.isArray(logs.lines), JSON.stringify(logs));
+
   await ok(home, ['stop', 'api']);
   const short = await waitFor(async () => {
     const r = await get({ port, path: '/metrics', headers: { authorization: `Bearer ${token}` } });
