@@ -1,4 +1,4 @@
-// The commander definition of `drover dashboard` (what it does: dashboard.ts, loaded on use).
+// The commander definitions of `drover dashboard` and `drover monit` (what they do: dashboard.ts, monit.ts, loaded on use).
 import { Option, type Command } from 'commander';
 
 export function addDashboardCommand(program: Command, setResult: (p: Promise<number>) => void): void {
@@ -10,4 +10,10 @@ export function addDashboardCommand(program: Command, setResult: (p: Promise<num
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .action((opts: { port?: number; host?: string }) => setResult(import('./dashboard.js').then((m) => m.dashboardCommand(opts))));
+  program
+    .command('monit')
+    .description("live table of the daemon's apps and workers (CPU and memory sparklines, events); q or Ctrl-C quits")
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} })
+    .action(() => setResult(import('./monit.js').then((m) => m.monitCommand())));
 }
