@@ -286,7 +286,7 @@ async function main(): Promise<void> {
   const logger = appLogger(log, spec.logLevel, name);
   supervisor = new Supervisor(spec, { source: record.options, logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
   // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
-  await startMasterHttp(supervisor, paths, name, record.options, (line) => log.writeLine('err', 'drover', line));
+  await startMasterHttp(supervisor, paths, name, record.options, { line: (text) => log.writeLine('err', 'drover', text), stats: () => log.stats() });
   supervisor.on('restart', () => restarts++);
   supervisor.on('start-failed', (e: { code: DroverError['code']; message: string }) => (lastError = { code: e.code, message: e.message }));
   supervisor.on('giveup', (e: { restarts: number }) => (lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));

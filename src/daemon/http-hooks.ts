@@ -33,15 +33,23 @@ export async function startDaemonHttp(paths: DroverPaths, env: Env = process.env
 }
 
 /** The app master's socket for the daemon's endpoint; a failure is logged, never fatal to the app. */
-export async function startMasterHttp(supervisor: Supervisor, paths: DroverPaths, name: string, options: SuperviseOptions, log: (line: string) => void, env: Env = process.env): Promise<void> {
+export async function startMasterHttp(
+  supervisor: Supervisor,
+  paths: DroverPaths,
+  name: string,
+  options: SuperviseOptions,
+  log: { readonly line: (text: string) => void; readonly stats: () => { readonly dropped: number } },
+  env: Env = process.env,
+): Promise<void> {
   try {
     const { masterHttpSocket, serveMasterSocket } = await import('../http/master-socket.js');
     await serveMasterSocket(supervisor, masterHttpSocket(paths.apps, name), {
       eager: Boolean(env.DROVER_HTTP_PORT),
       minReady: options.minReady,
       perWorker: options.perWorkerMetrics === true,
+      logStats: log.stats,
     });
   } catch (err) {
-    log(`metrics endpoint socket not available: ${(err as Error).message}`);
+    log.line(`metrics endpoint socket not available: ${(err as Error).message}`);
   }
 }

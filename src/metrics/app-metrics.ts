@@ -26,8 +26,9 @@ export class AppMetrics {
     private readonly prom: Prom,
     private readonly supervisor: Supervisor,
     private readonly perWorker: boolean,
+    logStats: (() => { readonly dropped: number }) | undefined,
   ) {
-    this.own = new DroverMetrics(prom, supervisor, droverVersion());
+    this.own = new DroverMetrics(prom, supervisor, droverVersion(), logStats);
     this.collector = new AppMetricsCollector(supervisor.messages, (slot) => this.own.collectErrors.inc({ worker: String(slot) }));
     this.onExit = (e) => {
       if (e.event === 'exit') this.collector.exited(e.wid, e.pid);
@@ -36,8 +37,8 @@ export class AppMetrics {
   }
 
   /** Attach before supervisor.start(), so that no lifecycle event is missed. */
-  static async create(supervisor: Supervisor, options: { readonly perWorker: boolean }): Promise<AppMetrics> {
-    return new AppMetrics(await loadProm(), supervisor, options.perWorker);
+  static async create(supervisor: Supervisor, options: { readonly perWorker: boolean; readonly logStats?: () => { readonly dropped: number } }): Promise<AppMetrics> {
+    return new AppMetrics(await loadProm(), supervisor, options.perWorker, options.logStats);
   }
 
   /** Every family of this app master (drover's and the app's merged), as prom-client JSON. */

@@ -43,6 +43,8 @@ export class DroverMetrics {
     prom: Prom,
     private readonly supervisor: Supervisor,
     version: string,
+    /** Under the daemon: the app log writer's counts (drover run has no log files). */
+    logStats?: () => { readonly dropped: number },
   ) {
     const app = supervisor.spec.name;
     const registry = (this.registry = new prom.Registry());
@@ -143,6 +145,17 @@ export class DroverMetrics {
       help: 'App metric snapshots a worker did not deliver in time (its last one was used), by slot.',
       labelNames: ['worker'],
     });
+    if (logStats) {
+      new prom.Counter({
+        ...opts,
+        name: 'drover_log_lines_dropped_total',
+        help: "Lines of the workers' output dropped because the log file could not keep up.",
+        collect() {
+          this.reset();
+          this.inc(logStats().dropped);
+        },
+      });
+    }
     for (const r of ['success', 'failure', 'refused']) reloads.inc({ result: r }, 0);
     giveups.inc(0);
 

@@ -35,6 +35,7 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   assert.equal(sample(page, 'app_hits_total', { app: 'api' }), 0);
   assert.ok(sample(page, 'drover_daemon_process_resident_memory_bytes') > 0, "the daemon's own process metrics");
   assert.ok(sample(page, 'drover_master_process_resident_memory_bytes', { app: 'web' }) > 0, "each master's own");
+  assert.equal(sample(page, 'drover_log_lines_dropped_total', { app: 'web' }), 0, 'the app log writer under the daemon');
 
   const ready = await get({ port, path: '/readyz?verbose', headers: { authorization: `Bearer ${token}` } });
   assert.equal(ready.status, 200, ready.body);
