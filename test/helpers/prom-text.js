@@ -18,10 +18,11 @@ function parseLabels(text, line) {
   return labels;
 }
 
+// Prometheus parses values with Go's strconv.ParseFloat: Inf and NaN in any case (prom-client writes "Nan").
 function parseValue(text, line) {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  if (/^\+?inf$/i.test(text)) return Infinity;
+  if (/^-inf$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   const v = Number(text);
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) || Number.isNaN(v)) throw new Error(`bad value in: ${line}`);
   return v;
