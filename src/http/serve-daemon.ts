@@ -45,7 +45,7 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
     // Apps carry distinct `app` labels, so merging joins their series.
     const apps = await mergeSnapshots(prom, answers.filter((a): a is MetricJson[] => a !== undefined));
     const families = withoutClashes((await own.getMetricsAsJSON()) as unknown as MetricJson[], apps);
-    const page = await renderJson(prom, families, wantsOpenMetrics(req.headers.accept));
+    const page = renderJson(families, wantsOpenMetrics(req.headers.accept));
     send(res, 200, page.body, page.contentType);
   };
 

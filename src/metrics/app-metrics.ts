@@ -50,7 +50,7 @@ export class AppMetrics {
   }
 
   async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-    return renderJson(this.prom, await this.json(), openMetrics);
+    return renderJson(await this.json(), openMetrics);
   }
 
   close(): void {

@@ -47,6 +47,13 @@ export class AppMetricsCollector {
     } catch (err) {
       return this.onError(slot, (err as Error).message);
     }
+    if (typeof reply === 'string') {
+      try {
+        reply = JSON.parse(reply);
+      } catch {
+        return this.onError(slot, 'the snapshot is not JSON');
+      }
+    }
     const { pid, metrics } = (reply ?? {}) as { pid?: unknown; metrics?: unknown };
     const worker = typeof pid === 'number' ? byPid.get(pid) : undefined;
     if (!worker) return this.onError(slot, 'the snapshot came from an unknown process');

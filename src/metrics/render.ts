@@ -2,7 +2,7 @@
 // the Prometheus text format, or OpenMetrics when the scraper asks for it.
 import type { Registry } from 'prom-client';
 import type { Prom } from './prom.js';
-import type { MetricJson, Snapshot } from './snapshot.js';
+import type { MetricJson, MetricValue, Snapshot } from './snapshot.js';
 
 export function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && /application\/openmetrics-text/i.test(accept);
@@ -26,27 +26,45 @@ export async function pageJson(prom: Prom, own: Registry, app: readonly Snapshot
   return withoutClashes(ownJson, await mergeSnapshots(prom, app));
 }
 
-/**
- * prom-client's aggregated registries name an OpenMetrics counter `x_total_total`
- * (the name is fixed on a copy, then read from the original): counters are
- * renamed to their OpenMetrics family name before rendering.
- */
-function forOpenMetrics(families: Snapshot): MetricJson[] {
-  return families.map((m) => (m.type === 'counter' ? { ...m, name: m.name.replace(/_total$/, '') } : m));
+export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_TEXT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+const escapeHelp = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const escapeLabel = (s: string) => escapeHelp(s).replace(/"/g, '\\"');
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
 }
 
-/** Renders a list in which each family appears once. */
-export async function renderJson(prom: Prom, families: Snapshot, openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-  let all: MetricJson[] = openMetrics ? forOpenMetrics(families) : [...families];
-  // Aggregated already: 'first' keeps each as it is (an 'omit' aggregator would drop it from the page).
-  all = all.map((m) => ({ ...m, aggregator: 'first' }));
-  const type = openMetrics ? prom.Registry.OPENMETRICS_CONTENT_TYPE : prom.Registry.PROMETHEUS_CONTENT_TYPE;
-  // (The typings omit aggregate()'s second parameter, the content type.)
-  const aggregate = prom.AggregatorRegistry.aggregate as unknown as (metrics: unknown[], contentType: string) => Registry;
-  const page = aggregate([all], type);
-  return { contentType: page.contentType, body: await page.metrics() };
+function formatLabels(labels: MetricValue['labels']): string {
+  const parts: string[] = [];
+  for (const k in labels) parts.push(`${k}="${escapeLabel(String(labels[k]))}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+/**
+ * The page, written straight from the merged families (each name once): a
+ * second pass through prom-client's registry cost more CPU per scrape than
+ * the merge itself. OpenMetrics: a counter's family is named without
+ * `_total`, its samples with it, and the page ends with `# EOF`.
+ */
+export function renderJson(families: Snapshot, openMetrics: boolean): { contentType: string; body: string } {
+  const out: string[] = [];
+  for (const m of families) {
+    const family = openMetrics && m.type === 'counter' ? m.name.replace(/_total$/, '') : m.name;
+    out.push(`# HELP ${family} ${escapeHelp(m.help)}`, `# TYPE ${family} ${m.type}`);
+    for (const v of m.values) {
+      const name = v.metricName ?? (openMetrics && m.type === 'counter' ? `${family}_total` : m.name);
+      out.push(`${name}${formatLabels(v.labels)} ${formatValue(v.value)}`);
+    }
+  }
+  if (openMetrics) out.push('# EOF');
+  return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, body: `${out.join('\n')}\n` };
 }
 
 export async function renderPage(prom: Prom, own: Registry, app: readonly Snapshot[], openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-  return renderJson(prom, await pageJson(prom, own, app), openMetrics);
+  return renderJson(await pageJson(prom, own, app), openMetrics);
 }
