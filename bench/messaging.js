@@ -116,7 +116,7 @@ async function rawSubject(serialization) {
 }
 
 async function droverSubject(serialization) {
-  const { Supervisor } = await import(path.join(ROOT, 'dist/runtime/supervisor.js'));
+  const { AppSupervisor: Supervisor } = await import(path.join(ROOT, 'dist/runtime/supervisor.js'));
   const { resolveSpec } = await import(path.join(ROOT, 'dist/config/resolve.js'));
   const spec = resolveSpec({ script: SELF, instances: 1, waitReady: true, heartbeatIntervalMs: 0, env: { BENCH_MESSAGING_ROLE: 'drover' }, logLevel: 'silent' });
   // Default settings apart from the serialisation: the flood guard (50 000 frames/s per

@@ -41,6 +41,8 @@ export const CATALOG = {
   DROVER_E_PROTOCOL: { exitCode: 83, title: 'a malformed or oversized frame on a control socket' },
   DROVER_E_NO_DUMP: { exitCode: 84, title: 'resurrect found no saved app list' },
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
+  // Supervisor structure: statuses 86-87.
+  DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
   // HTTP endpoints (metrics, health, dashboard): statuses 105-108.
   DROVER_E_HTTP_UNSAFE_BIND: { exitCode: 105, title: 'the HTTP endpoint would listen beyond loopback without an explicit token' },
   DROVER_E_HTTP_LISTEN: { exitCode: 106, title: 'the HTTP endpoint could not listen on its address' },

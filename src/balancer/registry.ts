@@ -3,25 +3,31 @@
 // replacement), so clients queue instead of being refused.
 import type { ChildProcess } from 'node:child_process';
 import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
-import { Listener, type ListenerHooks } from './listener.js';
+import { BalancedPort, type PortHooks } from './balanced-port.js';
 import type { Strategy } from './strategy.js';
 
 const REBALANCE_EVERY_MS = 1000;
 /** A newcomer gets its share right after it joins (replacement, scale-up, reload). */
 const REBALANCE_AFTER_JOIN_MS = 50;
 
-export class ListenerRegistry {
-  private readonly listeners = new Map<string, Listener>();
-  private readonly opening = new Map<string, Promise<Listener>>();
+export class PortRegistry {
+  private readonly listeners = new Map<string, BalancedPort>();
+  private readonly opening = new Map<string, Promise<BalancedPort>>();
 
   private readonly rebalanceTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly createStrategy: () => Strategy,
-    private readonly hooks: ListenerHooks,
+    private createStrategy: () => Strategy,
+    private readonly hooks: PortHooks,
   ) {
     this.rebalanceTimer = setInterval(() => this.rebalance(), REBALANCE_EVERY_MS);
     this.rebalanceTimer.unref();
+  }
+
+  /** Every listener (and every one opened later) switches strategy; members and their counts stay. */
+  useStrategy(create: () => Strategy): void {
+    this.createStrategy = create;
+    for (const listener of this.listeners.values()) listener.useStrategy(create());
   }
 
   rebalance(): void {
@@ -47,7 +53,7 @@ export class ListenerRegistry {
     if (!listener) {
       let opening = this.opening.get(key);
       if (!opening) {
-        const fresh = new Listener(key, this.createStrategy(), this.hooks);
+        const fresh = new BalancedPort(key, this.createStrategy(), this.hooks);
         opening = fresh.open(address).then(() => fresh);
         this.opening.set(key, opening);
       }
@@ -101,7 +107,7 @@ export class ListenerRegistry {
     this.boundBy.delete(wid);
   }
 
-  redistribute(key: string, handle: Parameters<Listener['distribute']>[0], fromWid: number): boolean {
+  redistribute(key: string, handle: Parameters<BalancedPort['distribute']>[0], fromWid: number): boolean {
     const listener = this.listeners.get(key);
     if (!listener) return false;
     listener.distribute(handle, fromWid);

@@ -1,6 +1,7 @@
 // The balancer strategy contract. A strategy only chooses: the listener
-// (listener.ts) owns sockets, membership and hand-off. Strategies are small,
+// (balanced-port.ts) owns sockets, membership and hand-off. Strategies are small,
 // synchronous and allocation-free on pick(): it runs once per accepted connection.
+import type { StrategyName } from '../core/enums.js';
 
 /** What the listener knows of one worker that may receive connections. */
 export interface Member {
@@ -24,10 +25,19 @@ export interface PickContext {
   readonly remoteAddress: string | undefined;
 }
 
+/**
+ * What the listener does when a worker holds more than its share of keep-alive
+ * connections: nothing (sticky clients must stay put), shed the surplus (a
+ * strategy that steers reconnects to the idlest), or twice the surplus (one that
+ * rotates blindly: half of the reconnects come back to the same worker).
+ */
+export type Rebalance = false | 'surplus' | 'double';
+
 export interface Strategy {
-  readonly name: string;
+  readonly name: StrategyName;
   /** When true the listener reads the peer address of each connection before pick(). */
   readonly needsAddress: boolean;
+  readonly rebalance: Rebalance;
   add(member: Member): void;
   remove(id: number): void;
   /** The id of the member for this connection, or undefined when there is none. */

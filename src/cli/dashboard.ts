@@ -3,7 +3,7 @@
 // its start), that one; otherwise this command serves it in the foreground
 // until Ctrl-C, reading the app masters' sockets as the daemon would.
 import { readFileSync } from 'node:fs';
-import { droverPaths, ensureHome } from '../daemon/paths.js';
+import { droverPaths, ensureHome } from '../control/paths.js';
 import { daemonHttpPort } from '../daemon/http-hooks.js';
 
 interface HttpInfo {

@@ -2,7 +2,7 @@
 // app masters' HTTP sockets (the dashboard's source), redrawn once a second.
 // The alternate screen and raw mode are always undone: on q, Ctrl-C, SIGTERM,
 // and on exit. Not a terminal: one frame, then exit.
-import { droverPaths } from '../daemon/paths.js';
+import { droverPaths } from '../control/paths.js';
 import { DaemonSource } from '../http/dashboard/daemon-source.js';
 import type { LogEvent } from '../http/dashboard/source.js';
 import { record, renderFrame, type History } from './monit-render.js';

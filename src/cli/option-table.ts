@@ -2,8 +2,9 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { BALANCE_MODES } from '../config/balance-modes.js';
+import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
+import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
 
 export type FlagParser = (raw: string, previous: unknown, flag: string) => unknown;
@@ -60,7 +61,7 @@ export const OPTION_TABLE = {
   env: { flags: '--env <KEY=VALUE>', description: 'an environment variable for the workers (repeatable)', parse: envPair },
   nodeArgs: { flags: '--node-args <args>', description: 'arguments for node, e.g. "--max-old-space-size=512" (repeatable)', parse: words },
   interpreter: { flags: '--interpreter <cmd>', description: 'node (default for .js/.ts), none (run the file itself, no IPC) or a program', parse: text },
-  restart: { flags: '--restart <policy>', description: 'always | on-failure | never', parse: oneOf(['always', 'on-failure', 'never']) },
+  restart: { flags: '--restart <policy>', description: RESTART_POLICIES.join(' | '), parse: oneOf(RESTART_POLICIES) },
   stopExitCodes: { flags: '--stop-exit-codes <codes>', description: 'exit codes that are never restarted, e.g. 0,3', parse: list(int) },
   maxRestarts: { flags: '--max-restarts <n>', description: 'restarts allowed within the window before giving up', parse: int },
   restartWindowMs: { flags: '--restart-window-ms <ms>', description: 'the sliding window for --max-restarts', parse: int },
@@ -68,8 +69,8 @@ export const OPTION_TABLE = {
   maxRestartDelayMs: { flags: '--max-restart-delay-ms <ms>', description: 'backoff cap', parse: int },
   minUptimeMs: { flags: '--min-uptime-ms <ms>', description: 'uptime after which a worker counts as stable (backoff resets)', parse: int },
   killTimeoutMs: { flags: '--kill-timeout-ms <ms>', description: 'time to drain after the stop signal before SIGKILL', parse: int },
-  stopSignal: { flags: '--stop-signal <signal>', description: 'signal that asks a worker to stop', parse: text },
-  readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(['listen', 'online']) },
+  stopSignal: { flags: '--stop-signal <signal>', description: `signal that asks a worker to stop: ${STOP_SIGNALS.join(' | ')}`, parse: oneOf(STOP_SIGNALS) },
+  readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(READY_ON_OPTIONS) },
   waitReady: { flags: '--wait-ready', description: 'ready only when the worker calls ready() (or process.send("ready"))', parse: flag },
   readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
   reloadBatch: { flags: '--reload-batch <n>', description: 'replacements started at once during a rolling reload', parse: int },
@@ -88,7 +89,7 @@ export const OPTION_TABLE = {
   watch: { flags: '--watch [globs]', description: 'rolling reload on file changes (the cwd, or comma-separated globs)', parse: globs },
   watchDebounceMs: { flags: '--watch-debounce-ms <ms>', description: 'quiet time after a change before the reload', parse: int },
   cronRestart: { flags: '--cron-restart <expr>', description: 'rolling reload on a cron schedule, e.g. "0 3 * * *"', parse: text },
-  logLevel: { flags: '--log-level <level>', description: 'trace | debug | info | warn | error | silent', parse: text },
+  logLevel: { flags: '--log-level <level>', description: LOG_LEVELS.join(' | '), parse: oneOf(LOG_LEVELS) },
   metricsPort: { flags: '--metrics-port <port>', description: 'serve /metrics, /livez, /readyz on this port (0: a free one)', parse: int },
   metricsHost: { flags: '--metrics-host <host>', description: 'address of the metrics endpoint (default 127.0.0.1; others need --metrics-token)', parse: text },
   metricsToken: { flags: '--metrics-token <token>', description: 'token the endpoint requires (default DROVER_HTTP_TOKEN, else DROVER_HOME/http-token)', parse: text },
@@ -99,7 +100,7 @@ export const OPTION_TABLE = {
 
 const size: FlagParser = (raw, _prev, flag) => {
   if (/^\d+$/.test(raw.trim())) return Number(raw);
-  if (!/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
+  if (!SIZE_PATTERN.test(raw.trim())) throw bad(flag, raw, 'a size such as 10M, 512K or a number of bytes');
   return raw.trim();
 };
 

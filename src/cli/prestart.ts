@@ -4,6 +4,7 @@
 // not for a start of a config file (a config is validated before anything
 // starts: a rejected one must not even start the daemon).
 import { existsSync } from 'node:fs';
+import { isConfigFileName } from '../config/names.js';
 import { prestartDaemon } from './daemon-client.js';
 
 const NEEDS_DAEMON = new Set(['start', 'list', 'ls', 'describe', 'show', 'stop', 'restart', 'reload', 'delete', 'del', 'scale', 'signal', 'save', 'resurrect', 'ping']);
@@ -12,7 +13,7 @@ const argv = process.argv.slice(2);
 const [command, target] = argv;
 const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
 if (command !== undefined && NEEDS_DAEMON.has(command) && !wantsHelp) {
-  const plainScript = target !== undefined && /\.(m|c)?[jt]s$/.test(target) && !/(^|\/)(drover|ecosystem)\.config\.|\.config\.[cm]?[jt]s$/.test(target) && existsSync(target);
+  const plainScript = target !== undefined && /\.(m|c)?[jt]s$/.test(target) && !isConfigFileName(target) && existsSync(target);
   if (command !== 'start' || plainScript) prestartDaemon({ master: command === 'start' });
 }
 

@@ -3,7 +3,7 @@
 // the flag is given.
 import { parseOptions } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import type { AppEndpoint } from '../http/serve-app.js';
 
 export async function startAppEndpoint(supervisor: Supervisor, options: SuperviseOptions): Promise<AppEndpoint | undefined> {

@@ -5,23 +5,28 @@
 // Relative paths (cwd, env_file) are resolved against the config file's
 // directory, so `drover start /srv/app/drover.config.js` behaves the same
 // from any directory.
-import { execFile } from 'node:child_process';
+//
+// Finding a file is find.ts, reading it into a value read.ts; here the value is
+// mapped (PM2 keys, env blocks, env files) and validated.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import YAML from 'yaml';
 import { DroverError, isDroverError } from '../errors.js';
 import { validateCron } from './cron.js';
 import { readEnvFile } from './env-file.js';
 import { appOptionsSchema, configError, describeIssue, fileAppSchema, formatPath, type IssueText, type PathSegment } from './file-schema.js';
 import { looksLikePm2, mapPm2App } from './pm2.js';
-import { parseSize, resolveInstances } from './resolve.js';
+import { resolveInstances } from './resolve.js';
+import { defaultAppName } from './names.js';
+import { parseSize } from './size.js';
 import type { AppOptions } from './log-options.js';
-import { superviseOptionsSchema, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
+
+import { readConfigValue } from './read.js';
+import { isEcosystemName } from './find.js';
+
+export { CONFIG_EXTENSIONS, CONFIG_FILE_NAMES, findConfigFile } from './find.js';
+export { isConfigFileName } from './names.js';
 
 export type ConfigFormat = 'drover' | 'pm2';
 
@@ -45,246 +50,6 @@ export interface LoadedConfig {
   readonly warnings: string[];
   readonly file: string;
   readonly format: ConfigFormat;
-}
-
-export const CONFIG_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json', '.yaml', '.yml'] as const;
-
-/** Looked up in this order by findConfigFile(). */
-export const CONFIG_FILE_NAMES: readonly string[] = [
-  ...CONFIG_EXTENSIONS.map((ext) => `drover.config${ext}`),
-  'ecosystem.config.js',
-  'ecosystem.config.cjs',
-  'ecosystem.config.mjs',
-  'ecosystem.config.json',
-  'ecosystem.json',
-  'ecosystem.config.yaml',
-  'ecosystem.config.yml',
-];
-
-/** The config file in dir, if any. */
-export function findConfigFile(dir: string): string | undefined {
-  for (const name of CONFIG_FILE_NAMES) {
-    const file = path.join(dir, name);
-    if (existsSync(file)) return file;
-  }
-  return undefined;
-}
-
-/** Whether a `drover start <target>` argument names a config file rather than a script. */
-export function isConfigFileName(file: string): boolean {
-  const base = path.basename(file);
-  if (/\.(json|ya?ml)$/i.test(base)) return true;
-  return /^(drover\.config|ecosystem(\.config)?)\.[cm]?[jt]s$/i.test(base) || /\.config\.[cm]?[jt]s$/.test(base);
-}
-
-function isEcosystemName(file: string): boolean {
-  return /^(ecosystem|pm2|process)([.-].*)?\.(c?js|mjs|json|ya?ml)$/i.test(path.basename(file));
-}
-
-const fail = (file: string, message: string, details: Record<string, unknown> = {}): DroverError =>
-  new DroverError('DROVER_E_CONFIG', message, { file, ...details });
-
-// ---------------------------------------------------------------------------
-// Reading the file into a plain value
-
-function lineColFromOffset(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
-}
-
-async function readJson(file: string, text: string): Promise<unknown> {
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    const message = (err as Error).message;
-    let where = '';
-    const lc = /line (\d+) column (\d+)/.exec(message);
-    const pos = /position (\d+)/.exec(message);
-    if (lc) where = `:${lc[1]}:${lc[2]}`;
-    else if (pos) {
-      const { line, column } = lineColFromOffset(text, Number(pos[1]));
-      where = `:${line}:${column}`;
-    }
-    throw fail(file, `syntax error in ${file}${where}: ${message.replace(/ in JSON at position \d+.*$/, '')}`, { line: lc ? Number(lc[1]) : undefined });
-  }
-}
-
-function readYaml(file: string, text: string): { value: unknown; warnings: string[] } {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    const where = pos ? `:${pos.line}:${pos.col}` : '';
-    throw fail(file, `syntax error in ${file}${where}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, { line: pos?.line });
-  }
-  const warnings = doc.warnings.map((w) => {
-    const pos = w.linePos?.[0];
-    return `${file}${pos ? `:${pos.line}` : ''}: ${w.message.split('\n')[0]}`;
-  });
-  return { value: doc.toJS({ maxAliasCount: 100 }), warnings };
-}
-
-/** `file:line` from an error's stack or message, when it points into the file. */
-function lineFromError(err: unknown, file: string): number | undefined {
-  const text = `${(err as Error)?.message ?? ''}\n${(err as Error)?.stack ?? ''}`;
-  for (const form of [pathToFileURL(file).href, file]) {
-    const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const m = new RegExp(`${escaped}(?:\\?[^:\\s]*)?:(\\d+)`).exec(text);
-    if (m) return Number(m[1]);
-  }
-  return undefined;
-}
-
-const run = (cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(cmd, args, { cwd, maxBuffer: 16 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-
-/** Node does not expose where an ES module's syntax error is; `node --check` prints it. */
-async function syntaxErrorLine(file: string, nodeArgs: string[] = []): Promise<number | undefined> {
-  const { stderr } = await run(process.execPath, [...nodeArgs, '--check', file], path.dirname(file));
-  return lineFromError({ message: stderr }, file);
-}
-
-function loadFailure(file: string, err: unknown, line: number | undefined): DroverError {
-  if (isDroverError(err)) return err;
-  const e = err as Error & { code?: string };
-  const where = line ? `${file}:${line}` : file;
-  let hint = '';
-  if (/Cannot use import statement outside a module|Unexpected token 'export'/.test(e.message ?? '')) {
-    hint = ': the file uses ES module syntax in a CommonJS scope; rename it to .mjs or set "type": "module" in package.json';
-  } else if (/require is not defined in ES module scope|module is not defined in ES module scope/.test(e.message ?? '')) {
-    hint = ': the file uses CommonJS (require/module.exports) in an ES module scope; rename it to .cjs';
-  }
-  if (e?.name === 'SyntaxError') return fail(file, `syntax error in ${where}: ${e.message}${hint}`, { line });
-  return fail(file, `cannot load ${where}: ${e?.message ?? String(err)}${hint}`, { line });
-}
-
-/** The config object a module exports: default, or a namespace with `apps`; functions are called. */
-async function exportedConfig(mod: Record<string, unknown>): Promise<unknown> {
-  let value: unknown = 'default' in mod && mod.default !== undefined ? mod.default : mod;
-  if (value === mod && 'apps' in mod) value = { apps: mod.apps };
-  if (typeof value === 'function') value = await (value as () => unknown)();
-  return value;
-}
-
-const requireHere = createRequire(import.meta.url);
-
-async function importModule(file: string, version: string): Promise<unknown> {
-  // A daemon may load the same file again after it changed: drop the CommonJS
-  // cache entry and give the ES module URL a version so the new content is read.
-  delete requireHere.cache[file];
-  const url = `${pathToFileURL(file).href}?v=${version}`;
-  try {
-    return await exportedConfig((await import(url)) as Record<string, unknown>);
-  } catch (err) {
-    let line = lineFromError(err, file);
-    if (line === undefined && (err as Error)?.name === 'SyntaxError') line = await syntaxErrorLine(file);
-    throw loadFailure(file, err, line);
-  }
-}
-
-function typeStrippingEnabled(): boolean {
-  if ((process.features as { typescript?: unknown }).typescript) return true;
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return flags.some((f) => f === '--experimental-strip-types' || f === '--experimental-transform-types');
-}
-
-function typeStrippingAvailable(): boolean {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 6);
-}
-
-/** tsx's ESM API, from the config's project first, then from drover's own dependencies. */
-function resolveTsx(file: string): string | undefined {
-  for (const from of [file, fileURLToPath(import.meta.url)]) {
-    try {
-      return createRequire(from).resolve('tsx/esm/api');
-    } catch {
-      // not installed there
-    }
-  }
-  return undefined;
-}
-
-async function importTypeScript(file: string, version: string): Promise<unknown> {
-  if (typeStrippingEnabled()) return importModule(file, version);
-  const tsx = resolveTsx(file);
-  if (tsx) {
-    let api: { tsImport?: unknown; default?: { tsImport?: unknown } };
-    try {
-      api = (await import(pathToFileURL(tsx).href)) as typeof api;
-    } catch (err) {
-      throw fail(file, `cannot load ${file}: tsx (${tsx}) failed to load: ${(err as Error).message}`);
-    }
-    const tsImport = (api.tsImport ?? api.default?.tsImport) as ((specifier: string, parent: string) => Promise<Record<string, unknown>>) | undefined;
-    if (typeof tsImport !== 'function') throw fail(file, `cannot load ${file}: ${tsx} has no tsImport(): upgrade tsx to 4.x`);
-    try {
-      return await exportedConfig(await tsImport(`${pathToFileURL(file).href}?v=${version}`, import.meta.url));
-    } catch (err) {
-      throw loadFailure(file, err, lineFromError(err, file));
-    }
-  }
-  if (typeStrippingAvailable()) return importStrippedInChild(file);
-  throw fail(
-    file,
-    `cannot load ${file}: TypeScript config files need tsx in the project (npm install -D tsx) or Node >= 22.6 with type stripping (this is Node ${process.versions.node}); or write the config as drover.config.mjs`,
-  );
-}
-
-/**
- * Node 22.6 to 23.5 strip types only behind a flag this process was not
- * started with: evaluate the config in a child with the flag and take its
- * JSON (a config is data; functions in it are not carried over).
- */
-async function importStrippedInChild(file: string): Promise<unknown> {
-  const flags = ['--experimental-strip-types', '--no-warnings'];
-  const script =
-    'const m = await import(process.argv[1]); let v = m.default !== undefined ? m.default : ("apps" in m ? { apps: m.apps } : m);' +
-    'if (typeof v === "function") v = await v(); process.stdout.write(JSON.stringify(v ?? null));';
-  const { code, stdout, stderr } = await run(process.execPath, [...flags, '--input-type=module', '-e', script, pathToFileURL(file).href], path.dirname(file));
-  if (code !== 0) {
-    const message = stderr.split('\n').find((l) => /^\w*Error\b/.test(l)) ?? stderr.trim().split('\n').pop() ?? 'failed';
-    let line = lineFromError({ message: stderr }, file);
-    if (line === undefined && /SyntaxError/.test(message)) line = await syntaxErrorLine(file, flags);
-    const err = new Error(message.replace(/^\w*Error(?: \[\w+\])?: /, ''));
-    if (/^SyntaxError/.test(message)) err.name = 'SyntaxError';
-    throw loadFailure(file, err, line);
-  }
-  return JSON.parse(stdout) as unknown;
-}
-
-async function readConfigValue(file: string): Promise<{ value: unknown; warnings: string[] }> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch {
-    throw fail(file, `config file ${file} does not exist: check the path`);
-  }
-  if (info.isDirectory()) throw fail(file, `${file} is a directory: name the config file, e.g. ${path.join(file, 'drover.config.js')}`);
-  const ext = path.extname(file).toLowerCase();
-  const version = `${Math.trunc(info.mtimeMs)}-${info.size}`;
-  switch (ext) {
-    case '.json':
-      return { value: await readJson(file, await readFile(file, 'utf8')), warnings: [] };
-    case '.yaml':
-    case '.yml':
-      return readYaml(file, await readFile(file, 'utf8'));
-    case '.js':
-    case '.mjs':
-    case '.cjs':
-      return { value: await importModule(file, version), warnings: [] };
-    case '.ts':
-    case '.mts':
-    case '.cts':
-      return { value: await importTypeScript(file, version), warnings: [] };
-    default:
-      throw fail(file, `${file}: unsupported config file type ${ext || '(no extension)'}: use one of ${CONFIG_EXTENSIONS.join(', ')}`);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -320,7 +85,6 @@ function envFileList(value: unknown, at: PathSegment[], problems: IssueText[]): 
   return undefined;
 }
 
-const defaultName = (script: string): string => path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
 
 /** Checks that need more than the schema: negative instances against the cores, cron syntax, sizes, delay ordering. */
 function semanticProblems(options: Record<string, unknown>, at: PathSegment[], keyOf: (k: string) => string, cores: number): IssueText[] {
@@ -457,7 +221,7 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   // Duplicate names would make two apps indistinguishable to every command.
   const seen = new Map<string, number>();
   for (const p of pending) {
-    const name = typeof p.options.name === 'string' ? p.options.name : defaultName(String(p.options.script));
+    const name = typeof p.options.name === 'string' ? p.options.name : defaultAppName(String(p.options.script));
     const first = seen.get(name);
     if (first !== undefined) {
       problems.push({ path: ['apps', p.index, 'name'], text: `"${name}" is already the name of apps[${first}]: give each app its own name` });

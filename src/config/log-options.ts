@@ -3,10 +3,11 @@
 // these belong to `drover start` and config files, not to supervise()).
 // Where a key is not given, DROVER_LOG_* in the environment of `drover start`
 // decides, then the default.
+import { SIZE_PATTERN } from './size.js';
 import { z } from 'zod';
 import type { SuperviseOptions } from './schema.js';
 
-const size = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/, 'a size such as 10M, 512K or a number of bytes')]);
+const size = z.union([z.number().int().min(0), z.string().regex(SIZE_PATTERN, 'a size such as 10M, 512K or a number of bytes')]);
 
 export const logOptionsSchema = z.object({
   /** stdout of every worker; relative paths are under DROVER_HOME/logs. Default <name>-out.log. The same path as errorFile merges both. */

@@ -1,6 +1,7 @@
 // Options → AppSpec: validation (schema), defaults, and the checks that need
 // the file system (does the script exist, is it runnable). Everything here
 // runs before anything is started, so bad input never leaves a process behind.
+import { isKernelMode, STRATEGY_ALIASES, type Balance } from '../core/enums.js';
 import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,9 @@ import type { AgentSpec, AppSpec } from '../core/types.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateCron } from './cron.js';
+import { describeIssue } from './issues.js';
+import { defaultAppName } from './names.js';
+import { parseSize } from './size.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -40,7 +44,8 @@ function zodToDroverError(error: z.ZodError, source: string): DroverError {
       keys: issue.keys,
     });
   }
-  return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${issue.message}`, { path: issue.path });
+  const [first] = describeIssue(issue, [], () => []);
+  return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${first?.text ?? issue.message}`, { path: issue.path });
 }
 
 export function resolveInstances(instances: number | 'max', cores = availableParallelism()): number {
@@ -78,10 +83,10 @@ function resolveCommand(scriptPath: string, interpreter: string | undefined, opt
 }
 
 /** NODE_CLUSTER_SCHED_POLICY is honoured when balance is not set, as Node's cluster does. */
-function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
+function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   const fromEnv = process.env.NODE_CLUSTER_SCHED_POLICY;
-  let balance: string = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
-  if (balance === 'ip-hash') balance = 'sticky';
+  const given = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
+  const balance: Balance = given === 'ip-hash' ? STRATEGY_ALIASES['ip-hash'] : given;
   if (balance === 'reuseport') {
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
     if (major < 22 || (major === 22 && minor < 12)) {
@@ -91,7 +96,7 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
       );
     }
   }
-  if ((balance === 'kernel' || balance === 'reuseport') && o.spares > 0) {
+  if (isKernelMode(balance) && o.spares > 0) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `spares need a master-balanced strategy (a spare gets no traffic until promoted), not balance ${balance}: use e.g. --balance round-robin`);
   }
   if (mode === 'exec' && o.balance !== undefined) {
@@ -100,15 +105,7 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): string {
   return balance;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** "512M" → bytes (binary units, as PM2's max_memory_restart). */
-export function parseSize(size: number | string): number {
-  if (typeof size === 'number') return size;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(size.trim());
-  if (!m) throw new DroverError('DROVER_E_INVALID_OPTION', `maxMemory ${JSON.stringify(size)} is not a size: use e.g. 512M, 1G or a number of bytes`);
-  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
-}
+export { parseSize } from './size.js';
 
 /** option: which option named the file (script or agent), for the message and the error's details. */
 export function checkScript(scriptPath: string, option: 'script' | 'agent' = 'script'): void {
@@ -149,7 +146,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     );
   }
   return {
-    name: o.name ?? path.basename(script).replace(/\.[cm]?[jt]sx?$/, ''),
+    name: o.name ?? defaultAppName(script),
     script,
     args: o.args,
     cwd,

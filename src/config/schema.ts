@@ -4,12 +4,11 @@
 // against it, so an option without a flag does not compile.
 import { z } from 'zod';
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL'] as const;
-
 const nonNegativeMs = z.number().int().min(0);
 
-import { BALANCE_MODES } from './balance-modes.js';
-export { BALANCE_MODES, type BalanceMode } from './balance-modes.js';
+import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS } from '../core/enums.js';
+export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
+import { SIZE_PATTERN } from './size.js';
 
 export const instancesSchema = z.union([
   z.literal('max'),
@@ -32,7 +31,7 @@ export const superviseOptionsSchema = z
     nodeArgs: z.array(z.string()).default([]),
     /** 'node' (default for .js/.mjs/.cjs/.ts), 'none' (run the file itself, no IPC), or an interpreter path such as python3. */
     interpreter: z.string().min(1).optional(),
-    restart: z.enum(['always', 'on-failure', 'never']).default('always'),
+    restart: z.enum(RESTART_POLICIES).default('always'),
     stopExitCodes: z.array(z.number().int().min(0).max(255)).default([]),
     maxRestarts: z.number().int().min(0).default(10),
     restartWindowMs: z.number().int().min(1).default(60_000),
@@ -40,8 +39,8 @@ export const superviseOptionsSchema = z
     maxRestartDelayMs: nonNegativeMs.default(15_000),
     minUptimeMs: nonNegativeMs.default(1_000),
     killTimeoutMs: z.number().int().min(1).default(5_000),
-    stopSignal: z.enum(SIGNALS).default('SIGTERM'),
-    readyOn: z.enum(['listen', 'online']).default('listen'),
+    stopSignal: z.enum(STOP_SIGNALS).default('SIGTERM'),
+    readyOn: z.enum(READY_ON_OPTIONS).default('listen'),
     /** Ready only when the worker calls ready() from drover/worker (or PM2's process.send('ready')). */
     waitReady: z.boolean().default(false),
     readyTimeoutMs: z.number().int().min(1).default(30_000),
@@ -63,7 +62,7 @@ export const superviseOptionsSchema = z
     heartbeatIntervalMs: nonNegativeMs.default(1_000),
     heartbeatTimeoutMs: z.number().int().min(1).default(5_000),
     /** RSS limit: a number of bytes or a size such as "512M"; the worker is replaced gracefully. */
-    maxMemory: z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?\s*[kKmMgG]?[bB]?$/, 'a size such as 512M, 1G or a number of bytes')]).optional(),
+    maxMemory: z.union([z.number().int().min(1), z.string().regex(SIZE_PATTERN, 'a size such as 512M, 1G or a number of bytes')]).optional(),
     /** Replace a worker after this many requests (HTTP) or connections (other servers). */
     maxRequests: z.number().int().min(0).default(0),
     maxRequestsJitter: z.number().int().min(0).default(0),
@@ -72,7 +71,7 @@ export const superviseOptionsSchema = z
     watchDebounceMs: nonNegativeMs.default(300),
     /** Rolling reload on a cron schedule, e.g. "0 3 * * *". */
     cronRestart: z.string().min(1).optional(),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
     // Observability (src/http, src/metrics): /metrics, /livez, /readyz on this port when set (0: a free port).
     metricsPort: z.number().int().min(0).max(65535).optional(),
     metricsHost: z.string().min(1).default('127.0.0.1'),

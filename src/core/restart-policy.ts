@@ -1,5 +1,6 @@
 // Pure restart arithmetic: should an exit restart, the sliding window
 // (OTP supervisor's add_restart/3), and the per-slot exponential backoff.
+import { assertNever } from './assert-never.js';
 import type { AppSpec } from './types.js';
 
 export function wantsRestart(spec: Pick<AppSpec, 'restart' | 'stopExitCodes'>, code: number | null, signal: string | null): boolean {
@@ -11,6 +12,8 @@ export function wantsRestart(spec: Pick<AppSpec, 'restart' | 'stopExitCodes'>, c
       return true;
     case 'on-failure':
       return signal !== null || code !== 0;
+    default:
+      return assertNever(spec.restart, 'restart policy');
   }
 }
 

@@ -4,6 +4,8 @@
 // reload and stop deadline is unit-tested with a fake clock.
 import type { ErrorCode } from '../errors.js';
 import { CATALOG } from '../errors.js';
+import { assertNever } from './assert-never.js';
+import { hasTriggers, heartbeatOf, reloadRefusal, specEffects, triggersOf } from './reload-plan.js';
 import { backoffDelay, exceedsWindow, pruneWindow, wantsRestart } from './restart-policy.js';
 import type {
   AppSpec,
@@ -47,6 +49,16 @@ type DraftReload = Mutable<ReloadState> & { pending: number[]; inFlight: number[
 
 const without = <T>(list: readonly T[], item: T): T[] => list.filter((x) => x !== item);
 
+/**
+ * Whether a worker gets connections: the one rule for balancer membership. The
+ * shell asks it when a worker's listen succeeds; later changes reach the shell
+ * as `join` / `leave` effects. Unlike members('active'), a worker whose graceful
+ * successor is still booting keeps serving until the successor is ready.
+ */
+export function inBalancer(w: WorkerRec): boolean {
+  return w.role === 'active' && w.phase !== 'stopping' && !w.condemned;
+}
+
 /** A mutable draft of one step: collects effects, edits a copy of the state. */
 class Draft {
   s: DraftState;
@@ -88,7 +100,7 @@ class Draft {
 
   /** Workers that count towards a role's desired number: not leaving, not being replaced. */
   members(role: WorkerRole): WorkerRec[] {
-    return this.s.workers.filter((w) => w.role === role && w.phase !== 'stopping' && !w.replaced && w.replacedBy === undefined);
+    return this.s.workers.filter((w) => w.role === role && w.phase !== 'stopping' && !w.condemned && w.successor === undefined);
   }
 
   freeSlot(): number {
@@ -98,7 +110,7 @@ class Draft {
     return slot;
   }
 
-  spawn(slot: number, role: WorkerRole, replaces?: number): number {
+  spawn(slot: number, role: WorkerRole, predecessor?: number): number {
     const wid = this.s.nextWid++;
     this.s.workers.push({
       wid,
@@ -107,12 +119,12 @@ class Draft {
       pid: undefined,
       phase: 'starting',
       everReady: false,
-      replaced: false,
+      condemned: false,
       stopReason: undefined,
-      killed: false,
+      sigkillSent: false,
       role,
-      replaces,
-      replacedBy: undefined,
+      predecessor,
+      successor: undefined,
       requestLimit: undefined,
     });
     this.effects.push({ type: 'spawn', wid, slot });
@@ -124,7 +136,7 @@ class Draft {
     if (w.phase === 'stopping') return;
     this.update(w.wid, { phase: 'stopping', stopReason: reason });
     this.effects.push({ type: 'cancel', key: `ready:${w.wid}` }, { type: 'cancel', key: `hb:${w.wid}` });
-    this.effects.push({ type: 'stop-worker', wid: w.wid, signal: this.spec.stopSignal });
+    this.effects.push({ type: 'leave', wid: w.wid }, { type: 'stop-worker', wid: w.wid, signal: this.spec.stopSignal });
     this.effects.push({ type: 'arm', key: `kill:${w.wid}`, ms: this.spec.killTimeoutMs });
   }
 
@@ -205,7 +217,7 @@ class Draft {
 
   spawnAgent(): void {
     const wid = this.s.nextWid++;
-    this.s.agent = { ...this.s.agent, pending: false, proc: { wid, pid: undefined, startedAt: this.now, stopping: false, killed: false } };
+    this.s.agent = { ...this.s.agent, pending: false, proc: { wid, pid: undefined, startedAt: this.now, stopping: false, sigkillSent: false } };
     this.effects.push({ type: 'spawn-agent', wid });
   }
 
@@ -220,8 +232,8 @@ class Draft {
   /** stopping: false when it is being replaced (its exit then counts as a crash and restarts it). */
   killAgent(stopping: boolean): void {
     const p = this.s.agent.proc;
-    if (!p || p.killed) return;
-    this.s.agent = { ...this.s.agent, proc: { ...p, stopping: p.stopping || stopping, killed: true } };
+    if (!p || p.sigkillSent) return;
+    this.s.agent = { ...this.s.agent, proc: { ...p, stopping: p.stopping || stopping, sigkillSent: true } };
     this.effects.push({ type: 'kill', wid: p.wid });
   }
 
@@ -258,7 +270,7 @@ class Draft {
     const spare = this.members('spare').find((w) => w.phase === 'ready');
     if (!spare) return false;
     const next = this.update(spare.wid, { role: 'active' });
-    this.effects.push({ type: 'promote', wid: spare.wid });
+    this.effects.push({ type: 'join', wid: spare.wid });
     this.emit({ event: 'promote', ...this.ids(next) });
     return true;
   }
@@ -266,25 +278,25 @@ class Draft {
   /** Graceful replacement: the new worker starts now, the old one stops once the new one is ready. */
   startReplacement(old: WorkerRec): number {
     const wid = this.spawn(old.slot, old.role, old.wid);
-    this.update(old.wid, { replacedBy: wid });
+    this.update(old.wid, { successor: wid });
     return wid;
   }
 
   recycle(w: WorkerRec, reason: RecycleReason, value: number): void {
-    if (this.s.phase !== 'running' || w.replacedBy !== undefined || w.phase !== 'ready') return;
+    if (this.s.phase !== 'running' || w.successor !== undefined || w.phase !== 'ready') return;
     this.emit({ event: 'recycle', ...this.ids(w), reason, value });
     this.startReplacement(w);
   }
 
   markReady(w: WorkerRec): void {
     if (w.phase !== 'starting' && w.phase !== 'online') return;
-    const next = this.update(w.wid, { phase: 'ready', everReady: true, replaces: undefined });
+    const next = this.update(w.wid, { phase: 'ready', everReady: true, predecessor: undefined });
     this.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
-    if (this.spec.mode === 'node' && this.spec.heartbeatIntervalMs > 0) {
+    if (heartbeatOf(this.spec) > 0) {
       this.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: this.spec.heartbeatTimeoutMs });
     }
     this.emit({ event: 'ready', ...this.ids(next) });
-    const old = this.worker(w.replaces);
+    const old = this.worker(w.predecessor);
     if (old) this.handOver(next, old);
     this.checkStarted();
   }
@@ -307,6 +319,9 @@ class Draft {
     if (ready >= this.s.desired) {
       this.s.phase = 'running';
       this.emit({ event: 'started', workers: ready, durationMs: this.now - (this.s.startRequestedAt ?? this.now), balance: this.spec.balance });
+      // Reloads are refused until now, so watch and cron start here.
+      const triggers = triggersOf(this.spec);
+      if (hasTriggers(triggers)) this.effects.push({ type: 'triggers', triggers });
     }
   }
 
@@ -344,19 +359,45 @@ class Draft {
 
   startReload(spec: AppSpec): void {
     if (this.s.phase !== 'running') {
-      this.emit({ event: 'reload-refused', message: `cannot reload while the app is ${this.s.phase}: wait until it runs` });
+      this.emit({ event: 'reload-refused', code: 'DROVER_E_RELOAD_REFUSED', message: `cannot reload while the app is ${this.s.phase}: wait until it runs` });
       return;
     }
     if (this.s.reload) {
-      this.emit({ event: 'reload-refused', message: `reload ${this.s.reload.id} is still running: wait for it to finish, then reload again` });
+      this.emit({ event: 'reload-refused', code: 'DROVER_E_RELOAD_REFUSED', message: `reload ${this.s.reload.id} is still running: wait for it to finish, then reload again` });
+      return;
+    }
+    const refusal = reloadRefusal(this.s.spec, spec);
+    if (refusal !== undefined) {
+      this.emit({ event: 'reload-refused', code: 'DROVER_E_RELOAD_NEEDS_RESTART', message: refusal });
       return;
     }
     const pending = [...this.members('active'), ...this.members('spare')].map((w) => w.wid);
     const id = this.s.nextReloadId++;
     this.s.reload = { id, pending, inFlight: [], draining: [], previousSpec: this.s.spec, startedAt: this.now };
-    this.s.spec = spec;
+    this.putInForce(spec);
     this.emit({ event: 'reload-start', id, workers: pending.length });
     this.continueReload();
+  }
+
+  /**
+   * A reload's spec takes effect at once (and the previous one again when the
+   * reload fails): the replacements boot with it, and what the shell runs for
+   * the whole app (heartbeat, triggers, strategy) is switched by effects.
+   */
+  putInForce(spec: AppSpec): void {
+    const prev = this.s.spec;
+    this.s.spec = spec;
+    this.effects.push(...specEffects(prev, spec));
+    const was = heartbeatOf(prev);
+    const now = heartbeatOf(spec);
+    if (was === now) return;
+    for (const w of this.s.workers) {
+      if (w.phase !== 'ready') continue;
+      // Off: nobody is pinged any more, so nobody may be found silent. On: the
+      // running workers are watched from now on, like the ones about to start.
+      if (now === 0) this.effects.push({ type: 'cancel', key: `hb:${w.wid}` });
+      else if (was === 0) this.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: spec.heartbeatTimeoutMs });
+    }
   }
 
   continueReload(): void {
@@ -364,7 +405,7 @@ class Draft {
     if (!r) return;
     while (r.inFlight.length < this.spec.reloadBatch && r.pending.length > 0) {
       const old = this.worker(r.pending.shift());
-      if (!old || old.phase === 'stopping' || old.replacedBy !== undefined) continue;
+      if (!old || old.phase === 'stopping' || old.successor !== undefined) continue;
       r.inFlight.push(this.startReplacement(old));
     }
     this.s.reload = r;
@@ -382,12 +423,12 @@ class Draft {
       return;
     }
     // The version that failed is not kept: later restarts use the previous spec.
-    this.s.spec = r.previousSpec;
+    this.putInForce(r.previousSpec);
     for (const wid of r.inFlight) {
       const fresh = this.worker(wid);
       if (!fresh) continue;
-      const old = this.worker(fresh.replaces);
-      if (old) this.update(old.wid, { replacedBy: undefined });
+      const old = this.worker(fresh.predecessor);
+      if (old) this.update(old.wid, { successor: undefined });
       this.stopWorker(fresh, 'reload-failed');
     }
     this.emit({ event: 'reload-failed', id: r.id, message });
@@ -411,8 +452,8 @@ function exitReason(w: WorkerRec, code: number | null, signal: string | null): E
   if (w.stopReason === 'ready-timeout' || w.stopReason === 'hung') return w.stopReason;
   if (w.stopReason === 'replaced') return 'replaced';
   if (w.stopReason === 'crashed') return 'crashed';
-  if (w.stopReason) return w.killed ? 'killed' : 'stopped';
-  if (w.replaced) return 'crashed';
+  if (w.stopReason) return w.sigkillSent ? 'killed' : 'stopped';
+  if (w.condemned) return 'crashed';
   return code === 0 && signal === null ? 'exited' : 'crashed';
 }
 
@@ -440,21 +481,21 @@ function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
   d.emit({ event: 'exit', ...d.ids(w), code: e.code, signal: e.signal, reason, uptimeMs });
 
   // A graceful replacement that never became ready: the old worker keeps serving.
-  const failedReplacement = w.replaces !== undefined && !w.everReady;
+  const failedReplacement = w.predecessor !== undefined && !w.everReady;
   if (failedReplacement) {
-    const old = d.worker(w.replaces);
-    if (old) d.update(old.wid, { replacedBy: undefined });
+    const old = d.worker(w.predecessor);
+    if (old) d.update(old.wid, { successor: undefined });
   }
   // The old side of a replacement died first: its replacement simply takes the slot.
-  const fresh = d.worker(w.replacedBy);
-  if (fresh && fresh.replaces === w.wid) d.update(fresh.wid, { replaces: undefined });
+  const fresh = d.worker(w.successor);
+  if (fresh && fresh.predecessor === w.wid) d.update(fresh.wid, { predecessor: undefined });
   d.forgetInReload(w, failedReplacement ? `replacement worker ${w.slot} (pid ${w.pid}) ${describeExit(e.code, e.signal)} before it was ready` : undefined);
 
   const phase = d.s.phase;
   if (phase === 'stopping') return d.haltIfEmpty();
   if (!d.running) return;
 
-  if (phase === 'starting' && !w.everReady && !w.replaced && !failedReplacement) {
+  if (phase === 'starting' && !w.everReady && !w.condemned && !failedReplacement) {
     if (reason === 'ready-timeout') return d.fail('DROVER_E_READY_TIMEOUT', readyTimeoutMessage(d.spec, w));
     return d.fail(
       'DROVER_E_WORKER_BOOT',
@@ -465,7 +506,7 @@ function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
     // Counted like a crash (a version that cannot boot must not retry for ever), never restarted.
     if (w.stopReason !== 'reload-failed' && !d.admitRestart()) return;
   } else {
-    const restartable = (w.stopReason === undefined || w.stopReason === 'ready-timeout') && !w.replaced && w.replacedBy === undefined;
+    const restartable = (w.stopReason === undefined || w.stopReason === 'ready-timeout') && !w.condemned && w.successor === undefined;
     if (restartable && (reason === 'ready-timeout' || wantsRestart(d.spec, e.code, e.signal))) {
       if (!d.replace(w, uptimeMs)) return;
     } else if (restartable && w.role === 'active') {
@@ -481,7 +522,7 @@ function onAgentExited(d: Draft, e: Extract<Event, { type: 'agent-exited' }>): v
   const p = d.s.agent.proc;
   if (!p || p.wid !== e.wid) return;
   const uptimeMs = d.now - p.startedAt;
-  const reason = p.stopping ? (p.killed ? 'killed' : 'stopped') : e.code === 0 && e.signal === null ? 'exited' : 'crashed';
+  const reason = p.stopping ? (p.sigkillSent ? 'killed' : 'stopped') : e.code === 0 && e.signal === null ? 'exited' : 'crashed';
   d.s.agent = { ...d.s.agent, proc: undefined };
   d.effects.push({ type: 'cancel', key: `agent-kill:${p.wid}` });
   d.emit({ event: 'agent-exit', wid: p.wid, pid: p.pid, code: e.code, signal: e.signal, reason, uptimeMs, ...(e.error === undefined ? {} : { error: e.error }) });
@@ -494,8 +535,8 @@ function onAgentExited(d: Draft, e: Extract<Event, { type: 'agent-exited' }>): v
 
 /** A worker announced its own crash (uncaught exception) or was found hung: replacement first, then the old one stops. */
 function replaceNow(d: Draft, w: WorkerRec, reason: 'crashed' | 'hung'): void {
-  d.update(w.wid, { replaced: true });
-  if (w.replacedBy === undefined && !d.replace(w, d.now - w.startedAt)) return;
+  d.update(w.wid, { condemned: true });
+  if (w.successor === undefined && !d.replace(w, d.now - w.startedAt)) return;
   d.stopWorker(d.worker(w.wid)!, reason);
 }
 
@@ -522,7 +563,8 @@ function onTimer(d: Draft, key: string): void {
   const w = d.worker(id);
   if (!w) return;
   if (kind === 'kill') {
-    d.update(w.wid, { killed: true });
+    // Only a stopping worker has a kill timer: it left the balancer when it was told to stop.
+    d.update(w.wid, { sigkillSent: true });
     d.effects.push({ type: 'kill', wid: w.wid });
   } else if (kind === 'ready' && !w.everReady && w.phase !== 'stopping') {
     if (d.s.reload?.inFlight.includes(w.wid)) {
@@ -530,7 +572,7 @@ function onTimer(d: Draft, key: string): void {
     } else {
       d.stopWorker(w, 'ready-timeout');
     }
-  } else if (kind === 'hb' && w.phase === 'ready' && d.running) {
+  } else if (kind === 'hb' && w.phase === 'ready' && d.running && heartbeatOf(d.spec) > 0) {
     d.emit({ event: 'hung', ...d.ids(w), silentMs: d.spec.heartbeatTimeoutMs });
     replaceNow(d, w, 'hung');
   }
@@ -539,7 +581,7 @@ function onTimer(d: Draft, key: string): void {
 function onStats(d: Draft, e: Extract<Event, { type: 'stats' }>): void {
   const w = d.worker(e.wid);
   if (!w || w.phase !== 'ready') return;
-  if (d.spec.heartbeatIntervalMs > 0) d.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: d.spec.heartbeatTimeoutMs });
+  if (heartbeatOf(d.spec) > 0) d.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: d.spec.heartbeatTimeoutMs });
   const max = d.spec.maxMemoryBytes;
   if (max !== undefined && e.stats.rss > max) return d.recycle(w, 'memory', e.stats.rss);
   if (w.requestLimit !== undefined && e.stats.requests >= w.requestLimit) d.recycle(w, 'max-requests', e.stats.requests);
@@ -552,6 +594,8 @@ export function step(state: State, event: Event, now: number): StepResult {
       if (d.s.phase !== 'idle') break;
       d.s.phase = 'starting';
       d.s.startRequestedAt = now;
+      const interval = heartbeatOf(d.spec);
+      if (interval > 0) d.effects.push({ type: 'heartbeat', intervalMs: interval });
       // Spawned first, so it is usually up by the time workers call it; the start does not wait for it.
       if (d.spec.agent) d.spawnAgent();
       d.reconcile();
@@ -574,7 +618,7 @@ export function step(state: State, event: Event, now: number): StepResult {
     case 'spawn-failed': {
       const w = d.worker(event.wid);
       if (!w) break;
-      if (d.s.phase === 'starting' && !w.everReady && w.replaces === undefined) {
+      if (d.s.phase === 'starting' && !w.everReady && w.predecessor === undefined) {
         d.s.workers = d.s.workers.filter((x) => x.wid !== w.wid);
         d.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
         d.fail('DROVER_E_SPAWN', `could not start worker ${w.slot}: ${event.message}`);
@@ -615,7 +659,7 @@ export function step(state: State, event: Event, now: number): StepResult {
         break;
       }
       const w = d.worker(event.wid);
-      if (!w || w.phase === 'stopping' || w.replaced) break;
+      if (!w || w.phase === 'stopping' || w.condemned) break;
       d.emit({ event: 'crash', ...d.ids(w), error: event.error });
       // During the first start a crash before ready is reported on exit, with its code.
       if (!d.running || (d.s.phase === 'starting' && !w.everReady)) break;
@@ -663,7 +707,8 @@ export function step(state: State, event: Event, now: number): StepResult {
         d.emit({ event: 'stopping', force: true });
         if (d.s.phase !== 'stopping') d.finish({ exitCode: 0 });
         for (const w of d.s.workers) {
-          d.update(w.wid, { killed: true, phase: 'stopping', stopReason: w.stopReason ?? 'shutdown' });
+          if (w.phase !== 'stopping') d.effects.push({ type: 'leave', wid: w.wid });
+          d.update(w.wid, { sigkillSent: true, phase: 'stopping', stopReason: w.stopReason ?? 'shutdown' });
           d.effects.push({ type: 'kill', wid: w.wid });
         }
         d.killAgent(true);
@@ -674,6 +719,8 @@ export function step(state: State, event: Event, now: number): StepResult {
       d.finish({ exitCode: 0 });
       break;
     }
+    default:
+      assertNever(event, 'event');
   }
   return { state: d.s, effects: d.effects };
 }

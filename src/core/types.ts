@@ -1,9 +1,9 @@
 // Types of the pure supervisor core. Nothing in src/core imports node:*:
 // step() decides, src/runtime acts.
 import type { ErrorCode } from '../errors.js';
+import type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
 
-export type RestartPolicy = 'always' | 'on-failure' | 'never';
-export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR2' | 'SIGKILL';
+export type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
 
 /** The agent's script, resolved like the app's: an absolute path, and how it runs (no interpreter option). */
 export interface AgentSpec {
@@ -35,11 +35,11 @@ export interface AppSpec {
   readonly killTimeoutMs: number;
   readonly stopSignal: StopSignal;
   /** listen: first listen(); online: process runs; signal: ready() / process.send('ready'). */
-  readonly readyOn: 'listen' | 'online' | 'signal';
+  readonly readyOn: ReadyOn;
   readonly readyTimeoutMs: number;
   readonly reloadBatch: number;
   /** A master-balanced strategy name, or 'kernel' / 'reuseport' (workers accept themselves). */
-  readonly balance: string;
+  readonly balance: Balance;
   readonly weights: readonly number[];
   readonly spares: number;
   /** 0: no heartbeat. */
@@ -52,7 +52,7 @@ export interface AppSpec {
   readonly watch: boolean | readonly string[];
   readonly watchDebounceMs: number;
   readonly cronRestart: string | undefined;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
 }
 
 export type WorkerPhase = 'starting' | 'online' | 'ready' | 'stopping';
@@ -78,17 +78,17 @@ export interface WorkerRec {
   readonly pid: number | undefined;
   readonly phase: WorkerPhase;
   readonly everReady: boolean;
-  /** A replacement was already started for it (it announced a crash): its exit restarts nothing. */
-  readonly replaced: boolean;
+  /** Its place is already taken (it announced a crash or was found hung): it only has to go, its exit restarts nothing. */
+  readonly condemned: boolean;
   readonly stopReason: StopReason | undefined;
-  /** SIGKILL was sent after the stop deadline. */
-  readonly killed: boolean;
+  /** SIGKILL was sent after the stop deadline (not `killed`: that is the word of the child.killed trap). */
+  readonly sigkillSent: boolean;
   /** A spare is booted and ready but gets no connections until promoted. */
   readonly role: WorkerRole;
   /** Graceful replacement: the worker this one takes over from once it is ready. */
-  readonly replaces: number | undefined;
+  readonly predecessor: number | undefined;
   /** Graceful replacement under way: the worker that will take over from this one. */
-  readonly replacedBy: number | undefined;
+  readonly successor: number | undefined;
   /** Requests after which this worker is recycled (maxRequests plus its jitter); undefined: no limit. */
   readonly requestLimit: number | undefined;
 }
@@ -121,7 +121,7 @@ export interface AgentRec {
   /** The supervisor asked it to stop: its exit restarts nothing. (One being replaced is signalled without this.) */
   readonly stopping: boolean;
   /** SIGKILL was sent. */
-  readonly killed: boolean;
+  readonly sigkillSent: boolean;
 }
 
 export interface AgentState {
@@ -177,7 +177,7 @@ export type LifecycleEvent =
     }
   | { readonly event: 'restart'; readonly slot: number; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
   | { readonly event: 'giveup'; readonly restarts: number; readonly windowMs: number }
-  | { readonly event: 'started'; readonly workers: number; readonly durationMs: number; readonly balance: string }
+  | { readonly event: 'started'; readonly workers: number; readonly durationMs: number; readonly balance: Balance }
   | { readonly event: 'start-failed'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'scale'; readonly from: number; readonly to: number }
   | { readonly event: 'stopping'; readonly force: boolean }
@@ -187,7 +187,7 @@ export type LifecycleEvent =
   | { readonly event: 'reload-start'; readonly id: number; readonly workers: number }
   | { readonly event: 'reloaded'; readonly id: number; readonly workers: number; readonly durationMs: number }
   | { readonly event: 'reload-failed'; readonly id: number; readonly message: string }
-  | { readonly event: 'reload-refused'; readonly message: string }
+  | { readonly event: 'reload-refused'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'stopped'; readonly exitCode: number }
   | { readonly event: 'agent-spawn'; readonly wid: number; readonly pid: number | undefined }
   | { readonly event: 'agent-crash'; readonly wid: number; readonly pid: number | undefined; readonly error: string }
@@ -205,6 +205,14 @@ export type LifecycleEvent =
   | { readonly event: 'agent-gave-up'; readonly restarts: number; readonly windowMs: number };
 
 export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart';
+
+/** What starts a reload by itself (src/runtime/triggers.ts carries it out). */
+export interface Triggers {
+  readonly cwd: string;
+  readonly watch: boolean | readonly string[];
+  readonly watchDebounceMs: number;
+  readonly cronRestart: string | undefined;
+}
 
 /** What a worker reports with each heartbeat. */
 export interface WorkerStats {
@@ -237,15 +245,23 @@ export type Event =
 
 export type Effect =
   | { readonly type: 'spawn'; readonly wid: number; readonly slot: number }
-  /** Out of the balancer at once, then the shutdown message and the stop signal. */
+  /** The shutdown message and the stop signal (the core has emitted `leave` just before). */
   | { readonly type: 'stop-worker'; readonly wid: number; readonly signal: StopSignal }
   /** SIGKILL to the worker's (or the agent's) whole process group. */
   | { readonly type: 'kill'; readonly wid: number }
   | { readonly type: 'spawn-agent'; readonly wid: number }
   /** The stop signal to the agent's process group (it has no drover runtime to send a shutdown message to). */
   | { readonly type: 'stop-agent'; readonly wid: number; readonly signal: StopSignal }
-  /** A spare joins the balancer of every socket it listens on. */
-  | { readonly type: 'promote'; readonly wid: number }
+  /** The worker joins the balancer of every socket it listens on (a promoted spare; see inBalancer()). */
+  | { readonly type: 'join'; readonly wid: number }
+  /** The worker gets no more connections (it stops, is killed or was replaced). */
+  | { readonly type: 'leave'; readonly wid: number }
+  /** Ping every ready worker each intervalMs (0: no pings). Carried out at start and when a reload changes it. */
+  | { readonly type: 'heartbeat'; readonly intervalMs: number }
+  /** Reload on file changes / on a cron schedule, replacing the triggers in force (watch false and no cron: none). */
+  | { readonly type: 'triggers'; readonly triggers: Triggers }
+  /** Master-balanced listeners switch to this strategy (their members stay). */
+  | { readonly type: 'strategy'; readonly name: StrategyName }
   | { readonly type: 'arm'; readonly key: TimerKey; readonly ms: number }
   | { readonly type: 'cancel'; readonly key: TimerKey }
   | { readonly type: 'emit'; readonly event: LifecycleEvent }

@@ -6,8 +6,8 @@ import { rmSync } from 'node:fs';
 import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError } from '../errors.js';
 import type { HttpEndpoint } from '../http/server.js';
-import type { Supervisor } from '../runtime/supervisor.js';
-import type { DroverPaths } from './paths.js';
+import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
+import type { DroverPaths } from '../control/paths.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

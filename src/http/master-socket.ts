@@ -9,7 +9,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AppMetrics } from '../metrics/app-metrics.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { EventRing } from './dashboard/ring.js';
 import type { LogEvent } from './dashboard/source.js';
 import { SupervisorSource } from './dashboard/supervisor-source.js';

@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { DroverPaths } from '../daemon/paths.js';
+import type { DroverPaths } from '../control/paths.js';
 import { MASTER_HTTP_SUFFIX } from './master-socket.js';
 
 export const APP_DEADLINE_MS = 2_000;

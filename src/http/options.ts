@@ -1,7 +1,7 @@
 // The HTTP endpoint's settings from an app's options (drover run) and the
 // environment, checked before anything starts.
 import type { ParsedOptions } from '../config/schema.js';
-import { droverPaths } from '../daemon/paths.js';
+import { droverPaths } from '../control/paths.js';
 import { DroverError } from '../errors.js';
 import { isLoopback } from './auth.js';
 import { chooseToken, type TokenChoice } from './token.js';

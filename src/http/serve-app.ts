@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { wantsOpenMetrics } from '../metrics/render.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { SupervisorSource } from './dashboard/supervisor-source.js';
 import { liveness, readiness, type HealthAnswer } from './health.js';

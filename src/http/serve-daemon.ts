@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import type { DroverPaths } from '../daemon/paths.js';
+import type { DroverPaths } from '../control/paths.js';
 import { loadProm } from '../metrics/prom.js';
 import { mergeSnapshots, renderJson, wantsOpenMetrics, withoutClashes } from '../metrics/render.js';
 import type { MetricJson } from '../metrics/snapshot.js';

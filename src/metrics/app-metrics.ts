@@ -2,7 +2,7 @@
 // metrics collector, and the page renderer, bound to one Supervisor.
 import { readFileSync } from 'node:fs';
 import type { LifecycleEvent } from '../core/types.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { AppMetricsCollector } from './collector.js';
 import { DroverMetrics } from './drover-metrics.js';
 import { loadProm, type Prom } from './prom.js';

@@ -7,7 +7,7 @@
 // never a pid (a pid label makes a new series on every restart).
 import type { Registry } from 'prom-client';
 import type { LifecycleEvent } from '../core/types.js';
-import type { Supervisor, WorkerInfo } from '../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor, WorkerInfo } from '../runtime/supervisor.js';
 import type { Prom } from './prom.js';
 import { RestartCauses } from './restarts.js';
 

@@ -1,21 +1,21 @@
 // The impure shell around the pure core: one event queue, timers, processes,
 // sockets. Handlers (child events, IPC, timers, commands) only enqueue; the
-// queue is drained through step() and the effects are carried out here.
+// queue is drained through step() and the effects are carried out here. The
+// shell decides nothing about policy: who is in the balancer, what a reload may
+// change and when to restart are the core's (src/core/).
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { ListenerRegistry } from '../balancer/registry.js';
-import { SharedHandles } from '../balancer/shared-handle.js';
-import { createStrategy } from '../balancer/strategies/index.js';
-import { initialState, step } from '../core/step.js';
-import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey } from '../core/types.js';
+import { assertNever } from '../core/assert-never.js';
+import { inBalancer, initialState, step } from '../core/step.js';
+import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey, Triggers } from '../core/types.js';
 import { DroverError } from '../errors.js';
-import net from 'node:net';
 import { guardAcks, sendHandle } from '../protocol/handoff.js';
-import { envelope, listenKey, parseWorkerMessage, type BoundAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
-import { resolveSpec } from '../config/resolve.js';
-import type { SuperviseOptions } from '../config/schema.js';
+import { envelope, type BoundAddress, type MasterToWorker } from '../protocol/messages.js';
+import { describe, levelOf } from './describe.js';
+import { ListenBroker } from './listen-broker.js';
 import { createLogger, type Logger } from './logger.js';
+import { onWorkerMessage } from './worker-ipc.js';
 import { shareNice, weighAutogroups } from './autogroup.js';
 import { startAgent, startWorker } from './process-host.js';
 import { signalGroup } from './terminate.js';
@@ -51,8 +51,12 @@ export interface StartInfo {
 export interface RuntimeOptions {
   /** A pino logger, or false for none. Default: JSON lines on stdout at spec.logLevel. */
   readonly logger?: Logger | false;
-  /** The options the spec came from: reload() re-resolves them (env, script, args) when given none. */
-  readonly source?: SuperviseOptions;
+  /**
+   * The spec a reload without a new one puts in force: the caller re-resolves
+   * the options the app was started with (env files, script). Default: the
+   * spec in force. (The shell never reads options itself: see src/supervise.ts.)
+   */
+  readonly respec?: () => AppSpec;
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
   /**
@@ -70,36 +74,26 @@ export interface ReloadInfo {
   readonly durationMs: number;
 }
 
-const LEVEL: Partial<Record<LifecycleEvent['event'], 'warn' | 'error'>> = {
-  crash: 'error',
-  giveup: 'error',
-  'start-failed': 'error',
-  hung: 'warn',
-  'reload-failed': 'error',
-  'reload-refused': 'warn',
-  'agent-gave-up': 'error',
-  'agent-crash': 'error',
-};
 
-export class Supervisor extends EventEmitter {
+/** The app master's shell (the public handle with option resolution is src/supervise.ts). */
+export class AppSupervisor extends EventEmitter {
   private state: State;
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
   private readonly children = new Map<number, ChildProcess>();
-  private readonly registry: ListenerRegistry;
-  /** Kernel balancing only: the listening handles shared with workers. */
-  private readonly shared: SharedHandles | undefined;
-  /** Open connections per worker as the worker itself reports them (kernel modes). */
-  private readonly reportedConnections = new Map<number, number>();
+  private readonly broker: ListenBroker;
   private readonly log: Logger | undefined;
   private settle!: (outcome: Outcome) => void;
   private outcomeValue: Outcome | undefined;
-  private readonly source: SuperviseOptions | undefined;
+  private readonly respec: (() => AppSpec) | undefined;
   private readonly output: RuntimeOptions['output'];
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
-  private readonly stoppers: Array<() => unknown> = [];
+  /** Stops the watch/cron triggers in force; replaced by each `triggers` effect. */
+  private stopTriggers: () => unknown = () => {};
+  /** Bumped by each `triggers` effect: a trigger set still loading when a newer one arrived is dropped. */
+  private triggerGeneration = 0;
   /** Ends the workers' process groups if this process dies without doing it (SIGKILL). */
   private readonly guard = new GroupGuard();
 
@@ -119,7 +113,7 @@ export class Supervisor extends EventEmitter {
   ) {
     super();
     this.state = initialState(spec);
-    this.source = options.source;
+    this.respec = options.respec;
     this.output = options.output;
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
@@ -127,15 +121,18 @@ export class Supervisor extends EventEmitter {
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}` }));
-    this.registry = new ListenerRegistry(() => createStrategy(spec.balance), {
-      onDrop: (key, reason) => this.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
-      onShed: (wid, key, n) => {
-        const child = this.children.get(wid);
-        if (child?.connected) this.sendTo(child, { kind: 'shed', key, n });
-        this.log?.debug({ event: 'rebalance', wid, key, n }, `asking worker ${wid} to close ${n} keep-alive connections`);
+    this.broker = new ListenBroker({
+      balance: () => this.state.spec.balance,
+      send: (child, message, handle) => this.sendTo(child, message, handle),
+      enqueue: (event) => this.enqueue(event),
+      inBalancer: (wid) => {
+        const w = this.state.workers.find((x) => x.wid === wid);
+        return w !== undefined && inBalancer(w);
       },
+      weightOf: (wid) => this.weightOf(wid),
+      log: this.log,
     });
-    this.shared = spec.balance === 'kernel' ? new SharedHandles() : undefined;
+    this.broker.childOf = (wid) => this.children.get(wid);
     this.done = new Promise((resolve) => (this.settle = resolve));
     this.ready = new Promise<StartInfo>((resolve, reject) => {
       const onStarted = (e: { workers: number; durationMs: number }) => {
@@ -154,7 +151,6 @@ export class Supervisor extends EventEmitter {
     });
     // Callers that only await `done` must not crash on an unobserved rejection.
     this.ready.catch(() => {});
-    this.once('started', () => void this.startTriggers());
   }
 
   start(): this {
@@ -168,16 +164,16 @@ export class Supervisor extends EventEmitter {
   }
 
   /**
-   * Rolling reload: each worker is replaced by one started with the current
-   * config (new options, or the original ones re-resolved), which must become
+   * Rolling reload: each worker is replaced by one started with `spec` (by
+   * default the one `respec` gives, else the spec in force), which must become
    * ready before the old one leaves the balancer and drains. Rejects, keeping
    * the old workers serving, when a replacement fails; refuses a second reload
-   * while one runs.
+   * while one runs, and a change only a restart can make (core/reload-plan.ts).
    */
-  reload(options?: SuperviseOptions): Promise<ReloadInfo> {
-    let spec: AppSpec;
+  reload(spec?: AppSpec): Promise<ReloadInfo> {
+    let next: AppSpec;
     try {
-      spec = options ? resolveSpec(options) : this.source ? resolveSpec(this.source, 'options') : this.state.spec;
+      next = spec ?? this.respec?.() ?? this.state.spec;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -193,10 +189,10 @@ export class Supervisor extends EventEmitter {
       const onStart = (e: { id: number }) => {
         id ??= e.id;
       };
-      const onRefused = (e: { message: string }) => {
+      const onRefused = (e: Extract<LifecycleEvent, { event: 'reload-refused' }>) => {
         if (id !== undefined) return;
         cleanup();
-        reject(new DroverError('DROVER_E_RELOAD_REFUSED', e.message));
+        reject(new DroverError(e.code, e.message));
       };
       const onDone = (e: ReloadInfo) => {
         if (e.id !== id) return;
@@ -217,7 +213,7 @@ export class Supervisor extends EventEmitter {
       this.on('reloaded', onDone);
       this.on('reload-failed', onFailed);
       this.on('halt', onHalt);
-      this.enqueue({ type: 'reload', spec });
+      this.enqueue({ type: 'reload', spec: next });
     });
   }
 
@@ -228,28 +224,39 @@ export class Supervisor extends EventEmitter {
     this.reload().catch(() => {});
   }
 
-  private async startTriggers(): Promise<void> {
-    const spec = this.state.spec;
-    if (spec.mode === 'node' && spec.heartbeatIntervalMs > 0) {
-      this.heartbeat = setInterval(() => this.ping(), spec.heartbeatIntervalMs);
-    }
-    if (spec.watch === false && !spec.cronRestart) return;
-    // Loaded only when used: the file watcher and cron parser cost the master ~10 MB.
-    const { cronSchedule, watchFiles } = await import('./triggers.js');
-    if (this.outcomeValue) return;
-    if (spec.watch !== false) {
-      const stop = watchFiles(
-        spec.cwd,
-        spec.watch,
-        spec.watchDebounceMs,
-        (files) => this.requestReload(`change of ${files.join(', ')}`),
-        () => this.emit('watching', { cwd: spec.cwd }),
-      );
-      this.stoppers.push(stop);
-    }
-    if (spec.cronRestart) this.stoppers.push(cronSchedule(spec.cronRestart, () => this.requestReload(`cron ${spec.cronRestart}`)));
+  /** The `heartbeat` effect: pings from now on every intervalMs (0: none). */
+  private setHeartbeat(intervalMs: number): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = intervalMs > 0 ? setInterval(() => this.ping(), intervalMs) : undefined;
   }
 
+  /** The `triggers` effect: the previous watch/cron stop, the new ones start. */
+  private async setTriggers(t: Triggers): Promise<void> {
+    const generation = ++this.triggerGeneration;
+    const previous = this.stopTriggers;
+    this.stopTriggers = () => {};
+    await previous();
+    if (t.watch === false && t.cronRestart === undefined) return;
+    // Loaded only when used: the file watcher and cron parser cost the master ~10 MB.
+    const { cronSchedule, watchFiles } = await import('./triggers.js');
+    if (this.outcomeValue || generation !== this.triggerGeneration) return;
+    const stops: Array<() => unknown> = [];
+    if (t.watch !== false) {
+      stops.push(
+        watchFiles(
+          t.cwd,
+          t.watch,
+          t.watchDebounceMs,
+          (files) => this.requestReload(`change of ${files.join(', ')}`),
+          () => this.emit('watching', { cwd: t.cwd }),
+        ),
+      );
+    }
+    const cron = t.cronRestart;
+    if (cron !== undefined) stops.push(cronSchedule(cron, () => this.requestReload(`cron ${cron}`)));
+    this.stopTriggers = () => Promise.all(stops.map((stop) => stop()));
+    this.emit('triggers', { watch: t.watch, cronRestart: t.cronRestart });
+  }
 
   /** Pings every ready worker; the reply comes from its event loop (a blocked loop stays silent). */
   private ping(): void {
@@ -282,6 +289,11 @@ export class Supervisor extends EventEmitter {
     return this.outcomeValue;
   }
 
+  /** The spec in force (a reload replaces it; a failed reload puts the previous one back). */
+  get current(): AppSpec {
+    return this.state.spec;
+  }
+
   workers(): WorkerInfo[] {
     const now = performance.now();
     return this.state.workers.map((w) => ({
@@ -290,8 +302,8 @@ export class Supervisor extends EventEmitter {
       pid: w.pid,
       phase: w.phase,
       uptimeMs: Math.round(now - w.startedAt),
-      connectionsHanded: this.registry.handedTo(w.wid),
-      connections: this.shared || this.state.spec.balance === 'reuseport' ? (this.reportedConnections.get(w.wid) ?? 0) : this.registry.openConnections(w.wid),
+      connectionsHanded: this.broker.registry.handedTo(w.wid),
+      connections: this.broker.connections(w.wid),
       role: w.role,
     }));
   }
@@ -303,16 +315,8 @@ export class Supervisor extends EventEmitter {
   }
 
   addresses(): BoundAddress[] {
-    return [...this.registry.addresses(), ...(this.shared?.addresses() ?? []), ...this.selfBound.values()];
+    return this.broker.addresses();
   }
-
-  /** reuseport: addresses workers bound themselves, by key. */
-  private readonly selfBound = new Map<string, BoundAddress>();
-  /**
-   * reuseport: the port of each key once its first worker bound it. listen(0)
-   * must give every worker the same port, so later workers wait for the first.
-   */
-  private readonly reusePorts = new Map<string, { port: Promise<number>; resolve: (port: number) => void }>();
 
   // ── the loop ────────────────────────────────────────────────────────────
 
@@ -341,17 +345,17 @@ export class Supervisor extends EventEmitter {
       case 'stop-agent':
         return void signalGroup(this.children.get(effect.wid)?.pid, effect.signal);
       case 'stop-worker': {
-        this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
         if (!child) return;
         if (child.connected) this.sendTo(child, { kind: 'shutdown', timeoutMs: this.state.spec.killTimeoutMs });
         signalGroup(child.pid, effect.signal);
         return;
       }
-      case 'promote':
-        return this.registry.promote(effect.wid, this.weightOf(effect.wid));
+      case 'join':
+        return this.broker.registry.promote(effect.wid, this.weightOf(effect.wid));
+      case 'leave':
+        return this.broker.registry.removeWorker(effect.wid);
       case 'kill': {
-        this.registry.removeWorker(effect.wid);
         const child = this.children.get(effect.wid);
         if (child && !signalGroup(child.pid, 'SIGKILL')) child.kill('SIGKILL');
         return;
@@ -369,18 +373,23 @@ export class Supervisor extends EventEmitter {
         clearTimeout(this.timers.get(effect.key));
         this.timers.delete(effect.key);
         return;
+      case 'heartbeat':
+        return this.setHeartbeat(effect.intervalMs);
+      case 'triggers':
+        return void this.setTriggers(effect.triggers).catch((err: Error) => this.log?.error({ err: err.message }, `could not start the reload triggers: ${err.message}`));
+      case 'strategy':
+        return this.broker.useStrategy(effect.name);
       case 'emit':
         return this.announce(effect.event);
       case 'halt':
         return void this.halt(effect.outcome);
+      default:
+        return assertNever(effect, 'effect');
     }
   }
 
   private announce(e: LifecycleEvent): void {
-    if (this.log) {
-      const level = (e.event === 'exit' || e.event === 'agent-exit') && e.reason === 'crashed' ? 'warn' : (LEVEL[e.event] ?? 'info');
-      this.log[level]({ ...e }, describe(e));
-    }
+    this.log?.[levelOf(e)]({ ...e }, describe(e));
     this.emit(e.event, e);
   }
 
@@ -388,9 +397,9 @@ export class Supervisor extends EventEmitter {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     clearInterval(this.heartbeat);
-    await Promise.all(this.stoppers.splice(0).map((stop) => stop()));
-    await this.registry.closeAll();
-    this.shared?.closeAll();
+    this.triggerGeneration++;
+    await this.stopTriggers();
+    await this.broker.closeAll();
     this.guard.close();
     this.hub.close();
     this.outcomeValue = outcome;
@@ -412,8 +421,8 @@ export class Supervisor extends EventEmitter {
     this.adopt(wid, slot, child, {
       failed: (message) => ({ type: 'spawn-failed', wid, message }),
       exited: (code, signal) => {
-        // Out of the balancer before anything else, then end what is left of its tree.
-        this.registry.forget(wid);
+        // Cleanup of a process that is gone (not a decision): its counts and listen keys go too.
+        this.broker.registry.forget(wid);
         return { type: 'exited', wid, code, signal };
       },
     });
@@ -423,11 +432,15 @@ export class Supervisor extends EventEmitter {
         if (m === 'ready') this.enqueue({ type: 'ready', wid });
       });
       child.on('disconnect', () => {
-        this.registry.removeWorker(wid);
+        // Fast path: a closed channel cannot take a connection, so it is out of the
+        // balancer before the core (which stops it) hears of the disconnect.
+        this.broker.registry.removeWorker(wid);
         this.enqueue({ type: 'disconnect', wid });
       });
       guardAcks(child);
-      child.on('internalMessage', (raw: unknown, handle: unknown) => this.onWorkerMessage(wid, child, raw, handle));
+      child.on('internalMessage', (raw: unknown, handle: unknown) =>
+        onWorkerMessage(raw, handle, { wid, child, hub: this.hub, broker: this.broker, enqueue: (event) => this.enqueue(event), stats: (s) => this.emit('stats', s) }),
+      );
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
   }
@@ -509,151 +522,6 @@ export class Supervisor extends EventEmitter {
       // The channel closed between the check and the send: the exit event follows.
     }
   }
-
-  private isAccepting(wid: number): boolean {
-    const w = this.state.workers.find((x) => x.wid === wid);
-    return w !== undefined && w.phase !== 'stopping' && !w.replaced && w.role === 'active';
-  }
-
-  private onWorkerMessage(wid: number, child: ChildProcess, raw: unknown, handle: unknown): void {
-    if (typeof raw !== 'object' || raw === null || (raw as { cmd?: unknown }).cmd !== 'NODE_DROVER') return;
-    const parsed = parseWorkerMessage(raw);
-    // App code can send these too (process.send({cmd: 'NODE_DROVER', …})): the guard logs, rate-limits and counts strikes.
-    if (!parsed.ok || !this.hub.ipc.admit(wid, child.pid, parsed.message.kind)) {
-      if (!parsed.ok) this.hub.ipc.malformed(wid, child.pid, parsed.error);
-      (handle as { close?: () => void } | undefined)?.close?.();
-      return;
-    }
-    const m: WorkerToMaster = parsed.message;
-    switch (m.kind) {
-      case 'online':
-        return this.enqueue({ type: 'online', wid });
-      case 'pong':
-        this.registry.setLoad(wid, m.elu);
-        this.reportedConnections.set(wid, m.connections);
-        // For metrics (src/metrics/drover-metrics.ts): the heartbeat's figures, as the worker sent them.
-        this.emit('stats', { wid, rss: m.rss, lagMs: m.lagMs, heapUsed: m.heapUsed, cpuUs: m.cpuUs });
-        return this.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
-      case 'ready':
-        return this.enqueue({ type: 'ready', wid });
-      case 'exiting':
-        this.registry.removeWorker(wid);
-        return this.enqueue({ type: 'exiting', wid, error: m.error });
-      case 'unlisten':
-        return this.registry.leave(m.key, wid);
-      case 'conns':
-        return this.registry.report(m.key, wid, m.got, m.closed);
-      case 'bound': {
-        const address = formatAddress(m.address);
-        this.selfBound.set(m.key, m.address);
-        if (m.address.type === 'tcp') this.reusePorts.get(m.key)?.resolve(m.address.port);
-        return this.enqueue({ type: 'listening', wid, address });
-      }
-      case 'conn-back':
-        if (!handle || !this.registry.redistribute(m.key, handle as never, wid)) (handle as { close?: () => void } | undefined)?.close?.();
-        return;
-      case 'listen':
-        return this.onListen(wid, child, m);
-    }
-  }
-
-  private onListen(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>): void {
-    if (this.state.spec.balance === 'reuseport' && m.address.type === 'tcp') {
-      const key = listenKey(m.address);
-      const host = m.address.host ?? '::';
-      const reply = (port: number) =>
-        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, mode: 'own', address: { type: 'tcp', address: host, family: net.isIPv4(host) ? 'IPv4' : 'IPv6', port } });
-      const known = this.reusePorts.get(key);
-      if (known) return void known.port.then(reply);
-      let resolve: (port: number) => void = () => {};
-      const port = m.address.port !== 0 ? Promise.resolve(m.address.port) : new Promise<number>((r) => (resolve = r));
-      this.reusePorts.set(key, { port, resolve });
-      return reply(m.address.port);
-    }
-    if (this.shared) {
-      let bound;
-      try {
-        bound = this.shared.bind(m.address);
-      } catch (err) {
-        return this.onListenError(wid, child, m, err as NodeJS.ErrnoException);
-      }
-      this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
-      return this.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
-    }
-    this.registry.bind(m.address).then(
-      ({ key, address }) => {
-        if (!child.connected) return;
-        this.sendTo(child, { kind: 'listen-ok', ack: m.seq, key, address, mode: 'faux' });
-        // A spare listens too, but joins the balancer only when promoted.
-        this.registry.remember(key, wid, child);
-        if (this.isAccepting(wid)) this.registry.join(key, wid, child, this.weightOf(wid));
-        this.enqueue({ type: 'listening', wid, address: formatAddress(address) });
-      },
-      (err: NodeJS.ErrnoException) => this.onListenError(wid, child, m, err),
-    );
-  }
-
-  private onListenError(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'listen' }>, err: NodeJS.ErrnoException): void {
-    const inUse = err.code === 'EADDRINUSE';
-    const where = m.address.type === 'pipe' ? m.address.path : `${m.address.host ?? '*'}:${m.address.port}`;
-    const message = inUse
-      ? `${where} is already in use by another process: stop it, or give the app another port (e.g. PORT=...)`
-      : `could not listen on ${where}: ${err.message}`;
-    this.sendTo(child, { kind: 'listen-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message, syscall: 'listen' });
-    this.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
-  }
 }
 
-export function formatAddress(a: BoundAddress): string {
-  if (a.type === 'pipe') return a.path;
-  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
-
-function describe(e: LifecycleEvent): string {
-  switch (e.event) {
-    case 'exit':
-      return `worker ${e.slot} (pid ${e.pid}) exited: ${e.reason}${e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
-    case 'restart':
-      return `restarting worker ${e.slot} in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
-    case 'giveup':
-      return `giving up: ${e.restarts} restarts within ${e.windowMs} ms`;
-    case 'started':
-      return `${e.workers} workers ready in ${Math.round(e.durationMs)} ms`;
-    case 'start-failed':
-      return e.message;
-    case 'crash':
-      return `worker ${e.slot} (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
-    case 'scale':
-      return `scaling from ${e.from} to ${e.to} workers`;
-    case 'stopping':
-      return e.force ? 'stopping now (forced)' : 'stopping: draining workers';
-    case 'stopped':
-      return `stopped (exit code ${e.exitCode})`;
-    case 'listening':
-      return `worker ${e.slot} (pid ${e.pid}) listening on ${e.address}`;
-    case 'hung':
-      return `worker ${e.slot} (pid ${e.pid}) is hung: no heartbeat for ${e.silentMs} ms, replacing it`;
-    case 'recycle':
-      return `worker ${e.slot} (pid ${e.pid}) reached its ${e.reason === 'memory' ? `memory limit (rss ${e.value} bytes)` : `request limit (${e.value})`}: replacing it gracefully`;
-    case 'reload-start':
-      return `reload ${e.id}: replacing ${e.workers} workers`;
-    case 'reloaded':
-      return `reload ${e.id} done: ${e.workers} workers in ${Math.round(e.durationMs)} ms`;
-    case 'reload-failed':
-      return `reload ${e.id} failed, the previous workers keep serving: ${e.message}`;
-    case 'reload-refused':
-      return `reload refused: ${e.message}`;
-    case 'agent-spawn':
-      return `agent (pid ${e.pid}) started`;
-    case 'agent-crash':
-      return `agent (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
-    case 'agent-exit':
-      return `agent (pid ${e.pid}) exited: ${e.reason}${e.error ? ` (${e.error})` : e.signal ? ` by ${e.signal}` : ` with code ${e.code}`}`;
-    case 'agent-restart':
-      return `restarting the agent in ${e.delayMs} ms (${e.restartsInWindow} restarts in window)`;
-    case 'agent-gave-up':
-      return `giving up on the agent: ${e.restarts} restarts within ${e.windowMs} ms; the workers keep running`;
-    default:
-      return `worker ${e.slot} (pid ${e.pid}) ${e.event}`;
-  }
-}
+export { formatAddress } from './listen-broker.js';

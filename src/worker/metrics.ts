@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { messenger } from '../messaging/port.js';
+import { messenger } from '../messaging/hub-client.js';
 import { METRICS_REGISTER, METRICS_SNAPSHOT } from '../metrics/topics.js';
 
 /** What drover needs of a prom-client Registry (any version with getMetricsAsJSON). */

@@ -4,18 +4,19 @@
 // DROVER_HOME=<the test's home>, so they are found through /proc/<pid>/environ
 // even when the daemon lost track of them (a failed test, a SIGKILL).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { CLI, ROOT } from './drover.js';
-import { identify, isAlive } from './procs.js';
+import { assertErrorLine, errorLine } from './drover.js';
+import { CLI, ROOT, fixture } from './paths.js';
+import { identify, isAlive, killTree } from './procs.js';
+import { tempDir } from './tmp.js';
 import { waitFor, withTimeout } from './wait.js';
 import { request } from './http.js';
 
-export { CLI, ROOT };
-export const daemonFixture = (name) => path.join(ROOT, 'test/fixtures/daemon', name);
-export const APP = path.join(ROOT, 'test/fixtures/daemon-app.js');
+export { CLI, ROOT, errorLine };
+export const daemonFixture = (name) => fixture(path.join('daemon', name));
+export const APP = fixture('daemon-app.js');
 
 /** Pids of processes whose environment has DROVER_HOME=home. */
 export function processesOf(home) {
@@ -34,32 +35,35 @@ export function processesOf(home) {
   return out;
 }
 
-function killAll(home) {
-  for (const pid of processesOf(home)) {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {}
-    }
-  }
-}
-
 /**
- * One CLI run; resolves with {code, signal, stdout, stderr}. A CLI that does
- * not finish in time is killed and the test fails. node: the Node binary (the
- * daemon and masters it starts run on the same one).
+ * A CLI process against `home`, started and not awaited (for `logs --follow`):
+ * `output()` is what it wrote so far, `done` resolves with
+ * {code, signal, stdout, stderr} when it has closed. With t, it is killed after
+ * the test if still running. node: the Node binary (the daemon and masters it
+ * starts run on the same one).
  */
-export function cli(home, args, { env = {}, timeoutMs = 30_000, cwd = ROOT, node = process.execPath } = {}) {
+export function spawnCli(home, args, { t, env = {}, cwd = ROOT, node = process.execPath } = {}) {
   const child = spawn(node, [CLI, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', ...env, DROVER_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const out = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (c) => (out.stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c) => (out.stderr += c));
+  const done = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, ...out })));
+  t?.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, done, output: () => out };
+}
+
+/**
+ * One CLI run; resolves with {code, signal, stdout, stderr}. A CLI that does
+ * not finish in time is killed and the test fails.
+ */
+export function cli(home, args, { timeoutMs = 30_000, ...options } = {}) {
+  const { child, done } = spawnCli(home, args, options);
   return withTimeout(done, timeoutMs, `drover ${args.join(' ')}`).catch((err) => {
     child.kill('SIGKILL');
     throw err;
@@ -73,22 +77,11 @@ export async function ok(home, args, options = {}) {
   return options.json ? JSON.parse(r.stdout) : r.stdout;
 }
 
-/** The `drover: <message> [CODE]` line of a failed run. */
-export function errorLine(stderr) {
-  return stderr
-    .split('\n')
-    .filter((l) => /^drover: .* \[DROVER_E_[A-Z_]+\]$/.test(l))
-    .pop();
-}
-
 /** A failing run: the exit status, the error code in the message, and the message. */
 export async function fails(home, args, { code, exitCode, message, ...options }) {
   const r = await cli(home, args, options);
   assert.equal(r.code, exitCode, `drover ${args.join(' ')}: expected exit ${exitCode}, got ${r.code}: ${r.stderr}`);
-  const line = errorLine(r.stderr);
-  assert.ok(line, `no drover error line in: ${r.stderr}`);
-  assert.ok(line.endsWith(`[${code}]`), `expected ${code}: ${line}`);
-  if (message) assert.match(line, message);
+  assertErrorLine(r.stderr, { code, message });
   return r;
 }
 
@@ -98,22 +91,21 @@ export async function fails(home, args, { code, exitCode, message, ...options })
  * survives; the directory is removed.
  */
 export function makeHome(t, prefix = 'drover-') {
-  // Short: unix socket paths are limited to 107 bytes.
-  const home = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(async () => {
-    await cli(home, ['kill'], { timeoutMs: 20_000 }).catch(() => {});
-    // `drover kill` must end everything by itself; what it leaves is killed here, and fails the test.
-    let survivors = [];
-    try {
-      await waitFor(() => processesOf(home).length === 0, { timeoutMs: 5_000, message: `processes of ${home} to end` });
-    } catch {
-      survivors = processesOf(home);
-      killAll(home);
-      await waitFor(() => processesOf(home).length === 0, { timeoutMs: 5_000, message: `processes of ${home} to end after SIGKILL` }).catch(() => {});
-    }
-    rmSync(home, { recursive: true, force: true });
-    assert.deepEqual(survivors, [], `processes left running after drover kill: ${survivors.join(', ')}`);
+  let survivors = [];
+  const home = tempDir(t, prefix, {
+    async beforeRemove() {
+      await cli(home, ['kill'], { timeoutMs: 20_000 }).catch(() => {});
+      // `drover kill` must end everything by itself; what it leaves is killed here, and fails the test.
+      try {
+        await waitFor(() => processesOf(home).length === 0, { timeoutMs: 5_000, message: `processes of ${home} to end` });
+      } catch {
+        survivors = processesOf(home);
+        for (const pid of survivors) killTree(pid);
+        await waitFor(() => processesOf(home).length === 0, { timeoutMs: 5_000, message: `processes of ${home} to end after SIGKILL` }).catch(() => {});
+      }
+    },
   });
+  t.after(() => assert.deepEqual(survivors, [], `processes left running after drover kill: ${survivors.join(', ')}`));
   return home;
 }
 

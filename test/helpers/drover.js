@@ -1,29 +1,42 @@
-// Runs the real CLI (`node dist/cli/main.js run ...`) as a child of the test,
-// or the library's supervise() in the test process, and keeps track of every
-// process either starts, so a test can end them all, also when it fails.
+// Runs the real CLI (`node dist/cli/main.js run ...`) as a child of the test
+// and keeps track of every process it starts, so a test can end them all,
+// also when it fails. Re-exports the paths and the in-process supervisor
+// helper, so a test imports one module for either tier of process.
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { assertAllGone, childrenOf, identify, isAlive, killTree } from './procs.js';
-import { waitFor, withTimeout } from './wait.js';
+import assert from 'node:assert/strict';
+import { EventLog } from './events.js';
+import { CLI, ROOT } from './paths.js';
+import { childrenOf, killTree } from './procs.js';
+import { BOOT_TIMEOUT_MS, waitFor, withTimeout } from './wait.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = path.join(ROOT, 'dist/cli/main.js');
-export const fixture = (name) => path.join(ROOT, 'test/fixtures', name);
-export const example = (name) => path.join(ROOT, 'examples', name);
+export { CLI, ROOT, NODE24, example, fixture } from './paths.js';
+export { superviseForTest } from './supervisor.js';
+export { BOOT_TIMEOUT_MS };
 
-/** Generous for a loaded 2-core machine: a worker boots in ~0.2 s when idle. */
-export const BOOT_TIMEOUT_MS = 20_000;
+/** The stderr line drover writes for an error, `drover: <message> [CODE]` (the last one). */
+export function errorLine(stderr) {
+  return stderr
+    .split('\n')
+    .filter((l) => /^drover: .* \[DROVER_E_[A-Z_]+\]$/.test(l))
+    .pop();
+}
 
-class DroverProcess {
+/** stderr has a drover error line with this code (and message, a RegExp); returns the line. */
+export function assertErrorLine(stderr, { code, message }) {
+  const line = errorLine(stderr);
+  assert.ok(line, `no drover error line in: ${JSON.stringify(stderr)}`);
+  assert.ok(line.endsWith(`[${code}]`), `expected ${code}: ${line}`);
+  if (message) assert.match(line, message);
+  return line;
+}
+
+/** `drover run` as a child: its JSON log lines are the EventLog's records. */
+class DroverProcess extends EventLog {
   /** wrap: argv that execs node (e.g. setpriv to run as another user); the master's pid stays the spawned one. */
   constructor(t, args, { env = {}, cwd = ROOT, node = process.execPath, wrap = [] } = {}) {
-    /** Every JSON line on stdout: the master's log lines and fixtures' own reports. */
-    this.records = [];
+    super({ context: () => ` from drover (stderr so far: ${JSON.stringify(this.stderr.slice(-500))})` });
     this.stderr = '';
     this.exitInfo = undefined;
-    /** Processes to end and check: the master, each worker it forked, and extras a test adds. */
-    this.tracked = new Map();
     const argv = [...wrap, node, CLI, 'run', ...args];
     this.child = spawn(argv[0], argv.slice(1), {
       cwd,
@@ -53,6 +66,7 @@ class DroverProcess {
     t.after(() => this.cleanup());
   }
 
+  /** Every JSON line on stdout: the master's log lines and fixtures' own reports. */
   onLine(line) {
     let record;
     try {
@@ -60,30 +74,7 @@ class DroverProcess {
     } catch {
       return;
     }
-    if (record === null || typeof record !== 'object') return;
-    record.receivedAt = Date.now();
-    this.records.push(record);
-    // Identify at once, while the worker surely still runs (for pid-reuse safety).
-    if ((record.event === 'fork' || record.event === 'agent-spawn') && typeof record.pid === 'number') this.track(record.pid);
-  }
-
-  track(pid) {
-    if (!this.tracked.has(pid)) this.tracked.set(pid, identify(pid));
-  }
-
-  /** Lifecycle events from the master's log (records with an `event` field), optionally filtered. */
-  events(name, filter = () => true) {
-    return this.records.filter((r) => r.event !== undefined && (name === undefined || r.event === name) && filter(r));
-  }
-
-  waitEvent(name, filter = () => true, { timeoutMs = BOOT_TIMEOUT_MS, count = 1 } = {}) {
-    return waitFor(
-      () => {
-        const found = this.events(name, filter);
-        return found.length >= count ? found[count - 1] : undefined;
-      },
-      { timeoutMs, message: `${count} '${name}' event(s) from drover (stderr so far: ${JSON.stringify(this.stderr.slice(-500))})` },
-    );
+    if (record !== null && typeof record === 'object') this.add(record);
   }
 
   /** Resolves with the port once the master says all workers are ready. */
@@ -122,61 +113,29 @@ class DroverProcess {
   }
 
   /** Nothing the test started is alive: the master, every worker, every tracked extra. */
-  async assertNothingLeft({ timeoutMs = 5_000 } = {}) {
-    await assertAllGone([...this.tracked.values()], { timeoutMs, what: 'drover master, workers or their children' });
+  assertNothingLeft({ timeoutMs = 5_000 } = {}) {
+    return super.assertNothingLeft({ timeoutMs, what: 'drover master, workers or their children' });
   }
 
-  /** The stderr line drover writes for an error: `drover: <message> [CODE]`. */
+  /** The `drover: <message> [CODE]` line on stderr. */
   errorLine() {
-    return this.stderr
-      .split('\n')
-      .filter((l) => /^drover: .* \[DROVER_E_[A-Z_]+\]$/.test(l))
-      .pop();
+    return errorLine(this.stderr);
   }
 
+  /** Workers first (killing the master first would orphan them), then the master, then whatever is left. */
   async cleanup() {
-    for (const proc of this.tracked.values()) {
-      if (proc.pid === this.pid) continue;
-      killTree(proc);
-    }
+    // Every worker's group, also of a worker already gone: its children may not be.
+    for (const proc of this.tracked.values()) if (proc.pid !== this.pid) killTree(proc);
     if (this.exitInfo === undefined) {
       this.child.kill('SIGKILL');
       await withTimeout(this.exited, 5_000, 'the killed master to close').catch(() => {});
     }
-    for (const proc of this.tracked.values()) if (proc.pid !== this.pid && isAlive(proc)) killTree(proc);
+    // Again: a worker forked between the first pass and the master's death.
+    this.killLeft({ except: [this.pid] });
   }
 }
 
 /** `drover run <args>`; ended by the test's t.after whatever happens. */
 export function runDrover(t, args, options) {
   return new DroverProcess(t, args, options);
-}
-
-/**
- * The library API in this process: supervise(options) with no logger. Every
- * lifecycle event is recorded in `events`; the supervisor is force-stopped and
- * every worker group killed after the test.
- */
-export async function superviseForTest(t, options) {
-  const { supervise } = await import('../../dist/index.js');
-  const sup = supervise(options, { logger: false });
-  const events = [];
-  const tracked = new Map();
-  const names = ['fork', 'online', 'listening', 'ready', 'disconnect', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'scale', 'stopping', 'stopped', 'agent-spawn', 'agent-crash', 'agent-exit', 'agent-restart', 'agent-gave-up'];
-  for (const name of names) {
-    sup.on(name, (e) => {
-      events.push(e);
-      if ((name === 'fork' || name === 'agent-spawn') && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
-    });
-  }
-  t.after(async () => {
-    if (!sup.outcome) await withTimeout(sup.stop({ force: true }), 5_000, 'the supervisor to stop').catch(() => {});
-    for (const proc of tracked.values()) if (isAlive(proc)) killTree(proc);
-  });
-  return {
-    sup,
-    events,
-    of: (name) => events.filter((e) => e.event === name),
-    assertNothingLeft: (opts) => assertAllGone([...tracked.values()], { what: 'workers', ...opts }),
-  };
 }

@@ -1,18 +1,13 @@
 // Messaging integration tests: a Supervisor in the test process (so the test
-// is the master and can use supervisor.messages), its workers tracked from
-// their fork events and ended after the test whatever happens, and the
-// master's log lines captured when a test needs them.
+// is the master and can use supervisor.messages), watched like any
+// supervisor-for-test (events recorded, processes ended after the test), and
+// the master's log lines captured when a test needs them.
 import { Writable } from 'node:stream';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { identify, isAlive, killTree, assertAllGone } from './procs.js';
-import { waitFor, withTimeout } from './wait.js';
+import { fixture } from './paths.js';
+import { watchSupervisor } from './supervisor.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const fixture = (name) => path.join(ROOT, 'test/fixtures', name);
-
-const EVENTS = ['fork', 'online', 'ready', 'crash', 'exit', 'restart', 'giveup', 'started', 'start-failed', 'stopping', 'stopped', 'agent-spawn', 'agent-crash', 'agent-exit', 'agent-restart'];
+export { fixture };
 
 /** A pino logger whose JSON lines land in `records`. */
 export function captureLog() {
@@ -31,48 +26,24 @@ export function captureLog() {
  * then `await app.start()`. Ended after the test, its workers killed.
  */
 export async function makeApp(t, { script = fixture('messaging-worker.js'), instances = 2, env = {}, messaging, logger = false, options = {} } = {}) {
-  const { Supervisor } = await import('../../dist/runtime/supervisor.js');
+  const { AppSupervisor: Supervisor } = await import('../../dist/runtime/supervisor.js');
   const { resolveSpec } = await import('../../dist/config/resolve.js');
   const spec = resolveSpec({ script, instances, waitReady: true, heartbeatIntervalMs: 0, restartDelayMs: 0, env, logLevel: 'silent', ...options });
-  const sup = new Supervisor(spec, { logger, messaging });
-  const events = [];
-  const tracked = new Map();
-  for (const name of EVENTS) {
-    sup.on(name, (e) => {
-      events.push({ ...e, at: Date.now() });
-      if ((name === 'fork' || name === 'agent-spawn') && typeof e.pid === 'number') tracked.set(e.pid, identify(e.pid));
-    });
-  }
-  t.after(async () => {
-    if (!sup.outcome) await withTimeout(sup.stop({ force: true }), 5_000, 'the supervisor to stop').catch(() => {});
-    for (const proc of tracked.values()) if (isAlive(proc)) killTree(proc);
-  });
-  const of = (name, filter = () => true) => events.filter((e) => e.event === name && filter(e));
-  return {
-    sup,
-    events,
-    of,
-    /** The hub, for its stats (a private field of the supervisor). */
-    get hub() {
-      return sup.hub;
-    },
-    async start() {
+  const app = watchSupervisor(t, new Supervisor(spec, { logger, messaging }));
+  const { sup, of } = app;
+  /** The hub, for its stats (a private field of the supervisor). */
+  Object.defineProperty(app, 'hub', { get: () => sup.hub });
+  return Object.assign(app, {
+    start() {
       sup.start();
-      return withTimeout(sup.ready, 20_000, 'the workers to be ready');
+      return app.ready();
     },
     /** pid of the live (not exited) worker in a slot. */
     pidOf(slot) {
       const exited = new Set(of('exit').map((e) => e.wid));
       return of('fork', (e) => e.slot === slot && !exited.has(e.wid)).at(-1)?.pid;
     },
-    waitEvent(name, filter = () => true, timeoutMs = 10_000) {
-      return waitFor(() => of(name, filter)[0], { timeoutMs, message: `a '${name}' event` });
-    },
-    async stop() {
-      await withTimeout(sup.stop(), 10_000, 'the supervisor to stop');
-      await assertAllGone([...tracked.values()], { what: 'workers' });
-    },
-  };
+  });
 }
 
 /** Collects what master listeners receive on a topic. */

@@ -7,6 +7,7 @@
 // kernel hands to an unrelated process later is never mistaken for ours.
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { waitFor } from './wait.js';
 
@@ -19,7 +20,7 @@ const hasProc = (() => {
   }
 })();
 
-/** { state, startTime } from /proc/<pid>/stat, or undefined when the pid does not exist. */
+/** { state, ppid, startTime } from /proc/<pid>/stat, or undefined when the pid does not exist. */
 function procStat(pid) {
   let text;
   try {
@@ -29,26 +30,15 @@ function procStat(pid) {
   }
   // The command name is in parentheses and may contain spaces: split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], startTime: fields[19] };
+  return { state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
 }
 
 /** Pids whose parent is `ppid` (Linux; empty elsewhere). */
 export function childrenOf(ppid) {
   if (!hasProc) return [];
-  const out = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const text = (() => {
-      try {
-        return readFileSync(`/proc/${name}/stat`, 'utf8');
-      } catch {
-        return '';
-      }
-    })();
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === ppid) out.push(Number(name));
-  }
-  return out;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && procStat(name)?.ppid === ppid)
+    .map(Number);
 }
 
 /** An identity for a pid that survives pid reuse: the pid and its start time. */
@@ -110,4 +100,16 @@ export async function assertAllGone(procs, { timeoutMs = 5_000, what = 'processe
     const alive = list.filter((p) => isAlive(p)).map((p) => p.pid);
     assert.fail(`${what} still alive after ${timeoutMs} ms: pids ${alive.join(', ')}`);
   }
+}
+
+/**
+ * The processes the workers of fixtures spawn-child.js and exec-app.sh start:
+ * each worker writes its child's pid to a file in CHILD_PID_DIR. Waits for
+ * `count` of them; they are killed after the test whatever happens.
+ */
+export async function reportedChildren(t, dir, count) {
+  await waitFor(() => readdirSync(dir).length === count, { message: `${count} workers to report their child` });
+  const children = readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8').trim())));
+  t.after(() => children.forEach((c) => killTree(c)));
+  return children;
 }

@@ -1,6 +1,9 @@
 // Polling against a deadline instead of sleeping: a test waits exactly as long
 // as the condition needs, and fails with a message when it never holds.
 
+/** Generous for a loaded 2-core machine: a worker boots in ~0.2 s when idle. */
+export const BOOT_TIMEOUT_MS = 20_000;
+
 /**
  * Calls fn (sync or async) until it returns a truthy value, which is returned.
  * A throw from fn counts as "not yet"; the last one is reported on timeout.
@@ -30,4 +33,19 @@ export function withTimeout(promise, timeoutMs, message = 'operation') {
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${message}`)), timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The one place a test may let time pass on purpose: when what is under test is
+ * that something does NOT happen ("no line after close"). Polls fn for the whole
+ * of `ms` and fails as soon as it returns falsy. Not for waiting until something
+ * happens (that is waitFor): a pass only says "not within ms".
+ */
+export async function holdsFor(fn, ms, { intervalMs = 10, message = 'condition' } = {}) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (!(await fn())) throw new Error(`${message} stopped holding within ${ms} ms`);
+    if (Date.now() >= end) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, end - Date.now()))));
+  }
 }

@@ -18,9 +18,9 @@ async function startApp(t, { instances = 2, options = {} } = {}) {
   // Registered before any child can have connected: supervise() started them on this tick, I/O comes later.
   const agentUp = [];
   app.sup.messages.on('agent-up', (payload) => agentUp.push(payload));
-  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the workers to be ready');
+  await app.ready();
   await waitFor(() => agentUp.length > 0, { timeoutMs: BOOT_TIMEOUT_MS, message: "the agent's agent-up" });
-  return { ...app, agentUp };
+  return Object.assign(app, { agentUp });
 }
 
 test("agent messaging: a worker's request gets the agent's reply, the agent's broadcast reaches each worker once, the master asks the agent", async (t) => {
@@ -55,31 +55,28 @@ test("agent messaging: a worker's request gets the agent's reply, the agent's br
 
   // Errors name the agent.
   await assert.rejects(m.request('agent', 'no-such-topic'), (err) => err.code === 'DROVER_E_MSG_NO_HANDLER' && /the agent has no handler for 'no-such-topic'/.test(err.message));
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  await app.stop();
 });
 
 test("a worker's request to an agent still booting waits for it to connect (within the connect grace) instead of failing", async (t) => {
   const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '1200' } });
   const agentUp = [];
   app.sup.messages.on('agent-up', (payload) => agentUp.push(payload));
-  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
+  await app.ready();
   assert.equal(agentUp.length, 0, 'the agent has not connected yet (its boot takes 1.2 s)');
   const r = await app.sup.messages.request(0, 'ask', { to: 'agent', topic: 'x', payload: { early: true } });
   assert.equal(r.ok, true, JSON.stringify(r));
   assert.deepEqual(r.value, { agent: true, pid: app.sup.agent().pid, payload: { early: true }, from: 0 });
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  await app.stop();
 });
 
 test('a request to an agent that does not connect within the grace (3 s after its start) fails with NO_ROUTE', async (t) => {
   const app = await superviseForTest(t, { script: WORKER, agent: AGENT, instances: 1, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', env: { AGENT_DELAY_MS: '60000' } });
-  await withTimeout(app.sup.ready, BOOT_TIMEOUT_MS, 'the worker to be ready');
+  await app.ready();
   const r = await app.sup.messages.request(0, 'ask', { to: 'agent', topic: 'x', payload: 1, timeoutMs: 20_000 });
   assert.equal(r.ok, false);
   assert.equal(r.code, 'DROVER_E_MSG_NO_ROUTE', JSON.stringify(r));
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  await app.stop();
 });
 
 test('a SIGKILLed agent is restarted (a new pid) and answers again; the workers are untouched', async (t) => {
@@ -108,8 +105,7 @@ test('a SIGKILLed agent is restarted (a new pid) and answers again; the workers 
 
   assert.equal(app.of('exit').length, 0, 'no worker exited');
   assert.deepEqual(app.of('fork').map((e) => e.pid), workerPids);
-  await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
-  await app.assertNothingLeft();
+  await app.stop();
 });
 
 test('stopping the supervisor ends the agent, after the workers', async (t) => {
@@ -119,7 +115,7 @@ test('stopping the supervisor ends the agent, after the workers', async (t) => {
   const outcome = await withTimeout(app.sup.stop(), BOOT_TIMEOUT_MS, 'the supervisor to stop');
   assert.equal(outcome.exitCode, 0);
   assert.equal(isAlive(agent), false);
-  const order = app.events.map((e) => e.event);
+  const order = app.events().map((e) => e.event);
   const agentExit = order.indexOf('agent-exit');
   assert.ok(agentExit > order.lastIndexOf('exit'), `the agent exits after every worker: ${order.join(', ')}`);
   assert.equal(app.of('agent-exit')[0].reason, 'stopped');

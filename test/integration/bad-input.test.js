@@ -3,16 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { example, fixture, runDrover } from '../helpers/drover.js';
+import { assertErrorLine, example, fixture, runDrover } from '../helpers/drover.js';
 
 /** Runs drover to its end; checks exit status, the error line, and that nothing is left. */
 async function expectFailure(t, args, { env = {}, code, exitCode, message, onlyLine = true }) {
   const d = runDrover(t, args, { env: { PORT: '0', ...env } });
   const exit = await d.wait();
-  const line = d.errorLine();
-  assert.ok(line, `an error line on stderr; got: ${JSON.stringify(d.stderr)}`);
-  assert.ok(line.endsWith(`[${code}]`), `code ${code} in: ${line}`);
-  if (message) assert.match(line, message);
+  const line = assertErrorLine(d.stderr, { code, message });
   assert.equal(exit.code, exitCode, `exit status for ${code}; stderr: ${d.stderr}`);
   if (onlyLine) assert.equal(d.stderr, `${line}\n`, 'nothing but the one line on stderr');
   await d.assertNothingLeft();

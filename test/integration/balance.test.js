@@ -4,25 +4,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { test } from 'node:test';
-import { example, ROOT, runDrover, superviseForTest } from '../helpers/drover.js';
-import { request } from '../helpers/http.js';
+import { example, NODE24, runDrover, superviseForTest } from '../helpers/drover.js';
+import { pidOf, request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
-const pidOf = (body) => Number(body.trim().split(' ').pop());
-
-/** One request from a given local address (127.0.0.x), on its own connection. */
-function getFrom(port, localAddress) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, localAddress, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(pidOf(body)));
-    });
-    req.on('error', reject);
-  });
-}
+/** The pid that answers one request from a given local address (127.0.0.x), on its own connection. */
+const getFrom = async (port, localAddress) => pidOf((await request({ port, localAddress })).body);
 
 for (const balance of ['round-robin', 'least-connections', 'least-loaded', 'weighted', 'kernel']) {
   test(`balance ${balance}: two workers serve real traffic`, async (t) => {
@@ -79,16 +67,7 @@ test('keep-alive clients move to a replacement worker: rebalancing after a SIGKI
   const port = (await sup.ready).addresses[0].port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
   t.after(() => agent.destroy());
-  const get = () =>
-    new Promise((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port, agent }, (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve(pidOf(body)));
-        })
-        .on('error', reject);
-    });
+  const get = async () => pidOf((await request({ port, agent })).body);
   const burst = () => Promise.all(Array.from({ length: 20 }, get));
   await burst();
   const victim = sup.workers()[0];
@@ -114,9 +93,8 @@ test('keep-alive clients move to a replacement worker: rebalancing after a SIGKI
   assert.equal(failures, 0, 'rebalancing never fails a request');
 });
 
-const node24 = path.join(ROOT, '.cache/node24/node_modules/node/bin/node');
-test('reuseport: each worker binds its own socket (Node >= 22.12)', { skip: existsSync(node24) ? false : `Node 24 not found at ${node24} (.ci/run installs it)` }, async (t) => {
-  const d = runDrover(t, [example('hello.js'), '-i', '2', '--balance', 'reuseport'], { env: { PORT: '0' }, node: node24 });
+test('reuseport: each worker binds its own socket (Node >= 22.12)', { skip: existsSync(NODE24) ? false : `Node 24 not found at ${NODE24} (.ci/run installs it)` }, async (t) => {
+  const d = runDrover(t, [example('hello.js'), '-i', '2', '--balance', 'reuseport'], { env: { PORT: '0' }, node: NODE24 });
   const port = await d.ready();
   const seen = new Set();
   await waitFor(

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { cli, get, makeHome, ok, portOf, ROOT, APP, waitFor } from '../helpers/daemon.js';
-
-const NODE24 = path.join(ROOT, '.cache/node24/node_modules/node/bin/node');
+import { cli, get, makeHome, ok, portOf, APP, waitFor } from '../helpers/daemon.js';
+import { NODE24 } from '../helpers/paths.js';
 
 function hasCompileCache(node) {
   const r = spawnSync(node, ['-p', "typeof require('node:module').enableCompileCache"], { encoding: 'utf8', timeout: 10_000 });

@@ -1,11 +1,10 @@
 // drover logs --follow, and log rotation at a small size limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP, CLI, cli, describe, get, makeHome, ok, waitFor } from '../helpers/daemon.js';
+import { APP, cli, describe, get, makeHome, ok, spawnCli, waitFor } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/tmp.js';
 import { withTimeout } from '../helpers/wait.js';
 
 test('logs --follow prints new lines as they are written and ends cleanly on SIGINT', async (t) => {
@@ -16,27 +15,19 @@ test('logs --follow prints new lines as they are written and ends cleanly on SIG
   // On disk before following starts, so --lines 1 is exactly "before 2".
   await waitFor(async () => /before 2 x+$/m.test(await ok(home, ['logs', 'live', '--lines', '1', '--out'])), { message: 'the lines on disk' });
 
-  const child = spawn(process.execPath, [CLI, 'logs', 'live', '--follow', '--lines', '1'], {
-    env: { ...process.env, DROVER_HOME: home, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-  const closed = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const follower = spawnCli(home, ['logs', 'live', '--follow', '--lines', '1'], { t });
+  const stdout = () => follower.output().stdout;
 
   // The last existing line first, then what is written while following.
-  await waitFor(() => /before 2 x+\n/.test(stdout), { message: 'the last line written before' });
+  await waitFor(() => /before 2 x+\n/.test(stdout()), { message: 'the last line written before' });
   await get(port, '/log?tag=during&n=3');
   await get(port, '/err?tag=alarm');
-  await waitFor(() => /during 2 x+\n/.test(stdout) && /alarm on stderr/.test(stdout), { message: `the new lines (got ${JSON.stringify(stdout)})` });
-  assert.doesNotMatch(stdout, /before [01]/, '--lines 1 shows only the last line of each file');
+  await waitFor(() => /during 2 x+\n/.test(stdout()) && /alarm on stderr/.test(stdout()), { message: `the new lines (got ${JSON.stringify(stdout())})` });
+  assert.doesNotMatch(stdout(), /before [01]/, '--lines 1 shows only the last line of each file');
 
-  child.kill('SIGINT');
-  const exit = await withTimeout(closed, 10_000, 'drover logs --follow to exit');
-  assert.deepEqual(exit, { code: 0, signal: null }, stderr);
+  follower.child.kill('SIGINT');
+  const exit = await withTimeout(follower.done, 10_000, 'drover logs --follow to exit');
+  assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, exit.stderr);
 });
 
 test('rotation at a small size limit keeps N rotated files and no file grows past the limit', async (t) => {
@@ -69,8 +60,7 @@ test('rotation at a small size limit keeps N rotated files and no file grows pas
 
 test('a PM2 ecosystem file with out_file, error_file and log_date_format: the lines land there, and drover logs reads them', async (t) => {
   const home = makeHome(t);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-eco-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-eco-');
   const outFile = path.join(dir, 'web.out');
   writeFileSync(
     path.join(dir, 'ecosystem.config.cjs'),

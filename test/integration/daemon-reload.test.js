@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP, cli, describe, errorLine, get, isAlive, makeHome, ok, waitFor } from '../helpers/daemon.js';
+import { startLoad } from '../helpers/http.js';
 
 test('reload replaces every worker with a progress line each; requests keep being served', async (t) => {
   const home = makeHome(t);
@@ -14,22 +15,9 @@ test('reload replaces every worker with a progress line each; requests keep bein
   const oldPids = before.workers.map((w) => w.pid);
 
   // Requests during the reload must all succeed.
-  let serving = true;
-  const failures = [];
-  let served = 0;
-  const load = (async () => {
-    while (serving) {
-      try {
-        await get(port);
-        served++;
-      } catch (err) {
-        failures.push(err.message);
-      }
-    }
-  })();
+  const load = startLoad({ port });
   const r = await cli(home, ['reload', 'roll']);
-  serving = false;
-  await load;
+  const { ok: served, failures } = await load.stop();
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(failures, []);
   assert.ok(served > 0);

@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HANDOFF_WINDOW } from '../../dist/protocol/handoff.js';
 import { fixture, superviseForTest } from '../helpers/drover.js';
-import { request } from '../helpers/http.js';
-
-const pidOf = (body) => Number(body.trim());
+import { pidOf, request } from '../helpers/http.js';
 
 test('a worker blocked on CPU gets at most its hand-off window of new connections; the other worker serves the rest meanwhile', async (t) => {
   const { sup } = await superviseForTest(t, { script: fixture('busy.js'), instances: 2, env: { PORT: '0' } });

@@ -4,22 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { example, fixture, superviseForTest } from '../helpers/drover.js';
-import { request } from '../helpers/http.js';
+import { pidOf, request, startLoad } from '../helpers/http.js';
 import { identify, isAlive } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HB = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000, killTimeoutMs: 1_000 };
 const BOUND_MS = HB.heartbeatTimeoutMs + HB.killTimeoutMs + 1_000;
 
-function collect(sup, names) {
-  const seen = [];
-  for (const name of names) sup.on(name, (e) => seen.push({ ...e, at: Date.now() }));
-  return seen;
-}
-
 test('a worker whose event loop is blocked after ready is replaced within heartbeatTimeout + killTimeout + 1 s', async (t) => {
-  const { sup } = await superviseForTest(t, { script: fixture('blocked-loop.js'), instances: 1, ...HB, env: { PORT: '0' }, maxRestarts: 100 });
-  const events = collect(sup, ['hung', 'exit', 'fork']);
+  const { sup, records: events } = await superviseForTest(t, { script: fixture('blocked-loop.js'), instances: 1, ...HB, env: { PORT: '0' }, maxRestarts: 100 });
   await sup.ready;
   const first = sup.workers()[0];
   const readyAt = Date.now();
@@ -33,8 +26,7 @@ test('a worker whose event loop is blocked after ready is replaced within heartb
 });
 
 test('a SIGSTOPped worker is replaced within heartbeatTimeout + killTimeout + 1 s', async (t) => {
-  const { sup } = await superviseForTest(t, { script: example('hello.js'), instances: 2, ...HB, env: { PORT: '0' } });
-  const events = collect(sup, ['hung', 'exit']);
+  const { sup, records: events } = await superviseForTest(t, { script: example('hello.js'), instances: 2, ...HB, env: { PORT: '0' } });
   const port = (await sup.ready).addresses[0].port;
   const victim = sup.workers()[0];
   const proc = identify(victim.pid);
@@ -49,7 +41,7 @@ test('a SIGSTOPped worker is replaced within heartbeatTimeout + killTimeout + 1 
 });
 
 test('a worker over maxMemory is replaced gracefully, with no failed request', async (t) => {
-  const { sup } = await superviseForTest(t, {
+  const { sup, records: events } = await superviseForTest(t, {
     script: fixture('memory-hog.js'),
     instances: 1,
     maxMemory: '150M',
@@ -58,23 +50,9 @@ test('a worker over maxMemory is replaced gracefully, with no failed request', a
     maxRestarts: 100,
     env: { PORT: '0', HOG_MB_PER_TICK: '4' },
   });
-  const events = collect(sup, ['recycle', 'exit']);
   const port = (await sup.ready).addresses[0].port;
   const first = sup.workers()[0];
-  let failed = 0;
-  let served = 0;
-  let stop = false;
-  const load = (async () => {
-    while (!stop) {
-      try {
-        const res = await request({ port, timeoutMs: 5_000 });
-        if (res.status === 200) served++;
-        else failed++;
-      } catch {
-        failed++;
-      }
-    }
-  })();
+  const load = startLoad({ port, timeoutMs: 5_000 });
   try {
     const recycle = await waitFor(() => events.find((e) => e.event === 'recycle' && e.wid === first.wid), { timeoutMs: 20_000, message: 'recycle event' });
     assert.equal(recycle.reason, 'memory');
@@ -82,22 +60,20 @@ test('a worker over maxMemory is replaced gracefully, with no failed request', a
     const exit = await waitFor(() => events.find((e) => e.event === 'exit' && e.wid === first.wid), { timeoutMs: 10_000, message: 'the old worker to exit' });
     assert.equal(exit.reason, 'replaced');
   } finally {
-    stop = true;
-    await load;
+    await load.stop();
   }
-  assert.ok(served > 0);
-  assert.equal(failed, 0, `${failed} failed requests during the memory recycle`);
+  assert.ok(load.counts.ok > 0);
+  assert.deepEqual(load.counts.failures, [], `${load.counts.failures.length} failed requests during the memory recycle`);
 });
 
 test('maxRequests replaces a worker after that many requests', async (t) => {
-  const { sup } = await superviseForTest(t, {
+  const { sup, records: events } = await superviseForTest(t, {
     script: example('hello.js'),
     instances: 1,
     maxRequests: 20,
     heartbeatIntervalMs: 100,
     env: { PORT: '0' },
   });
-  const events = collect(sup, ['recycle', 'exit']);
   const port = (await sup.ready).addresses[0].port;
   const first = sup.workers()[0];
   for (let i = 0; i < 19; i++) assert.equal((await request({ port })).status, 200);
@@ -112,17 +88,16 @@ test('maxRequests replaces a worker after that many requests', async (t) => {
 });
 
 test('a hot spare takes a dead worker\'s place at once and a new spare is started behind it', async (t) => {
-  const { sup } = await superviseForTest(t, { script: example('hello.js'), instances: 1, spares: 1, env: { PORT: '0' } });
-  const events = collect(sup, ['promote', 'fork']);
+  const { sup, records: events } = await superviseForTest(t, { script: example('hello.js'), instances: 1, spares: 1, env: { PORT: '0' } });
   const port = (await sup.ready).addresses[0].port;
   await waitFor(() => sup.workers().filter((w) => w.phase === 'ready').length === 2, { timeoutMs: 10_000, message: 'the spare to be ready' });
   const active = sup.workers().find((w) => w.role === 'active');
   const spare = sup.workers().find((w) => w.role === 'spare');
   // The spare gets no traffic.
-  for (let i = 0; i < 6; i++) assert.equal(Number((await request({ port })).body.trim().split(' ').pop()), active.pid);
+  for (let i = 0; i < 6; i++) assert.equal(pidOf((await request({ port })).body), active.pid);
   process.kill(active.pid, 'SIGKILL');
   const promoted = await waitFor(() => events.find((e) => e.event === 'promote'), { timeoutMs: 10_000, message: 'promotion' });
   assert.equal(promoted.wid, spare.wid);
-  assert.equal(Number((await request({ port })).body.trim().split(' ').pop()), spare.pid);
+  assert.equal(pidOf((await request({ port })).body), spare.pid);
   await waitFor(() => sup.workers().some((w) => w.role === 'spare' && w.phase === 'ready'), { timeoutMs: 10_000, message: 'a new spare' });
 });

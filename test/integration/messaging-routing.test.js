@@ -166,7 +166,7 @@ test('a request to a worker that dies mid-request rejects within 100 ms of its e
       assert.ok(r.at - exit.at < 100, `${how}: rejected ${r.at - exit.at} ms after the exit event`);
     }
     // The replacement takes slot 1 and answers.
-    await app.waitEvent('ready', (e) => e.slot === 1 && e.pid !== victim, 20_000);
+    await app.waitEvent('ready', (e) => e.slot === 1 && e.pid !== victim, { timeoutMs: 20_000 });
     assert.equal((await m.request(1, 'whoami')).workerId, 1);
   }
   await app.stop();

@@ -2,25 +2,20 @@
 // process a worker started is gone within 1 s (the bound the issue states).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fixture, runDrover } from '../helpers/drover.js';
-import { assertAllGone, identify, killTree } from '../helpers/procs.js';
+import { assertAllGone, reportedChildren } from '../helpers/procs.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BOUND_MS = 1_000;
 
 /** Runs the app with CHILD_PID_DIR set; returns the drover process and the children its workers reported. */
 async function startWithChildren(t, args) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-test-');
   const d = runDrover(t, args, { env: { PORT: '0', CHILD_PID_DIR: dir } });
   await d.ready();
-  await waitFor(() => readdirSync(dir).length === 2, { message: 'both workers to report their child' });
-  const children = readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8').trim())));
+  const children = await reportedChildren(t, dir, 2);
   for (const child of children) d.track(child.pid);
-  t.after(() => children.forEach((c) => killTree(c)));
   return { d, children };
 }
 

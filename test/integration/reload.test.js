@@ -2,8 +2,8 @@
 // the old workers keep serving when a replacement fails, one reload at a time.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixture, runDrover, superviseForTest } from '../helpers/drover.js';
-import { request } from '../helpers/http.js';
+import { example, fixture, runDrover, superviseForTest } from '../helpers/drover.js';
+import { pidsServing, request, startLoad } from '../helpers/http.js';
 import { identify, isAlive } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,16 +17,8 @@ const base = (extra = {}) => ({
   ...extra,
 });
 
-/** Pids that answer 20 requests, each on its own connection. */
-async function servingPids(port, n = 20) {
-  const seen = new Set();
-  for (let i = 0; i < n; i++) {
-    const res = await request({ port });
-    assert.equal(res.status, 200);
-    seen.add(JSON.parse(res.body).pid);
-  }
-  return seen;
-}
+/** Pids that answer 20 requests, each on its own connection (a failed one fails the test). */
+const servingPids = (port) => pidsServing({ port, maxRequests: 20 });
 
 function portOf(info) {
   return info.addresses[0].port;
@@ -123,44 +115,23 @@ test('SIGHUP to drover run reloads every worker', async (t) => {
 
 for (const app of ['graceful.js', 'hello']) {
   test(`no request fails during reloads under keep-alive load (${app === 'hello' ? 'an app that handles no signal' : 'an app that closes its server on SIGTERM'})`, async (t) => {
-    const script = app === 'hello' ? new URL('../../examples/hello.js', import.meta.url).pathname : fixture(app);
+    const script = app === 'hello' ? example('hello.js') : fixture(app);
     const { sup } = await superviseForTest(t, { script, instances: 2, killTimeoutMs: 3_000, env: { PORT: '0' } });
     const port = portOf(await sup.ready);
     const http = await import('node:http');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
     t.after(() => agent.destroy());
-    let ok = 0;
-    const failures = [];
-    let stop = false;
-    const client = async () => {
-      while (!stop) {
-        await new Promise((resolve) => {
-          const req = http.get({ host: '127.0.0.1', port, agent }, (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (res.statusCode === 200) ok++;
-              else failures.push(`status ${res.statusCode}`);
-              resolve();
-            });
-          });
-          req.on('error', (err) => {
-            failures.push(err.code ?? err.message);
-            resolve();
-          });
-        });
-      }
-    };
-    const clients = Array.from({ length: 10 }, client);
+    const load = startLoad({ port, agent, clients: 10 });
     try {
       for (let i = 0; i < 3; i++) {
-        const before = ok;
+        const before = load.counts.ok;
         await sup.reload();
-        await waitFor(() => ok > before + 50, { timeoutMs: 10_000, message: 'traffic after the reload' });
+        await waitFor(() => load.counts.ok > before + 50, { timeoutMs: 10_000, message: 'traffic after the reload' });
       }
     } finally {
-      stop = true;
-      await Promise.all(clients);
+      await load.stop();
     }
+    const { ok, failures } = load.counts;
     assert.ok(ok > 150);
     assert.deepEqual(failures, [], `${failures.length} failed requests over 3 reloads`);
   });

@@ -2,11 +2,10 @@
 // unix socket path) and hands connections to every worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { example, fixture, runDrover, superviseForTest, BOOT_TIMEOUT_MS } from '../helpers/drover.js';
 import { pidsServing, request } from '../helpers/http.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('2 workers share one port (listen(0)) and both serve', async (t) => {
@@ -82,8 +81,7 @@ test('SIGKILL of a worker: a replacement in the same slot serves', async (t) => 
 });
 
 test('a unix socket path is shared too (library API)', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-test-');
   const socketPath = path.join(dir, 'app.sock');
   const { sup, of, assertNothingLeft } = await superviseForTest(t, { script: fixture('listen-path.js'), instances: 2, env: { SOCKET_PATH: socketPath } });
   const info = await sup.ready;

@@ -2,13 +2,11 @@
 // stop by the deadline, end each worker's whole tree, exit 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { example, fixture, runDrover, superviseForTest } from '../helpers/drover.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
-import { assertAllGone, identify } from '../helpers/procs.js';
+import { assertAllGone, reportedChildren } from '../helpers/procs.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('SIGTERM with 20 slow requests in flight: all 20 complete with 200, then exit 0', async (t) => {
   const d = runDrover(t, [fixture('slow.js'), '-i', '2'], { env: { PORT: '0' } });
@@ -86,18 +84,11 @@ test('SIGINT stops like SIGTERM', async (t) => {
 });
 
 test("stop() ends each worker's whole tree, children included (library API)", async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-test-');
   const { sup, of, assertNothingLeft } = await superviseForTest(t, { script: fixture('spawn-child.js'), instances: 2, env: { PORT: '0', CHILD_PID_DIR: dir } });
   await sup.ready;
   const workers = of('fork').map((e) => e.pid);
-  await waitFor(() => readdirSync(dir).length === 2, { message: 'both workers to report their child' });
-  const children = readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8'))));
-  t.after(() => children.forEach((c) => {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {}
-  }));
+  const children = await reportedChildren(t, dir, 2);
   assert.equal((await request({ port: sup.addresses()[0].port })).status, 200);
 
   assert.deepEqual(await sup.stop(), { exitCode: 0 });

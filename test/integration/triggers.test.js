@@ -1,17 +1,16 @@
 // Reload triggers (issue 3): file changes (watch) and a cron schedule.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { example, superviseForTest } from '../helpers/drover.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HELLO = readFileSync(example('hello.js'), 'utf8');
 
 function appDir(t) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-watch-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-watch-');
   writeFileSync(path.join(dir, 'server.js'), HELLO);
   mkdirSync(path.join(dir, 'node_modules'));
   return dir;

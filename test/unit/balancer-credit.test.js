@@ -1,11 +1,11 @@
-// The listener's credit-based hand-off (src/balancer/listener.ts with
+// The listener's credit-based hand-off (src/balancer/balanced-port.ts with
 // src/protocol/handoff.ts), against fake workers: at most HANDOFF_WINDOW
 // unreported hand-offs per worker, the rest to another worker or waiting,
 // reports (cumulative) release waiting connections, sticky waits for its own
 // worker, a failed write goes elsewhere.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Listener } from '../../dist/balancer/listener.js';
+import { BalancedPort as Listener } from '../../dist/balancer/balanced-port.js';
 import { createStrategy } from '../../dist/balancer/strategies/index.js';
 import { HANDOFF_WINDOW as W } from '../../dist/protocol/handoff.js';
 

@@ -1,10 +1,8 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sticky, VIRTUAL_NODES } from '../../dist/balancer/strategies/sticky.js';
-
-function member(id) {
-  return { id, connections: 0, elu: 0, weight: 1, queued: 0 };
-}
+import { member } from '../helpers/balancer.js';
 
 function ring(ids) {
   const s = sticky();

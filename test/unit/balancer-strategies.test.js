@@ -1,3 +1,4 @@
+// @ts-check
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { leastConnections } from '../../dist/balancer/strategies/least-connections.js';
@@ -11,12 +12,10 @@ import {
   STRATEGY_ALIASES,
   resolveStrategyName,
 } from '../../dist/balancer/strategies/index.js';
+import { member } from '../helpers/balancer.js';
 
 const NO_ADDR = { remoteAddress: undefined };
 
-function member(id, fields = {}) {
-  return { id, connections: 0, elu: 0, weight: 1, queued: 0, ...fields };
-}
 
 function withMembers(strategy, ...members) {
   for (const m of members) strategy.add(m);
@@ -42,6 +41,7 @@ function pickAndOpen(strategy, byId, ctx = NO_ADDR) {
   return id;
 }
 
+/** @type {Array<[string, () => import('../helpers/balancer.js').Strategy]>} */
 const ALL = [
   ['round-robin', roundRobin],
   ['least-connections', leastConnections],
@@ -267,7 +267,7 @@ describe('registry', () => {
     for (const bad of ['random', 'kernel', 'reuseport', '', 'constructor', '__proto__', 'toString', 'Round-Robin']) {
       assert.throws(
         () => createStrategy(bad),
-        (err) => {
+        (/** @type {Error} */ err) => {
           assert.equal(err.constructor, Error);
           assert.ok(err.message.includes(JSON.stringify(bad)), err.message);
           for (const name of STRATEGY_NAMES) assert.ok(err.message.includes(name), err.message);

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseEnv, readEnvFile } from '../../dist/config/env-file.js';
 import { buildEnv, redactEnv, isSecretEnvKey, REDACTED } from '../../dist/config/env.js';
 import { loadConfigFile } from '../../dist/config/load.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
+import { configFixture } from '../helpers/config.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('parseEnv: the dotenv format', () => {
   const text = [
@@ -71,8 +69,7 @@ test('parseEnv: errors carry the line number', () => {
 });
 
 test('readEnvFile: DROVER_E_CONFIG with file:line', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-envfile-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-envfile-');
   const file = path.join(dir, 'bad.env');
   writeFileSync(file, 'A=1\nnope\n');
   await assert.rejects(readEnvFile(file), (e) => e.code === 'DROVER_E_CONFIG' && e.message.startsWith(`${file}:2:`));
@@ -105,7 +102,7 @@ test('secret keys and redactEnv', () => {
 });
 
 test('config: automatic .env, env_file lists, envFile: false, precedence', async () => {
-  const r = await loadConfigFile(path.join(FIXTURES, 'envs', 'drover.config.json'), {
+  const r = await loadConfigFile(configFixture('envs', 'drover.config.json'), {
     env: 'production',
     callerEnv: { PATH_LIKE_CALLER: 'from the shell' },
   });
@@ -119,8 +116,7 @@ test('config: automatic .env, env_file lists, envFile: false, precedence', async
 });
 
 test('config: a broken .env fails the load with the env file line', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-dotenv-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-dotenv-');
   writeFileSync(path.join(dir, '.env'), 'OK=1\nOK2=2\n=broken\n');
   writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ script: 'a.js' }] }));
   await assert.rejects(
@@ -130,8 +126,7 @@ test('config: a broken .env fails the load with the env file line', async (t) =>
 });
 
 test('config: env values must be scalars', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-envtype-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-envtype-');
   writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ script: 'a.js', env: { OK: 1, BAD: { x: 1 } }, env_prod: 'x' }] }));
   await assert.rejects(loadConfigFile(path.join(dir, 'drover.config.json'), { callerEnv: {} }), (e) => {
     assert.match(e.message, /apps\[0\]\.env\.BAD: expected a string, got an object/);

@@ -1,16 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigFile, findConfigFile, isConfigFileName } from '../../dist/config/load.js';
+import { findConfigFile, isConfigFileName } from '../../dist/config/load.js';
 import { resolveSpec } from '../../dist/config/resolve.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
-const fx = (...p) => path.join(FIXTURES, ...p);
-const load = (file, opts = {}) => loadConfigFile(file, { cores: 4, callerEnv: {}, ...opts });
+import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
+import { tempDir } from '../helpers/tmp.js';
 
 async function rejectsConfig(promise, ...patterns) {
   const err = await promise.then(
@@ -87,8 +84,7 @@ test('loaded apps pass resolveSpec() validation (schema round trip)', async () =
 
 test('a TypeScript config goes through tsx when the project has it', async (t) => {
   if (process.features.typescript) return t.skip('type stripping is on: tsx is not used');
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-tsx-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-tsx-');
   // A stand-in for tsx's ESM API that loads the .mjs twin of the requested .ts file.
   mkdirSync(path.join(dir, 'node_modules', 'tsx'), { recursive: true });
   writeFileSync(
@@ -111,8 +107,7 @@ test('a TypeScript config goes through tsx when the project has it', async (t) =
 });
 
 test('a changed JS config is read again (no stale module cache)', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-reload-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-reload-');
   for (const [name, body] of [
     ['drover.config.mjs', (n) => `export default { apps: [{ script: 'a.js', instances: ${n} }] };`],
     ['drover.config.cjs', (n) => `module.exports = { apps: [{ script: 'a.js', instances: ${n} }] };`],
@@ -128,8 +123,7 @@ test('a changed JS config is read again (no stale module cache)', async (t) => {
 });
 
 test('relative cwd is resolved against the config file folder', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-cwd-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-cwd-');
   writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ script: 'a.js', cwd: 'sub' }, { script: 'b.js', cwd: '/abs' }] }));
   const r = await load(path.join(dir, 'drover.config.json'));
   assert.equal(r.apps[0].cwd, path.join(dir, 'sub'));
@@ -180,8 +174,7 @@ test('impossible instances (-99) is rejected at load', async () => {
 });
 
 test('instances: 0 in a drover file is rejected (PM2 files map it to max)', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-zero-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-zero-');
   writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ script: 'a.js', instances: 0 }] }));
   await rejectsConfig(load(path.join(dir, 'drover.config.json')), /apps\[0\]\.instances: must not be 0/);
 });
@@ -205,8 +198,7 @@ test('file structure problems', async () => {
 });
 
 test('every problem of a file is reported at once', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-multi-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-multi-');
   const file = path.join(dir, 'drover.config.json');
   writeFileSync(file, JSON.stringify({ apps: [{ script: 'a.js', instances: 'many' }, { name: 'b', maxRestarts: -1 }, 'not an app'], extra: 1 }));
   const err = await rejectsConfig(load(file));
@@ -221,8 +213,7 @@ test('a missing env_file is a config error naming the key', async () => {
 });
 
 test('log options in a drover config: accepted, and wrong values or near misses rejected with the key path', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-logopts-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'drover-logopts-');
   const file = path.join(dir, 'drover.config.json');
   const logs = { outFile: 'web.log', errorFile: 'web.log', logMaxSize: '10M', logKeep: 3, logDaily: true, logGzip: true, logJson: false, logDateFormat: 'YYYY' };
   writeFileSync(file, JSON.stringify({ apps: [{ script: 'a.js', ...logs }] }));

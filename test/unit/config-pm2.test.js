@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfigFile } from '../../dist/config/load.js';
 import { PM2_RULES, mapPm2App, looksLikePm2, splitArgs, parsePm2Duration } from '../../dist/config/pm2.js';
 import { appOptionsSchema } from '../../dist/config/file-schema.js';
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
-const fx = (...p) => path.join(FIXTURES, ...p);
-const load = (file, opts = {}) => loadConfigFile(file, { cores: 4, callerEnv: {}, ...opts });
+import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
+import { tempDir } from '../helpers/tmp.js';
 const shape = new Set(Object.keys(appOptionsSchema().shape));
 const supported = (option) => shape.has(option);
 
@@ -115,10 +111,8 @@ test('looksLikePm2: PM2-only keys without drover-only keys', () => {
 });
 
 test('mixed PM2/drover keys in a drover file: did-you-mean points at the drover name', async (t) => {
-  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-mix-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { writeFileSync } = await import('node:fs');
+  const dir = tempDir(t, 'drover-mix-');
   writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ script: 'a.js', node_args: '-r x', killTimeoutMs: 10 }] }));
   await assert.rejects(load(path.join(dir, 'drover.config.json')), /apps\[0\]\.node_args: unknown key \(did you mean "nodeArgs"\?\)/);
 });

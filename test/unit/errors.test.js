@@ -5,10 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CATALOG, DroverError, exitCodeOf, formatError } from '../../dist/errors.js';
+import { ROOT } from '../helpers/paths.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const docs = readFileSync(path.join(ROOT, 'docs/errors.md'), 'utf8');
 
 /** Rows of the table: | `CODE` | exit | meaning | what to do | */

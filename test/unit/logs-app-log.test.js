@@ -1,16 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createAppLog } from '../../dist/logs/app-log.js';
 import { formatDate } from '../../dist/logs/format.js';
+import { tempDir as makeTempDir } from '../helpers/tmp.js';
 
-function tempDir(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-logs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t) => makeTempDir(t, 'drover-logs-');
 
 const FIXED = Date.UTC(2024, 4, 1, 10, 20, 30, 456);
 const read = (file) => readFileSync(file, 'utf8');

@@ -1,17 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createAppLog } from '../../dist/logs/app-log.js';
 import { RotatingFile } from '../../dist/logs/rotating-file.js';
+import { tempDir as makeTempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
-function tempDir(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-bp-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t) => makeTempDir(t, 'drover-bp-');
 
 /** A destination that accepts nothing until released: a stalled disk. */
 function stalledStream() {
@@ -38,6 +35,8 @@ function stalledStream() {
   };
 }
 
+// One turn of the event loop, not a wait for time: lets the sink's pump hand queued
+// chunks to the (stalled) stream. The assertions after it hold at any speed.
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('a stalled destination: buffering stays bounded, the rest is dropped and counted, then reported', async (t) => {
@@ -110,9 +109,11 @@ test('write errors (disk full) count the lost lines and the file is reopened', a
   const errors = [];
   const sink = new RotatingFile({ file: path.join(dir, 'e.log'), openStream, retryMs: 10, onError: (e) => errors.push(e.code), dropNotice: (n) => `DROPPED ${n}\n` });
   sink.write('lost\n');
-  await new Promise((r) => setTimeout(r, 5));
+  // 'kept' is written once the first stream has failed, so it waits for the reopen (after retryMs).
+  await waitFor(() => errors.length === 1, { message: 'the write error' });
   sink.write('kept\n');
-  await new Promise((r) => setTimeout(r, 50));
+  // Before close(): closing with a broken stream would count the queue as lost instead of retrying.
+  await waitFor(() => Buffer.concat(good).toString().endsWith('kept\n'), { message: "'kept' in the reopened file" });
   await sink.close();
   assert.equal(errors[0], 'ENOSPC');
   assert.equal(opens, 2);

@@ -1,17 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createAppLog } from '../../dist/logs/app-log.js';
 import { RotatingFile, listRotated } from '../../dist/logs/rotating-file.js';
+import { tempDir as makeTempDir } from '../helpers/tmp.js';
 
-function tempDir(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-rotate-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t) => makeTempDir(t, 'drover-rotate-');
 
 /** Every line of the live file and its rotated siblings, oldest first. */
 async function allLines(file) {

@@ -1,24 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tailLines, follow } from '../../dist/logs/tail.js';
 import { RotatingFile } from '../../dist/logs/rotating-file.js';
+import { tempDir as makeTempDir } from '../helpers/tmp.js';
+import { holdsFor, waitFor } from '../helpers/wait.js';
 
-function tempDir(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'drover-tail-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function until(check, what, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const tempDir = (t) => makeTempDir(t, 'drover-tail-');
+const until = (check, message, timeoutMs = 5000) => waitFor(check, { timeoutMs, intervalMs: 10, message });
 
 test('tailLines: last n lines, across block boundaries', async (t) => {
   const dir = tempDir(t);
@@ -73,8 +63,8 @@ test('follow: new lines, partial writes, then --lines N with no gap or repeat', 
   assert.deepEqual(seen.slice(2), ['new 1', 'new 2']);
   await f.close();
   appendFileSync(file, 'after close\n');
-  await new Promise((r) => setTimeout(r, 60));
-  assert.equal(seen.length, 4);
+  // Under test: nothing arrives after close() resolved, over three poll intervals.
+  await holdsFor(() => seen.length === 4, 60, { message: 'no line after close' });
 });
 
 test('follow: survives rotation by rename and truncation', async (t) => {
@@ -82,9 +72,9 @@ test('follow: survives rotation by rename and truncation', async (t) => {
   const file = path.join(dir, 'r.log');
   writeFileSync(file, '');
   const seen = [];
-  const f = follow(file, (l) => void seen.push(l), { pollMs: 20 });
+  // fromStart: the file is empty, so a line appended before the follower's first open is read all the same.
+  const f = follow(file, (l) => void seen.push(l), { pollMs: 20, fromStart: true });
   t.after(() => f.close());
-  await new Promise((r) => setTimeout(r, 40));
   appendFileSync(file, 'before rotation\n');
   await until(() => seen.length === 1, 'first line');
   appendFileSync(file, 'last of old file\n');
@@ -93,7 +83,8 @@ test('follow: survives rotation by rename and truncation', async (t) => {
   await until(() => seen.length === 3, 'lines around the rotation');
   assert.deepEqual(seen, ['before rotation', 'last of old file', 'first of new file']);
   truncateSync(file, 0);
-  await new Promise((r) => setTimeout(r, 60));
+  // Shorter than what the file held, so the next poll sees size < position (a truncation)
+  // whether it comes before or after this append.
   appendFileSync(file, 'after truncate\n');
   await until(() => seen.length === 4, 'line after truncation');
   assert.equal(seen[3], 'after truncate');
@@ -105,7 +96,9 @@ test('follow: a file that does not exist yet is picked up when created', async (
   const seen = [];
   const f = follow(file, (l) => void seen.push(l), { pollMs: 20, lines: 5 });
   t.after(() => f.close());
-  await new Promise((r) => setTimeout(r, 50));
+  // Under test: while the file does not exist nothing is reported (and the follower
+  // polls a few times, so the file is really created after it started).
+  await holdsFor(() => seen.length === 0, 3 * 20, { message: 'no line before the file exists' });
   writeFileSync(file, 'hello\n');
   await until(() => seen.length === 1, 'hello');
   assert.deepEqual(seen, ['hello']);
@@ -124,14 +117,15 @@ test('follow: a slow consumer is awaited (backpressure) and sees every line of a
     async (l) => {
       busy++;
       maxBusy = Math.max(maxBusy, busy);
+      // The slow consumer under test: every 100th line takes a timer tick.
       if (seen.length % 100 === 0) await new Promise((r) => setTimeout(r, 1));
       seen.push(l);
       busy--;
     },
-    { pollMs: 10 },
+    // fromStart: the file is empty, so lines written before the follower's first open are read too.
+    { pollMs: 10, fromStart: true },
   );
   t.after(() => f.close());
-  await new Promise((r) => setTimeout(r, 30));
   for (let i = 0; i < 1000; i++) {
     sink.write(`${i}\n`);
     if (i % 100 === 0) await sink.flush();

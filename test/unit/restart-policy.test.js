@@ -1,28 +1,18 @@
+// @ts-check
 // The restart arithmetic on its own: policy × exit reason, the sliding window, the backoff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelay, exceedsWindow, pruneWindow, wantsRestart } from '../../dist/core/restart-policy.js';
+import { RESTART_CASES } from '../helpers/core.js';
 
 test('wantsRestart: policy × exit code / signal', () => {
-  const table = [
-    // restart, code, signal, expected
-    ['always', 0, null, true],
-    ['always', 1, null, true],
-    ['always', null, 'SIGKILL', true],
-    ['on-failure', 0, null, false],
-    ['on-failure', 2, null, true],
-    ['on-failure', null, 'SIGTERM', true],
-    ['never', 0, null, false],
-    ['never', 1, null, false],
-    ['never', null, 'SIGKILL', false],
-  ];
-  for (const [restart, code, signal, expected] of table) {
+  for (const [restart, code, signal, expected] of RESTART_CASES) {
     assert.equal(wantsRestart({ restart, stopExitCodes: [] }, code, signal), expected, `${restart} ${code} ${signal}`);
   }
 });
 
 test('wantsRestart: stopExitCodes win over every policy; a signal has no exit code', () => {
-  for (const restart of ['always', 'on-failure', 'never']) {
+  for (const restart of /** @type {const} */ (['always', 'on-failure', 'never'])) {
     assert.equal(wantsRestart({ restart, stopExitCodes: [0, 42] }, 42, null), false);
   }
   assert.equal(wantsRestart({ restart: 'always', stopExitCodes: [0] }, 0, null), false);

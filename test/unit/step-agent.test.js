@@ -1,22 +1,29 @@
+// @ts-check
 // The agent in the supervisor core (step with a fake clock): started with the
 // app, restarted on its own window and backoff, given up without touching the
 // workers, stopped only after the workers, left alone by reloads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sim, makeSpec } from '../helpers/core.js';
+import { Sim, makeSpec, runningSim } from '../helpers/core.js';
 
+/** @type {import('../../dist/core/types.js').AgentSpec} */
 const AGENT = { script: '/app/agent.js', mode: 'node' };
 
 /** A running app with an agent (wid 1, pid 900) and `instances` ready workers (wids 2..). */
 function running(overrides = {}) {
-  const sim = new Sim({ agent: AGENT, instances: 2, ...overrides });
-  sim.startAll();
+  const sim = runningSim({ agent: AGENT, ...overrides });
   sim.send({ type: 'agent-spawned', wid: 1, pid: 900 });
-  assert.equal(sim.state.phase, 'running');
   return sim;
 }
 
+/** @param {readonly import('../helpers/core.js').Effect[]} effects */
 const agentSpawns = (effects) => effects.filter((e) => e.type === 'spawn-agent');
+/**
+ * @param {Sim} sim
+ * @param {number} wid
+ * @param {number | null} [code]
+ * @param {string | null} [signal]
+ */
 const agentExit = (sim, wid, code = 1, signal = null) => sim.send({ type: 'agent-exited', wid, code, signal });
 
 test('start: the agent is spawned first, with its own id; the start waits for the workers only', () => {

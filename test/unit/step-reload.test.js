@@ -1,16 +1,11 @@
+// @ts-check
 // Pure core, fake clock: rolling reload, heartbeat (hung), recycling, spares.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Sim } from '../helpers/core.js';
+import { runningSim as running, Sim } from '../helpers/core.js';
 
-const types = (effects) => effects.map((e) => (e.type === 'emit' ? `emit:${e.event.event}` : e.type === 'arm' || e.type === 'cancel' ? `${e.type}:${e.key}` : `${e.type}:${e.wid ?? ''}`));
-
-function running(overrides = {}) {
-  const sim = new Sim({ instances: 2, ...overrides });
-  sim.startAll();
-  assert.equal(sim.state.phase, 'running');
-  return sim;
-}
+/** @param {readonly import('../helpers/core.js').Effect[]} effects */
+const types = (effects) => effects.map((e) => (e.type === 'emit' ? `emit:${e.event.event}` : e.type === 'arm' || e.type === 'cancel' ? `${e.type}:${e.key}` : `${e.type}:${'wid' in e ? e.wid : ''}`));
 
 test('reload: one replacement at a time; the old worker is stopped only after its replacement is ready', () => {
   const sim = running();
@@ -61,7 +56,7 @@ test('reload fails when a replacement is not ready in time: it is stopped, the o
   assert.ok(fired.some((e) => e.type === 'stop-worker' && e.wid === fresh), 'the replacement is stopped');
   assert.ok(!fired.some((e) => e.type === 'stop-worker' && e.wid === a), 'the old worker keeps serving');
   assert.equal(sim.state.spec, oldSpec);
-  assert.equal(sim.worker(a).replacedBy, undefined);
+  assert.equal(sim.worker(a).successor, undefined);
   const exit = sim.exit(fresh, null, 'SIGTERM');
   assert.equal(sim.spawns(exit).length, 0, 'the failed replacement is not restarted');
 });
@@ -144,7 +139,7 @@ test('spares: started after the active workers, promoted at once when an active 
   assert.ok(active && spare);
   sim.now = 10_000;
   const exit = sim.exit(active.wid, 1);
-  assert.ok(exit.some((e) => e.type === 'promote' && e.wid === spare.wid), 'the spare is promoted');
+  assert.ok(exit.some((e) => e.type === 'join' && e.wid === spare.wid), 'the spare is promoted');
   assert.equal(sim.worker(spare.wid).role, 'active');
   const spawned = sim.spawns(exit);
   assert.equal(spawned.length, 1, 'a new spare behind it');

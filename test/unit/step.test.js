@@ -1,9 +1,13 @@
+// @ts-check
 // The supervisor core, step(state, event, now), driven with a fake clock
 // (test/helpers/core.js): every decision is checked from its effects alone.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sim } from '../helpers/core.js';
+import { RESTART_CASES, Sim } from '../helpers/core.js';
 
+/** @typedef {import('../helpers/core.js').Effect} Effect */
+
+/** @param {readonly Effect[]} effects */
 const types = (effects) => effects.map((e) => e.type);
 
 /** Events (or effects) match in number and order, each with at least the expected fields (they may grow more). */
@@ -13,6 +17,10 @@ function assertEvents(actual, expected) {
     for (const [key, value] of Object.entries(fields)) assert.deepEqual(actual[i][key], value, `${fields.event ?? 'event'}.${key}`);
   });
 }
+/**
+ * @param {readonly Effect[]} effects
+ * @param {(e: Effect) => boolean} pred
+ */
 const indexOf = (effects, pred) => effects.findIndex(pred);
 
 describe('start', () => {
@@ -52,7 +60,10 @@ describe('start', () => {
       sim.emitted(undefined, effects).map((e) => e.event),
       ['fork', 'online', 'listening', 'ready', 'started'],
     );
-    for (const e of sim.emitted(undefined, effects).slice(0, 4)) assert.deepEqual([e.wid, e.slot, e.pid], [1, 0, 4242]);
+    for (const name of /** @type {const} */ (['fork', 'online', 'listening', 'ready'])) {
+      const [e] = sim.emitted(name, effects);
+      assert.deepEqual([e.wid, e.slot, e.pid], [1, 0, 4242], name);
+    }
   });
 });
 
@@ -143,6 +154,10 @@ describe('restart window and give-up', () => {
 describe('backoff', () => {
   // Crashes the worker of slot 0 after `uptime` ms; returns the restart delay and
   // checks that the replacement is spawned exactly when the delay is over.
+  /**
+   * @param {Sim} sim
+   * @param {number} uptime
+   */
   function crashAfter(sim, uptime) {
     const wid = sim.inSlot(0);
     const effects = sim.at(sim.worker(wid).startedAt + uptime).exit(wid, 1);
@@ -278,18 +293,7 @@ describe('stop', () => {
 });
 
 describe('restart policy and stopExitCodes', () => {
-  const cases = [
-    ['always', 0, null, true],
-    ['always', 1, null, true],
-    ['always', null, 'SIGKILL', true],
-    ['on-failure', 0, null, false],
-    ['on-failure', 1, null, true],
-    ['on-failure', null, 'SIGKILL', true],
-    ['never', 0, null, false],
-    ['never', 1, null, false],
-    ['never', null, 'SIGKILL', false],
-  ];
-  for (const [restart, code, signal, restarted] of cases) {
+  for (const [restart, code, signal, restarted] of RESTART_CASES) {
     test(`restart ${restart}: exit ${signal ?? `code ${code}`} is ${restarted ? '' : 'not '}restarted`, () => {
       const sim = new Sim({ instances: 2, restart });
       sim.startAll();

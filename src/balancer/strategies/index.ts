@@ -1,3 +1,4 @@
+import { STRATEGY_ALIASES, STRATEGY_NAMES, type StrategyName } from '../../core/enums.js';
 import type { Strategy } from '../strategy.js';
 import { leastConnections } from './least-connections.js';
 import { leastLoaded } from './least-loaded.js';
@@ -8,21 +9,8 @@ import { weighted } from './weighted.js';
 export { leastConnections, leastLoaded, roundRobin, sticky, weighted };
 
 // Kernel distribution modes (shared handle, reusePort) are not strategies: the
-// master never picks a worker in them, so they are resolved elsewhere.
-export type StrategyName = 'round-robin' | 'least-connections' | 'least-loaded' | 'sticky' | 'weighted';
-
-export const STRATEGY_NAMES: readonly StrategyName[] = Object.freeze([
-  'round-robin',
-  'least-connections',
-  'least-loaded',
-  'sticky',
-  'weighted',
-] as const);
-
-export const STRATEGY_ALIASES: Readonly<Record<string, StrategyName>> = Object.freeze({
-  rr: 'round-robin',
-  'ip-hash': 'sticky',
-});
+// master never picks a worker in them. The names live in core/enums.ts.
+export { STRATEGY_ALIASES, STRATEGY_NAMES, type StrategyName } from '../../core/enums.js';
 
 const FACTORIES: Readonly<Record<StrategyName, () => Strategy>> = {
   'round-robin': roundRobin,
@@ -39,7 +27,7 @@ export function isStrategyName(name: string): name is StrategyName {
 /** The canonical name for a name or alias, or undefined when it is neither. */
 export function resolveStrategyName(name: string): StrategyName | undefined {
   if (isStrategyName(name)) return name;
-  return Object.hasOwn(STRATEGY_ALIASES, name) ? STRATEGY_ALIASES[name] : undefined;
+  return Object.hasOwn(STRATEGY_ALIASES, name) ? STRATEGY_ALIASES[name as keyof typeof STRATEGY_ALIASES] : undefined;
 }
 
 /** A fresh strategy instance (each listener needs its own state). Throws on an unknown name. */

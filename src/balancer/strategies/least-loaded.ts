@@ -16,7 +16,7 @@ export const ELU_WEIGHT = 4;
 // for idle workers (0 connections would otherwise score 0 whatever the elu).
 // Ties take turns (rotating.ts).
 export function leastLoaded(): Strategy {
-  return rotating('least-loaded', (m: Member): number => {
+  return rotating('least-loaded', 'surplus', (m: Member): number => {
     let elu = m.elu;
     if (!(elu > 0)) elu = 0; // also NaN
     else if (elu > 1) elu = 1;

@@ -1,4 +1,5 @@
-import type { Member, Strategy } from '../strategy.js';
+import type { StrategyName } from '../../core/enums.js';
+import type { Member, Rebalance, Strategy } from '../strategy.js';
 
 /**
  * A strategy that picks the member with the lowest cost. The scan (O(n), no
@@ -7,12 +8,13 @@ import type { Member, Strategy } from '../strategy.js';
  * turns instead of the first one winning every tie. Costs are read at pick
  * time from the live Member objects the listener updates.
  */
-export function rotating(name: string, cost: (m: Member) => number): Strategy {
+export function rotating(name: StrategyName, rebalance: Rebalance, cost: (m: Member) => number): Strategy {
   const members: Member[] = [];
   let next = 0;
   return {
     name,
     needsAddress: false,
+    rebalance,
     add(member: Member) {
       const i = members.findIndex((m) => m.id === member.id);
       // Re-adding an id keeps its place in the rotation but reads the new live object.

@@ -5,5 +5,5 @@ import { rotating } from './rotating.js';
 // previous hand-off is passed over while another one is free: its next
 // connection would only queue behind that acknowledgement.
 export function roundRobin(): Strategy {
-  return rotating('round-robin', (m) => (m.queued > 0 ? 1 : 0));
+  return rotating('round-robin', 'double', (m) => (m.queued > 0 ? 1 : 0));
 }

@@ -36,6 +36,7 @@ export function sticky(): Strategy {
   return {
     name: 'sticky',
     needsAddress: true,
+    rebalance: false,
     add(member: Member) {
       if (ids.includes(member.id)) return;
       ids.push(member.id);

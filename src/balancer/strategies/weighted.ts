@@ -16,6 +16,7 @@ export function weighted(): Strategy {
   return {
     name: 'weighted',
     needsAddress: false,
+    rebalance: 'double',
     add(member: Member) {
       const p = peers.find((q) => q.member.id === member.id);
       if (p) p.member = member;

@@ -2,8 +2,9 @@
 // from each app master's HTTP socket (polled once a second while a browser
 // watches), the actions go through the daemon's control socket, exactly as
 // the CLI's `drover reload/restart/scale/stop` do.
-import type { DroverPaths } from '../../daemon/paths.js';
-import { ControlClient } from '../../daemon/protocol.js';
+import type { DroverPaths } from '../../control/paths.js';
+import { ControlClient } from '../../control/client.js';
+import type { DaemonCommands } from '../../control/commands.js';
 import { DroverError, type ErrorCode } from '../../errors.js';
 import { tailLines } from '../../logs/tail.js';
 import { askMaster, masterSockets } from '../masters.js';
@@ -11,12 +12,6 @@ import type { Numbered } from './ring.js';
 import type { ActionName, AppView, DashboardSource, LogEvent } from './source.js';
 
 const POLL_MS = 1_000;
-
-interface Settled {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
-}
 
 export class DaemonSource implements DashboardSource {
   private readonly listeners = new Set<(e: LogEvent) => void>();
@@ -55,27 +50,45 @@ export class DaemonSource implements DashboardSource {
     };
   }
 
-  private async call<T>(command: string, args: Record<string, unknown>): Promise<T> {
-    const client = await ControlClient.connect(this.paths.socket, { timeoutMs: 5_000 });
+  private async connect(): Promise<ControlClient<DaemonCommands>> {
+    return ControlClient.connect<DaemonCommands>(this.paths.socket, { timeoutMs: 5_000 });
+  }
+
+  private async withDaemon<T>(fn: (client: ControlClient<DaemonCommands>) => Promise<T>): Promise<T> {
+    const client = await this.connect();
     try {
-      return await client.call<T>(command, args, { timeoutMs: 120_000 });
+      return await fn(client);
     } finally {
       client.destroy();
     }
   }
 
   async act(app: string, action: ActionName, args: { readonly instances?: number }): Promise<unknown> {
-    if (action === 'scale') return this.call('scale', { name: app, instances: args.instances });
-    const results = await this.call<Settled[] | Array<{ name: string; exitCode: number }>>(action, { target: [app] });
-    for (const r of results) {
-      const s = r as Settled;
-      if (s.ok === false && s.error) throw new DroverError(s.error.code, s.error.message);
-    }
-    return results;
+    const options = { timeoutMs: 120_000 };
+    return this.withDaemon(async (c) => {
+      switch (action) {
+        case 'scale':
+          if (args.instances === undefined || !Number.isInteger(args.instances)) throw new DroverError('DROVER_E_INVALID_OPTION', 'scale needs instances: a whole number >= 0');
+          return c.call('scale', { name: app, instances: args.instances }, options);
+        case 'stop':
+          return c.call('stop', { target: [app] }, options);
+        case 'reload':
+        case 'restart': {
+          const results = action === 'reload' ? await c.call('reload', { target: [app] }, options) : await c.call('restart', { target: [app] }, options);
+          const failed = results.find((r) => !r.ok && r.error);
+          if (failed?.error) throw new DroverError(failed.error.code as ErrorCode, failed.error.message);
+          return results;
+        }
+        default: {
+          const unknown: never = action;
+          throw new DroverError('DROVER_E_INVALID_OPTION', `unknown action ${String(unknown)}`);
+        }
+      }
+    });
   }
 
   async logTail(app: string, lines: number): Promise<string[] | undefined> {
-    const d = await this.call<{ logs?: { out: string; err: string } }>('describe', { name: app });
+    const d = await this.withDaemon((c) => c.call('describe', { name: app }, { timeoutMs: 15_000 }));
     if (!d.logs) return undefined;
     const out = await tailLines(d.logs.out, lines).catch(() => []);
     if (d.logs.err === d.logs.out) return out;

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LifecycleEvent } from '../../core/types.js';
 import { DroverError } from '../../errors.js';
-import type { Supervisor } from '../../runtime/supervisor.js';
+import type { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import type { WorkerSample } from '../../metrics/drover-metrics.js';
 import type { ActionName, AppView, DashboardSource, LogEvent } from './source.js';
 

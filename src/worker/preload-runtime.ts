@@ -12,6 +12,7 @@ import { Channel } from './channel.js';
 import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
+import { ignoreUnknown } from '../core/assert-never.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -306,6 +307,9 @@ export class WorkerRuntime {
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
       case 'ping':
         return this.pong(message.seq);
+      default:
+        // A master of another version may send kinds this worker does not know.
+        return ignoreUnknown(message);
     }
   }
 

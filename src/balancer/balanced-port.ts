@@ -1,5 +1,7 @@
-// The master's side of port sharing: one listening socket per key, accepted
-// connections handed to workers over IPC.
+// The master's side of port sharing (master-balanced modes): one listening
+// socket per key, its accepted connections handed to workers over IPC. Who is a
+// member is the core's decision (join/leave effects via runtime/listen-broker.ts);
+// the two fast paths below only ever take a worker out sooner.
 //
 // Like Node's round_robin_handle.js we take the raw handle from the listening
 // TCPWrap (no net.Socket is built in the master). Unlike it, hand-offs are
@@ -30,7 +32,7 @@ interface ListenServerInternals {
 const MAX_PENDING = 4096;
 
 
-export interface ListenerHooks {
+export interface PortHooks {
   /** Called when a connection could not be delivered and was dropped. */
   onDrop(key: string, reason: string): void;
   /** Ask a worker to close n keep-alive connections gracefully (rebalancing). */
@@ -45,7 +47,7 @@ interface Entry {
   child: ChildProcess;
 }
 
-export class Listener {
+export class BalancedPort {
   readonly members = new Map<number, Entry>();
   private readonly pending: RawHandle[] = [];
   private readonly server = net.createServer();
@@ -57,8 +59,8 @@ export class Listener {
 
   constructor(
     readonly key: string,
-    private readonly strategy: Strategy,
-    private readonly hooks: ListenerHooks,
+    private strategy: Strategy,
+    private readonly hooks: PortHooks,
   ) {}
 
   open(address: ListenAddress): Promise<BoundAddress> {
@@ -125,7 +127,7 @@ export class Listener {
    * twice the surplus is shed. Sticky balancing keeps clients where they are.
    */
   rebalance(): void {
-    if (this.members.size < 2 || this.strategy.name === 'sticky') return;
+    if (this.members.size < 2 || this.strategy.rebalance === false) return;
     let total = 0;
     let min = Infinity;
     let max = 0;
@@ -136,11 +138,18 @@ export class Listener {
     }
     if (max - min < REBALANCE_MIN_GAP) return;
     const fair = total / this.members.size;
-    const factor = this.strategy.name === 'least-connections' || this.strategy.name === 'least-loaded' ? 1 : 2;
+    const factor = this.strategy.rebalance === 'double' ? 2 : 1;
     for (const { member } of this.members.values()) {
       const surplus = member.connections - Math.ceil(fair);
       if (surplus > 0) this.hooks.onShed(member.id, this.key, Math.min(member.connections, surplus * factor));
     }
+  }
+
+  /** The members move to the new strategy as they are, counts and load included. */
+  useStrategy(strategy: Strategy): void {
+    this.strategy = strategy;
+    for (const { member } of this.members.values()) strategy.add(member);
+    this.flush();
   }
 
   setLoad(id: number, elu: number): void {
@@ -155,6 +164,8 @@ export class Listener {
 
   /** Hands one connection to a worker; `refusedBy` is a worker that sent it back. */
   distribute(handle: RawHandle, refusedBy: number): void {
+    // Fast path: a worker that sends a connection back is draining; the core's
+    // `leave` for it follows, but no connection should meet it meanwhile.
     if (refusedBy !== -1) this.remove(refusedBy);
     const entry = this.choose(handle);
     if (entry) return this.send(entry, handle);
@@ -173,6 +184,7 @@ export class Listener {
       if (id === undefined) return undefined;
       const entry = this.members.get(id);
       if (!entry || !entry.child.connected) {
+        // Fast path: a closed channel cannot take a handle (the core hears of the disconnect next).
         this.remove(id);
         continue;
       }

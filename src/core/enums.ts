@@ -1,0 +1,40 @@
+// Every enumeration of the options, once, as `as const` arrays. The zod schema
+// (config/schema.ts), the CLI option table (cli/option-table.ts) and the core
+// types derive from these lists, so a new value is added here and nowhere
+// else. No zod here: the CLI's option table loads this on every command.
+
+export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/** What an option may say: `signal` is set by waitReady, not by readyOn. */
+export const READY_ON_OPTIONS = ['listen', 'online'] as const;
+/** What the core waits for: the first listen(), the process running, or ready() / process.send('ready'). */
+export const READY_ON = [...READY_ON_OPTIONS, 'signal'] as const;
+export type ReadyOn = (typeof READY_ON)[number];
+
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Master-balanced strategies: the master accepts and picks a worker (balancer/strategies/). */
+export const STRATEGY_NAMES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'weighted'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+export const STRATEGY_ALIASES = { rr: 'round-robin', 'ip-hash': 'sticky' } as const satisfies Record<string, StrategyName>;
+
+/** Kernel modes: workers accept themselves (a shared handle, or their own reusePort socket). */
+export const KERNEL_MODES = ['kernel', 'reuseport'] as const;
+export type KernelMode = (typeof KERNEL_MODES)[number];
+
+/** What `balance` accepts (an option); `rr` stays an alias of NODE_CLUSTER_SCHED_POLICY only. */
+export const BALANCE_MODES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'ip-hash', 'weighted', ...KERNEL_MODES] as const;
+export type BalanceMode = (typeof BALANCE_MODES)[number];
+
+/** A resolved balance mode (AppSpec.balance): aliases are resolved to their strategy. */
+export type Balance = StrategyName | KernelMode;
+
+export function isKernelMode(balance: string): balance is KernelMode {
+  return (KERNEL_MODES as readonly string[]).includes(balance);
+}
