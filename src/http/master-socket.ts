@@ -13,7 +13,7 @@ import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { EventRing } from './dashboard/ring.js';
 import type { LogEvent } from './dashboard/source.js';
 import { SupervisorSource } from './dashboard/supervisor-source.js';
-import { supervisorHealth } from './serve-app.js';
+import { supervisorHealth } from './supervisor-health.js';
 
 export const MASTER_HTTP_SUFFIX = '.http.sock';
 

@@ -6,7 +6,8 @@ import { wantsOpenMetrics } from '../metrics/render.js';
 import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { SupervisorSource } from './dashboard/supervisor-source.js';
-import { liveness, readiness, type HealthAnswer } from './health.js';
+import type { HealthAnswer } from './health.js';
+import { supervisorHealth } from './supervisor-health.js';
 import type { HttpSettings } from './options.js';
 import { send, startHttpServer, type HttpEndpoint, type Route } from './server.js';
 
@@ -33,11 +34,6 @@ export function healthRoutes(check: () => Health | Promise<Health>): Route[] {
   ];
 }
 
-export function supervisorHealth(supervisor: Supervisor, minReady: number | undefined, draining: () => boolean): { live: HealthAnswer; ready: HealthAnswer } {
-  const phase = supervisor.phase;
-  const ready = supervisor.workers().filter((w) => w.role === 'active' && w.phase === 'ready').length;
-  return { live: liveness(phase), ready: readiness({ phase, draining: draining(), desired: supervisor.desired, ready, minReady }) };
-}
 
 export async function serveApp(
   supervisor: Supervisor,
