@@ -57,6 +57,10 @@ export const CATALOG = {
   DROVER_E_AGENT_READY_TIMEOUT: { exitCode: 102, title: 'the agent did not become ready in time; no worker was started' },
   DROVER_E_STATE_LIMIT: { exitCode: 103, title: 'a state value, key or the store is over its size limit' },
   DROVER_E_STATE_VALUE: { exitCode: 104, title: 'a state key or value is invalid (not a JSON value)' },
+  // HTTP endpoints (metrics, health, dashboard): statuses 105-108.
+  DROVER_E_HTTP_UNSAFE_BIND: { exitCode: 105, title: 'the HTTP endpoint would listen beyond loopback without an explicit token' },
+  DROVER_E_HTTP_LISTEN: { exitCode: 106, title: 'the HTTP endpoint could not listen on its address' },
+  DROVER_E_HTTP_TOKEN: { exitCode: 107, title: 'the HTTP token is unusable (too short, or its file cannot be read or written)' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -96,6 +96,12 @@ export const OPTION_TABLE = {
   stateDir: { flags: '--state-dir <dir>', description: 'directory of the state log (default DROVER_HOME/apps/<name>/state)', parse: text },
   stateNamespace: { flags: '--state-namespace <ns>', description: 'redis key prefix (default: the app name); masters with one namespace share a store', parse: text },
   logLevel: { flags: '--log-level <level>', description: LOG_LEVELS.join(' | '), parse: oneOf(LOG_LEVELS) },
+  metricsPort: { flags: '--metrics-port <port>', description: 'serve /metrics, /livez, /readyz on this port (0: a free one)', parse: int },
+  metricsHost: { flags: '--metrics-host <host>', description: 'address of the metrics endpoint (default 127.0.0.1; others need --metrics-token)', parse: text },
+  metricsToken: { flags: '--metrics-token <token>', description: 'token the endpoint requires (default DROVER_HTTP_TOKEN, else DROVER_HOME/http-token)', parse: text },
+  healthPublic: { flags: '--health-public', description: '/livez and /readyz answer without the token (Kubernetes probes)', parse: flag },
+  minReady: { flags: '--min-ready <n>', description: '/readyz is 200 while at least n workers are ready (default: all)', parse: int },
+  perWorkerMetrics: { flags: '--per-worker-metrics', description: 'app metrics keep one series per worker (label worker) instead of merging', parse: flag },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 
 const size: FlagParser = (raw, _prev, flag) => {

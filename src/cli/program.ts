@@ -9,6 +9,7 @@ import { addDaemonCommands } from './daemon-commands.js';
 // platform hook (issue 14): run --container, generate, startup.
 import { registerPlatformCommands } from './platform-commands.js';
 import { addStateCommand } from './state-command.js';
+import { addDashboardCommand } from './dashboard-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -43,6 +44,7 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
   addDaemonCommands(program, setResult);
   registerPlatformCommands(program, run, setResult); // platform hook (issue 14)
   addStateCommand(program, setResult);
+  addDashboardCommand(program, setResult);
   return program;
 }
 

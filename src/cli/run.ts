@@ -5,6 +5,7 @@ import { installMasterSignals } from '../control/signals.js';
 import { formatAddress, Supervisor } from '../supervise.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
 import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
+import { startAppEndpoint } from './run-http.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   // platform hook (issue 14): as PID 1, drover runs under tini; this process only waits for it.
@@ -18,7 +19,10 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   }
   const supervisor = new Supervisor(spec, { source: options });
   const platform = attachPlatform(supervisor); // platform hook (issue 14)
-  const uninstall = installMasterSignals(() => supervisor);
+  // Observability (issue 13): /metrics, /livez, /readyz when --metrics-port is set; loaded only then.
+  const http = await startAppEndpoint(supervisor, options);
+  // A stop signal makes /readyz answer 503 before the drain starts.
+  const uninstall = installMasterSignals(() => supervisor, { onStop: () => http?.markDraining() });
 
   supervisor.ready.then(
     (info) => {
@@ -30,6 +34,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.start();
   const outcome = await supervisor.done;
   uninstall();
+  await http?.close();
   await platform.close(); // platform hook (issue 14)
   if (outcome.error) say('error', outcome.error.message, outcome.error.code);
   return outcome.exitCode;

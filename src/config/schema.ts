@@ -92,6 +92,17 @@ export const superviseOptionsSchema = z
     /** redis: the prefix of drover's keys (default: the app name); masters with one namespace share one store. */
     stateNamespace: z.string().min(1).max(200).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    // Observability (src/http, src/metrics): /metrics, /livez, /readyz on this port when set (0: a free port).
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    metricsHost: z.string().min(1).default('127.0.0.1'),
+    /** The token every endpoint requires; default DROVER_HTTP_TOKEN, else a random one kept in DROVER_HOME/http-token. */
+    metricsToken: z.string().min(1).optional(),
+    /** /livez and /readyz answer without the token (Kubernetes probes); they never show env or app data. */
+    healthPublic: z.boolean().default(false),
+    /** /readyz is 200 while at least this many workers are ready (default: all desired). */
+    minReady: z.number().int().min(0).optional(),
+    /** App metrics keep one series per worker slot (label worker) instead of merging them. */
+    perWorkerMetrics: z.boolean().default(false),
   })
   .strict();
 

@@ -7,6 +7,7 @@
 // It loads no zod, pino or app code, so it starts fast and stays small;
 // options are validated by the app master (resolveSpec) before any worker
 // starts, and a rejected start leaves nothing behind.
+import { startDaemonHttp } from './http-hooks.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { didYouMean } from '../config/suggest.js';
@@ -80,6 +81,11 @@ export class Daemon {
       this.server = await listen();
     }
     log(`daemon ${process.pid} listening on ${this.paths.socket} (drover ${VERSION}, node ${process.version})`);
+    // HTTP endpoint for all apps (issue 13), when DROVER_HTTP_PORT is set.
+    startDaemonHttp(this.paths).then(
+      (http) => http && log(`HTTP (metrics, health) on ${http.origin}`),
+      (err: Error) => log(`HTTP endpoint not started: ${err.message}`),
+    );
     // Booting in parallel with the rest of the daemon: the first `drover start` (cold) uses it,
     // unless the CLI started that app's master itself (then a standby would only compete for CPU;
     // the first launch makes one).

@@ -40,7 +40,7 @@ export type WorkerToMaster =
   /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
   | { kind: 'conn-back'; key: string }
   /** Heartbeat reply, sent from the worker's event loop. */
-  | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number }
+  | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number; heapUsed?: number; cpuUs?: number }
   /**
    * Connections on `key` received and closed since the last report (coalesced
    * per event-loop turn). `got` returns the listener's hand-off credit (handoff.ts).
@@ -121,6 +121,9 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
               lagMs: lagMs as number,
               requests: requests as number,
               connections: connections as number,
+              // Optional (metrics): V8 heap in use, and CPU time user+system in µs.
+              ...(typeof raw.heapUsed === 'number' && Number.isFinite(raw.heapUsed) && raw.heapUsed >= 0 ? { heapUsed: raw.heapUsed } : {}),
+              ...(typeof raw.cpuUs === 'number' && Number.isFinite(raw.cpuUs) && raw.cpuUs >= 0 ? { cpuUs: raw.cpuUs } : {}),
             },
           }
         : { ok: false, error: 'pong: needs an integer seq and finite non-negative stats' };

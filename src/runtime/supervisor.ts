@@ -500,7 +500,7 @@ export class AppSupervisor extends EventEmitter {
         child.disconnect();
       });
       child.on('internalMessage', (raw: unknown, handle: unknown) =>
-        onWorkerMessage(raw, handle, { wid, child, hub: this.hub, broker: this.broker, enqueue: (event) => this.enqueue(event) }),
+        onWorkerMessage(raw, handle, { wid, child, hub: this.hub, broker: this.broker, enqueue: (event) => this.enqueue(event), stats: (s) => this.emit('stats', s) }),
       );
     }
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });

@@ -14,6 +14,8 @@ export interface WorkerIpcContext {
   readonly hub: MessageHub;
   readonly broker: ListenBroker;
   readonly enqueue: (event: Event) => void;
+  /** The heartbeat's figures as the worker sent them, for metrics and the dashboard (src/metrics, src/http). */
+  readonly stats?: (sample: { wid: number; rss: number; lagMs: number; heapUsed?: number; cpuUs?: number }) => void;
 }
 
 const closeHandle = (handle: unknown) => (handle as { close?: () => void } | undefined)?.close?.();
@@ -34,6 +36,7 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
       return ctx.enqueue({ type: 'online', wid });
     case 'pong':
       broker.stats(wid, m.elu, m.connections);
+      ctx.stats?.({ wid, rss: m.rss, lagMs: m.lagMs, heapUsed: m.heapUsed, cpuUs: m.cpuUs });
       return ctx.enqueue({ type: 'stats', wid, stats: { rss: m.rss, elu: m.elu, lagMs: m.lagMs, requests: m.requests } });
     case 'hello':
       // The agent's drover/worker says it loaded (agent-channel.ts); a worker's runtime never sends it.

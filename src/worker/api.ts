@@ -86,3 +86,17 @@ export function on(topic: string, fn: Listener): () => void {
 export function publish(topic: string, payload?: unknown): Promise<void> {
   return messenger().publish(topic, payload);
 }
+
+// ── metrics (issue 13) ────────────────────────────────────────────────────
+
+/**
+ * Hands a prom-client registry (default: the app's prom-client global
+ * registry) to drover: the master merges every worker's metrics into its
+ * /metrics (counters and histograms summed, gauges by their aggregator). Does
+ * nothing outside a drover worker (the agent included).
+ */
+export async function registerMetrics(registry?: import('./metrics.js').MetricsRegistry): Promise<void> {
+  if (!isWorker) return;
+  const { registerMetrics: register } = await import('./metrics.js');
+  return register(registry);
+}

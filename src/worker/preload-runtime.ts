@@ -132,7 +132,9 @@ export class WorkerRuntime {
       requests += t.requests;
       connections += t.sockets.size;
     }
-    this.channel.send({ kind: 'pong', seq, rss: process.memoryUsage.rss(), elu: Number.isFinite(elu) ? elu : 0, lagMs, requests, connections });
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    this.channel.send({ kind: 'pong', seq, rss: mem.rss, elu: Number.isFinite(elu) ? elu : 0, lagMs, requests, connections, heapUsed: mem.heapUsed, cpuUs: cpu.user + cpu.system });
   }
 
   static install(): WorkerRuntime {

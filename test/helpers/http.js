@@ -3,18 +3,19 @@
 // on its own; pass a keep-alive `agent` to reuse connections.
 import http from 'node:http';
 
-export function request({ port, host = '127.0.0.1', socketPath, path = '/', agent = false, localAddress, timeoutMs = 15_000 } = {}) {
+export function request({ port, host = '127.0.0.1', socketPath, path = '/', agent = false, localAddress, timeoutMs = 15_000, headers = {}, method = 'GET', body } = {}) {
   return new Promise((resolve, reject) => {
     const target = socketPath ? { socketPath } : { host, port, localAddress };
-    const req = http.get({ ...target, path, agent }, (res) => {
-      let body = '';
+    const req = http.request({ ...target, path, method, headers, agent }, (res) => {
+      let received = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      res.on('data', (chunk) => (received += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: received }));
       res.on('error', reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response to ${path} within ${timeoutMs} ms`)));
     req.on('error', reject);
+    req.end(body);
   });
 }
 

@@ -16,6 +16,7 @@ import { appSocket, masterLog, type DroverPaths } from '../../control/paths.js';
 import type { LaunchRecord, MasterStatus } from '../../control/records.js';
 import { listenControl, removeSocket, type CommandHandlers, type ControlServer, type RequestContext } from '../../control/server.js';
 import { installMasterSignals } from '../../control/signals.js';
+import { startMasterHttp } from '../http-hooks.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../../core/types.js';
 import { DroverError, formatError, isDroverError, type ErrorCode } from '../../errors.js';
 import { createAppLog, type AppLog } from '../../logs/index.js';
@@ -70,6 +71,8 @@ export class AppMaster {
       return this.close({ exitCode: run.error.exitCode, error: this.lastError });
     }
     const { supervisor } = run;
+    // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
+    await startMasterHttp(supervisor, this.paths, this.name, this.record.options, { line: (text) => this.log.writeLine('err', 'drover', text), stats: () => this.log.stats() });
     supervisor.on('restart', () => this.restarts++);
     supervisor.on('start-failed', (e: { code: ErrorCode; message: string }) => (this.lastError = { code: e.code, message: e.message }));
     supervisor.on('giveup', (e: { restarts: number }) => (this.lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));

@@ -1,0 +1,187 @@
+// H. Metrics: scrape time with 4 apps × 4 workers × 200 app series, drover
+// (`drover run --metrics-port`, one master per app) against prom-client's
+// AggregatorRegistry on Node's cluster (one primary per app) with the same
+// metrics; and hello throughput with metrics on (scraped every second) vs off.
+import http from 'node:http';
+import path from 'node:path';
+import { runLoad, describeLoad } from '../lib/load.js';
+import { freePort } from '../lib/ports.js';
+import { startProcess, stopProcess, describeOutput } from '../lib/procs.js';
+import { num, table, verdict } from '../lib/report.js';
+import { ROOT, droverSubject } from '../lib/subjects.js';
+import { median, pollUntil } from '../lib/time.js';
+
+const DROVER = path.join(ROOT, 'dist/cli/main.js');
+const TOKEN = 'bench-token-bench-token-bench';
+const APPS = 4;
+const WORKERS = 4;
+
+function scrape(port, token) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      let bytes = 0;
+      res.on('data', (c) => (bytes += c.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.setTimeout(15_000, () => req.destroy(new Error('scrape timed out')));
+    req.on('error', reject);
+  });
+}
+
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : null;
+};
+
+/** Starts 4 apps of one kind; resolves with their metrics ports and a stop(). */
+async function startGroup(kind) {
+  const procs = [];
+  const ports = [];
+  for (let i = 0; i < APPS; i++) {
+    const metricsPort = await freePort();
+    const appPort = await freePort();
+    const proc =
+      kind === 'drover'
+        ? startProcess({
+            name: `drover-metrics-${i}`,
+            cmd: process.execPath,
+            args: [DROVER, 'run', 'bench/apps/metrics-hello.js', '-i', String(WORKERS), '--name', `app${i}`, '--metrics-port', String(metricsPort), '--metrics-token', TOKEN, '--log-level', 'warn'],
+            env: { PORT: String(appPort) },
+            cwd: ROOT,
+          })
+        : startProcess({
+            name: `cluster-metrics-${i}`,
+            cmd: process.execPath,
+            args: [path.join(ROOT, 'bench/apps/cluster-metrics.js'), `--workers=${WORKERS}`],
+            env: { PORT: String(appPort), METRICS_PORT: String(metricsPort) },
+            cwd: ROOT,
+          });
+    procs.push(proc);
+    ports.push(metricsPort);
+  }
+  const stop = () => Promise.all(procs.map((p) => stopProcess(p, { timeoutMs: 8000 })));
+  try {
+    // Ready: every app's page carries the app series of all its workers.
+    await pollUntil(
+      async () => {
+        for (const port of ports) {
+          const body = await new Promise((resolve) => {
+            http
+              .get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers: kind === 'drover' ? { authorization: `Bearer ${TOKEN}` } : {} }, (res) => {
+                let b = '';
+                res.on('data', (c) => (b += c));
+                res.on('end', () => resolve(b));
+              })
+              .on('error', () => resolve(''));
+          });
+          // r199 is incremented 199 times in each worker: the merged value is 4 × 199.
+          if (!body.includes(`route="r199"`) || !new RegExp(`bench_events_total\\{[^}]*route="r199"[^}]*\\} ${WORKERS * 199}\\b`).test(body)) return false;
+        }
+        return true;
+      },
+      { deadline: Date.now() + 60_000, intervalMs: 200, what: `${kind} apps serving merged metrics` },
+    );
+  } catch (err) {
+    await stop();
+    throw new Error(`${err.message}. ${procs.map(describeOutput).join(' ')}`);
+  }
+  return { ports, stop, token: kind === 'drover' ? TOKEN : undefined };
+}
+
+async function measureScrapes(kind, scrapes, log) {
+  const group = await startGroup(kind);
+  try {
+    for (let i = 0; i < 5; i++) for (const port of group.ports) await scrape(port, group.token);
+    const times = [];
+    let bytes = 0;
+    for (let i = 0; i < scrapes; i++) {
+      for (const port of group.ports) {
+        const r = await scrape(port, group.token);
+        times.push(r.ms);
+        bytes = r.bytes;
+      }
+    }
+    log(`  ${kind}: ${times.length} scrapes, p50 ${num(percentile(times, 50), 1)} ms, p99 ${num(percentile(times, 99), 1)} ms, ${bytes} bytes`);
+    return { times, bytes };
+  } finally {
+    await group.stop();
+  }
+}
+
+export default {
+  id: 'metrics',
+  order: 80,
+  title: 'H. Metrics: scrape time and the cost of metrics on throughput',
+
+  params({ quick }) {
+    return quick ? { scrapes: 25, rounds: 1, duration: 3, loadRounds: 1, connections: 50 } : { scrapes: 100, rounds: 2, duration: 8, loadRounds: 3, connections: 50 };
+  },
+
+  async run(ctx) {
+    const p = this.params(ctx);
+    const scrapeRuns = { drover: [], cluster: [] };
+    for (let round = 0; round < p.rounds; round++) {
+      for (const kind of round % 2 === 0 ? ['drover', 'cluster'] : ['cluster', 'drover']) scrapeRuns[kind].push(await measureScrapes(kind, p.scrapes, ctx.log));
+    }
+    const load = { on: [], off: [] };
+    for (let round = 0; round < p.loadRounds; round++) {
+      for (const mode of round % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
+        const metricsPort = await freePort();
+        const subject = droverSubject({ id: `drover-metrics-${mode}`, label: `drover, metrics ${mode}`, extra: mode === 'on' ? ['--metrics-port', String(metricsPort), '--metrics-token', TOKEN] : [] });
+        const running = await subject.start({ port: await freePort() });
+        let scraper;
+        try {
+          // Metrics on means scraped too: once a second (Prometheus' default is every 60 s).
+          if (mode === 'on') scraper = setInterval(() => scrape(metricsPort, TOKEN).catch(() => {}), 1000);
+          await runLoad({ url: running.url, duration: 1, connections: p.connections });
+          const r = await runLoad({ url: running.url, duration: p.duration, connections: p.connections });
+          ctx.log(`  round ${round + 1} metrics ${mode}: ${num(r.reqPerSec)} req/s, p99 ${r.p99} ms`);
+          load[mode].push(r);
+        } finally {
+          clearInterval(scraper);
+          await running.stop();
+        }
+      }
+    }
+    const all = (kind) => scrapeRuns[kind].flatMap((r) => r.times);
+    return {
+      params: p,
+      scrape: Object.fromEntries(['drover', 'cluster'].map((k) => [k, { p50: percentile(all(k), 50), p99: percentile(all(k), 99), n: all(k).length, bytes: scrapeRuns[k][0]?.bytes }])),
+      load: { on: median(load.on.map((r) => r.reqPerSec)), off: median(load.off.map((r) => r.reqPerSec)), runs: load },
+    };
+  },
+
+  render(data) {
+    const { params: p, scrape: s, load } = data;
+    const ratio = s.drover.p99 / s.cluster.p99;
+    const out = [];
+    out.push(
+      `Scrape: ${APPS} apps × ${WORKERS} workers × 200 app series (one prom-client counter with 200 label values per worker, merged into 200 series per app). drover: one \`drover run bench/apps/metrics-hello.js -i ${WORKERS} --metrics-port\` per app (the page also carries drover's own families and the master's process metrics); baseline: \`bench/apps/cluster-metrics.js\`, Node's cluster with prom-client's \`AggregatorRegistry\` in the primary. Sequential scrapes of the ${APPS} apps in turn, ${p.scrapes} per app per round, ${p.rounds} round(s), the two groups run one after the other (order alternating), each started fresh.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['Subject', 'scrapes', 'p50 ms', 'p99 ms', 'page bytes'],
+        [
+          ['drover', s.drover.n, num(s.drover.p50, 1), num(s.drover.p99, 1), num(s.drover.bytes)],
+          ['Node cluster + AggregatorRegistry', s.cluster.n, num(s.cluster.p50, 1), num(s.cluster.p99, 1), num(s.cluster.bytes)],
+        ],
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+    out.push('');
+    out.push(`Throughput of examples/hello.js with 2 workers, ${describeLoad({ duration: p.duration, connections: p.connections })}, ${p.loadRounds} round(s) alternating, median req/s: metrics off ${num(load.off)}, metrics on (scraped every second) ${num(load.on)}: ratio ${num(load.on / load.off, 3)}.`);
+    return out.join('\n');
+  },
+
+  targets(data) {
+    const { scrape: s, load } = data;
+    const ratio = s.drover.p99 / s.cluster.p99;
+    const t = load.on / load.off;
+    return [
+      { name: 'scrape p99 ≤ 0.5× AggregatorRegistry', ok: Number.isFinite(ratio) ? ratio <= 0.5 : null, value: num(ratio, 2), why: 'no scrape measured' },
+      { name: 'hello throughput with metrics on ≥ 0.98× off', ok: Number.isFinite(t) ? t >= 0.98 : null, value: num(t, 3), why: 'no load measured' },
+    ];
+  },
+};

@@ -1,0 +1,112 @@
+// App metrics as workers send them: prom-client's getMetricsAsJSON() shape.
+// A worker is app code, so what it sends is validated and bounded before the
+// master keeps it; a bad snapshot is refused (and counted), never thrown.
+
+export type LabelValue = string | number;
+
+export interface MetricValue {
+  readonly value: number;
+  readonly labels: Readonly<Record<string, LabelValue>>;
+  /** Histograms and summaries: name_bucket, name_sum, name_count. */
+  readonly metricName?: string;
+}
+
+export interface MetricJson {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+  readonly aggregator: string;
+  readonly values: readonly MetricValue[];
+}
+
+export type Snapshot = readonly MetricJson[];
+
+const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+const AGGREGATORS = new Set(['sum', 'first', 'min', 'max', 'average', 'omit']);
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export const SNAPSHOT_LIMITS = { metrics: 5_000, values: 100_000 } as const;
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function parseValue(v: unknown): MetricValue | undefined {
+  if (!isObject(v) || typeof v.value !== 'number') return undefined;
+  const labels: Record<string, LabelValue> = {};
+  if (v.labels !== undefined) {
+    if (!isObject(v.labels)) return undefined;
+    for (const [k, l] of Object.entries(v.labels)) {
+      if (!LABEL.test(k) || (typeof l !== 'string' && typeof l !== 'number')) return undefined;
+      labels[k] = l;
+    }
+  }
+  if (v.metricName !== undefined && (typeof v.metricName !== 'string' || !NAME.test(v.metricName))) return undefined;
+  return v.metricName === undefined ? { value: v.value, labels } : { value: v.value, labels, metricName: v.metricName };
+}
+
+/** The snapshot, or why it was refused. */
+export function parseSnapshot(raw: unknown): { ok: true; snapshot: MetricJson[] } | { ok: false; error: string } {
+  if (!Array.isArray(raw)) return { ok: false, error: 'not an array of metrics' };
+  if (raw.length > SNAPSHOT_LIMITS.metrics) return { ok: false, error: `more than ${SNAPSHOT_LIMITS.metrics} metrics` };
+  const out: MetricJson[] = [];
+  let count = 0;
+  for (const m of raw) {
+    if (!isObject(m) || typeof m.name !== 'string' || !NAME.test(m.name) || typeof m.type !== 'string' || !TYPES.has(m.type) || !Array.isArray(m.values)) {
+      return { ok: false, error: 'a metric without a valid name, type or values' };
+    }
+    count += m.values.length;
+    if (count > SNAPSHOT_LIMITS.values) return { ok: false, error: `more than ${SNAPSHOT_LIMITS.values} series` };
+    const values: MetricValue[] = [];
+    for (const v of m.values) {
+      const parsed = parseValue(v);
+      if (!parsed) return { ok: false, error: `metric ${m.name}: a value without a number or with bad labels` };
+      values.push(parsed);
+    }
+    const aggregator = typeof m.aggregator === 'string' && AGGREGATORS.has(m.aggregator) ? m.aggregator : 'sum';
+    out.push({ name: m.name, help: typeof m.help === 'string' ? m.help.slice(0, 1024) : '', type: m.type as MetricJson['type'], aggregator, values });
+  }
+  return { ok: true, snapshot: out };
+}
+
+function seriesKey(v: MetricValue): string {
+  const labels = Object.keys(v.labels)
+    .sort()
+    .map((k) => `${k}=${String(v.labels[k])}`)
+    .join(',');
+  return `${v.metricName ?? ''}{${labels}}`;
+}
+
+/** Counters and histograms summed across workers: the part of a snapshot that must never go backwards. */
+export function isMonotonic(m: MetricJson): boolean {
+  return (m.type === 'counter' || m.type === 'histogram') && m.aggregator === 'sum';
+}
+
+/**
+ * Adds the monotonic series of `add` to `base` (both snapshots): what an exited
+ * worker had counted stays in the sum, so a scrape after its death reads no
+ * less than one before (Prometheus would read a drop as a counter reset).
+ */
+export function accumulate(base: Snapshot, add: Snapshot): MetricJson[] {
+  const byName = new Map<string, { metric: MetricJson; series: Map<string, MetricValue> }>();
+  for (const m of base) byName.set(m.name, { metric: m, series: new Map(m.values.map((v) => [seriesKey(v), v])) });
+  for (const m of add) {
+    if (!isMonotonic(m)) continue;
+    let entry = byName.get(m.name);
+    if (!entry) byName.set(m.name, (entry = { metric: m, series: new Map() }));
+    else if (entry.metric.type !== m.type) continue;
+    for (const v of m.values) {
+      const key = seriesKey(v);
+      const prev = entry.series.get(key);
+      entry.series.set(key, prev ? { ...v, value: prev.value + v.value } : v);
+    }
+  }
+  return [...byName.values()].map(({ metric, series }) => ({ ...metric, values: [...series.values()] }));
+}
+
+/** Adds a label to every series (per-worker series: worker="<slot>"); with keep, a label the series has already stays. */
+export function withLabel(snapshot: Snapshot, name: string, value: string, keep = false): MetricJson[] {
+  return snapshot.map((m) => ({
+    ...m,
+    values: m.values.map((v) => ({ ...v, labels: keep ? { [name]: value, ...v.labels } : { ...v.labels, [name]: value } })),
+  }));
+}
