@@ -166,8 +166,10 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     killTimeoutMs: o.killTimeoutMs,
     stopSignal: o.stopSignal,
     // A plain executable has no channel to say it listens: it is ready once it runs.
-    readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.readyOn,
+    readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.execMode === 'fork' ? 'uptime' : o.readyOn,
     readyTimeoutMs: o.readyTimeoutMs,
+    readyTimeoutAction: o.readyTimeoutAction,
+    execMode: o.execMode,
     reloadBatch: o.reloadBatch,
     balance: resolveBalance(o, mode),
     weights: o.weights,

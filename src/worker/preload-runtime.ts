@@ -130,8 +130,10 @@ export class WorkerRuntime {
     if (g[RUNTIME_KEY]) return g[RUNTIME_KEY] as WorkerRuntime;
     const runtime = new WorkerRuntime();
     g[RUNTIME_KEY] = runtime;
-    runtime.patchListen();
-    runtime.patchClose();
+    if (process.env.DROVER_EXEC_MODE !== 'fork') {
+      runtime.patchListen();
+      runtime.patchClose();
+    }
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
     runtime.channel.send({ kind: 'online', pid: process.pid });

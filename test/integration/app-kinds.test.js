@@ -1,0 +1,48 @@
+// Every kind of app runs (issue 16): processes that are not servers in fork
+// mode, the early hint for a cluster-mode app that never listens, and a fork
+// mode server that binds its own port.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, runDrover } from '../helpers/drover.js';
+import { request } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CONSUMER = fixture('apps/consumer.js');
+
+test('--exec-mode fork: a process that never listens is ready once it stayed up --min-uptime-ms', async (t) => {
+  const d = runDrover(t, ['--exec-mode', 'fork', '-i', '2', '--min-uptime-ms', '300', CONSUMER]);
+  await d.ready();
+  assert.equal(d.events('ready').length, 2);
+  assert.equal(d.events('listening').length, 0);
+  for (const ready of d.events('ready')) {
+    const online = d.events('online').find((e) => e.wid === ready.wid);
+    assert.ok(online && ready.time - online.time >= 250, `ready ${ready.time - (online?.time ?? 0)} ms after online: it waits for the uptime`);
+  }
+  await waitFor(() => d.records.filter((r) => r.fixture === 'consumer').length >= 2, { message: 'both workers to work' });
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+  await d.assertNothingLeft();
+});
+
+test('cluster mode: an app that never listens gets a hint naming --exec-mode fork long before the ready timeout', async (t) => {
+  const d = runDrover(t, ['--ready-timeout-ms', '60000', CONSUMER]);
+  const hint = await d.waitEvent('warning');
+  assert.match(hint.msg, /has not called listen\(\) after 5000 ms.*--exec-mode fork.*--ready-on online/);
+  assert.equal(d.events('start-failed').length, 0, 'a hint stops nothing');
+  assert.equal(d.exitInfo, undefined);
+  d.signal('SIGTERM');
+  await d.wait();
+  await d.assertNothingLeft();
+});
+
+test('--exec-mode fork: a server binds its own port (no listen interception)', async (t) => {
+  const d = runDrover(t, ['--exec-mode', 'fork', '--min-uptime-ms', '0', fixture('apps/own-port.js')]);
+  await d.ready();
+  const report = await waitFor(() => d.records.find((r) => r.fixture === 'own-port'), { message: 'the fixture to report its port' });
+  const res = await request({ port: report.port });
+  assert.equal(JSON.parse(res.body).pid, report.pid);
+  assert.equal(d.events('listening').length, 0, 'the master shares no port in fork mode');
+  d.signal('SIGTERM');
+  await d.wait();
+  await d.assertNothingLeft();
+});
