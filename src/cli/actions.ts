@@ -202,7 +202,15 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       out(`${paint(r.name, 'bold', color)}: ${d.workers} worker${d.workers === 1 ? '' : 's'} ready in ${Math.round(d.durationMs)} ms${where} (master pid ${d.masterPid})`);
     }
   }
+  reportPartialStart(results);
   return reportFailures(results);
+}
+
+/** Several apps start independently: one that fails is removed, the others keep running (docs/apps.md). */
+function reportPartialStart(results: ReadonlyArray<Settled<unknown>>): void {
+  const failed = results.filter((r) => !r.ok).map((r) => r.name);
+  if (failed.length === 0 || failed.length === results.length) return;
+  err(`drover: ${failed.length} of ${results.length} apps failed to start (${failed.join(', ')}); the others keep running: see drover list`);
 }
 
 // ── stop / restart / delete / reload / scale / signal ──────────────────────

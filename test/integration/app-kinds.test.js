@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { fixture, runDrover } from '../helpers/drover.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
+import { cli, get, makeHome, ok, portOf } from '../helpers/daemon.js';
 
 const CONSUMER = fixture('apps/consumer.js');
 
@@ -45,4 +46,22 @@ test('--exec-mode fork: a server binds its own port (no listen interception)', a
   d.signal('SIGTERM');
   await d.wait();
   await d.assertNothingLeft();
+});
+
+test('a PM2 file with a fork-mode consumer, wait_ready + listen_timeout, drover keys and one broken app: the others keep running, the failure is reported', async (t) => {
+  const home = makeHome(t);
+  const r = await cli(home, ['start', fixture('apps/ecosystem.config.cjs')]);
+  assert.notEqual(r.code, 0, 'a failed app fails the command');
+  assert.match(r.stdout, /^consumer: 2 workers ready/m);
+  assert.match(r.stdout, /^web: 1 worker ready/m);
+  assert.match(r.stderr, /listen_timeout: as in PM2, a worker not ready in time is taken as ready/);
+  assert.match(r.stderr, /broken: .*\[DROVER_E_WORKER_BOOT\]/);
+  assert.match(r.stderr, /1 of 3 apps failed to start \(broken\); the others keep running/);
+  assert.doesNotMatch(r.stderr, /not a PM2 key/, 'drover keys are accepted in a PM2 file');
+  const list = await ok(home, ['list', '--json'], { json: true });
+  assert.deepEqual(list.map((a) => [a.name, a.status, a.mode]).sort(), [
+    ['consumer', 'online', 'fork'],
+    ['web', 'online', 'round-robin'],
+  ]);
+  assert.ok((await get(await portOf(home, 'web'))).pid > 0, 'web serves');
 });
