@@ -65,3 +65,28 @@ test('a PM2 file with a fork-mode consumer, wait_ready + listen_timeout, drover 
   ]);
   assert.ok((await get(await portOf(home, 'web'))).pid > 0, 'web serves');
 });
+
+test('an app that uses node:cluster itself serves under drover run -i 1: its own workers listen through its primary', async (t) => {
+  const d = runDrover(t, ['-i', '1', fixture('apps/cluster-app.js')]);
+  const port = await d.ready();
+  const reports = await waitFor(() => {
+    const r = d.records.filter((x) => x.fixture === 'cluster-app' && x.worker !== undefined);
+    return r.length === 2 ? r : undefined;
+  }, { message: "the app's 2 cluster workers to listen" });
+  const [primary] = d.workerPids();
+  for (const r of reports) {
+    assert.equal(r.ppid, primary, "forked by the app's primary, drover's worker");
+    assert.deepEqual(r.droverEnv, [], "drover's env is removed in the app's own workers");
+  }
+  const seen = new Set();
+  await waitFor(async () => {
+    const res = await request({ port });
+    seen.add(JSON.parse(res.body).pid);
+    return seen.size === 2;
+  }, { message: 'both cluster workers to answer' });
+  assert.deepEqual([...seen].sort(), reports.map((r) => r.pid).sort());
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+  for (const r of reports) d.track(r.pid);
+  await d.assertNothingLeft();
+});
