@@ -43,6 +43,9 @@ export const CATALOG = {
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
   // Supervisor structure: statuses 86-87.
   DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
+  // Every kind of app (issue 16): statuses 119-121.
+  DROVER_E_TYPESCRIPT: { exitCode: 119, title: 'a TypeScript script cannot run on this Node and tsx is not installed' },
+  DROVER_E_INTERPRETER_NO_SHARING: { exitCode: 120, title: "an interpreter would run a JavaScript file without drover's worker runtime (no port sharing)" },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -14,6 +14,7 @@ import { validateCron } from './cron.js';
 import { describeIssue } from './issues.js';
 import { defaultAppName } from './names.js';
 import { parseSize } from './size.js';
+import { resolveRunner } from './typescript.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -136,7 +137,9 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
   const cwd = path.resolve(o.cwd ?? process.cwd());
   const script = path.resolve(cwd, o.script);
   checkScript(script);
-  const { mode, interpreter } = resolveCommand(script, o.interpreter);
+  // TypeScript and Node-based runners (config/typescript.ts): a loader beside the preload, or an error now.
+  const runner = resolveRunner(script, { ...o, cwd });
+  const { mode, interpreter } = resolveCommand(script, runner ? runner.interpreter : o.interpreter);
   const agent = resolveAgent(cwd, o.agent);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
@@ -151,7 +154,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     args: o.args,
     cwd,
     env: o.env,
-    nodeArgs: o.nodeArgs,
+    nodeArgs: runner ? [...runner.nodeArgs, ...o.nodeArgs] : o.nodeArgs,
     mode,
     interpreter,
     agent,

@@ -3,7 +3,10 @@
 // mode server that binds its own port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runDrover } from '../helpers/drover.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { assertErrorLine, fixture, NODE24, runDrover } from '../helpers/drover.js';
+import { typeStripping } from '../../dist/config/typescript.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { cli, get, makeHome, ok, portOf } from '../helpers/daemon.js';
@@ -73,6 +76,7 @@ test('an app that uses node:cluster itself serves under drover run -i 1: its own
     const r = d.records.filter((x) => x.fixture === 'cluster-app' && x.worker !== undefined);
     return r.length === 2 ? r : undefined;
   }, { message: "the app's 2 cluster workers to listen" });
+  for (const r of reports) d.track(r.pid);
   const [primary] = d.workerPids();
   for (const r of reports) {
     assert.equal(r.ppid, primary, "forked by the app's primary, drover's worker");
@@ -87,6 +91,35 @@ test('an app that uses node:cluster itself serves under drover run -i 1: its own
   assert.deepEqual([...seen].sort(), reports.map((r) => r.pid).sort());
   d.signal('SIGTERM');
   assert.equal((await d.wait()).code, 0);
-  for (const r of reports) d.track(r.pid);
   await d.assertNothingLeft();
+});
+
+test('a TypeScript server on Node 20 without tsx fails at once with what to do, not ERR_UNKNOWN_FILE_EXTENSION', async (t) => {
+  const d = runDrover(t, [fixture('apps/server.ts')], { cwd: path.dirname(fixture('apps/server.ts')) });
+  const { code } = await d.wait();
+  if (typeStripping() !== 'none') {
+    assert.notEqual(code, 119, 'this Node strips types');
+    return;
+  }
+  assert.equal(code, 119);
+  assertErrorLine(d.stderr, { code: 'DROVER_E_TYPESCRIPT', message: /npm install -D tsx/ });
+  assert.doesNotMatch(d.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+  assert.equal(d.events('fork').length, 0, 'no worker was started');
+});
+
+test('a TypeScript server on Node 24 (type stripping) serves with shared ports', { skip: existsSync(NODE24) ? false : `Node 24 not found at ${NODE24} (.ci/run installs it)` }, async (t) => {
+  const d = runDrover(t, ['-i', '2', fixture('apps/server.ts')], { node: NODE24 });
+  const port = await d.ready();
+  const body = JSON.parse((await request({ port })).body);
+  assert.equal(body.ts, true);
+  assert.equal(d.events('listening').length, 2, 'both workers listen through the master');
+  d.signal('SIGTERM');
+  await d.wait();
+  await d.assertNothingLeft();
+});
+
+test('--interpreter bun for a .js app in cluster mode is refused before anything starts', async (t) => {
+  const d = runDrover(t, ['--interpreter', 'bun', '-i', '2', fixture('apps/own-port.js')]);
+  assert.equal((await d.wait()).code, 120);
+  assertErrorLine(d.stderr, { code: 'DROVER_E_INTERPRETER_NO_SHARING', message: /--exec-mode fork/ });
 });
