@@ -14,6 +14,7 @@ import { isKernelMode, type Balance, type StrategyName } from '../core/enums.js'
 import type { Event } from '../core/types.js';
 import { listenKey, type BoundAddress, type ListenAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
 import type { Logger } from './logger.js';
+import { UdpShares } from './udp-shares.js';
 
 type ListenRequest = Extract<WorkerToMaster, { kind: 'listen' }>;
 
@@ -46,6 +47,7 @@ export class ListenBroker {
    */
   private readonly reusePorts = new Map<string, { port: Promise<number>; resolve: (port: number) => void }>();
   private strategy: StrategyName;
+  private readonly udp = new UdpShares();
 
   constructor(private readonly ctx: BrokerContext) {
     const balance = ctx.balance();
@@ -118,6 +120,24 @@ export class ListenBroker {
     );
   }
 
+  /** A dgram socket's bind() in a worker: every balance mode shares UDP the kernel's way (runtime/udp-shares.ts). */
+  udpBind(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'udp-bind' }>): void {
+    this.udp.bind(m.address).then(
+      ({ address, handle }) => {
+        if (!child.connected) return;
+        this.ctx.send(child, { kind: 'udp-ok', ack: m.seq, address }, handle);
+        this.ctx.enqueue({ type: 'listening', wid, address: `udp ${formatAddress(address)}` });
+      },
+      (err: NodeJS.ErrnoException) => {
+        const where = `udp ${m.address.host ?? '*'}:${m.address.port}`;
+        const inUse = err.code === 'EADDRINUSE';
+        this.ctx.send(child, { kind: 'udp-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message });
+        const message = inUse ? `${where} is already in use by another process: stop it, or give the app another port` : `could not bind ${where}: ${err.message}`;
+        this.ctx.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
+      },
+    );
+  }
+
   private fixPort(child: ChildProcess, seq: number, address: Extract<ListenAddress, { type: 'tcp' }>): void {
     const key = listenKey(address);
     const host = address.host ?? '::';
@@ -144,5 +164,6 @@ export class ListenBroker {
   async closeAll(): Promise<void> {
     await this.registry.closeAll();
     this.shared?.closeAll();
+    this.udp.closeAll();
   }
 }

@@ -13,6 +13,7 @@ import { ConnCounts } from './conn-counts.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
 import { ignoreUnknown } from '../core/assert-never.js';
+import { UdpBinder } from './udp-bind.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -90,6 +91,8 @@ export class WorkerRuntime {
   private readonly counts = new ConnCounts((key, got, closed) => this.channel.send({ kind: 'conns', key, got, closed }));
   private readonly trackerByKey = new Map<string, ServerTracker>();
   private shutdownStarted = false;
+  /** dgram bind() through the master (udp-bind.ts). */
+  private readonly udp: UdpBinder;
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
   readonly killTimeoutMs: number;
@@ -105,6 +108,7 @@ export class WorkerRuntime {
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
     );
+    this.udp = new UdpBinder(this.channel);
     // A hand-off whose fd was lost (MSG_CTRUNC) still returns its credit.
     suppressHandleAcks((key) => this.counts.add(key, 1, 1));
     this.delay.enable();
@@ -133,6 +137,7 @@ export class WorkerRuntime {
     if (process.env.DROVER_EXEC_MODE !== 'fork') {
       runtime.patchListen();
       runtime.patchClose();
+      runtime.udp.install();
     }
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
@@ -307,6 +312,10 @@ export class WorkerRuntime {
         return void this.shutdown({ exitCode: 0, timeoutMs: message.timeoutMs, fromMaster: true });
       case 'ping':
         return this.pong(message.seq);
+      case 'udp-ok':
+        return this.udp.onOk(message, handle);
+      case 'udp-error':
+        return this.udp.onError(message);
       default:
         // A master of another version may send kinds this worker does not know.
         return ignoreUnknown(message);

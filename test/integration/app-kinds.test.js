@@ -3,6 +3,7 @@
 // mode server that binds its own port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { assertErrorLine, fixture, NODE24, runDrover } from '../helpers/drover.js';
@@ -122,4 +123,28 @@ test('--interpreter bun for a .js app in cluster mode is refused before anything
   const d = runDrover(t, ['--interpreter', 'bun', '-i', '2', fixture('apps/own-port.js')]);
   assert.equal((await d.wait()).code, 120);
   assertErrorLine(d.stderr, { code: 'DROVER_E_INTERPRETER_NO_SHARING', message: /--exec-mode fork/ });
+});
+
+test('UDP: 2 workers that bind one UDP port share it (the master binds, the kernel spreads datagrams) and both answer', async (t) => {
+  const d = runDrover(t, ['-i', '2', fixture('apps/udp-echo.js')]);
+  await d.ready();
+  const reports = await waitFor(() => {
+    const r = d.records.filter((x) => x.fixture === 'udp-echo');
+    return r.length === 2 ? r : undefined;
+  }, { message: 'both workers to bind' });
+  assert.equal(reports[0].port, reports[1].port, 'bind(0) gives every worker the same port, as in Node cluster');
+  assert.ok(d.events('listening').every((e) => e.address === `udp 127.0.0.1:${reports[0].port}`));
+  const client = dgram.createSocket('udp4');
+  t.after(() => client.close());
+  const answered = new Set();
+  client.on('message', (msg) => answered.add(JSON.parse(msg.toString()).pid));
+  // Datagrams can be dropped: keep sending until both workers answered (bounded by the deadline).
+  await waitFor(() => {
+    for (let i = 0; i < 20; i++) client.send('ping', reports[0].port, '127.0.0.1');
+    return answered.size === 2;
+  }, { intervalMs: 50, message: 'both workers to answer datagrams' });
+  assert.deepEqual([...answered].sort(), reports.map((r) => r.pid).sort());
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+  await d.assertNothingLeft();
 });
