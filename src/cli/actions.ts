@@ -11,6 +11,7 @@ import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { checkAppName, droverPaths } from '../daemon/paths.js';
 import { defaultAppName, isConfigFileName } from '../config/names.js';
+import { resolveScriptPath } from '../config/command.js';
 import { fromWireError, type ControlClient, type WireError } from '../daemon/protocol.js';
 import type { AppDescription, AppSummary, LaunchRecord, StartResult } from '../daemon/types.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
@@ -170,10 +171,12 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       throw new DroverError('DROVER_E_USAGE', `--env ${envName}: a name selects env_${envName} of a config file; for a script, set variables with --env KEY=VALUE`);
     }
     const cwd = path.resolve(String(overrides.cwd ?? process.cwd()));
-    checkScriptExists(path.resolve(cwd, target));
+    // `drover start npm -- start`: a command on the caller's PATH, passed on as its absolute path.
+    const script = resolveScriptPath(cwd, target);
+    checkScriptExists(script);
     const name = String(overrides.name ?? defaultAppName(target));
     checkAppName(name);
-    const options = { ...overrides, script: target, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
+    const options = { ...overrides, script, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
     records = [{ name, options, logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
   }
   for (const w of warnings) err(`drover: warning: ${w}`);

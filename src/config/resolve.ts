@@ -15,6 +15,7 @@ import { describeIssue } from './issues.js';
 import { defaultAppName } from './names.js';
 import { parseSize } from './size.js';
 import { resolveRunner } from './typescript.js';
+import { resolveScriptPath } from './command.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -135,7 +136,8 @@ function resolveAgent(cwd: string, agent: string | undefined): AgentSpec | undef
 export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
   const o = parseOptions(input, source);
   const cwd = path.resolve(o.cwd ?? process.cwd());
-  const script = path.resolve(cwd, o.script);
+  // A bare command (npm) is looked up on PATH when no such file is in cwd.
+  const script = resolveScriptPath(cwd, o.script);
   checkScript(script);
   // TypeScript and Node-based runners (config/typescript.ts): a loader beside the preload, or an error now.
   const runner = resolveRunner(script, { ...o, cwd });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { assertErrorLine, fixture, NODE24, runDrover } from '../helpers/drover.js';
 import { typeStripping } from '../../dist/config/typescript.js';
+import { findOnPath } from '../../dist/config/command.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { cli, get, makeHome, ok, portOf } from '../helpers/daemon.js';
@@ -147,4 +148,25 @@ test('UDP: 2 workers that bind one UDP port share it (the master binds, the kern
   d.signal('SIGTERM');
   assert.equal((await d.wait()).code, 0);
   await d.assertNothingLeft();
+});
+
+test('drover run npm -- start: a command on PATH runs as an executable with its args, named after it', { skip: findOnPath('npm') ? false : 'npm is not on PATH' }, async (t) => {
+  const d = runDrover(t, ['npm', '--', 'start'], { cwd: fixture('apps/npm-app') });
+  await d.ready();
+  const report = await waitFor(() => d.records.find((r) => r.fixture === 'own-port'), { message: 'the npm start script to serve' });
+  d.track(report.pid);
+  assert.equal(JSON.parse((await request({ port: report.port })).body).pid, report.pid);
+  assert.match(d.stderr, /^drover: npm: 1 worker/m);
+  d.signal('SIGTERM');
+  await d.wait();
+  await d.assertNothingLeft();
+});
+
+test('drover start of a script whose name has a space, without --name: the app is named my-server', async (t) => {
+  const home = makeHome(t);
+  const r = await cli(home, ['start', fixture('apps/my server.js')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^my-server: 1 worker/m);
+  const list = await ok(home, ['list', '--json'], { json: true });
+  assert.deepEqual(list.map((a) => [a.name, a.status]), [['my-server', 'online']]);
 });
