@@ -101,6 +101,9 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   if (isKernelMode(balance) && o.spares > 0) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `spares need a master-balanced strategy (a spare gets no traffic until promoted), not balance ${balance}: use e.g. --balance round-robin`);
   }
+  if (o.execMode === 'fork' && o.balance !== undefined) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs execMode cluster: in fork mode each process binds its own ports`);
+  }
   if (mode === 'exec' && o.balance !== undefined) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs Node workers: an executable run with --interpreter none binds its own ports`);
   }

@@ -92,6 +92,7 @@ test('resolveSpec: execMode fork waits for uptime; waitReady still wins; default
   assert.equal(resolveSpec({ script, execMode: 'fork', waitReady: true }).readyOn, 'signal');
   const d = resolveSpec({ script });
   assert.deepEqual([d.execMode, d.readyTimeoutAction, d.readyOn], ['cluster', 'fail', 'listen']);
+  assert.throws(() => resolveSpec({ script, execMode: 'fork', balance: 'kernel' }), { code: 'DROVER_E_INVALID_OPTION', message: /fork mode each process binds its own ports/ });
 });
 
 test('PM2 mapping: exec_mode, drover keys inside a PM2 app, wait_ready/listen_timeout means ready anyway', () => {
