@@ -9,11 +9,13 @@ import type { SuperviseOptions } from '../config/schema.js';
 import type { LogOptions } from '../config/log-options.js';
 import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
-import { checkAppName, droverPaths } from '../daemon/paths.js';
+import type { ControlClient } from '../control/client.js';
+import type { DaemonCommands, Settled } from '../control/commands.js';
+import { checkAppName, droverPaths } from '../control/paths.js';
 import { defaultAppName, isConfigFileName } from '../config/names.js';
 import { resolveScriptPath } from '../config/command.js';
-import { fromWireError, type ControlClient, type WireError } from '../daemon/protocol.js';
-import type { AppDescription, AppSummary, LaunchRecord, StartResult } from '../daemon/types.js';
+import type { LaunchRecord, StartResult } from '../control/records.js';
+import { fromWireError } from '../control/wire.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
 import { formatBytes, formatDuration, paint, printJson, statusColor, table, useColor } from './output.js';
 
@@ -21,12 +23,10 @@ export interface CommonOptions {
   readonly json?: boolean;
 }
 
-type Settled<T> = { name: string; ok: boolean; data?: T; error?: WireError };
-
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-async function withDaemon<T>(fn: (client: ControlClient) => Promise<T>, start = true): Promise<T> {
+async function withDaemon<T>(fn: (client: ControlClient<DaemonCommands>) => Promise<T>, start = true): Promise<T> {
   const client = (await connectDaemon({ start }))!;
   try {
     return await fn(client);
@@ -146,7 +146,7 @@ async function isKnownApp(name: string): Promise<boolean> {
   const client = await connectDaemon({ start: false }).catch(() => undefined);
   if (!client) return false;
   try {
-    const apps = await client.call<AppSummary[]>('list', {}, { timeoutMs: 15_000 });
+    const apps = await client.call('list', {}, { timeoutMs: 15_000 });
     return apps.some((a) => a.name === name);
   } finally {
     client.close();
@@ -185,9 +185,9 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
   let results: Array<Settled<StartResult>>;
   try {
     results = await withDaemon((c) =>
-      c.call<Array<Settled<StartResult>>>(
+      c.call(
         'start',
-        { records, prespawned: pre ? { [records[0]!.name]: pre.pid } : undefined },
+        { records, prespawned: pre?.pid !== undefined ? { [records[0]!.name]: pre.pid } : undefined },
         { onEvent: (event) => event === 'accepted' && pre?.provide(records[0]) },
       ),
     );
@@ -220,7 +220,7 @@ function reportPartialStart(results: ReadonlyArray<Settled<unknown>>): void {
 
 export async function stopCommand(command: 'stop' | 'delete', targets: string[], options: CommonOptions & { force?: boolean }): Promise<number> {
   const target = await resolveTargets(targets);
-  const results = await withDaemon((c) => c.call<Array<{ name: string; exitCode: number }>>(command, { target, force: options.force === true }));
+  const results = await withDaemon((c) => c.call(command, { target, force: options.force === true }));
   if (options.json) printJson(results);
   else if (results.length === 0) out('no apps');
   else for (const r of results) out(`${r.name}: ${command === 'delete' ? 'deleted' : 'stopped'}`);
@@ -229,7 +229,7 @@ export async function stopCommand(command: 'stop' | 'delete', targets: string[],
 
 export async function restartCommand(targets: string[], options: CommonOptions): Promise<number> {
   const target = await resolveTargets(targets);
-  const results = await withDaemon((c) => c.call<Array<Settled<StartResult>>>('restart', { target }));
+  const results = await withDaemon((c) => c.call('restart', { target }));
   if (options.json) printJson(results);
   else for (const r of results) if (r.ok && r.data) out(`${r.name}: restarted, ${r.data.workers} workers ready in ${Math.round(r.data.durationMs)} ms (master pid ${r.data.masterPid})`);
   return reportFailures(results);
@@ -271,7 +271,7 @@ export async function reloadCommand(targets: string[], options: CommonOptions): 
     }
   };
   const results = await withDaemon((c) =>
-    c.call<Array<Settled<{ workers: number; durationMs: number }>>>('reload', { target }, { onEvent: (ev, data) => onEvent(ev, data as ReloadEvent) }),
+    c.call('reload', { target }, { onEvent: (ev, data) => onEvent(ev, data as ReloadEvent) }),
   );
   if (options.json) printJson(results);
   else for (const r of results) if (r.ok && r.data) out(`${paint(r.name, 'bold', color)}: ${paint('reloaded', 'green', color)} ${r.data.workers} workers in ${Math.round(r.data.durationMs)} ms`);
@@ -280,7 +280,7 @@ export async function reloadCommand(targets: string[], options: CommonOptions): 
 
 export async function scaleCommand(app: string, count: string, options: CommonOptions): Promise<number> {
   if (!/^\d+$/.test(count)) throw new DroverError('DROVER_E_INVALID_OPTION', `scale expects a worker count (a whole number >= 0), got ${JSON.stringify(count)}`);
-  const result = await withDaemon((c) => c.call<{ from: number; to: number }>('scale', { name: app, instances: Number(count) }));
+  const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count) }));
   if (options.json) printJson({ name: app, ...result });
   else out(`${app}: scaling to ${count} workers`);
   return 0;
@@ -300,7 +300,7 @@ function normalizeSignal(raw: string): NodeJS.Signals {
 export async function signalCommand(sig: string, targets: string[], options: CommonOptions): Promise<number> {
   const signal = normalizeSignal(sig);
   const target = await resolveTargets(targets);
-  const results = await withDaemon((c) => c.call<Array<{ name: string; pids: number[] }>>('signal', { target, signal }));
+  const results = await withDaemon((c) => c.call('signal', { target, signal }));
   if (options.json) printJson(results);
   else for (const r of results) out(`${r.name}: ${signal} sent to ${r.pids.length} worker${r.pids.length === 1 ? '' : 's'} (pids ${r.pids.join(', ')})`);
   return 0;
@@ -309,7 +309,7 @@ export async function signalCommand(sig: string, targets: string[], options: Com
 // ── list / describe ────────────────────────────────────────────────────────
 
 export async function listCommand(options: CommonOptions): Promise<number> {
-  const rows = await withDaemon((c) => c.call<AppSummary[]>('list', {}, { timeoutMs: 15_000 }));
+  const rows = await withDaemon((c) => c.call('list', {}, { timeoutMs: 15_000 }));
   if (options.json) {
     printJson(rows);
     return 0;
@@ -335,7 +335,7 @@ export async function listCommand(options: CommonOptions): Promise<number> {
 }
 
 export async function describeCommand(app: string, options: CommonOptions): Promise<number> {
-  const d = await withDaemon((c) => c.call<AppDescription>('describe', { name: app }, { timeoutMs: 15_000 }));
+  const d = await withDaemon((c) => c.call('describe', { name: app }, { timeoutMs: 15_000 }));
   if (options.json) {
     printJson(d);
     return 0;
@@ -404,7 +404,7 @@ async function logFilesOf(apps: readonly string[], dir: string): Promise<Map<str
   if (!client) return files;
   try {
     for (const name of apps) {
-      const d = await client.call<AppDescription>('describe', { name }, { timeoutMs: 15_000 }).catch(() => undefined);
+      const d = await client.call('describe', { name }, { timeoutMs: 15_000 }).catch(() => undefined);
       if (d?.logs) files.set(name, { out: d.logs.out, err: d.logs.err });
     }
   } finally {
@@ -426,7 +426,7 @@ export async function logsCommand(app: string | undefined, options: LogsOptions)
     if (!existsSync(file) && !existsSync(path.join(paths.logs, `${app}-error.log`))) {
       // No files yet: fine for an app the daemon knows (it has not logged), an error otherwise.
       const client = await connectDaemon({ start: false }).catch(() => undefined);
-      const known = client ? await client.call<AppSummary[]>('list').catch(() => []) : [];
+      const known = client ? await client.call('list').catch(() => []) : [];
       client?.close();
       if (!known.some((a) => a.name === app)) {
         const { didYouMean } = await import('../config/suggest.js');
@@ -493,7 +493,7 @@ export async function logsCommand(app: string | undefined, options: LogsOptions)
 // ── save / resurrect / ping / kill ─────────────────────────────────────────
 
 export async function saveCommand(options: CommonOptions): Promise<number> {
-  const r = await withDaemon((c) => c.call<{ file: string; apps: string[]; secretsLeftOut: string[] }>('save'));
+  const r = await withDaemon((c) => c.call('save'));
   if (options.json) printJson(r);
   else {
     out(`saved ${r.apps.length} app${r.apps.length === 1 ? '' : 's'} to ${r.file}${r.apps.length ? `: ${r.apps.join(', ')}` : ''}`);
@@ -504,7 +504,7 @@ export async function saveCommand(options: CommonOptions): Promise<number> {
 
 export async function resurrectCommand(options: CommonOptions): Promise<number> {
   const r = await withDaemon((c) =>
-    c.call<{ results: Array<Settled<StartResult>>; skipped: string[]; warnings: string[] }>('resurrect', { env: callerEnv() }),
+    c.call('resurrect', { env: callerEnv() }),
   );
   for (const w of r.warnings) err(`drover: warning: ${w}`);
   if (options.json) printJson(r);
@@ -517,7 +517,7 @@ export async function resurrectCommand(options: CommonOptions): Promise<number> 
 }
 
 export async function pingCommand(options: CommonOptions): Promise<number> {
-  const r = await withDaemon((c) => c.call<{ pid: number; version: string; uptimeMs: number; apps: number; home: string }>('ping', {}, { timeoutMs: 10_000 }));
+  const r = await withDaemon((c) => c.call('ping', {}, { timeoutMs: 10_000 }));
   if (options.json) printJson(r);
   else out(`pong: daemon pid ${r.pid}, drover ${r.version}, up ${formatDuration(r.uptimeMs)}, ${r.apps} app${r.apps === 1 ? '' : 's'}, home ${r.home}`);
   return 0;
@@ -540,7 +540,7 @@ export async function killCommand(options: CommonOptions): Promise<number> {
     return 0;
   }
   try {
-    const r = await client.call<{ pid: number; stopped: Array<{ name: string; exitCode: number }> }>('kill');
+    const r = await client.call('kill');
     // The daemon exits right after answering: wait for that, so a following command starts a new one.
     await new Promise<void>((resolve) => (client.isClosed ? resolve() : client.once('close', resolve)));
     if (options.json) printJson(r);

@@ -5,12 +5,13 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../errors.js';
-import { droverPaths, ensureHome, masterLog, type DroverPaths } from '../daemon/paths.js';
-import type { LaunchRecord } from '../daemon/types.js';
-import { ControlClient } from '../daemon/protocol.js';
+import { ControlClient } from '../control/client.js';
+import type { DaemonCommands } from '../control/commands.js';
+import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
+import { spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 
+// Started by path, not imported: the CLI does not load the daemon's code.
 const DAEMON_JS = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
-const MASTER_JS = fileURLToPath(new URL('../daemon/app-master.js', import.meta.url));
 const START_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,8 +24,8 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-function connect(paths: DroverPaths): Promise<ControlClient> {
-  return ControlClient.connect(paths.socket, {
+function connect(paths: DroverPaths): Promise<ControlClient<DaemonCommands>> {
+  return ControlClient.connect<DaemonCommands>(paths.socket, {
     timeoutMs: 3000,
     lostCode: 'DROVER_E_DAEMON_UNREACHABLE',
     lostMessage: `the drover daemon closed the connection before answering: see ${paths.daemonLog}`,
@@ -53,37 +54,7 @@ function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   return state;
 }
 
-/** An app master the CLI started itself, waiting for its launch record on stdin. */
-export interface PrespawnedMaster {
-  readonly pid: number;
-  /** Hands it the record, or (undefined) tells it to exit. Only the first call counts. */
-  provide(record: LaunchRecord | undefined): void;
-}
-
-let prespawned: PrespawnedMaster | undefined;
-
-function spawnMaster(paths: DroverPaths): PrespawnedMaster | undefined {
-  const fd = openSync(masterLog(paths), 'a', 0o600);
-  try {
-    const child = spawn(process.execPath, [MASTER_JS], { detached: true, stdio: ['pipe', 'ignore', fd], cwd: paths.home, env: process.env });
-    child.on('error', () => {});
-    child.stdin!.on('error', () => {});
-    child.unref();
-    if (child.pid === undefined) return undefined;
-    let done = false;
-    return {
-      pid: child.pid,
-      provide(record) {
-        if (done) return;
-        done = true;
-        child.stdin!.end(record ? JSON.stringify(record) : undefined);
-        (child.stdin as unknown as { unref?: () => void }).unref?.();
-      },
-    };
-  } finally {
-    closeSync(fd);
-  }
-}
+let prespawned: StandbyMaster | undefined;
 
 /**
  * Called first thing for a command that will need the daemon: when none runs
@@ -97,16 +68,19 @@ export function prestartDaemon(options: { master?: boolean } = {}, paths: Drover
   try {
     if (existsSync(paths.socket) || existsSync(paths.pidFile)) return;
     ensureHome(paths);
-    const master = options.master === true && process.env.DROVER_SPARE_MASTER !== '0';
+    const master = options.master === true && standbyMasterEnabled();
     prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
-    if (master) prespawned = spawnMaster(paths);
+    if (master) {
+      const standby = spawnStandbyMaster(paths);
+      if (standby.pid !== undefined) prespawned = standby;
+    }
   } catch {
     // reported by connectDaemon
   }
 }
 
 /** The master prestartDaemon() started, once (the caller must provide() it). */
-export function takePrespawnedMaster(): PrespawnedMaster | undefined {
+export function takePrespawnedMaster(): StandbyMaster | undefined {
   const p = prespawned;
   prespawned = undefined;
   return p;
@@ -116,7 +90,7 @@ export function takePrespawnedMaster(): PrespawnedMaster | undefined {
  * A connection to the daemon. With start: false, undefined when none runs
  * (for commands that can answer without one).
  */
-export async function connectDaemon(options: { start: boolean }, paths: DroverPaths = droverPaths()): Promise<ControlClient | undefined> {
+export async function connectDaemon(options: { start: boolean }, paths: DroverPaths = droverPaths()): Promise<ControlClient<DaemonCommands> | undefined> {
   if (prestarted && options.start) return waitForDaemon(paths, prestarted);
   try {
     return await connect(paths);
@@ -133,7 +107,7 @@ export async function connectDaemon(options: { start: boolean }, paths: DroverPa
   return waitForDaemon(paths, spawnDaemon(paths));
 }
 
-async function waitForDaemon(paths: DroverPaths, spawned: Spawned): Promise<ControlClient> {
+async function waitForDaemon(paths: DroverPaths, spawned: Spawned): Promise<ControlClient<DaemonCommands>> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const exited = spawned.exited;

@@ -3,7 +3,7 @@
 // before any code runs, so what follows is loaded with import(), after the
 // compile cache is on (runtime/compile-cache.ts). prestart.ts starts the
 // daemon early and answers `drover list` on its own, without commander.
-import { droverPaths } from '../daemon/paths.js';
+import { droverPaths } from '../control/paths.js';
 import { startWithCompileCache } from '../runtime/compile-cache.js';
 
 await startWithCompileCache(droverPaths(), async () => {

@@ -1,28 +1,14 @@
 // `drover run`: one app master in the foreground (containers, systemd, tests).
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
+import { installMasterSignals } from '../control/signals.js';
 import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../supervise.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   const spec = resolveSpec(options, 'command line');
   const supervisor = new Supervisor(spec, { source: options });
-
-  let stops = 0;
-  const onStop = (signal: NodeJS.Signals) => {
-    stops++;
-    // The second signal forces: SIGKILL every worker now.
-    void supervisor.stop({ force: stops > 1 || signal === 'SIGQUIT' });
-  };
-  const handlers: Array<[NodeJS.Signals, () => void]> = [
-    ['SIGTERM', () => onStop('SIGTERM')],
-    ['SIGINT', () => onStop('SIGINT')],
-    ['SIGQUIT', () => onStop('SIGQUIT')],
-    ['SIGTTIN', () => supervisor.scale(supervisor.desired + 1)],
-    ['SIGTTOU', () => supervisor.scale(Math.max(1, supervisor.desired - 1))],
-    ['SIGHUP', () => supervisor.requestReload('SIGHUP')],
-  ];
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const uninstall = installMasterSignals(() => supervisor);
 
   supervisor.ready.then(
     (info) => {
@@ -33,7 +19,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   );
   supervisor.start();
   const outcome = await supervisor.done;
-  for (const [signal, handler] of handlers) process.off(signal, handler);
+  uninstall();
   if (outcome.error) process.stderr.write(`${formatError(new DroverError(outcome.error.code, outcome.error.message))}\n`);
   return outcome.exitCode;
 }

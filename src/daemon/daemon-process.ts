@@ -5,8 +5,9 @@
 // next daemon adopts them (an upgrade of drover without downtime). `drover
 // kill` stops the apps first.
 import { formatError, isDroverError } from '../errors.js';
-import { Daemon, log } from './daemon.js';
-import { droverPaths, ensureHome } from './paths.js';
+import { Daemon } from './daemon.js';
+import { log } from './log.js';
+import { droverPaths, ensureHome } from '../control/paths.js';
 
 async function main(): Promise<void> {
   const paths = droverPaths();
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   // apps must create files as their user expects. Modes are set explicitly instead.
   ensureHome(paths);
   const daemon = new Daemon(paths);
+  void daemon.exited.then((code) => process.exit(code));
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
       log(`${signal}: exiting; app masters keep running`);

@@ -7,20 +7,23 @@
 // It loads no zod, pino or app code, so it starts fast and stays small;
 // options are validated by the app master (resolveSpec) before any worker
 // starts, and a rejected start leaves nothing behind.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { redactEnv } from '../config/env.js';
 import { didYouMean } from '../config/suggest.js';
-import { DroverError, isDroverError, type ErrorCode } from '../errors.js';
+import { ControlClient } from '../control/client.js';
+import type { DaemonCommands, MasterCommands, Settled } from '../control/commands.js';
+import { appSocket, checkAppName, type DroverPaths } from '../control/paths.js';
+import type { AppDescription, AppSummary, LaunchRecord, MasterStatus } from '../control/records.js';
+import { listenControl, removeSocket, type CommandHandlers, type ControlServer, type RequestContext } from '../control/server.js';
+import { toWireError } from '../control/wire.js';
+import { DroverError } from '../errors.js';
+import { describeApp, newEntry, summarize, type AppEntry } from './app-entry.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
-import { appSocket, checkAppName, logFiles, masterLog, type DroverPaths } from './paths.js';
-import { procStats, pruneSamples } from './procstats.js';
-import { ControlClient, listenControl, removeSocket, toWireError, type ControlServer, type RequestContext, type WireError } from './protocol.js';
-import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, StartResult } from './types.js';
+import { log } from './log.js';
+import { Masters, type MasterClient } from './masters.js';
+import { releasePidFile, takePidFile } from './pid-file.js';
+import { pruneSamples } from './procstats.js';
 
-const MASTER_JS = fileURLToPath(new URL('./app-master.js', import.meta.url));
 const VERSION = (() => {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -29,100 +32,56 @@ const VERSION = (() => {
   }
 })();
 
-/** A master that dies more often than this within the window is left errored. */
-const MASTER_RESTART_LIMIT = 5;
-const MASTER_RESTART_WINDOW_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 15_000;
 const STATUS_TIMEOUT_MS = 3_000;
-
-interface MasterProcess {
-  readonly pid: number | undefined;
-  /** Unset for a master the CLI started (a cold `drover start`): not this daemon's child. */
-  readonly child: ChildProcess | undefined;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-}
-
-interface AppEntry {
-  readonly name: string;
-  record: LaunchRecord;
-  state: AppState;
-  masterPid: number | undefined;
-  client: ControlClient | undefined;
-  /** A stop or delete was asked for: the master's end is not a crash. */
-  stopping: boolean;
-  masterRestarts: number;
-  restartTimes: number[];
-  restartTimer: NodeJS.Timeout | undefined;
-  lastError: { code: string; message: string } | undefined;
-  /** Resolves when the current master's connection closes. */
-  gone: Promise<void>;
-}
-
-export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The `drover: <message> [CODE]` line a master writes to its log before it exits on an error. */
-function lastErrorLine(file: string, name: string): DroverError | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').slice(-16384);
-  } catch {
-    return undefined;
-  }
-  const lines = text
-    .trim()
-    .split('\n')
-    .filter((l) => l.includes(`[${name}] `))
-    .reverse();
-  for (const line of lines) {
-    const m = /drover: (.*) \[(DROVER_E_[A-Z_]+)\]$/.exec(line);
-    if (m) return new DroverError(m[2] as ErrorCode, m[1]!);
-  }
-  const tail = lines.slice(0, 5).reverse().join(' | ');
-  return tail ? new DroverError('DROVER_E_MASTER_DIED', `the app master exited: ${tail}`) : undefined;
-}
 
 export class Daemon {
   private readonly apps = new Map<string, AppEntry>();
-  private spare: MasterProcess | undefined;
+  private readonly masters: Masters;
   private server: ControlServer | undefined;
   private readonly startedAt = Date.now();
   private exiting = false;
   /** Commands wait until adoption and crash restore are done, so none sees a partial app list. */
   private markBooted!: () => void;
   private readonly booted = new Promise<void>((resolve) => (this.markBooted = resolve));
+  private markExited!: (code: number) => void;
+  /** Resolves with the exit status once shutdown() is done: the entry point exits, the daemon never does. */
+  readonly exited = new Promise<number>((resolve) => (this.markExited = resolve));
 
-  constructor(private readonly paths: DroverPaths) {}
+  constructor(private readonly paths: DroverPaths) {
+    this.masters = new Masters(paths, { isCurrent: (e) => this.apps.get(e.name) === e, exiting: () => this.exiting });
+  }
 
   // ── boot ────────────────────────────────────────────────────────────────
 
   /** Returns false when another daemon is running (this one should exit). */
   async boot(): Promise<boolean> {
-    const crashed = this.takePidFile();
+    const crashed = takePidFile(this.paths.pidFile);
     if (crashed === undefined) return false;
+    const listen = () =>
+      listenControl<DaemonCommands>(this.paths.socket, this.handlers(), {
+        before: () => this.booted,
+        unknownCommand: (command) => new DroverError('DROVER_E_PROTOCOL', `unknown command "${command}": is the CLI newer than the daemon? Run drover kill, then try again`),
+      });
     try {
-      this.server = await listenControl(this.paths.socket, (c, a, ctx) => this.handle(c, a, ctx));
+      this.server = await listen();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       // A live daemon answers on it; a dead one left the file behind.
-      const other = await ControlClient.connect(this.paths.socket, { timeoutMs: 2000 }).catch(() => undefined);
+      const other = await ControlClient.connect<DaemonCommands>(this.paths.socket, { timeoutMs: 2000 }).catch(() => undefined);
       if (other) {
-        const info = await other.call<{ pid: number }>('ping', {}, { timeoutMs: 2000 }).catch(() => undefined);
+        const info = await other.call('ping', {}, { timeoutMs: 2000 }).catch(() => undefined);
         other.destroy();
         if (info) writeFileSync(this.paths.pidFile, `${info.pid}\n`, { mode: 0o600 });
         return false;
       }
       removeSocket(this.paths.socket);
-      this.server = await listenControl(this.paths.socket, (c, a, ctx) => this.handle(c, a, ctx));
+      this.server = await listen();
     }
     log(`daemon ${process.pid} listening on ${this.paths.socket} (drover ${VERSION}, node ${process.version})`);
     // Booting in parallel with the rest of the daemon: the first `drover start` (cold) uses it,
-    // unless the CLI started that app's master itself (then a spare would only compete for CPU;
+    // unless the CLI started that app's master itself (then a standby would only compete for CPU;
     // the first launch makes one).
-    if (!process.argv.includes('--master-prespawned')) this.replenishSpare();
+    if (!process.argv.includes('--master-prespawned')) this.masters.replenishStandby();
     try {
       await this.adoptAll();
     } finally {
@@ -133,32 +92,6 @@ export class Daemon {
       await this.resurrect(process.env, true).catch((err) => log(`restore after crash: ${(err as Error).message}`));
     }
     return true;
-  }
-
-  /**
-   * The pid file says whether a daemon runs. Returns true when a previous
-   * daemon died without removing it (a crash), false on a clean start, and
-   * undefined when a live daemon holds it.
-   */
-  private takePidFile(): boolean | undefined {
-    let crashed = false;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = openSync(this.paths.pidFile, 'wx', 0o600);
-        writeFileSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return crashed;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-      if (pid > 0 && pid !== process.pid && isDaemonProcess(pid)) return undefined;
-      crashed = true;
-      try {
-        unlinkSync(this.paths.pidFile);
-      } catch {}
-    }
-    throw new DroverError('DROVER_E_DAEMON_UNREACHABLE', `cannot take the pid file ${this.paths.pidFile}`);
   }
 
   /** App masters still running from a previous daemon: connect and watch them. */
@@ -172,9 +105,9 @@ export class Daemon {
     await Promise.all(
       names.map(async (file) => {
         const socket = path.join(this.paths.apps, file);
-        let client: ControlClient;
+        let client: MasterClient;
         try {
-          client = await ControlClient.connect(socket, { timeoutMs: 5000, lostCode: 'DROVER_E_MASTER_DIED' });
+          client = await ControlClient.connect<MasterCommands>(socket, { timeoutMs: 5000, lostCode: 'DROVER_E_MASTER_DIED' });
         } catch (err) {
           // Only a socket nobody listens on is stale; a slow master keeps its socket.
           const code = (err as NodeJS.ErrnoException).code;
@@ -183,12 +116,12 @@ export class Daemon {
           return;
         }
         try {
-          const info = await client.call<{ pid: number; record: LaunchRecord; status: MasterStatus }>('info', {}, { timeoutMs: STATUS_TIMEOUT_MS });
-          const entry = this.newEntry(info.record);
+          const info = await client.call('info', {}, { timeoutMs: STATUS_TIMEOUT_MS });
+          const entry = newEntry(info.record);
           entry.masterPid = info.pid;
           entry.state = info.status.phase === 'running' ? 'online' : info.status.phase === 'stopping' ? 'stopping' : 'starting';
           this.apps.set(entry.name, entry);
-          this.attach(entry, client);
+          this.masters.attach(entry, client);
           log(`adopted ${entry.name} (master pid ${info.pid}, ${info.status.workers.length} workers)`);
         } catch (err) {
           client.destroy();
@@ -196,201 +129,6 @@ export class Daemon {
         }
       }),
     );
-  }
-
-  private newEntry(record: LaunchRecord): AppEntry {
-    return {
-      name: record.name,
-      record,
-      state: 'launching',
-      masterPid: undefined,
-      client: undefined,
-      stopping: false,
-      masterRestarts: 0,
-      restartTimes: [],
-      restartTimer: undefined,
-      lastError: undefined,
-      gone: Promise.resolve(),
-    };
-  }
-
-  // ── app masters ─────────────────────────────────────────────────────────
-
-  /** Watches a master over its control connection: its end without a halt reply is a crash. */
-  private attach(entry: AppEntry, client: ControlClient): void {
-    entry.client = client;
-    let halted = false;
-    let resolveGone!: () => void;
-    entry.gone = new Promise((r) => (resolveGone = r));
-    client
-      .call<{ exitCode: number; error?: { code: string; message: string }; stopRequested: boolean }>('watch')
-      .then((outcome) => {
-        halted = true;
-        if (outcome.error) entry.lastError = outcome.error;
-        if (entry.client === client) entry.state = outcome.stopRequested || entry.stopping ? 'stopped' : outcome.exitCode === 0 ? 'stopped' : 'errored';
-        if (outcome.error && !entry.stopping) log(`${entry.name}: stopped on its own: ${outcome.error.message}`);
-      })
-      .catch(() => {});
-    client.on('close', () => {
-      resolveGone();
-      if (entry.client !== client) return;
-      entry.client = undefined;
-      entry.masterPid = undefined;
-      if (entry.stopping || halted || this.exiting || this.apps.get(entry.name) !== entry) {
-        if (entry.state !== 'errored') entry.state = 'stopped';
-        return;
-      }
-      log(`${entry.name}: app master died unexpectedly`);
-      this.scheduleMasterRestart(entry);
-    });
-  }
-
-  private scheduleMasterRestart(entry: AppEntry): void {
-    const now = Date.now();
-    entry.restartTimes = entry.restartTimes.filter((t) => now - t < MASTER_RESTART_WINDOW_MS);
-    if (entry.restartTimes.length >= MASTER_RESTART_LIMIT) {
-      entry.state = 'errored';
-      entry.lastError = { code: 'DROVER_E_MASTER_DIED', message: `the app master died ${entry.restartTimes.length} times within ${MASTER_RESTART_WINDOW_MS / 1000} s; not restarting it` };
-      log(`${entry.name}: ${entry.lastError.message}`);
-      return;
-    }
-    entry.restartTimes.push(now);
-    entry.state = 'restarting';
-    const delay = Math.min(100 * 2 ** (entry.restartTimes.length - 1), 5_000);
-    entry.restartTimer = setTimeout(() => {
-      entry.restartTimer = undefined;
-      if (entry.stopping || this.apps.get(entry.name) !== entry) return;
-      entry.masterRestarts++;
-      this.launch(entry).then(
-        () => log(`${entry.name}: app master restarted (pid ${entry.masterPid})`),
-        (err) => {
-          entry.state = 'errored';
-          entry.lastError = toWireError(err) as { code: string; message: string };
-          log(`${entry.name}: restarting the app master failed: ${(err as Error).message}`);
-        },
-      );
-    }, delay);
-  }
-
-  /**
-   * An app master process with no app yet: it loads its modules (~150-250 ms:
-   * zod, pino, the supervisor) and waits for a launch record on stdin. The
-   * daemon keeps one ready, so `drover start` does not wait for that. The
-   * spare's stdin is a pipe from the daemon: when the daemon goes, the spare
-   * reads end-of-file and exits (no orphan). DROVER_SPARE_MASTER=0 disables
-   * it (saves one idle Node process, ~50 MB, at the cost of start latency).
-   */
-  private spawnMaster(): MasterProcess {
-    const fd = openSync(masterLog(this.paths), 'a', 0o600);
-    try {
-      const child = spawn(process.execPath, [MASTER_JS], {
-        detached: true,
-        stdio: ['pipe', 'ignore', fd],
-        env: { ...process.env, DROVER_HOME: this.paths.home },
-        cwd: this.paths.home,
-      });
-      const proc: MasterProcess = { pid: child.pid, child, exited: undefined };
-      child.on('error', () => {});
-      child.on('exit', (code, signal) => {
-        proc.exited = { code, signal };
-        if (this.spare === proc) this.spare = undefined;
-      });
-      child.stdin!.on('error', () => {});
-      child.unref();
-      return proc;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  private replenishSpare(): void {
-    if (this.spare || this.exiting || process.env.DROVER_SPARE_MASTER === '0') return;
-    this.spare = this.spawnMaster();
-  }
-
-  /**
-   * Starts the master (the spare, a new one, or the one the CLI already
-   * started and hands the record to itself), connects to its socket and waits
-   * until its workers are ready.
-   */
-  private async launch(entry: AppEntry, prespawnedPid?: number): Promise<StartResult> {
-    const { record } = entry;
-    const socket = appSocket(this.paths, record.name);
-    const logFile = masterLog(this.paths);
-    entry.state = 'starting';
-    entry.stopping = false;
-    let proc: MasterProcess;
-    if (prespawnedPid !== undefined) proc = { pid: prespawnedPid, child: undefined, exited: undefined };
-    else {
-      proc = this.spare && !this.spare.exited ? this.spare : this.spawnMaster();
-      if (proc === this.spare) this.spare = undefined;
-      proc.child!.stdin!.end(JSON.stringify(record));
-    }
-    entry.masterPid = proc.pid;
-    try {
-      return await this.connectMaster(entry, proc, socket, logFile);
-    } finally {
-      // The next spare boots once this start is done, not competing with it for CPU.
-      this.replenishSpare();
-    }
-  }
-
-  private async connectMaster(entry: AppEntry, proc: MasterProcess, socket: string, logFile: string): Promise<StartResult> {
-    const { record } = entry;
-    // The master listens on its socket before it does anything else.
-    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-    let client: ControlClient | undefined;
-    while (!client) {
-      if (!proc.child && !pidAlive(proc.pid)) proc.exited = { code: null, signal: null };
-      const exited = proc.exited;
-      if (exited) throw lastErrorLine(logFile, record.name) ?? new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} exited (${exited.signal ?? exited.code}) before it listened`);
-      if (Date.now() > deadline) {
-        try {
-          process.kill(proc.pid!, 'SIGKILL');
-        } catch {}
-        throw new DroverError('DROVER_E_MASTER_DIED', `the app master of ${record.name} did not open ${socket} within ${CONNECT_TIMEOUT_MS} ms: see ${logFile}`);
-      }
-      client = existsSync(socket) ? await ControlClient.connect(socket, { timeoutMs: 1000, lostCode: 'DROVER_E_MASTER_DIED', lostMessage: `the app master of ${record.name} exited` }).catch(() => undefined) : undefined;
-      if (!client) await sleep(5);
-    }
-    this.attach(entry, client);
-    try {
-      const ready = await client.call<{ workers: number; durationMs: number; addresses: string[] }>('wait-ready');
-      if (entry.stopping) {
-        // Stopped or deleted while it was starting (a master restart, say): honour that.
-        await client.call('stop').catch(() => {});
-        throw new DroverError('DROVER_E_STOPPED', `${record.name} was stopped while it started`);
-      }
-      entry.state = 'online';
-      entry.lastError = undefined;
-      return { name: record.name, masterPid: proc.pid!, workers: ready.workers, durationMs: ready.durationMs, addresses: ready.addresses };
-    } catch (err) {
-      // The master exits by itself after a failed start; it is not a crash.
-      const stoppedMeanwhile = entry.stopping;
-      entry.stopping = true;
-      entry.state = stoppedMeanwhile ? 'stopped' : 'errored';
-      entry.lastError = toWireError(err) as { code: string; message: string };
-      throw err;
-    }
-  }
-
-  private async stopEntry(entry: AppEntry, force = false): Promise<{ name: string; exitCode: number }> {
-    entry.stopping = true;
-    clearTimeout(entry.restartTimer);
-    entry.restartTimer = undefined;
-    const client = entry.client;
-    if (!client) {
-      entry.state = entry.state === 'errored' ? 'errored' : 'stopped';
-      return { name: entry.name, exitCode: 0 };
-    }
-    entry.state = 'stopping';
-    const outcome = await client.call<{ exitCode: number }>('stop', { force }).catch((err) => {
-      if (isDroverError(err) && err.code === 'DROVER_E_MASTER_DIED') return { exitCode: 0 };
-      throw err;
-    });
-    await entry.gone;
-    entry.state = 'stopped';
-    return { name: entry.name, exitCode: outcome.exitCode };
   }
 
   // ── commands ────────────────────────────────────────────────────────────
@@ -410,78 +148,57 @@ export class Daemon {
     return names.map((n) => this.apps.get(n)!);
   }
 
-  private async handle(command: string, args: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
-    await this.booted;
-    switch (command) {
-      case 'ping':
-        return { pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size };
-      case 'start':
-        return this.start((args.records as LaunchRecord[]) ?? [], (args.prespawned as Record<string, number> | undefined) ?? {}, ctx);
-      case 'list':
-        return this.list();
-      case 'describe':
-        return this.describe(this.resolveNames([String(args.name)])[0]!);
-      case 'stop': {
-        const entries = this.resolveNames(args.target);
-        return Promise.all(entries.map((e) => this.stopEntry(e, args.force === true)));
-      }
-      case 'delete': {
-        const entries = this.resolveNames(args.target);
-        return Promise.all(
-          entries.map(async (e) => {
-            const r = await this.stopEntry(e, args.force === true);
+  private handlers(): CommandHandlers<DaemonCommands> {
+    return {
+      ping: () => ({ pid: process.pid, version: VERSION, uptimeMs: Date.now() - this.startedAt, home: this.paths.home, apps: this.apps.size }),
+      start: (args, ctx) => this.start(args.records ?? [], args.prespawned ?? {}, ctx),
+      list: () => this.list(),
+      describe: (args) => this.describe(this.resolveNames([String(args.name)])[0]!),
+      stop: (args) => Promise.all(this.resolveNames(args.target).map((e) => this.masters.stop(e, args.force === true))),
+      delete: (args) =>
+        Promise.all(
+          this.resolveNames(args.target).map(async (e) => {
+            const r = await this.masters.stop(e, args.force === true);
             if (this.apps.get(e.name) === e) this.apps.delete(e.name);
             return r;
           }),
-        );
-      }
-      case 'restart': {
-        const entries = this.resolveNames(args.target);
-        return this.settleEach(entries, async (e) => {
-          if (e.client) await this.stopEntry(e);
-          return this.launch(e);
-        });
-      }
-      case 'reload': {
-        const entries = this.resolveNames(args.target);
-        return this.settleEach(entries, async (e) => {
-          if (!e.client) throw new DroverError('DROVER_E_RELOAD_REFUSED', `${e.name} is not running (${e.state}): use drover restart ${e.name}`);
+        ),
+      restart: (args) =>
+        this.settleEach(this.resolveNames(args.target), async (e) => {
+          if (e.client) await this.masters.stop(e);
+          return this.masters.launch(e);
+        }),
+      reload: (args, ctx) =>
+        this.settleEach(this.resolveNames(args.target), async (e) => {
+          const client = this.masters.running(e, `: use drover restart ${e.name}`);
           const onEvent = (event: string, data: unknown) => ctx.emit(event, { app: e.name, ...(data as object) });
-          return e.client.call('reload', {}, { onEvent });
-        });
-      }
-      case 'scale': {
+          return client.call('reload', {}, { onEvent });
+        }),
+      scale: async (args) => {
         const [entry] = this.resolveNames([String(args.name)]);
-        if (!entry!.client) throw new DroverError('DROVER_E_RELOAD_REFUSED', `${entry!.name} is not running (${entry!.state}): start it first`);
+        const client = this.masters.running(entry!, ': start it first');
         const n = Number(args.instances);
         if (!Number.isInteger(n) || n < 0) throw new DroverError('DROVER_E_INVALID_OPTION', `scale: the worker count must be a whole number >= 0, got ${JSON.stringify(args.instances)}`);
-        const result = await entry!.client.call('scale', { instances: n });
+        const result = await client.call('scale', { instances: n });
         // The saved record follows, so a master restart or a resurrect keeps the new count.
         entry!.record = { ...entry!.record, options: { ...entry!.record.options, instances: n === 0 ? entry!.record.options.instances : n } };
         return result;
-      }
-      case 'signal': {
-        const entries = this.resolveNames(args.target);
-        return Promise.all(
-          entries.map((e) => {
-            if (!e.client) throw new DroverError('DROVER_E_RELOAD_REFUSED', `${e.name} is not running (${e.state})`);
-            return e.client.call('signal', { signal: args.signal }).then((r) => ({ name: e.name, ...(r as object) }));
+      },
+      signal: (args) =>
+        Promise.all(
+          this.resolveNames(args.target).map(async (e) => {
+            const r = await this.masters.running(e).call('signal', { signal: args.signal });
+            return { name: e.name, ...r };
           }),
-        );
-      }
-      case 'save':
-        return this.save();
-      case 'resurrect':
-        return this.resurrect((args.env as Record<string, string>) ?? {}, false);
-      case 'kill':
-        return this.kill();
-      default:
-        throw new DroverError('DROVER_E_PROTOCOL', `unknown command "${command}": is the CLI newer than the daemon? Run drover kill, then try again`);
-    }
+        ),
+      save: () => this.save(),
+      resurrect: (args) => this.resurrect(args.env ?? {}, false),
+      kill: () => this.kill(),
+    };
   }
 
   /** Runs fn for each entry; failures are reported per app, not thrown. */
-  private async settleEach<T>(entries: AppEntry[], fn: (e: AppEntry) => Promise<T>): Promise<Array<{ name: string; ok: boolean; data?: T; error?: WireError }>> {
+  private async settleEach<T>(entries: AppEntry[], fn: (e: AppEntry) => Promise<T>): Promise<Array<Settled<T>>> {
     return Promise.all(
       entries.map((e) =>
         fn(e).then(
@@ -497,7 +214,7 @@ export class Daemon {
    * start); the CLI hands it the record once it sees the 'accepted' event,
    * or ends it if the start is rejected.
    */
-  private async start(records: LaunchRecord[], prespawned: Readonly<Record<string, number>> = {}, ctx?: RequestContext) {
+  private async start(records: readonly LaunchRecord[], prespawned: Readonly<Record<string, number>> = {}, ctx?: RequestContext) {
     // Everything is checked before anything starts.
     const seen = new Set<string>();
     if (!Array.isArray(records)) throw new DroverError('DROVER_E_PROTOCOL', 'start: records must be an array of launch records');
@@ -517,12 +234,12 @@ export class Daemon {
     }
     const entries = records.map((r) => {
       const prior = this.apps.get(r.name);
-      const entry = this.newEntry({ ...r, createdAt: prior?.record.createdAt ?? r.createdAt });
+      const entry = newEntry({ ...r, createdAt: prior?.record.createdAt ?? r.createdAt });
       this.apps.set(r.name, entry);
       return entry;
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
-    const results = await this.settleEach(entries, (e) => this.launch(e, prespawned[e.name]));
+    const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
     // A start that failed leaves no app behind.
     for (const [i, r] of results.entries()) {
       if (!r.ok && this.apps.get(r.name) === entries[i]) {
@@ -535,37 +252,7 @@ export class Daemon {
 
   private async status(entry: AppEntry): Promise<MasterStatus | undefined> {
     if (!entry.client) return undefined;
-    return entry.client.call<MasterStatus>('status', {}, { timeoutMs: STATUS_TIMEOUT_MS }).catch(() => undefined);
-  }
-
-  private summary(entry: AppEntry, s: MasterStatus | undefined): AppSummary {
-    let cpu = 0;
-    let memory = 0;
-    const pids = (s?.workers ?? []).map((w) => w.pid);
-    if (s?.agent) pids.push(s.agent.pid);
-    for (const pid of pids) {
-      const st = procStats(pid);
-      if (st) {
-        cpu += st.cpu;
-        memory += st.memory;
-      }
-    }
-    let state = entry.state;
-    if (s && state === 'online' && s.phase === 'stopping') state = 'stopping';
-    return {
-      name: entry.name,
-      status: state,
-      masterPid: entry.masterPid,
-      mode: s ? (s.mode === 'exec' ? 'exec' : s.balance) : '-',
-      ready: s ? s.workers.filter((w) => w.phase === 'ready' && w.role === 'active').length : 0,
-      desired: s?.desired ?? 0,
-      restarts: s?.restarts ?? 0,
-      masterRestarts: entry.masterRestarts,
-      uptimeMs: s?.uptimeMs ?? 0,
-      cpu: Math.round(cpu * 10) / 10,
-      memory,
-      lastError: entry.lastError ?? s?.lastError,
-    };
+    return entry.client.call('status', {}, { timeoutMs: STATUS_TIMEOUT_MS }).catch(() => undefined);
   }
 
   /** In the order the apps were first started (adoption order is arbitrary). */
@@ -576,38 +263,19 @@ export class Daemon {
   private async list(): Promise<AppSummary[]> {
     const entries = this.ordered();
     const statuses = await Promise.all(entries.map((e) => this.status(e)));
-    const rows = entries.map((e, i) => this.summary(e, statuses[i]));
+    const rows = entries.map((e, i) => summarize(e, statuses[i]));
     pruneSamples(new Set(statuses.flatMap((s) => (s ? s.workers.map((w) => w.pid ?? 0) : []))));
     return rows;
   }
 
   private async describe(entry: AppEntry): Promise<AppDescription> {
-    const s = await this.status(entry);
-    const head = this.summary(entry, s);
-    const { env: declared, ...options } = entry.record.options;
-    const ports = (s?.addresses ?? []).map((a) => Number(/:(\d+)$/.exec(a)?.[1])).filter((p) => Number.isInteger(p) && p > 0);
-    return {
-      ...head,
-      script: s?.script ?? String(entry.record.options.script),
-      args: s?.args ?? entry.record.options.args ?? [],
-      cwd: s?.cwd ?? String(entry.record.options.cwd ?? ''),
-      balance: s?.balance ?? String(entry.record.options.balance ?? 'round-robin'),
-      addresses: s?.addresses ?? [],
-      ports: [...new Set(ports)],
-      workers: (s?.workers ?? []).map((w) => ({ ...w, ...procStats(w.pid) })),
-      master: { pid: entry.masterPid, ...procStats(entry.masterPid) },
-      agent: s?.agent && { ...s.agent, ...procStats(s.agent.pid) },
-      env: redactEnv((declared ?? {}) as Record<string, string>),
-      options,
-      source: entry.record.source,
-      createdAt: entry.record.createdAt,
-      logs: s?.logs ?? { ...logFiles(this.paths.logs, entry.name, entry.record.logs), master: masterLog(this.paths) },
-      logStats: s?.logStats,
-    };
+    return describeApp(entry, await this.status(entry), this.paths);
   }
 
   private save() {
-    const records = this.ordered().filter((e) => e.state !== 'stopped' && e.state !== 'errored').map((e) => e.record);
+    const records = this.ordered()
+      .filter((e) => e.state !== 'stopped' && e.state !== 'errored')
+      .map((e) => e.record);
     const dump = writeDump(this.paths.dump, records);
     return {
       file: this.paths.dump,
@@ -638,12 +306,16 @@ export class Daemon {
 
   private async kill() {
     const entries = [...this.apps.values()];
-    const stopped = await Promise.all(entries.map((e) => this.stopEntry(e).catch((err) => ({ name: e.name, exitCode: -1, error: (err as Error).message }))));
+    const stopped = await Promise.all(entries.map((e) => this.masters.stop(e).catch((err) => ({ name: e.name, exitCode: -1, error: (err as Error).message }))));
     setImmediate(() => void this.shutdown(0));
     return { pid: process.pid, stopped };
   }
 
-  /** Leaves the app masters running (unless kill stopped them) and exits. */
+  /**
+   * Leaves the app masters running (unless kill stopped them), closes the
+   * socket and the pid file; `exited` then resolves with `code` (the entry
+   * point exits).
+   */
   async shutdown(code: number): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
@@ -651,44 +323,11 @@ export class Daemon {
       clearTimeout(e.restartTimer);
       e.client?.destroy();
     }
-    this.spare?.child?.stdin?.end();
+    this.masters.close();
     removeSocket(this.paths.socket);
     await this.server?.close();
-    try {
-      if (Number(readFileSync(this.paths.pidFile, 'utf8').trim()) === process.pid) unlinkSync(this.paths.pidFile);
-    } catch {}
+    releasePidFile(this.paths.pidFile);
     log(`daemon ${process.pid} exiting`);
-    process.exit(code);
-  }
-}
-
-function pidAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
-
-/** Is pid a drover daemon (not a stranger that got the pid of a dead one)? */
-function isDaemonProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (/\) Z /.test(stat)) return false;
-    return cmdline.includes('daemon/main.js');
-  } catch {
-    return process.platform !== 'linux';
+    this.markExited(code);
   }
 }

@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isSecretEnvKey, redactEnv } from '../config/env.js';
 import { DroverError } from '../errors.js';
-import type { LaunchRecord } from './types.js';
+import type { LaunchRecord } from '../control/records.js';
 
 export const DUMP_VERSION = 1;
 

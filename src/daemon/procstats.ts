@@ -6,7 +6,7 @@
 // (the daemon keeps one sample per pid); on the first sample it is the
 // average over the process's lifetime.
 import { readFileSync } from 'node:fs';
-import type { ProcStats } from './types.js';
+import type { ProcStats } from '../control/records.js';
 
 /** USER_HZ: 100 on every Linux ABI Node runs on. */
 const CLK_TCK = 100;

@@ -8,7 +8,7 @@
 // lines longer than that are cut the same way).
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { logFiles } from '../daemon/paths.js';
+import { logFiles } from './log-files.js';
 import { formatDate, jsonLine, textLine, type LogStream } from './format.js';
 import { RotatingFile, type RotateOptions, type SinkStats } from './rotating-file.js';
 

@@ -118,6 +118,24 @@ export class Dispatcher {
   }
 }
 
+/**
+ * Runs a request handler: a plain value is answered at once (no promise, no
+ * microtask: most handlers are synchronous), a promise when it settles, and a
+ * throw or rejection goes to `failed`. The one way the master's hub and a
+ * worker's port call handlers.
+ */
+export function invokeHandler(handler: Handler, payload: unknown, meta: MessageMeta, ok: (value: unknown) => void, failed: (err: unknown) => void): void {
+  let result: unknown;
+  try {
+    result = handler(payload, meta);
+  } catch (err) {
+    failed(err);
+    return;
+  }
+  if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') (result as PromiseLike<unknown>).then(ok, failed);
+  else ok(result);
+}
+
 export interface ErrorBody {
   readonly code: string;
   readonly message: string;

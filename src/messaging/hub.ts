@@ -19,38 +19,14 @@
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
-import type { Logger } from '../runtime/logger.js';
-import {
-  ADDR_AGENT,
-  ADDR_MASTER,
-  ADDR_NONE,
-  ADDR_WORKERS,
-  checkTopic,
-  decodeAddress,
-  describeAddress,
-  encodeAddress,
-  parseEnvelope,
-  type Address,
-  type Envelope,
-} from './envelope.js';
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  Dispatcher,
-  checkTimeout,
-  errorBody,
-  errorFromBody,
-  handlerFailureBody,
-  type Handler,
-  type Listener,
-  type Messenger,
-  type RequestOptions,
-} from './endpoint.js';
+import type { Logger } from 'pino';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, errorFromBody, type Messenger } from './endpoint.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   FrameDecoder,
@@ -60,12 +36,17 @@ import {
   MAX_TOPIC_BYTES,
   decodePayload,
   encodeEmpty,
-  encodeFrame,
   encodeJson,
   kindName,
   type Serialization,
 } from './frame.js';
+import { AbuseTracker } from './abuse.js';
+import { createHubDir, removeHubDir } from './hub-dir.js';
 import { IpcGuard } from './ipc-guard.js';
+import { RouteTable } from './route-table.js';
+import { errorFrame, noRoute, type Conn, type Registration, type Role } from './hub-conn.js';
+import { MasterEndpoint } from './master-endpoint.js';
+import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 
 export interface HubOptions {
@@ -101,114 +82,18 @@ export interface AbuseEvent {
   readonly strikes: number;
 }
 
-type Role = 'worker' | 'agent';
-
-interface Registration {
-  readonly wid: number;
-  readonly slot: number;
-  readonly role: Role;
-  readonly token: string;
-  readonly registeredAt: number;
-}
-
-interface Conn {
-  readonly id: number;
-  readonly socket: net.Socket;
-  readonly decoder: FrameDecoder;
-  reg: Registration | undefined;
-  /** Its address as a sender: the worker id (slot), or ADDR_AGENT. */
-  addr: number;
-  readonly subs: Set<string>;
-  closed: boolean;
-  /** A frame read but not yet routed, waiting for capacity. */
-  held: Buffer | undefined;
-  blocked: boolean;
-  pumping: boolean;
-  corked: boolean;
-  tokens: number;
-  refilledAt: number;
-  lastFloodStrike: number;
-  /** Highest send/publish seq routed since the last ack. */
-  ackSeq: number;
-  /** Requests to the master being answered. */
-  masterInflight: number;
-  waitingForMasterSlot: boolean;
-  /** Routes of requests this connection sent, and of those sent to it. */
-  readonly originRoutes: Set<number>;
-  readonly targetRoutes: Set<number>;
-  /** Run (once) when its outgoing queue drains or it closes. */
-  readonly drainWaiters: Set<() => void>;
-  /** Bytes of the master's own messages waiting for this queue to drain (bounded by maxQueueBytes). */
-  masterWaiting: number;
-  authTimer: NodeJS.Timeout | undefined;
-  /** unblock(this conn), one function per conn so that waiting twice on a queue adds it once. */
-  resume: () => void;
-}
-
-interface Route {
-  /** undefined: the master sent it (its promise is in this.rpc under the same seq). */
-  readonly origin: Conn | undefined;
-  readonly originSeq: number;
-  readonly target: Conn;
-  readonly topic: string;
-  readonly deadline: number;
-}
-
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 const AUTH_TIMEOUT_MS = 5_000;
 const MAX_UNAUTHENTICATED = 64;
 const MAX_TOPICS_PER_CONNECTION = 10_000;
-/** Requests without a timeout still release their route after this long. */
-const MAX_ROUTE_AGE_MS = 3_600_000;
-const ROUTE_GRACE_MS = 1_000;
-const SEQ_LIMIT = 0x1_0000_0000;
 /**
  * Workers connect on their first messaging call, a moment after they start:
  * the master's own send/request to a worker started this recently, and not
  * connected yet, waits for it instead of failing with "no route".
  */
 const CONNECT_GRACE_MS = 3_000;
-
-const DIR_PREFIX = 'drover-hub-';
-
-/**
- * A master killed by a signal runs no exit hook and leaves its directory
- * behind: the directory names carry the master's pid, and each new hub removes
- * those of masters that no longer run. A pid that is alive (ours, or reused by
- * anything) is left alone, so this only ever errs towards keeping one.
- */
-function sweepStaleDirs(tmp: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^drover-hub-(\d+)-/.exec(name);
-    if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    rmSync(path.join(tmp, name), { recursive: true, force: true });
-  }
-}
-
-/** Socket directories to remove if the process exits without close(). */
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-function removeDirsOnExit(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
 
 export class MessageHub extends EventEmitter {
   /** send/request/handle/on/publish for the master itself. */
@@ -219,7 +104,6 @@ export class MessageHub extends EventEmitter {
   private readonly overflow: 'wait' | 'error';
   private readonly rateLimit: number;
   private readonly maxPendingRequests: number;
-  private readonly abuseStrikes: number;
   private readonly abuseWindowMs: number;
   private readonly requestTimeoutMs: number;
   private readonly log: Logger | undefined;
@@ -243,19 +127,14 @@ export class MessageHub extends EventEmitter {
   /** Master calls waiting for a just-started worker (or agent) to connect, by address. */
   private readonly connectWaiters = new Map<number, Set<() => void>>();
 
-  private readonly local = new Dispatcher();
+  private readonly master: MasterEndpoint;
   private readonly rpc: PendingRequests<Conn | undefined>;
-  private readonly routes = new Map<number, Route>();
-  private lastRouteSeq = 0;
-  private masterSendSeq = 0;
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly routes = new RouteTable<Conn>();
 
   private readonly corkedConns: Conn[] = [];
   private flushScheduled = false;
 
-  private readonly strikes = new Map<number, number[]>();
-  private readonly abused = new Set<number>();
-  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
+  private readonly abuse: AbuseTracker;
   readonly ipc: IpcGuard;
 
   constructor(options: HubOptions = {}) {
@@ -266,10 +145,10 @@ export class MessageHub extends EventEmitter {
     this.overflow = options.overflow ?? 'wait';
     this.rateLimit = options.rateLimit ?? 50_000;
     this.maxPendingRequests = options.maxPendingRequests ?? 10_000;
-    this.abuseStrikes = options.abuseStrikes ?? 5;
     this.abuseWindowMs = options.abuseWindowMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.log;
+    this.abuse = new AbuseTracker({ log: this.log, strikes: options.abuseStrikes ?? 5, windowMs: this.abuseWindowMs });
     this.rpc = new PendingRequests<Conn | undefined>();
     this.ipc = new IpcGuard({
       ratePerSecond: options.ipcRateLimit ?? 20_000,
@@ -277,13 +156,32 @@ export class MessageHub extends EventEmitter {
       offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}:${String(details.kind ?? details.event)}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
       strike: (wid, reason) => this.strike(wid, reason),
     });
-    this.api = {
-      send: (to, topic, payload) => this.masterSend(to, topic, payload),
-      request: <T>(to: Address, topic: string, payload?: unknown, opts?: RequestOptions) => this.masterRequest(to, topic, payload, opts) as Promise<T>,
-      handle: (topic, fn) => this.masterHandle(topic, fn),
-      on: (topic, fn) => this.masterOn(topic, fn),
-      publish: (topic, payload) => this.masterPublish(topic, payload),
-    };
+    this.master = new MasterEndpoint(
+      {
+        serialization: this.serialization,
+        maxMessageBytes: this.maxMessageBytes,
+        maxQueueBytes: this.maxQueueBytes,
+        overflow: this.overflow,
+        requestTimeoutMs: this.requestTimeoutMs,
+        maxPendingRequests: this.maxPendingRequests,
+        log: this.log,
+      },
+      {
+        rpc: this.rpc,
+        write: (c, frame) => this.write(c, frame),
+        full: (c) => this.full(c),
+        block: (c) => this.block(c),
+        unblock: (c) => this.unblock(c),
+        nack: (c, seq, code, message) => this.nack(c, seq, code, message),
+        violation: (c, what) => this.violation(c, what, false),
+        subscribers: (topic) => this.subscribers.get(topic) ?? [],
+        target: (addr) => this.target(addr),
+        connected: (addr) => this.connected(addr),
+        nextRouteSeq: () => this.nextRouteSeq(),
+        addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
+      },
+    );
+    this.api = this.master.api;
   }
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
@@ -318,10 +216,8 @@ export class MessageHub extends EventEmitter {
     this.tokenByWid.delete(wid);
     const conn = this.connByWid.get(wid);
     if (conn) this.drop(conn);
-    this.strikes.delete(wid);
-    this.abused.delete(wid);
+    this.abuse.forget(wid);
     this.ipc.forget(wid);
-    for (const key of this.lastLog.keys()) if (key.startsWith(`msg:${wid}:`) || key.startsWith(`ipc:${wid}:`)) this.lastLog.delete(key);
   }
 
   close(): void {
@@ -330,13 +226,10 @@ export class MessageHub extends EventEmitter {
     for (const c of [...this.conns]) this.drop(c);
     for (const waiters of this.connectWaiters.values()) for (const fn of waiters) fn();
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the supervisor stopped`));
-    clearInterval(this.sweeper);
+    this.routes.close();
     this.server?.close();
     this.server = undefined;
-    if (this.dir) {
-      rmSync(this.dir, { recursive: true, force: true });
-      liveDirs.delete(this.dir);
-    }
+    if (this.dir) removeHubDir(this.dir);
   }
 
   /** For tests and diagnostics. */
@@ -354,11 +247,7 @@ export class MessageHub extends EventEmitter {
     if (this.socketPath && this.server) return this.socketPath;
     if (this.unavailable || this.closed) return undefined;
     try {
-      // mkdtemp creates the directory with mode 0700: only this user can reach the socket.
-      sweepStaleDirs(os.tmpdir());
-      this.dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
-      liveDirs.add(this.dir);
-      removeDirsOnExit();
+      this.dir = createHubDir();
       const socketPath = path.join(this.dir, 'hub.sock');
       const server = net.createServer((socket) => this.accept(socket));
       server.on('error', (err) => {
@@ -375,7 +264,7 @@ export class MessageHub extends EventEmitter {
       return socketPath;
     } catch (err) {
       this.unavailable = true;
-      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir) removeHubDir(this.dir);
       this.log?.error({ event: 'message-hub-error', err: (err as Error).message }, `message hub could not listen: ${(err as Error).message}; worker messaging is unavailable`);
       return undefined;
     }
@@ -401,9 +290,7 @@ export class MessageHub extends EventEmitter {
       blocked: false,
       pumping: false,
       corked: false,
-      tokens: this.rateLimit,
-      refilledAt: performance.now(),
-      lastFloodStrike: -Infinity,
+      bucket: this.rateLimit > 0 ? new TokenBucket(this.rateLimit) : undefined,
       ackSeq: 0,
       masterInflight: 0,
       waitingForMasterSlot: false,
@@ -543,17 +430,17 @@ export class MessageHub extends EventEmitter {
     for (const seq of c.targetRoutes) {
       const route = this.routes.get(seq);
       if (!route) continue;
-      this.forgetRoute(seq, route);
+      this.routes.forget(seq, route);
       const message = `${describeAddress(c.addr)} exited or disconnected before replying to request '${route.topic}'`;
       if (!route.origin) {
         this.rpc.reject(seq, new DroverError('DROVER_E_MSG_DISCONNECTED', message));
       } else if (!route.origin.closed) {
-        this.write(route.origin, this.errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
+        this.write(route.origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
       }
     }
     for (const seq of c.originRoutes) {
       const route = this.routes.get(seq);
-      if (route) this.forgetRoute(seq, route);
+      if (route) this.routes.forget(seq, route);
     }
     this.rpc.rejectTag(c, (info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the receiver exited or disconnected before replying`));
     const waiters = [...c.drainWaiters];
@@ -624,25 +511,15 @@ export class MessageHub extends EventEmitter {
     }
   }
 
-  /** Token bucket: rateLimit frames/s, bursts of one second's worth. */
+  /** rateLimit frames/s (token-bucket.ts); a connection over it is paused until its next token. */
   private takeToken(c: Conn): boolean {
-    // Refilled on every frame: refilling only once the bucket is empty would
-    // credit the whole time since the last refill at once (a second burst).
-    const now = performance.now();
-    c.tokens = Math.min(this.rateLimit, c.tokens + ((now - c.refilledAt) * this.rateLimit) / 1000);
-    c.refilledAt = now;
-    if (c.tokens >= 1) {
-      c.tokens--;
-      return true;
-    }
-    if (now - c.lastFloodStrike >= 1000) {
-      c.lastFloodStrike = now;
+    if (!c.bucket || c.bucket.take()) return true;
+    if (c.bucket.reportDue()) {
       this.offense(c.reg?.wid, `msg:${c.reg?.wid}:flood`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
       if (c.reg) this.strike(c.reg.wid, `message flood (more than ${this.rateLimit}/s)`);
     }
-    const waitMs = Math.max(1, Math.ceil(((1 - c.tokens) * 1000) / this.rateLimit));
     this.block(c);
-    setTimeout(() => this.unblock(c), waitMs).unref();
+    setTimeout(() => this.unblock(c), c.bucket.waitMs()).unref();
     return false;
   }
 
@@ -723,7 +600,7 @@ export class MessageHub extends EventEmitter {
 
   private onSend(c: Conn, env: Envelope, frame: Buffer): boolean {
     if (env.to === ADDR_MASTER) {
-      if (!this.deliverLocally(c, env, frame)) return true;
+      if (!this.master.deliver(c, env, frame)) return true;
       c.ackSeq = env.seq;
       return true;
     }
@@ -746,13 +623,13 @@ export class MessageHub extends EventEmitter {
 
   private onPublish(c: Conn, env: Envelope, frame: Buffer): boolean {
     const targets = [...(this.subscribers.get(env.topic) ?? [])];
-    if (this.local.hasListeners(env.topic)) {
+    if (this.master.hasListeners(env.topic)) {
       // Capacity first: the master's listeners must not see it twice when the frame is retried.
       if (this.overflow === 'wait') {
         const full = targets.find((t) => this.full(t));
         if (full) return this.waitForDrain(full, c);
       }
-      if (!this.deliverLocally(c, env, frame)) return true;
+      if (!this.master.deliver(c, env, frame)) return true;
     }
     return this.fanOut(c, env, frame, targets);
   }
@@ -785,24 +662,24 @@ export class MessageHub extends EventEmitter {
   }
 
   private onRequest(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (env.to === ADDR_MASTER) return this.answerLocally(c, env, frame);
+    if (env.to === ADDR_MASTER) return this.master.answer(c, env, frame);
     if (env.to === ADDR_WORKERS) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'"));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'"));
       return true;
     }
     const target = this.target(env.to);
     if (!target) {
       if (!this.noRouteYet(c, env.to)) return false;
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
       return true;
     }
     if (c.originRoutes.size >= this.maxPendingRequests) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `more than ${this.maxPendingRequests} requests are waiting for replies: await some before sending more`));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `more than ${this.maxPendingRequests} requests are waiting for replies: await some before sending more`));
       return true;
     }
     if (this.full(target)) {
       if (this.overflow === 'wait') return this.waitForDrain(target, c);
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `${describeAddress(target.addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`));
+      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `${describeAddress(target.addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`));
       return true;
     }
     const seq = this.addRoute(c, env.seq, target, env.topic, env.ack);
@@ -819,7 +696,7 @@ export class MessageHub extends EventEmitter {
     if (!route || route.target !== c) return this.rateLimit <= 0 || this.takeToken(c);
     const origin = route.origin;
     if (!origin) {
-      this.forgetRoute(env.ack, route);
+      this.routes.forget(env.ack, route);
       if (env.kind === Kind.error) {
         this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
       } else {
@@ -835,228 +712,21 @@ export class MessageHub extends EventEmitter {
       return true;
     }
     if (origin.closed) {
-      this.forgetRoute(env.ack, route);
+      this.routes.forget(env.ack, route);
       return true;
     }
     if (this.full(origin)) {
       if (this.overflow === 'wait') return this.waitForDrain(origin, c);
-      this.forgetRoute(env.ack, route);
-      this.write(origin, this.errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
+      this.routes.forget(env.ack, route);
+      this.write(origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
       return true;
     }
-    this.forgetRoute(env.ack, route);
+    this.routes.forget(env.ack, route);
     const out = this.own(frame);
     out.writeUInt32BE(route.originSeq, 12);
     out.writeInt32BE(c.addr, 20);
     this.write(origin, out);
     return true;
-  }
-
-  // ── the master as a receiver ─────────────────────────────────────────────
-
-  /** Decodes a payload for the master's own listeners; false (and a nack) when it cannot be decoded. */
-  private deliverLocally(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (!this.local.hasListeners(env.topic)) return true;
-    let payload: unknown;
-    try {
-      payload = decodePayload(frame, env.payloadOffset);
-    } catch (err) {
-      this.nack(c, env.seq, 'DROVER_E_MSG_SERIALIZE', (err as Error).message);
-      this.violation(c, `sent an undecodable payload on '${env.topic}'`, false);
-      return false;
-    }
-    this.local.emit(env.topic, payload, { from: decodeAddress(c.addr), topic: env.topic }, (err) => this.listenerFailed(env.topic, err));
-    return true;
-  }
-
-  private answerLocally(c: Conn, env: Envelope, frame: Buffer): boolean {
-    const handler = this.local.handler(env.topic);
-    if (!handler) {
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${env.topic}': register one with supervisor.messages.handle('${env.topic}', fn)`));
-      return true;
-    }
-    // Handlers may be async: bound how many run at once per connection, so a flood cannot pile up promises.
-    if (c.masterInflight >= this.maxPendingRequests) {
-      c.waitingForMasterSlot = true;
-      this.block(c);
-      return false;
-    }
-    let payload: unknown;
-    try {
-      payload = decodePayload(frame, env.payloadOffset);
-    } catch (err) {
-      this.violation(c, `sent an undecodable payload on '${env.topic}'`, false);
-      this.write(c, this.errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_SERIALIZE', (err as Error).message));
-      return true;
-    }
-    c.masterInflight++;
-    const seq = env.seq;
-    const topic = env.topic;
-    const done = (reply: Buffer) => {
-      c.masterInflight--;
-      if (c.closed) return;
-      this.write(c, reply);
-      if (c.waitingForMasterSlot) {
-        c.waitingForMasterSlot = false;
-        this.unblock(c);
-      }
-    };
-    const ok = (value: unknown) => done(this.replyFrame(seq, c.addr, value));
-    const failed = (err: unknown) => done(this.encodeError(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
-    try {
-      const result = handler(payload, { from: decodeAddress(c.addr), topic });
-      if (isThenable(result)) result.then(ok, failed);
-      else ok(result);
-    } catch (err) {
-      failed(err);
-    }
-    return true;
-  }
-
-  private listenerFailed(topic: string, err: unknown): void {
-    this.log?.error({ event: 'message-listener-error', topic, err: err instanceof Error ? err.stack : String(err) }, `a master listener for '${topic}' threw: ${(err as Error)?.message ?? String(err)}`);
-  }
-
-  // ── the master as a sender (supervisor.messages) ─────────────────────────
-
-  private async masterSend(to: Address, topic: string, payload: unknown): Promise<void> {
-    const addr = encodeAddress(to);
-    checkTopic(topic);
-    const frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    if (addr === ADDR_MASTER) return this.loopback(topic, frame);
-    let targets: Conn[];
-    if (addr === ADDR_WORKERS) {
-      targets = [...(this.subscribers.get(topic) ?? [])].filter((t) => t.reg?.role === 'worker');
-    } else {
-      const t = await this.connected(addr);
-      if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
-      targets = t.subs.has(topic) ? [t] : [];
-    }
-    await this.masterWrite(targets, frame, addr !== ADDR_WORKERS);
-  }
-
-  private async masterPublish(topic: string, payload: unknown): Promise<void> {
-    checkTopic(topic);
-    const frame = encodeFrame({ kind: Kind.publish, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_NONE, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    const targets = [...(this.subscribers.get(topic) ?? [])];
-    const local = this.loopback(topic, frame);
-    await this.masterWrite(targets, frame, false);
-    await local;
-  }
-
-  /** The master's own listeners get a decoded copy, as any other process would (and later, never re-entrantly). */
-  private async loopback(topic: string, frame: Buffer): Promise<void> {
-    if (!this.local.hasListeners(topic)) return;
-    await Promise.resolve();
-    const payload = decodePayload(frame, HEADER_BYTES + frame[7]!);
-    this.local.emit(topic, payload, { from: 'master', topic }, (err) => this.listenerFailed(topic, err));
-  }
-
-  private async masterWrite(targets: Conn[], frame: Buffer, single: boolean): Promise<void> {
-    const overflowed: Conn[] = [];
-    for (const t of targets) {
-      if (!t.closed && this.full(t) && this.overflow === 'wait') {
-        // The master's own backlog is bounded too: an app that does not await its sends gets an error, not unbounded memory.
-        if (t.masterWaiting + frame.length > this.maxQueueBytes) {
-          overflowed.push(t);
-          continue;
-        }
-        t.masterWaiting += frame.length;
-        try {
-          while (!t.closed && this.full(t)) await new Promise<void>((resolve) => t.drainWaiters.add(resolve));
-        } finally {
-          t.masterWaiting -= frame.length;
-        }
-      }
-      if (t.closed) {
-        if (single) throw new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(t.addr)} disconnected before the message could be delivered`);
-        continue;
-      }
-      if (this.full(t)) overflowed.push(t);
-      else this.write(t, frame);
-    }
-    if (overflowed.length > 0) {
-      throw new DroverError(
-        'DROVER_E_MSG_OVERFLOW',
-        `${overflowed.map((t) => describeAddress(t.addr)).join(', ')} not keeping up (${this.maxQueueBytes} bytes queued${this.overflow === 'wait' ? ', and as many waiting' : ''}): the message was dropped for ${overflowed.length === 1 ? 'it' : 'them'}; await send() before sending more`,
-      );
-    }
-  }
-
-  private masterRequest(to: Address, topic: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
-    try {
-      const addr = encodeAddress(to);
-      checkTopic(topic);
-      const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
-      if (addr === ADDR_WORKERS) {
-        throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
-      }
-      if (addr === ADDR_MASTER) return this.requestSelf(topic, payload, timeoutMs);
-      // No async hop on the common path: the frame leaves in this tick.
-      const target = this.target(addr);
-      if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
-      return this.connected(addr).then((t) => {
-        if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
-        return this.requestTo(t, addr, topic, payload, timeoutMs);
-      });
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  private requestTo(target: Conn, addr: number, topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.full(target) && this.overflow === 'error') {
-      throw new DroverError('DROVER_E_MSG_OVERFLOW', `${describeAddress(addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`);
-    }
-    const seq = this.nextRouteSeq();
-    const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    // The route lets the reply be matched to its receiver; a route whose request timed out is swept later.
-    this.addRoute(undefined, 0, target, topic, timeoutMs, seq);
-    const reply = this.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target });
-    if (!this.full(target)) {
-      this.write(target, frame);
-    } else {
-      const retry = () => {
-        if (target.closed) return;
-        if (this.full(target)) target.drainWaiters.add(retry);
-        else this.write(target, frame);
-      };
-      target.drainWaiters.add(retry);
-    }
-    return reply;
-  }
-
-  /** request('master', …) from the master: its own handler, with the same copying and errors as from afar. */
-  private async requestSelf(topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
-    const handler = this.local.handler(topic);
-    if (!handler) throw new DroverError('DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${topic}'`);
-    const frame = encodeFrame({ kind: Kind.request, seq: 1, ack: 0, to: ADDR_MASTER, from: ADDR_MASTER, topic }, payload, this.serialization, this.maxMessageBytes);
-    const copy = decodePayload(frame, HEADER_BYTES + frame[7]!);
-    const seq = this.nextRouteSeq();
-    const reply = this.rpc.add(seq, { what: `request '${topic}' to the master`, timeoutMs, tag: undefined });
-    Promise.resolve()
-      .then(() => handler(copy, { from: 'master', topic }))
-      .then(
-        (value) => {
-          const out = this.replyFrame(seq, ADDR_MASTER, value);
-          if (out[5] === Kind.error) this.rpc.reject(seq, errorFromBody(out.toString('utf8', HEADER_BYTES)));
-          else this.rpc.resolve(seq, decodePayload(out, HEADER_BYTES));
-        },
-        (err) => this.rpc.reject(seq, errorFromBody(handlerFailureBody(err, topic, 'the master'))),
-      );
-    return reply;
-  }
-
-  private masterHandle(topic: string, fn: Handler): () => void {
-    checkTopic(topic);
-    this.local.setHandler(topic, fn);
-    return () => this.local.removeHandler(topic, fn);
-  }
-
-  private masterOn(topic: string, fn: Listener): () => void {
-    checkTopic(topic);
-    this.local.addListener(topic, fn);
-    return () => void this.local.removeListener(topic, fn);
   }
 
   // ── routing helpers ──────────────────────────────────────────────────────
@@ -1079,43 +749,11 @@ export class MessageHub extends EventEmitter {
   }
 
   private nextRouteSeq(): number {
-    do {
-      this.lastRouteSeq = (this.lastRouteSeq + 1) % SEQ_LIMIT;
-    } while (this.lastRouteSeq === 0 || this.routes.has(this.lastRouteSeq) || this.rpc.has(this.lastRouteSeq));
-    return this.lastRouteSeq;
-  }
-
-  private nextMasterSendSeq(): number {
-    this.masterSendSeq = (this.masterSendSeq % (SEQ_LIMIT - 1)) + 1;
-    return this.masterSendSeq;
+    return this.routes.nextSeq((seq) => this.rpc.has(seq));
   }
 
   private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number, seq = this.nextRouteSeq()): number {
-    const age = timeoutMs > 0 ? Math.min(timeoutMs, MAX_ROUTE_AGE_MS) : MAX_ROUTE_AGE_MS;
-    this.routes.set(seq, { origin, originSeq, target, topic, deadline: performance.now() + age + ROUTE_GRACE_MS });
-    origin?.originRoutes.add(seq);
-    target.targetRoutes.add(seq);
-    if (!this.sweeper) {
-      this.sweeper = setInterval(() => this.sweep(), 1_000);
-      this.sweeper.unref();
-    }
-    return seq;
-  }
-
-  private forgetRoute(seq: number, route: Route): void {
-    this.routes.delete(seq);
-    route.origin?.originRoutes.delete(seq);
-    route.target.targetRoutes.delete(seq);
-  }
-
-  /** Routes whose requester has given up (its own timeout passed) are forgotten. */
-  private sweep(): void {
-    const now = performance.now();
-    for (const [seq, route] of this.routes) if (route.deadline <= now) this.forgetRoute(seq, route);
-    if (this.routes.size === 0) {
-      clearInterval(this.sweeper);
-      this.sweeper = undefined;
-    }
+    return this.routes.add(seq, origin, originSeq, target, topic, timeoutMs);
   }
 
   /**
@@ -1158,24 +796,6 @@ export class MessageHub extends EventEmitter {
     this.write(c, encodeJson({ kind: Kind.nack, seq: 0, ack: seq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }, errorBody(code, message)));
   }
 
-  private errorFrame(ack: number, from: number, code: ErrorCode, message: string): Buffer {
-    return this.encodeError(ack, from, errorBody(code, message));
-  }
-
-  private encodeError(ack: number, from: number, body: string): Buffer {
-    return encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from, topic: '' }, body, Infinity);
-  }
-
-  /** The master's reply; a value it cannot send becomes an error reply instead. */
-  private replyFrame(ack: number, to: number, value: unknown): Buffer {
-    try {
-      return encodeFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, value, this.serialization, this.maxMessageBytes);
-    } catch (err) {
-      const e = err as DroverError;
-      return this.errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
-    }
-  }
-
   // ── abuse ────────────────────────────────────────────────────────────────
 
   private who(c: Conn): string {
@@ -1190,45 +810,23 @@ export class MessageHub extends EventEmitter {
     if (fatal) this.fatal(c, code, what);
   }
 
-  /** Logs an offender at most once a second per key, with the count of what was not logged. */
   private offense(wid: number | undefined, key: string, message: string, details: Record<string, unknown>): void {
-    if (!this.log) return;
-    const now = performance.now();
-    const last = this.lastLog.get(key);
-    if (last && now - last.at < 1000) {
-      last.suppressed++;
-      return;
-    }
-    const suppressed = last?.suppressed ?? 0;
-    this.lastLog.set(key, { at: now, suppressed: 0 });
-    this.log.warn({ event: 'message-abuse', wid, ...details, suppressed }, suppressed > 0 ? `${message} (and ${suppressed} similar since the last report)` : message);
+    this.abuse.offense(wid, key, message, details);
   }
 
   /** Counts a strike; enough within the window and the hub asks for the worker to be replaced (once). */
   strike(wid: number, reason: string): void {
-    if (this.abused.has(wid) || this.closed) return;
-    const now = performance.now();
-    const list = (this.strikes.get(wid) ?? []).filter((t) => now - t < this.abuseWindowMs);
-    list.push(now);
-    this.strikes.set(wid, list);
-    if (list.length < this.abuseStrikes) return;
-    this.abused.add(wid);
+    if (this.closed) return;
+    const strikes = this.abuse.strike(wid);
+    if (strikes === undefined) return;
     const token = this.tokenByWid.get(wid);
     const reg = token === undefined ? undefined : this.registrations.get(token);
     const slot = reg?.slot ?? -1;
     this.log?.error(
-      { event: 'message-abuse-restart', wid, slot, reason, strikes: list.length },
-      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${list.length} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
+      { event: 'message-abuse-restart', wid, slot, reason, strikes },
+      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${strikes} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
     );
-    this.emit('abuse', { wid, slot, reason, strikes: list.length } satisfies AbuseEvent);
+    this.emit('abuse', { wid, slot, reason, strikes } satisfies AbuseEvent);
   }
-}
 
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
-}
-
-function noRoute(addr: number): string {
-  if (addr === ADDR_AGENT) return 'no agent is connected to the message hub: the app runs no agent, or it has not started (or not used messaging) yet';
-  return `${describeAddress(addr)} is not connected to the message hub: no such worker is running, or it has not made a messaging call yet (a worker connects on its first send/request/on/handle/publish)`;
 }

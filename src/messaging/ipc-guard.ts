@@ -12,6 +12,7 @@
 // - malformed ones are dropped and are strikes.
 // Offences are logged at most once a second per worker.
 import { performance } from 'node:perf_hooks';
+import { TokenBucket } from './token-bucket.js';
 
 export interface IpcGuardOptions {
   readonly ratePerSecond: number;
@@ -24,9 +25,8 @@ export interface IpcGuardOptions {
 interface WorkerIpc {
   online: boolean;
   exiting: boolean;
-  tokens: number;
-  refilledAt: number;
-  lastFloodStrike: number;
+  /** Undefined when there is no rate limit. */
+  readonly bucket: TokenBucket | undefined;
 }
 
 const ONCE = new Set(['online', 'exiting']);
@@ -52,21 +52,9 @@ export class IpcGuard {
       w[key] = true;
       return true;
     }
+    if (!w.bucket || w.bucket.take()) return true;
     const rate = this.options.ratePerSecond;
-    if (rate <= 0) return true;
-    if (w.tokens >= 1) {
-      w.tokens--;
-      return true;
-    }
-    const now = this.now();
-    w.tokens = Math.min(rate, w.tokens + ((now - w.refilledAt) * rate) / 1000);
-    w.refilledAt = now;
-    if (w.tokens >= 1) {
-      w.tokens--;
-      return true;
-    }
-    if (now - w.lastFloodStrike >= 1000) {
-      w.lastFloodStrike = now;
+    if (w.bucket.reportDue()) {
       this.options.offense(wid, pid, `floods the IPC channel (more than ${rate} drover messages/s): dropping them`, { event: 'ipc-abuse', kind });
       this.options.strike(wid, `IPC flood (more than ${rate}/s)`);
     }
@@ -86,7 +74,8 @@ export class IpcGuard {
   private state(wid: number): WorkerIpc {
     let w = this.workers.get(wid);
     if (!w) {
-      w = { online: false, exiting: false, tokens: this.options.ratePerSecond, refilledAt: this.now(), lastFloodStrike: -Infinity };
+      const rate = this.options.ratePerSecond;
+      w = { online: false, exiting: false, bucket: rate > 0 ? new TokenBucket(rate, this.now) : undefined };
       this.workers.set(wid, w);
     }
     return w;

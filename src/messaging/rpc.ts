@@ -1,5 +1,6 @@
 // Requests waiting for their reply, by seq: the one place that decides when a
-// request ends (reply, error, timeout, or its receiver gone). Pure apart from
+// request ends (reply, error, timeout, or its receiver gone), for the message
+// hub, the worker's messaging port and the control protocol's client. Pure apart from
 // the timers, which are injected, so it is tested with a fake clock.
 //
 // Node's lib/internal/cluster/utils.js keeps its callbacks in a plain object
@@ -25,6 +26,8 @@ export interface RequestInfo<Tag> {
   /** ms; 0 or Infinity: no timeout. */
   readonly timeoutMs: number;
   readonly tag: Tag;
+  /** The error a timeout rejects with; default DROVER_E_MSG_TIMEOUT (a messaging handler is slow). */
+  readonly timeoutError?: () => Error;
 }
 
 interface Entry<Tag> {
@@ -72,6 +75,7 @@ export class PendingRequests<Tag = unknown> {
           if (this.pending.get(seq) !== entry) return;
           this.pending.delete(seq);
           reject(
+            info.timeoutError?.() ??
             new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
               timeoutMs: info.timeoutMs,
             }),
@@ -81,6 +85,11 @@ export class PendingRequests<Tag = unknown> {
       }
       this.pending.set(seq, entry);
     });
+  }
+
+  /** The tag of a pending request (e.g. where its progress events go). */
+  tagOf(seq: number): Tag | undefined {
+    return this.pending.get(seq)?.info.tag;
   }
 
   resolve(seq: number, value: unknown): boolean {

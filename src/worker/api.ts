@@ -2,7 +2,7 @@
 // gives unmodified apps. Every function is safe to call outside drover (plain
 // `node app.js`): they then do nothing, so apps stay runnable on their own.
 import { WorkerRuntime } from './preload-runtime.js';
-import { existingPort, messenger } from '../messaging/port.js';
+import { existingHubClient, messenger } from '../messaging/hub-client.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 
@@ -28,7 +28,7 @@ export const workerId: number = isWorker ? Number(process.env.DROVER_WORKER_ID) 
 export function ready(): void {
   const runtime = WorkerRuntime.current();
   if (!runtime) return;
-  const connecting = existingPort()?.connecting();
+  const connecting = existingHubClient()?.connecting();
   if (connecting) void connecting.then(() => runtime.ready());
   else runtime.ready();
 }

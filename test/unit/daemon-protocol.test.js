@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ControlClient, encodeFrame, FrameDecoder, listenControl, MAX_FRAME_BYTES } from '../../dist/daemon/protocol.js';
+import { ControlClient } from '../../dist/control/client.js';
+import { listenControl } from '../../dist/control/server.js';
+import { encodeControlFrame as encodeFrame, ControlFrameDecoder as FrameDecoder, MAX_CONTROL_FRAME_BYTES as MAX_FRAME_BYTES } from '../../dist/control/wire.js';
 import { readDump, restoreApp, writeDump } from '../../dist/daemon/dump.js';
 import { DroverError } from '../../dist/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -36,14 +38,17 @@ test('frames: an oversized announcement or bad JSON is a DROVER_E_PROTOCOL error
 test('server and client: replies, events, errors with their codes, socket mode 0600', async (t) => {
   const dir = tempDir(t, 'proto-');
   const sock = path.join(dir, 'c.sock');
-  const server = await listenControl(sock, async (command, args, ctx) => {
-    if (command === 'echo') return args;
-    if (command === 'progress') {
-      for (let i = 0; i < 3; i++) ctx.emit('step', { i });
-      return 'done';
-    }
-    throw new DroverError('DROVER_E_APP_NOT_FOUND', `no ${command}`, { name: command });
-  });
+  const server = await listenControl(
+    sock,
+    {
+      echo: (args) => args,
+      progress: (args, ctx) => {
+        for (let i = 0; i < 3; i++) ctx.emit('step', { i });
+        return 'done';
+      },
+    },
+    { unknownCommand: (command) => new DroverError('DROVER_E_APP_NOT_FOUND', `no ${command}`, { name: command }) },
+  );
   t.after(() => server.close());
   assert.equal(statSync(sock).mode & 0o777, 0o600);
   const client = await ControlClient.connect(sock);
@@ -57,6 +62,15 @@ test('server and client: replies, events, errors with their codes, socket mode 0
     ['step', 2],
   ]);
   await assert.rejects(client.call('ghost'), (e) => e instanceof DroverError && e.code === 'DROVER_E_APP_NOT_FOUND' && e.exitCode === 80 && e.details.name === 'ghost');
+  // Only the table's own commands: an inherited property is an unknown command too.
+  await assert.rejects(client.call('toString'), (e) => e.code === 'DROVER_E_APP_NOT_FOUND');
+  await assert.rejects(client.call('constructor'), (e) => e.code === 'DROVER_E_APP_NOT_FOUND');
+  // A timed-out call is rejected with the connection's code and leaves no pending entry behind.
+  const slow = await listenControl(path.join(dir, 's.sock'), { hang: () => new Promise(() => {}) });
+  t.after(() => slow.close());
+  const slowClient = await ControlClient.connect(path.join(dir, 's.sock'), { lostCode: 'DROVER_E_MASTER_DIED' });
+  t.after(() => slowClient.destroy());
+  await assert.rejects(slowClient.call('hang', {}, { timeoutMs: 50 }), (e) => e.code === 'DROVER_E_MASTER_DIED' && /no answer to "hang" within 50 ms/.test(e.message));
   // Concurrent calls are matched by id.
   const many = await Promise.all([1, 2, 3, 4].map((n) => client.call('echo', { n })));
   assert.deepEqual(many.map((m) => m.n), [1, 2, 3, 4]);
@@ -65,7 +79,7 @@ test('server and client: replies, events, errors with their codes, socket mode 0
 test('pending calls are rejected when the connection drops', async (t) => {
   const dir = tempDir(t, 'proto-');
   const sock = path.join(dir, 'c.sock');
-  const server = await listenControl(sock, () => new Promise(() => {}));
+  const server = await listenControl(sock, { hang: () => new Promise(() => {}) });
   const client = await ControlClient.connect(sock, { lostCode: 'DROVER_E_MASTER_DIED' });
   const rejected = assert.rejects(client.call('hang'), (e) => e.code === 'DROVER_E_MASTER_DIED');
   await server.close();

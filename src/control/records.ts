@@ -1,5 +1,6 @@
-// What the daemon, the app masters and the CLI exchange over the control
-// protocol. Types only: importing this costs nothing at run time.
+// The records the daemon, the app masters and the CLI exchange over the
+// control protocol (commands.ts says which command carries which). Types
+// only: importing this costs nothing at run time.
 import type { LogOptions } from '../config/log-options.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { ErrorCode } from '../errors.js';
@@ -26,6 +27,7 @@ export interface WorkerStatus {
   readonly phase: string;
   readonly uptimeMs: number;
   readonly connections: number;
+  /** 'spare': a ready worker outside the balancer (the `spares` option). */
   readonly role: 'active' | 'spare';
 }
 

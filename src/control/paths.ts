@@ -1,4 +1,5 @@
-// Where the daemon keeps its state: DROVER_HOME (default ~/.drover).
+// Where drover keeps its state: DROVER_HOME (default ~/.drover), shared by
+// the CLI, the daemon and the app masters.
 //
 //   daemon.sock      control socket of the daemon (0600)
 //   daemon.pid       pid of the running daemon; left behind only by a crash
@@ -57,7 +58,7 @@ export function appSocket(paths: DroverPaths, name: string): string {
 
 /**
  * What app masters write to stderr themselves (fatal errors; their normal
- * output goes to the app logs). One file for all: a spare master is started
+ * output goes to the app logs). One file for all: a standby master is started
  * before it knows its app, so its lines carry the app name instead.
  */
 export function masterLog(paths: DroverPaths): string {
@@ -101,14 +102,4 @@ export function checkAppName(name: string): void {
       { name },
     );
   }
-}
-
-/** The name resolveSpec() gives an app without one (kept zod-free for the CLI and daemon). */
-export function defaultAppName(script: string): string {
-  return path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
-}
-
-/** An app's log files: outFile/errorFile (relative ones under the log directory), else <name>-out.log / <name>-error.log. */
-export function logFiles(dir: string, name: string, logs: { readonly outFile?: string; readonly errorFile?: string } = {}): { out: string; err: string } {
-  return { out: path.resolve(dir, logs.outFile ?? `${name}-out.log`), err: path.resolve(dir, logs.errorFile ?? `${name}-error.log`) };
 }

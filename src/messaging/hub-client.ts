@@ -19,6 +19,7 @@ import {
   errorBody,
   errorFromBody,
   handlerFailureBody,
+  invokeHandler,
   type Handler,
   type Listener,
   type Messenger,
@@ -27,7 +28,7 @@ import {
 import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, type Serialization } from './frame.js';
 import { PendingRequests } from './rpc.js';
 
-export interface PortOptions {
+export interface HubClientOptions {
   readonly socketPath: string;
   readonly token: string;
   /** This process's own address (its worker id, or ADDR_AGENT), for messages about it. */
@@ -45,7 +46,7 @@ interface PendingSend {
   readonly reject: (err: Error) => void;
 }
 
-export class Port implements Messenger {
+export class HubClient implements Messenger {
   private socket: net.Socket | undefined;
   private readonly decoder: FrameDecoder;
   private readonly rpc: PendingRequests<number>;
@@ -66,7 +67,7 @@ export class Port implements Messenger {
   private readonly maxQueueBytes: number;
   private readonly requestTimeoutMs: number;
 
-  constructor(private readonly options: PortOptions) {
+  constructor(private readonly options: HubClientOptions) {
     this.mode = options.serialization ?? 'v8';
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
@@ -76,12 +77,12 @@ export class Port implements Messenger {
   }
 
   /** From the variables the master put in this process's environment; undefined outside drover. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): Port | undefined {
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): HubClient | undefined {
     const socketPath = env.DROVER_MSG_SOCKET;
     const token = env.DROVER_MSG_TOKEN;
     if (!socketPath || !token) return undefined;
     const num = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
-    return new Port({
+    return new HubClient({
       socketPath,
       token,
       self: env.DROVER_AGENT === '1' && env.DROVER_WORKER_ID === undefined ? ADDR_AGENT : Number(env.DROVER_WORKER_ID ?? 0),
@@ -401,17 +402,7 @@ export class Port implements Messenger {
       }
       reply(out);
     };
-    const failed = (err: unknown) => replyError(handlerFailureBody(err, topic, where));
-    try {
-      const result = handler(payload, { from: decodeAddress(env.from), topic });
-      if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(ok, failed);
-      } else {
-        ok(result);
-      }
-    } catch (err) {
-      failed(err);
-    }
+    invokeHandler(handler, payload, { from: decodeAddress(env.from), topic }, ok, (err) => replyError(handlerFailureBody(err, topic, where)));
   }
 
   private warn(message: string): void {
@@ -424,7 +415,7 @@ export class Port implements Messenger {
  * process: 'workers' and publish reach its own listeners, everything else
  * has no route. Payloads are still copied through the serialiser.
  */
-export class LocalPort implements Messenger {
+export class LocalMessenger implements Messenger {
   private readonly local = new Dispatcher();
 
   send(to: Address, topic: string, payload?: unknown): Promise<void> {
@@ -487,22 +478,23 @@ function notUnderDrover(addr: number): DroverError {
   );
 }
 
-const PORT_KEY = Symbol.for('drover.messaging.port');
+// The symbol's name predates the rename to HubClient; other copies of drover look it up.
+const CLIENT_KEY = Symbol.for('drover.messaging.port');
 
-/** The process's port if a messaging call made one (ready() must not create it). */
-export function existingPort(): Pick<Port, 'connecting'> | undefined {
-  // Duck-typed: the port may come from another copy of drover loaded into this process.
-  const port = (globalThis as Record<symbol, unknown>)[PORT_KEY] as Partial<Port> | undefined;
-  return typeof port?.connecting === 'function' ? (port as Pick<Port, 'connecting'>) : undefined;
+/** The process's hub client if a messaging call made one (ready() must not create it). */
+export function existingHubClient(): Pick<HubClient, 'connecting'> | undefined {
+  // Duck-typed: the client may come from another copy of drover loaded into this process.
+  const client = (globalThis as Record<symbol, unknown>)[CLIENT_KEY] as Partial<HubClient> | undefined;
+  return typeof client?.connecting === 'function' ? (client as Pick<HubClient, 'connecting'>) : undefined;
 }
 
 /** The process's one messaging endpoint, shared by every copy of drover loaded into it. */
 export function messenger(): Messenger {
   const g = globalThis as Record<symbol, unknown>;
-  let port = g[PORT_KEY] as Messenger | undefined;
-  if (!port) {
-    port = Port.fromEnv() ?? new LocalPort();
-    g[PORT_KEY] = port;
+  let client = g[CLIENT_KEY] as Messenger | undefined;
+  if (!client) {
+    client = HubClient.fromEnv() ?? new LocalMessenger();
+    g[CLIENT_KEY] = client;
   }
-  return port;
+  return client;
 }

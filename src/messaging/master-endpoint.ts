@@ -1,0 +1,285 @@
+// The master's own end of the message hub (supervisor.messages): it sends,
+// publishes and requests like any other process, and answers requests and
+// receives messages addressed to 'master'. The hub gives it a narrow view of
+// itself (HubCore): writing to a connection, flow control, routes.
+import type { Logger } from 'pino';
+import { DroverError, type ErrorCode } from '../errors.js';
+import { ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
+import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
+import { HEADER_BYTES, Kind, decodePayload, encodeFrame, type Serialization } from './frame.js';
+import { encodeErrorFrame, errorFrame, noRoute, type Conn } from './hub-conn.js';
+import type { PendingRequests } from './rpc.js';
+
+const SEQ_LIMIT = 0x1_0000_0000;
+
+export interface MasterEndpointOptions {
+  readonly serialization: Serialization;
+  readonly maxMessageBytes: number;
+  readonly maxQueueBytes: number;
+  readonly overflow: 'wait' | 'error';
+  readonly requestTimeoutMs: number;
+  /** Requests from one connection the master's handlers may be answering at once. */
+  readonly maxPendingRequests: number;
+  readonly log: Logger | undefined;
+}
+
+/** What the endpoint may do with the hub. */
+export interface HubCore {
+  /** The master's requests waiting for replies, by route seq (the hub settles them when a reply arrives). */
+  readonly rpc: PendingRequests<Conn | undefined>;
+  write(c: Conn, frame: Buffer): void;
+  /** The connection's outgoing queue is at its bound. */
+  full(c: Conn): boolean;
+  /** Stops / resumes reading from a connection. */
+  block(c: Conn): void;
+  unblock(c: Conn): void;
+  nack(c: Conn, seq: number, code: ErrorCode, message: string): void;
+  /** A non-fatal protocol violation: logged, one strike. */
+  violation(c: Conn, what: string): void;
+  subscribers(topic: string): Iterable<Conn>;
+  /** The connection of a worker id or the agent, if connected. */
+  target(addr: number): Conn | undefined;
+  /** The same, waiting a moment for a process that has just started. */
+  connected(addr: number): Promise<Conn | undefined>;
+  nextRouteSeq(): number;
+  addRoute(target: Conn, topic: string, timeoutMs: number, seq: number): number;
+}
+
+export class MasterEndpoint {
+  readonly api: Messenger;
+  private readonly local = new Dispatcher();
+  private sendSeq = 0;
+
+  constructor(
+    private readonly options: MasterEndpointOptions,
+    private readonly core: HubCore,
+  ) {
+    this.api = {
+      send: (to, topic, payload) => this.masterSend(to, topic, payload),
+      request: <T>(to: Address, topic: string, payload?: unknown, opts?: RequestOptions) => this.masterRequest(to, topic, payload, opts) as Promise<T>,
+      handle: (topic, fn) => this.masterHandle(topic, fn),
+      on: (topic, fn) => this.masterOn(topic, fn),
+      publish: (topic, payload) => this.masterPublish(topic, payload),
+    };
+  }
+
+  hasListeners(topic: string): boolean {
+    return this.local.hasListeners(topic);
+  }
+
+  // ── the master as a receiver ─────────────────────────────────────────────
+
+  /** Decodes a payload for the master's own listeners; false (and a nack) when it cannot be decoded. */
+  deliver(c: Conn, env: Envelope, frame: Buffer): boolean {
+    if (!this.local.hasListeners(env.topic)) return true;
+    let payload: unknown;
+    try {
+      payload = decodePayload(frame, env.payloadOffset);
+    } catch (err) {
+      this.core.nack(c, env.seq, 'DROVER_E_MSG_SERIALIZE', (err as Error).message);
+      this.core.violation(c, `sent an undecodable payload on '${env.topic}'`);
+      return false;
+    }
+    this.local.emit(env.topic, payload, { from: decodeAddress(c.addr), topic: env.topic }, (err) => this.listenerFailed(env.topic, err));
+    return true;
+  }
+
+  answer(c: Conn, env: Envelope, frame: Buffer): boolean {
+    const handler = this.local.handler(env.topic);
+    if (!handler) {
+      this.core.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${env.topic}': register one with supervisor.messages.handle('${env.topic}', fn)`));
+      return true;
+    }
+    // Handlers may be async: bound how many run at once per connection, so a flood cannot pile up promises.
+    if (c.masterInflight >= this.options.maxPendingRequests) {
+      c.waitingForMasterSlot = true;
+      this.core.block(c);
+      return false;
+    }
+    let payload: unknown;
+    try {
+      payload = decodePayload(frame, env.payloadOffset);
+    } catch (err) {
+      this.core.violation(c, `sent an undecodable payload on '${env.topic}'`);
+      this.core.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_SERIALIZE', (err as Error).message));
+      return true;
+    }
+    c.masterInflight++;
+    const seq = env.seq;
+    const topic = env.topic;
+    const done = (reply: Buffer) => {
+      c.masterInflight--;
+      if (c.closed) return;
+      this.core.write(c, reply);
+      if (c.waitingForMasterSlot) {
+        c.waitingForMasterSlot = false;
+        this.core.unblock(c);
+      }
+    };
+    const ok = (value: unknown) => done(this.replyFrame(seq, c.addr, value));
+    const failed = (err: unknown) => done(encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
+    invokeHandler(handler, payload, { from: decodeAddress(c.addr), topic }, ok, failed);
+    return true;
+  }
+
+  private listenerFailed(topic: string, err: unknown): void {
+    this.options.log?.error({ event: 'message-listener-error', topic, err: err instanceof Error ? err.stack : String(err) }, `a master listener for '${topic}' threw: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  // ── the master as a sender (supervisor.messages) ─────────────────────────
+
+  private async masterSend(to: Address, topic: string, payload: unknown): Promise<void> {
+    const addr = encodeAddress(to);
+    checkTopic(topic);
+    const frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: addr, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+    if (addr === ADDR_MASTER) return this.loopback(topic, frame);
+    let targets: Conn[];
+    if (addr === ADDR_WORKERS) {
+      targets = [...this.core.subscribers(topic)].filter((t) => t.reg?.role === 'worker');
+    } else {
+      const t = await this.core.connected(addr);
+      if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+      targets = t.subs.has(topic) ? [t] : [];
+    }
+    await this.masterWrite(targets, frame, addr !== ADDR_WORKERS);
+  }
+
+  private async masterPublish(topic: string, payload: unknown): Promise<void> {
+    checkTopic(topic);
+    const frame = encodeFrame({ kind: Kind.publish, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_NONE, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+    const targets = [...this.core.subscribers(topic)];
+    const local = this.loopback(topic, frame);
+    await this.masterWrite(targets, frame, false);
+    await local;
+  }
+
+  /** The master's own listeners get a decoded copy, as any other process would (and later, never re-entrantly). */
+  private async loopback(topic: string, frame: Buffer): Promise<void> {
+    if (!this.local.hasListeners(topic)) return;
+    await Promise.resolve();
+    const payload = decodePayload(frame, HEADER_BYTES + frame[7]!);
+    this.local.emit(topic, payload, { from: 'master', topic }, (err) => this.listenerFailed(topic, err));
+  }
+
+  private async masterWrite(targets: Conn[], frame: Buffer, single: boolean): Promise<void> {
+    const overflowed: Conn[] = [];
+    for (const t of targets) {
+      if (!t.closed && this.core.full(t) && this.options.overflow === 'wait') {
+        // The master's own backlog is bounded too: an app that does not await its sends gets an error, not unbounded memory.
+        if (t.masterWaiting + frame.length > this.options.maxQueueBytes) {
+          overflowed.push(t);
+          continue;
+        }
+        t.masterWaiting += frame.length;
+        try {
+          while (!t.closed && this.core.full(t)) await new Promise<void>((resolve) => t.drainWaiters.add(resolve));
+        } finally {
+          t.masterWaiting -= frame.length;
+        }
+      }
+      if (t.closed) {
+        if (single) throw new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(t.addr)} disconnected before the message could be delivered`);
+        continue;
+      }
+      if (this.core.full(t)) overflowed.push(t);
+      else this.core.write(t, frame);
+    }
+    if (overflowed.length > 0) {
+      throw new DroverError(
+        'DROVER_E_MSG_OVERFLOW',
+        `${overflowed.map((t) => describeAddress(t.addr)).join(', ')} not keeping up (${this.options.maxQueueBytes} bytes queued${this.options.overflow === 'wait' ? ', and as many waiting' : ''}): the message was dropped for ${overflowed.length === 1 ? 'it' : 'them'}; await send() before sending more`,
+      );
+    }
+  }
+
+  private masterRequest(to: Address, topic: string, payload: unknown, options: RequestOptions | undefined): Promise<unknown> {
+    try {
+      const addr = encodeAddress(to);
+      checkTopic(topic);
+      const timeoutMs = checkTimeout(options, this.options.requestTimeoutMs);
+      if (addr === ADDR_WORKERS) {
+        throw new DroverError('DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'");
+      }
+      if (addr === ADDR_MASTER) return this.requestSelf(topic, payload, timeoutMs);
+      // No async hop on the common path: the frame leaves in this tick.
+      const target = this.core.target(addr);
+      if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
+      return this.core.connected(addr).then((t) => {
+        if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+        return this.requestTo(t, addr, topic, payload, timeoutMs);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private requestTo(target: Conn, addr: number, topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.core.full(target) && this.options.overflow === 'error') {
+      throw new DroverError('DROVER_E_MSG_OVERFLOW', `${describeAddress(addr)} is not keeping up (${this.options.maxQueueBytes} bytes queued): request refused`);
+    }
+    const seq = this.core.nextRouteSeq();
+    const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+    // The route lets the reply be matched to its receiver; a route whose request timed out is swept later.
+    this.core.addRoute(target, topic, timeoutMs, seq);
+    const reply = this.core.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target });
+    if (!this.core.full(target)) {
+      this.core.write(target, frame);
+    } else {
+      const retry = () => {
+        if (target.closed) return;
+        if (this.core.full(target)) target.drainWaiters.add(retry);
+        else this.core.write(target, frame);
+      };
+      target.drainWaiters.add(retry);
+    }
+    return reply;
+  }
+
+  /** request('master', …) from the master: its own handler, with the same copying and errors as from afar. */
+  private async requestSelf(topic: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const handler = this.local.handler(topic);
+    if (!handler) throw new DroverError('DROVER_E_MSG_NO_HANDLER', `the master has no handler for '${topic}'`);
+    const frame = encodeFrame({ kind: Kind.request, seq: 1, ack: 0, to: ADDR_MASTER, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+    const copy = decodePayload(frame, HEADER_BYTES + frame[7]!);
+    const seq = this.core.nextRouteSeq();
+    const reply = this.core.rpc.add(seq, { what: `request '${topic}' to the master`, timeoutMs, tag: undefined });
+    Promise.resolve()
+      .then(() => handler(copy, { from: 'master', topic }))
+      .then(
+        (value) => {
+          const out = this.replyFrame(seq, ADDR_MASTER, value);
+          if (out[5] === Kind.error) this.core.rpc.reject(seq, errorFromBody(out.toString('utf8', HEADER_BYTES)));
+          else this.core.rpc.resolve(seq, decodePayload(out, HEADER_BYTES));
+        },
+        (err) => this.core.rpc.reject(seq, errorFromBody(handlerFailureBody(err, topic, 'the master'))),
+      );
+    return reply;
+  }
+
+  private masterHandle(topic: string, fn: Handler): () => void {
+    checkTopic(topic);
+    this.local.setHandler(topic, fn);
+    return () => this.local.removeHandler(topic, fn);
+  }
+
+  private masterOn(topic: string, fn: Listener): () => void {
+    checkTopic(topic);
+    this.local.addListener(topic, fn);
+    return () => void this.local.removeListener(topic, fn);
+  }
+
+  private nextMasterSendSeq(): number {
+    this.sendSeq = (this.sendSeq % (SEQ_LIMIT - 1)) + 1;
+    return this.sendSeq;
+  }
+
+  /** The master's reply; a value it cannot send becomes an error reply instead. */
+  private replyFrame(ack: number, to: number, value: unknown): Buffer {
+    try {
+      return encodeFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, value, this.options.serialization, this.options.maxMessageBytes);
+    } catch (err) {
+      const e = err as DroverError;
+      return errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
+    }
+  }
+}
