@@ -61,6 +61,9 @@ export const CATALOG = {
   DROVER_E_HTTP_UNSAFE_BIND: { exitCode: 105, title: 'the HTTP endpoint would listen beyond loopback without an explicit token' },
   DROVER_E_HTTP_LISTEN: { exitCode: 106, title: 'the HTTP endpoint could not listen on its address' },
   DROVER_E_HTTP_TOKEN: { exitCode: 107, title: 'the HTTP token is unusable (too short, or its file cannot be read or written)' },
+  // Every kind of app (issue 16): statuses 119-121.
+  DROVER_E_TYPESCRIPT: { exitCode: 119, title: 'a TypeScript script cannot run on this Node and tsx is not installed' },
+  DROVER_E_INTERPRETER_NO_SHARING: { exitCode: 120, title: "an interpreter would run a JavaScript file without drover's worker runtime (no port sharing)" },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -13,6 +13,7 @@ import type { ControlClient } from '../control/client.js';
 import type { DaemonCommands, Settled } from '../control/commands.js';
 import { checkAppName, droverPaths } from '../control/paths.js';
 import { defaultAppName, isConfigFileName } from '../config/names.js';
+import { resolveScriptPath } from '../config/command.js';
 import type { LaunchRecord, StartResult } from '../control/records.js';
 import { fromWireError } from '../control/wire.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
@@ -170,10 +171,12 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       throw new DroverError('DROVER_E_USAGE', `--env ${envName}: a name selects env_${envName} of a config file; for a script, set variables with --env KEY=VALUE`);
     }
     const cwd = path.resolve(String(overrides.cwd ?? process.cwd()));
-    checkScriptExists(path.resolve(cwd, target));
+    // `drover start npm -- start`: a command on the caller's PATH, passed on as its absolute path.
+    const script = resolveScriptPath(cwd, target);
+    checkScriptExists(script);
     const name = String(overrides.name ?? defaultAppName(target));
     checkAppName(name);
-    const options = { ...overrides, script: target, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
+    const options = { ...overrides, script, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
     records = [{ name, options, logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
   }
   for (const w of warnings) err(`drover: warning: ${w}`);
@@ -202,7 +205,15 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       out(`${paint(r.name, 'bold', color)}: ${d.workers} worker${d.workers === 1 ? '' : 's'} ready in ${Math.round(d.durationMs)} ms${where} (master pid ${d.masterPid})`);
     }
   }
+  reportPartialStart(results);
   return reportFailures(results);
+}
+
+/** Several apps start independently: one that fails is removed, the others keep running (docs/apps.md). */
+function reportPartialStart(results: ReadonlyArray<Settled<unknown>>): void {
+  const failed = results.filter((r) => !r.ok).map((r) => r.name);
+  if (failed.length === 0 || failed.length === results.length) return;
+  err(`drover: ${failed.length} of ${results.length} apps failed to start (${failed.join(', ')}); the others keep running: see drover list`);
 }
 
 // ── stop / restart / delete / reload / scale / signal ──────────────────────

@@ -2,7 +2,7 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS, AGENT_READY_ON, STATE_BACKENDS } from '../core/enums.js';
+import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
 import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
@@ -75,6 +75,16 @@ export const OPTION_TABLE = {
   readyOn: { flags: '--ready-on <when>', description: 'listen (first listen() call) | online (process started)', parse: oneOf(READY_ON_OPTIONS) },
   waitReady: { flags: '--wait-ready', description: 'ready only when the worker calls ready() (or process.send("ready"))', parse: flag },
   readyTimeoutMs: { flags: '--ready-timeout-ms <ms>', description: 'time a worker has to become ready', parse: int },
+  readyTimeoutAction: {
+    flags: '--ready-timeout-action <action>',
+    description: 'fail (stop the worker) | ready (take it as ready, with a warning: PM2 listen_timeout)',
+    parse: oneOf(READY_TIMEOUT_ACTIONS),
+  },
+  execMode: {
+    flags: '--exec-mode <mode>',
+    description: 'cluster (workers share ports) | fork (each process binds its own ports; ready after --min-uptime-ms: scripts, queue consumers)',
+    parse: oneOf(EXEC_MODES),
+  },
   reloadBatch: { flags: '--reload-batch <n>', description: 'replacements started at once during a rolling reload', parse: int },
   balance: {
     flags: '--balance <name>',

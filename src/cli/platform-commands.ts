@@ -141,8 +141,8 @@ export function registerPlatformCommands(program: Command, run: Command, setResu
     .option('--image <ref>', 'the container image (default: <name>:latest; build it with drover generate dockerfile)')
     .option('--replicas <n>', 'pods (default 2)', positive('--replicas'))
     .option('--pdb', 'add a PodDisruptionBudget (one pod unavailable at a time)')
-    .option('--cpus <n>', 'CPUs per pod for -i max (default 2); a fixed -i n asks for n', positive('--cpus'))
-    .option('--metrics-port <port>', 'the port of /readyz, /livez and /metrics in the pod (default 9091)', positive('--metrics-port'));
+    // --metrics-port comes with `drover run`'s options (issue 13); here it is the pod's probe port (default 9091), kept out of the run flags.
+    .option('--cpus <n>', 'CPUs per pod for -i max (default 2); a fixed -i n asks for n', positive('--cpus'));
 
   generateCommand(generate, run, 'dockerfile', 'a Dockerfile: small image, tini as the entrypoint, a non-root user', setResult, ['nodeVersion'], async (target, appArgs, own, runOpts) => {
     const [{ generateTarget, scriptInImage }, { renderDockerfile }] = await Promise.all([import('./generate-target.js'), import('../platform/generate/dockerfile.js')]);

@@ -10,7 +10,13 @@ export function isConfigFileName(file: string): boolean {
   return /^(drover\.config|ecosystem(\.config)?)\.[cm]?[jt]s$/i.test(base) || /\.config\.[cm]?[jt]s$/.test(base);
 }
 
-/** The name of an app without one: its script's file name without a JS/TS extension. */
+/**
+ * The name of an app without one: its script's file name without a JS/TS
+ * extension, made usable as an app name (`my server.js` → `my-server`): runs
+ * of other characters become "-", at most 64 characters.
+ */
 export function defaultAppName(script: string): string {
-  return path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
+  const base = path.basename(script).replace(/\.[cm]?[jt]sx?$/, '');
+  const safe = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return safe === '' ? 'app' : safe;
 }

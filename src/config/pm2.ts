@@ -106,7 +106,12 @@ export const PM2_RULES: readonly Pm2Rule[] = [
       return { instances: n === 0 || v === 'max' ? 'max' : n };
     },
   },
-  { key: 'exec_mode', target: '(none: drover always runs a cluster of workers)', convert: () => ({}) },
+  {
+    key: 'exec_mode',
+    target: 'execMode',
+    // PM2 also accepts fork_mode / cluster_mode; anything else reaches the schema, which names exec_mode.
+    convert: (v) => ({ execMode: typeof v === 'string' && /^(fork|cluster)(_mode)?$/.test(v) ? v.replace(/_mode$/, '') : v }),
+  },
   {
     key: 'interpreter',
     aliases: ['exec_interpreter'],
@@ -204,7 +209,8 @@ function isPm2OnlyKey(key: string, drover: Set<string>): boolean {
 /**
  * Decides by content: PM2 when some app uses a PM2-only key and no app uses a
  * drover-only key. A mix is treated as a drover file so that validation points
- * at the PM2 spellings ("did you mean nodeArgs?").
+ * at the PM2 spellings ("did you mean nodeArgs?"). A file named as PM2's
+ * (ecosystem.config.js…) is PM2 whatever it holds, and accepts drover's keys.
  */
 export function looksLikePm2(apps: readonly unknown[]): boolean {
   const drover = DROVER_KEYS();
@@ -249,6 +255,12 @@ export function mapPm2App(app: Readonly<Options>): Pm2Mapped {
   for (const [key, value] of Object.entries(app)) {
     if (value === undefined) continue;
     const rule = RULES_BY_KEY.get(key);
+    if (!rule && drover.has(key)) {
+      // drover's own options (readyOn, execMode, killTimeoutMs…) are accepted in PM2 files as they are.
+      options[key] = value;
+      origin[key] = key;
+      continue;
+    }
     if (!rule) {
       if (PM2_KEYS.includes(key)) unsupported.push({ key, needs: [] });
       else {
@@ -290,16 +302,13 @@ export function mapPm2App(app: Readonly<Options>): Pm2Mapped {
     origin.maxRestartDelayMs = 'restart_delay';
   }
 
-  const mode = typeof app.exec_mode === 'string' ? app.exec_mode.replace(/_mode$/, '') : undefined;
-  if (mode === 'fork') {
-    const inst = options.instances;
-    if (inst === 'max' || (typeof inst === 'number' && inst !== 1)) {
-      notes.push(
-        'exec_mode "fork" with several instances: drover runs them as one cluster whose workers share the port, not as separate processes that each bind it',
-      );
-    }
-  } else if (mode !== undefined && mode !== 'cluster') {
-    notes.push(`exec_mode ${JSON.stringify(app.exec_mode)} is not a PM2 mode (fork or cluster); drover runs a cluster`);
+  // PM2 takes a worker that is not ready after listen_timeout (default 3 s) as ready; drover fails it unless told otherwise.
+  if ((app.wait_ready === true || app.listen_timeout !== undefined) && options.readyTimeoutAction === undefined) {
+    options.readyTimeoutAction = 'ready';
+    origin.readyTimeoutAction = app.listen_timeout !== undefined ? 'listen_timeout' : 'wait_ready';
+    notes.push(
+      `${app.listen_timeout !== undefined ? 'listen_timeout' : 'wait_ready'}: as in PM2, a worker not ready in time is taken as ready (a warning is logged); add readyTimeoutAction: 'fail' to stop it instead`,
+    );
   }
   if (typeof app.interpreter === 'string' && options.interpreter === 'node' && app.interpreter !== 'node') {
     notes.push(`interpreter ${app.interpreter}: drover runs Node apps with its own node (${process.execPath})`);

@@ -16,6 +16,8 @@ import { defaultAppName } from './names.js';
 import { parseSize } from './size.js';
 // platform hook (issue 14): 'max' and negative counts honour the cgroup CPU quota.
 import { availableCpus } from '../platform/cpu-quota.js';
+import { resolveRunner } from './typescript.js';
+import { resolveScriptPath } from './command.js';
 
 const NODE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx']);
 
@@ -101,6 +103,9 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   if (isKernelMode(balance) && o.spares > 0) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `spares need a master-balanced strategy (a spare gets no traffic until promoted), not balance ${balance}: use e.g. --balance round-robin`);
   }
+  if (o.execMode === 'fork' && o.balance !== undefined) {
+    throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs execMode cluster: in fork mode each process binds its own ports`);
+  }
   if (mode === 'exec' && o.balance !== undefined) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs Node workers: an executable run with --interpreter none binds its own ports`);
   }
@@ -138,9 +143,12 @@ function resolveAgent(cwd: string, o: ParsedOptions): AgentSpec | undefined {
 export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'options'): AppSpec {
   const o = parseOptions(input, source);
   const cwd = path.resolve(o.cwd ?? process.cwd());
-  const script = path.resolve(cwd, o.script);
+  // A bare command (npm) is looked up on PATH when no such file is in cwd.
+  const script = resolveScriptPath(cwd, o.script);
   checkScript(script);
-  const { mode, interpreter } = resolveCommand(script, o.interpreter);
+  // TypeScript and Node-based runners (config/typescript.ts): a loader beside the preload, or an error now.
+  const runner = resolveRunner(script, { ...o, cwd });
+  const { mode, interpreter } = resolveCommand(script, runner ? runner.interpreter : o.interpreter);
   const agent = resolveAgent(cwd, o);
   if (o.cronRestart !== undefined) validateCron(o.cronRestart);
   if (o.maxRestartDelayMs < o.restartDelayMs) {
@@ -157,7 +165,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     args: o.args,
     cwd,
     env: o.env,
-    nodeArgs: o.nodeArgs,
+    nodeArgs: runner ? [...runner.nodeArgs, ...o.nodeArgs] : o.nodeArgs,
     mode,
     interpreter,
     agent,
@@ -172,8 +180,10 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     killTimeoutMs: o.killTimeoutMs,
     stopSignal: o.stopSignal,
     // A plain executable has no channel to say it listens: it is ready once it runs.
-    readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.readyOn,
+    readyOn: mode === 'exec' ? 'online' : o.waitReady ? 'signal' : o.execMode === 'fork' ? 'uptime' : o.readyOn,
     readyTimeoutMs: o.readyTimeoutMs,
+    readyTimeoutAction: o.readyTimeoutAction,
+    execMode: o.execMode,
     reloadBatch: o.reloadBatch,
     balance: resolveBalance(o, mode),
     weights: o.weights,

@@ -15,7 +15,7 @@ const durationMs = (min: number) =>
   z.number().int().min(min).max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait)` });
 const nonNegativeMs = durationMs(0);
 
-import { BALANCE_MODES, LOG_LEVELS, READY_ON_OPTIONS, RESTART_POLICIES, STOP_SIGNALS, AGENT_READY_ON, STATE_BACKENDS } from '../core/enums.js';
+import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS } from '../core/enums.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
 import { SIZE_PATTERN } from './size.js';
 
@@ -56,6 +56,10 @@ export const superviseOptionsSchema = z
     /** Ready only when the worker calls ready() from drover/worker (or PM2's process.send('ready')). */
     waitReady: z.boolean().default(false),
     readyTimeoutMs: durationMs(1).default(30_000),
+    /** fail: a worker not ready in time is stopped (a first start fails); ready: taken as ready with a warning (PM2's listen_timeout). */
+    readyTimeoutAction: z.enum(READY_TIMEOUT_ACTIONS).default('fail'),
+    /** cluster: workers share ports through the master; fork: each process binds its own (not a server, or one instance), ready after minUptimeMs. */
+    execMode: z.enum(EXEC_MODES).default('cluster'),
     /** Replacements started at once during a rolling reload. */
     reloadBatch: z.number().int().min(1).default(1),
     /**

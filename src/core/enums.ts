@@ -8,8 +8,11 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 /** What an option may say: `signal` is set by waitReady, not by readyOn. */
 export const READY_ON_OPTIONS = ['listen', 'online'] as const;
-/** What the core waits for: the first listen(), the process running, or ready() / process.send('ready'). */
-export const READY_ON = [...READY_ON_OPTIONS, 'signal'] as const;
+/**
+ * What the core waits for: the first listen(), the process running, ready() /
+ * process.send('ready'), or (execMode fork) the process staying up minUptimeMs.
+ */
+export const READY_ON = [...READY_ON_OPTIONS, 'signal', 'uptime'] as const;
 export type ReadyOn = (typeof READY_ON)[number];
 
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGKILL'] as const;
@@ -46,3 +49,11 @@ export type AgentReadyOn = (typeof AGENT_READY_ON)[number];
 /** Where the shared state store lives (src/state). */
 export const STATE_BACKENDS = ['file', 'memory', 'redis'] as const;
 export type StateBackendName = (typeof STATE_BACKENDS)[number];
+
+/** cluster: workers share the app's ports through the master; fork: each process is left to bind its own (PM2's exec_mode). */
+export const EXEC_MODES = ['cluster', 'fork'] as const;
+export type ExecMode = (typeof EXEC_MODES)[number];
+
+/** What a ready timeout means: fail (drover's default) or ready anyway with a warning (PM2's listen_timeout). */
+export const READY_TIMEOUT_ACTIONS = ['fail', 'ready'] as const;
+export type ReadyTimeoutAction = (typeof READY_TIMEOUT_ACTIONS)[number];

@@ -13,6 +13,9 @@ export function reloadRefusal(prev: AppSpec, next: AppSpec): string | undefined 
     // exec workers have no IPC: no port sharing, no heartbeat, no drain.
     return `the new options run the app as ${next.mode === 'exec' ? 'an executable without IPC' : 'Node workers'} (it runs as ${prev.mode === 'exec' ? 'an executable' : 'Node workers'}): restart the app to change the interpreter kind`;
   }
+  if (prev.execMode !== next.execMode) {
+    return `execMode ${prev.execMode} → ${next.execMode} changes whether the workers share ports: restart the app to switch`;
+  }
   if (prev.balance !== next.balance && (isKernelMode(prev.balance) || isKernelMode(next.balance))) {
     // The ports were bound for one way of sharing: a master listener, one
     // handle shared with the workers, or a socket per worker (reusePort).

@@ -131,6 +131,8 @@ class Draft {
     });
     this.effects.push({ type: 'spawn', wid, slot });
     this.effects.push({ type: 'arm', key: `ready:${wid}`, ms: this.spec.readyTimeoutMs });
+    const hintMs = listenHintMs(this.spec);
+    if (hintMs !== undefined) this.effects.push({ type: 'arm', key: `listen-hint:${wid}`, ms: hintMs });
     return wid;
   }
 
@@ -138,6 +140,7 @@ class Draft {
     if (w.phase === 'stopping') return;
     this.update(w.wid, { phase: 'stopping', stopReason: reason });
     this.effects.push({ type: 'cancel', key: `ready:${w.wid}` }, { type: 'cancel', key: `hb:${w.wid}` });
+    this.effects.push(...readinessCancels(w.wid));
     this.effects.push({ type: 'leave', wid: w.wid }, { type: 'stop-worker', wid: w.wid, signal: this.spec.stopSignal });
     this.effects.push({ type: 'arm', key: `kill:${w.wid}`, ms: this.spec.killTimeoutMs });
   }
@@ -324,7 +327,7 @@ class Draft {
   markReady(w: WorkerRec): void {
     if (w.phase !== 'starting' && w.phase !== 'online') return;
     const next = this.update(w.wid, { phase: 'ready', everReady: true, predecessor: undefined });
-    this.effects.push({ type: 'cancel', key: `ready:${w.wid}` });
+    this.effects.push({ type: 'cancel', key: `ready:${w.wid}` }, ...readinessCancels(w.wid));
     if (heartbeatOf(this.spec) > 0) {
       this.effects.push({ type: 'arm', key: `hb:${w.wid}`, ms: this.spec.heartbeatTimeoutMs });
     }
@@ -496,14 +499,43 @@ function describeExit(code: number | null, signal: string | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
-function readyTimeoutMessage(spec: AppSpec, w: WorkerRec): string {
+/** Timers that only wait for a worker to become ready (uptime in fork mode, the listen hint). */
+function readinessCancels(wid: number): Effect[] {
+  return [
+    { type: 'cancel', key: `up:${wid}` },
+    { type: 'cancel', key: `listen-hint:${wid}` },
+  ];
+}
+
+/** A cluster-mode worker that has not listened this long is probably not a server: say so long before the ready timeout. */
+export const LISTEN_HINT_MS = 5_000;
+
+function listenHintMs(spec: AppSpec): number | undefined {
+  if (spec.readyOn !== 'listen' || spec.readyTimeoutAction === 'ready') return undefined;
+  return spec.readyTimeoutMs > 2 * LISTEN_HINT_MS ? LISTEN_HINT_MS : undefined;
+}
+
+function listenHintMessage(spec: AppSpec, w: WorkerRec): string {
+  return (
+    `worker ${w.slot} (pid ${w.pid}) has not called listen() after ${LISTEN_HINT_MS} ms: if it is not a server (a queue consumer, a script), ` +
+    `run it with --exec-mode fork (exec_mode: 'fork') or --ready-on online; otherwise it is stopped after --ready-timeout-ms ${spec.readyTimeoutMs}`
+  );
+}
+
+function notReadyWithin(spec: AppSpec, w: WorkerRec): string {
   const what =
     spec.readyOn === 'listen'
-      ? 'it never called listen(); if the script is not a server, use --ready-on online'
+      ? 'it never called listen(); if the script is not a server, use --exec-mode fork or --ready-on online'
       : spec.readyOn === 'signal'
         ? 'it never called ready() from drover/worker (or process.send("ready"))'
-        : 'it never came online';
-  return `worker ${w.slot} (pid ${w.pid}) was not ready within ${spec.readyTimeoutMs} ms: ${what}, or raise --ready-timeout-ms`;
+        : spec.readyOn === 'uptime'
+          ? `it did not stay up ${spec.minUptimeMs} ms (--min-uptime-ms)`
+          : 'it never came online';
+  return `worker ${w.slot} (pid ${w.pid}) was not ready within ${spec.readyTimeoutMs} ms: ${what}`;
+}
+
+function readyTimeoutMessage(spec: AppSpec, w: WorkerRec): string {
+  return `${notReadyWithin(spec, w)}, or raise --ready-timeout-ms`;
 }
 
 function agentReadyTimeoutMessage(spec: AppSpec, pid: number | undefined): string {
@@ -518,6 +550,7 @@ function onExited(d: Draft, e: Extract<Event, { type: 'exited' }>): void {
   const reason = exitReason(w, e.code, e.signal);
   d.s.workers = d.s.workers.filter((x) => x.wid !== w.wid);
   d.effects.push({ type: 'cancel', key: `kill:${w.wid}` }, { type: 'cancel', key: `ready:${w.wid}` }, { type: 'cancel', key: `hb:${w.wid}` });
+  d.effects.push(...readinessCancels(w.wid));
   d.emit({ event: 'exit', ...d.ids(w), code: e.code, signal: e.signal, reason, uptimeMs });
 
   // A graceful replacement that never became ready: the old worker keeps serving.
@@ -618,6 +651,14 @@ function onTimer(d: Draft, key: string): void {
     // Only a stopping worker has a kill timer: it left the balancer when it was told to stop.
     d.update(w.wid, { sigkillSent: true });
     d.effects.push({ type: 'kill', wid: w.wid });
+  } else if (kind === 'up' && w.phase === 'online') {
+    d.markReady(w);
+  } else if (kind === 'listen-hint' && !w.everReady && w.phase !== 'stopping') {
+    d.emit({ event: 'warning', ...d.ids(w), message: listenHintMessage(d.spec, w) });
+  } else if (kind === 'ready' && !w.everReady && w.phase !== 'stopping' && d.spec.readyTimeoutAction === 'ready') {
+    // PM2's listen_timeout: a worker that said nothing in time is taken as ready.
+    d.emit({ event: 'warning', ...d.ids(w), message: `${notReadyWithin(d.spec, w)}; taken as ready anyway (readyTimeoutAction ready, PM2's listen_timeout)` });
+    d.markReady(w);
   } else if (kind === 'ready' && !w.everReady && w.phase !== 'stopping') {
     if (d.s.reload?.inFlight.includes(w.wid)) {
       d.endReload(false, readyTimeoutMessage(d.spec, w));
@@ -688,7 +729,8 @@ export function step(state: State, event: Event, now: number): StepResult {
       if (!w || w.phase !== 'starting') break;
       const next = d.update(w.wid, { phase: 'online' });
       d.emit({ event: 'online', ...d.ids(next) });
-      if (d.spec.readyOn === 'online') d.markReady(next);
+      if (d.spec.readyOn === 'online' || (d.spec.readyOn === 'uptime' && d.spec.minUptimeMs === 0)) d.markReady(next);
+      else if (d.spec.readyOn === 'uptime') d.effects.push({ type: 'arm', key: `up:${w.wid}`, ms: d.spec.minUptimeMs });
       break;
     }
     case 'listening': {

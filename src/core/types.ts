@@ -1,10 +1,10 @@
 // Types of the pure supervisor core. Nothing in src/core imports node:*:
 // step() decides, src/runtime acts.
 import type { ErrorCode } from '../errors.js';
-import type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
+import type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName } from './enums.js';
 import type { StateSpec } from '../state/types.js';
 
-export type { Balance, LogLevel, ReadyOn, RestartPolicy, StopSignal, StrategyName } from './enums.js';
+export type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName } from './enums.js';
 
 /** The agent's script, resolved like the app's: an absolute path, and how it runs (no interpreter option). */
 export interface AgentSpec {
@@ -42,6 +42,10 @@ export interface AppSpec {
   /** listen: first listen(); online: process runs; signal: ready() / process.send('ready'). */
   readonly readyOn: ReadyOn;
   readonly readyTimeoutMs: number;
+  /** fail: a worker not ready in time is stopped (and a first start fails); ready: it counts as ready, with a warning. */
+  readonly readyTimeoutAction: ReadyTimeoutAction;
+  /** fork: the worker binds its own ports (no listen interception); ready after minUptimeMs unless waitReady. */
+  readonly execMode: ExecMode;
   readonly reloadBatch: number;
   /** A master-balanced strategy name, or 'kernel' / 'reuseport' (workers accept themselves). */
   readonly balance: Balance;
@@ -194,6 +198,8 @@ export type LifecycleEvent =
   | { readonly event: 'start-failed'; readonly code: ErrorCode; readonly message: string }
   | { readonly event: 'scale'; readonly from: number; readonly to: number }
   | { readonly event: 'stopping'; readonly force: boolean }
+  /** Something the user should act on that stops nothing (a worker slow to listen, a ready timeout taken as ready). */
+  | { readonly event: 'warning'; readonly wid: number; readonly slot: number; readonly pid: number | undefined; readonly message: string }
   | { readonly event: 'hung'; readonly wid: number; readonly slot: number; readonly pid: number | undefined; readonly silentMs: number }
   | { readonly event: 'recycle'; readonly wid: number; readonly slot: number; readonly pid: number | undefined; readonly reason: RecycleReason; readonly value: number }
   | { readonly event: 'promote'; readonly wid: number; readonly slot: number; readonly pid: number | undefined }
@@ -218,7 +224,7 @@ export type LifecycleEvent =
   | { readonly event: 'agent-restart'; readonly delayMs: number; readonly attempt: number; readonly restartsInWindow: number }
   | { readonly event: 'agent-gave-up'; readonly restarts: number; readonly windowMs: number };
 
-export type TimerKey = `kill:${number}` | `ready:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart' | 'agent-ready';
+export type TimerKey = `kill:${number}` | `ready:${number}` | `up:${number}` | `listen-hint:${number}` | `restart:${number}` | `hb:${number}` | `agent-kill:${number}` | 'agent-restart' | 'agent-ready';
 
 /** What starts a reload by itself (src/runtime/triggers.ts carries it out). */
 export interface Triggers {

@@ -23,6 +23,13 @@ export type BoundAddress =
   | { readonly type: 'tcp'; readonly address: string; readonly family: string; readonly port: number }
   | { readonly type: 'pipe'; readonly path: string };
 
+/** A dgram socket's bind(): shared by the workers as Node's cluster does (src/runtime/udp-shares.ts). */
+export interface UdpAddress {
+  readonly type: 'udp4' | 'udp6';
+  readonly host: string | null;
+  readonly port: number;
+}
+
 /** Identifies one shared listening socket, as Node's cluster does with its key. */
 export function listenKey(a: ListenAddress): string {
   const n = a.index ? `#${a.index}` : '';
@@ -47,7 +54,9 @@ export type WorkerToMaster =
    */
   | { kind: 'conns'; key: string; got: number; closed: number }
   /** reuseport: the worker bound its own socket for `key`. */
-  | { kind: 'bound'; key: string; address: BoundAddress };
+  | { kind: 'bound'; key: string; address: BoundAddress }
+  /** A dgram socket's bind(): the master binds once per address and sends the handle to every worker. */
+  | { kind: 'udp-bind'; seq: number; address: UdpAddress };
 
 export type MasterToWorker =
   /**
@@ -66,7 +75,10 @@ export type MasterToWorker =
   | { kind: 'app-ready' }
   | { kind: 'ping'; seq: number }
   /** Answers `unlisten`: no hand-off for `key` follows it in the pipe (worker/close-barrier.ts). */
-  | { kind: 'unlisten-ok'; key: string };
+  | { kind: 'unlisten-ok'; key: string }
+  /** The bound UDP handle comes with the message; the kernel spreads datagrams over the workers reading it. */
+  | { kind: 'udp-ok'; ack: number; address: BoundAddress }
+  | { kind: 'udp-error'; ack: number; code: string; message: string };
 
 export type Envelope<M> = M & { cmd: typeof CMD; v: number };
 
@@ -140,6 +152,13 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
       return valid && isStr(raw.key)
         ? { ok: true, message: { kind: 'bound', key: raw.key, address: a as BoundAddress } }
         : { ok: false, error: 'bound: needs a key and a bound address' };
+    }
+    case 'udp-bind': {
+      const a = raw.address;
+      const valid = isObject(a) && (a.type === 'udp4' || a.type === 'udp6') && (a.host === null || isStr(a.host)) && isInt(a.port) && a.port >= 0 && a.port <= 65535;
+      return isInt(raw.seq) && valid
+        ? { ok: true, message: { kind: 'udp-bind', seq: raw.seq, address: a as unknown as UdpAddress } }
+        : { ok: false, error: 'udp-bind: needs an integer seq and a udp4/udp6 address' };
     }
     case 'conn-back':
       return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };

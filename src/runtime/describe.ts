@@ -16,6 +16,7 @@ export function levelOf(e: LifecycleEvent): LogLevelOf {
       return 'error';
     case 'hung':
     case 'reload-refused':
+    case 'warning':
       return 'warn';
     case 'exit':
     case 'agent-exit':
@@ -54,6 +55,8 @@ export function describe(e: LifecycleEvent): string {
       return `stopped (exit code ${e.exitCode})`;
     case 'listening':
       return `worker ${e.slot} (pid ${e.pid}) listening on ${e.address}`;
+    case 'warning':
+      return e.message;
     case 'hung':
       return `worker ${e.slot} (pid ${e.pid}) is hung: no heartbeat for ${e.silentMs} ms, replacing it`;
     case 'recycle':

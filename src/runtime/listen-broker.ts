@@ -15,6 +15,7 @@ import type { Event } from '../core/types.js';
 import { listenKey, type BoundAddress, type ListenAddress, type MasterToWorker, type WorkerToMaster } from '../protocol/messages.js';
 import type { Logger } from './logger.js';
 import { migrateAdvice } from '../balancer/reuseport-migrate.js';
+import { UdpShares } from './udp-shares.js';
 
 type ListenRequest = Extract<WorkerToMaster, { kind: 'listen' }>;
 
@@ -47,6 +48,7 @@ export class ListenBroker {
    */
   private readonly reusePorts = new Map<string, { port: Promise<number>; resolve: (port: number) => void }>();
   private strategy: StrategyName;
+  private readonly udp = new UdpShares();
 
   constructor(private readonly ctx: BrokerContext) {
     const balance = ctx.balance();
@@ -125,6 +127,24 @@ export class ListenBroker {
     if (child.connected) this.ctx.send(child, { kind: 'unlisten-ok', key });
   }
 
+  /** A dgram socket's bind() in a worker: every balance mode shares UDP the kernel's way (runtime/udp-shares.ts). */
+  udpBind(wid: number, child: ChildProcess, m: Extract<WorkerToMaster, { kind: 'udp-bind' }>): void {
+    this.udp.bind(m.address).then(
+      ({ address, handle }) => {
+        if (!child.connected) return;
+        this.ctx.send(child, { kind: 'udp-ok', ack: m.seq, address }, handle);
+        this.ctx.enqueue({ type: 'listening', wid, address: `udp ${formatAddress(address)}` });
+      },
+      (err: NodeJS.ErrnoException) => {
+        const where = `udp ${m.address.host ?? '*'}:${m.address.port}`;
+        const inUse = err.code === 'EADDRINUSE';
+        this.ctx.send(child, { kind: 'udp-error', ack: m.seq, code: err.code ?? 'EINVAL', message: err.message });
+        const message = inUse ? `${where} is already in use by another process: stop it, or give the app another port` : `could not bind ${where}: ${err.message}`;
+        this.ctx.enqueue({ type: 'listen-failed', wid, code: inUse ? 'DROVER_E_PORT_IN_USE' : 'DROVER_E_LISTEN_FAILED', message });
+      },
+    );
+  }
+
   private fixPort(child: ChildProcess, seq: number, address: Extract<ListenAddress, { type: 'tcp' }>): void {
     const key = listenKey(address);
     const host = address.host ?? '::';
@@ -155,5 +175,6 @@ export class ListenBroker {
   async closeAll(): Promise<void> {
     await this.registry.closeAll();
     this.shared?.closeAll();
+    this.udp.closeAll();
   }
 }

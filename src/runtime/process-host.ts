@@ -57,6 +57,9 @@ export function workerEnv(spec: AppSpec, id: WorkerIdentity): NodeJS.ProcessEnv 
     DROVER_BALANCE: spec.balance,
     ...id.env,
   };
+  // Fork mode: the worker runtime leaves listen() alone (the process binds its own ports).
+  if (spec.execMode === 'fork') env.DROVER_EXEC_MODE = 'fork';
+  else delete env.DROVER_EXEC_MODE;
   // Inherited from a master that is itself an agent, it would make drover/worker's isAgent lie.
   delete env.DROVER_AGENT;
   return env;

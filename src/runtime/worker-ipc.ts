@@ -60,6 +60,8 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
       return;
     case 'listen':
       return broker.listen(wid, child, m);
+    case 'udp-bind':
+      return broker.udpBind(wid, child, m);
     default:
       return assertNever(m, 'worker message');
   }

@@ -18,6 +18,7 @@ import { ListenSlots, resolveHost } from './listen-slots.js';
 import { limitSends } from './send-limit.js';
 import { ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { ignoreUnknown } from '../core/assert-never.js';
+import { UdpBinder } from './udp-bind.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -97,6 +98,8 @@ export class WorkerRuntime {
   private readonly counts = new ConnCounts((key, got, closed) => this.channel.send({ kind: 'conns', key, got, closed }));
   private readonly trackerByKey = new Map<string, ServerTracker>();
   private shutdownStarted = false;
+  /** dgram bind() through the master (udp-bind.ts). */
+  private readonly udp: UdpBinder;
   private readonly originalListen = net.Server.prototype.listen;
   readonly stopSignal: NodeJS.Signals;
   readonly killTimeoutMs: number;
@@ -115,6 +118,7 @@ export class WorkerRuntime {
       (message, handle) => this.onMaster(message, handle),
       () => this.onMasterGone(),
     );
+    this.udp = new UdpBinder(this.channel);
     // A hand-off whose fd was lost (MSG_CTRUNC) still returns its credit.
     suppressHandleAcks((key) => this.counts.add(key, 1, 1));
     this.delay.enable();
@@ -142,9 +146,12 @@ export class WorkerRuntime {
     if (g[RUNTIME_KEY]) return g[RUNTIME_KEY] as WorkerRuntime;
     const runtime = new WorkerRuntime();
     g[RUNTIME_KEY] = runtime;
-    runtime.patchListen();
     limitSends(ipcMaxMessage());
-    runtime.patchClose();
+    if (process.env.DROVER_EXEC_MODE !== 'fork') {
+      runtime.patchListen();
+      runtime.patchClose();
+      runtime.udp.install();
+    }
     runtime.installCrashHandler();
     if (runtime.stopSignal !== 'SIGKILL') process.on(runtime.stopSignal, runtime.onStopSignal);
     runtime.channel.send({ kind: 'online', pid: process.pid });
@@ -335,6 +342,10 @@ export class WorkerRuntime {
         return this.barrier.acked(message.key);
       case 'app-ready':
         return markAppReady();
+      case 'udp-ok':
+        return this.udp.onOk(message, handle);
+      case 'udp-error':
+        return this.udp.onError(message);
       default:
         // A master of another version may send kinds this worker does not know.
         return ignoreUnknown(message);

@@ -52,7 +52,7 @@ test('ecosystem.config.cjs: every listed PM2 key is mapped or reported', async (
   for (const key of ['merge_logs', 'exec_mode', 'name', 'script', 'env_production', 'stop_exit_codes']) {
     assert.doesNotMatch(w, new RegExp(`\\b${key} \\(`), `${key} is supported`);
   }
-  assert.ok(r.warnings.some((x) => /apps\[1\] \(jobs\): exec_mode "fork" with several instances/.test(x)));
+  assert.equal(jobs.execMode, 'fork', 'exec_mode fork: each process binds its own ports');
   assert.ok(r.warnings.some((x) => /interpreter \/usr\/local\/bin\/node: drover runs Node apps with its own node/.test(x)));
 });
 

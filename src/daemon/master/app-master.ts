@@ -146,7 +146,8 @@ export class AppMaster {
       phase: this.halted ? 'stopped' : (s?.phase ?? 'starting'),
       desired: s?.desired ?? spec?.instances ?? 0,
       mode: spec?.mode ?? 'node',
-      balance: spec?.balance ?? 'round-robin',
+      // Fork mode shares no port: `list` shows the mode instead of a strategy that is not used.
+      balance: spec?.execMode === 'fork' ? 'fork' : (spec?.balance ?? 'round-robin'),
       script: spec?.script ?? String(this.record.options.script),
       args: spec?.args ?? [],
       cwd: spec?.cwd ?? String(this.record.options.cwd ?? ''),
