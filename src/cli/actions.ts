@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { LogOptions } from '../config/log-options.js';
+import type { AppSpec } from '../core/types.js';
 import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import type { ControlClient } from '../control/client.js';
@@ -130,6 +131,7 @@ async function recordsFromConfig(file: string, flags: StartFlags, overrides: Par
     checkAppName(spec.name);
     records.push({
       name: spec.name,
+      spec,
       options: { ...options, name: spec.name, cwd: spec.cwd },
       logs: { ...logs, ...overrideLogs },
       env,
@@ -138,6 +140,20 @@ async function recordsFromConfig(file: string, flags: StartFlags, overrides: Par
     });
   }
   return { records, warnings: loaded.warnings };
+}
+
+/**
+ * The spec for a master to start from (LaunchRecord.spec), or none when the
+ * options do not resolve: then the master refuses the start and reports it,
+ * as it always has for a script started with flags.
+ */
+async function resolvedOrNone(options: SuperviseOptions): Promise<AppSpec | undefined> {
+  const { resolveSpec } = await import('../config/resolve.js');
+  try {
+    return resolveSpec(options, 'options');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a running daemon knows an app of this name (a daemon is not started for this). */
@@ -177,7 +193,7 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
     const name = String(overrides.name ?? defaultAppName(target));
     checkAppName(name);
     const options = { ...overrides, script, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
-    records = [{ name, options, logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
+    records = [{ name, options, spec: await resolvedOrNone(options), logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
   }
   for (const w of warnings) err(`drover: warning: ${w}`);
   // A cold start: the master booted in parallel with the daemon; it gets its record once the daemon accepted the start.

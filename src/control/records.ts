@@ -3,6 +3,7 @@
 // only: importing this costs nothing at run time.
 import type { LogOptions } from '../config/log-options.js';
 import type { SuperviseOptions } from '../config/schema.js';
+import type { AppSpec } from '../core/types.js';
 import type { ErrorCode } from '../errors.js';
 
 /** Everything needed to (re)start an app master. */
@@ -10,6 +11,13 @@ export interface LaunchRecord {
   readonly name: string;
   /** The app's options; `cwd` is absolute, so the record means the same from any directory. */
   readonly options: SuperviseOptions;
+  /**
+   * The options resolved by the CLI that validated them: a master given one
+   * never loads the options schema (zod). Absent (a restored dump, an older
+   * CLI): the master resolves `options` itself. Never saved in the dump (it
+   * holds the declared env, secrets included).
+   */
+  readonly spec?: AppSpec;
   /** Log file options (config/log-options.ts); absent: DROVER_LOG_* and the defaults. */
   readonly logs?: LogOptions;
   /** The environment of the `drover start` call: the workers' base env (the declared env goes on top). */

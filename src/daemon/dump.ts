@@ -39,7 +39,7 @@ function withoutSecrets(env: Readonly<Record<string, string>>): { kept: Record<s
   return { kept, secret };
 }
 
-export function dumpApp(record: LaunchRecord): DumpedApp {
+export function dumpApp({ spec: _spec, ...record }: LaunchRecord): DumpedApp {
   const declared = withoutSecrets((record.options.env ?? {}) as Record<string, string>);
   const base = withoutSecrets(record.env);
   return {

@@ -121,6 +121,10 @@ export class Masters {
    */
   async launch(entry: AppEntry, prespawnedPid?: number): Promise<StartResult> {
     const { record } = entry;
+    // The CLI's resolved spec is for this first master only: a later launch
+    // (a master restart, a start after `scale` changed the options) resolves
+    // the record's options again.
+    if (record.spec !== undefined) entry.record = { ...record, spec: undefined };
     const socket = appSocket(this.paths, record.name);
     const logFile = masterLog(this.paths);
     entry.state = 'starting';

@@ -4,7 +4,7 @@
 // counts as a strike; abuseStrikes strikes within abuseWindowMs (the core's
 // sliding window) and the process is to be replaced, once.
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
+import type { Logger } from '../logs/line-logger.js';
 import { exceedsWindow, pruneWindow } from '../core/restart-policy.js';
 
 export interface AbuseOptions {

@@ -24,7 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../logs/line-logger.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, errorFromBody, type Messenger } from './endpoint.js';
 import {

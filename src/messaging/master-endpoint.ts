@@ -2,7 +2,7 @@
 // publishes and requests like any other process, and answers requests and
 // receives messages addressed to 'master'. The hub gives it a narrow view of
 // itself (HubCore): writing to a connection, flow control, routes.
-import type { Logger } from 'pino';
+import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
 import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';

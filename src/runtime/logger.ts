@@ -1,8 +1,9 @@
-import { pino, type Logger } from 'pino';
+import type { LogLevel } from '../core/enums.js';
+import { createLineLogger, type Logger } from '../logs/line-logger.js';
 
 export type { Logger };
 
-/** Structured log lines on stdout, one per event (pino writes synchronously to fd 1). */
+/** Structured log lines on stdout, one per event (written synchronously to fd 1). */
 export function createLogger(level: string, bindings: Record<string, unknown>): Logger {
-  return pino({ level, base: { ...bindings, pid: undefined }, messageKey: 'msg' });
+  return createLineLogger({ level: level as LogLevel, base: bindings });
 }

@@ -14,7 +14,6 @@
 //   setpriv execs the target: the pid we see is the program's own.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AgentSpec, AppSpec } from '../core/types.js';
 // platform hook (issue 14): NOTIFY_SOCKET and WATCHDOG_* stay with the master.
 import { withoutServiceEnv } from '../platform/service-env.js';
@@ -30,7 +29,7 @@ const hasSetpriv = (() => {
   }
 })();
 
-export const PRELOAD_PATH = fileURLToPath(new URL('../worker/preload.js', import.meta.url));
+import { preloadArgs } from './preload-flag.js';
 
 export interface WorkerIdentity {
   readonly wid: number;
@@ -109,7 +108,7 @@ function launch(spec: AppSpec, program: Program, env: NodeJS.ProcessEnv, pipes: 
 
 /** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
 export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
-  const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: ['--import', PRELOAD_PATH, ...spec.nodeArgs] };
+  const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: [...preloadArgs(spec.script), ...spec.nodeArgs] };
   return launch(spec, program, workerEnv(spec, id), options.pipes ?? false);
 }
 

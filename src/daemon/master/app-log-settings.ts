@@ -1,8 +1,9 @@
 // A daemon-run app master's log settings and its own log lines, which go into
 // the app's log files as `drover|<message>` lines.
-import { pino, type Logger } from 'pino';
+import type { LogLevel } from '../../core/enums.js';
 import type { LogOptions } from '../../config/log-options.js';
-import { parseSize } from '../../config/resolve.js';
+import { parseSize } from '../../config/size.js';
+import { createLineLogger, type Logger } from '../../logs/line-logger.js';
 import type { AppLog, RotateOptions } from '../../logs/index.js';
 
 /** Log settings of the app: its log options, else DROVER_LOG_* from the environment of `drover start`, else the defaults. */
@@ -23,17 +24,15 @@ export function logSettings(
   };
 }
 
-/** A pino logger whose lines become `drover|<message>` lines in the app log. */
-export function appLogger(log: AppLog, level: string, name: string): Logger {
-  const destination = {
-    write(line: string) {
-      try {
-        const record = JSON.parse(line) as { level?: number; msg?: string };
-        log.writeLine((record.level ?? 30) >= 40 ? 'err' : 'out', 'drover', record.msg ?? line.trim());
-      } catch {
-        log.writeLine('out', 'drover', line.trim());
-      }
+/** A logger whose lines become `drover|<message>` lines in the app log (warn and above to the error file). */
+export function appLogger(log: AppLog, level: LogLevel, name: string): Logger {
+  return createLineLogger({
+    level,
+    base: { app: name },
+    timestamp: false,
+    sink: (line) => {
+      const record = JSON.parse(line) as { level: number; msg?: string };
+      log.writeLine(record.level >= 40 ? 'err' : 'out', 'drover', record.msg ?? line.trim());
     },
-  };
-  return pino({ level, base: { app: name }, messageKey: 'msg', timestamp: false }, destination);
+  });
 }

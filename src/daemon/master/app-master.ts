@@ -9,7 +9,6 @@
 // wait-ready) or supervising; `halted` is set once, when the supervisor (or
 // the refused start) ended, and answers every `watch`.
 import type { SuperviseOptions } from '../../config/schema.js';
-import { resolveSpec } from '../../config/resolve.js';
 import type { MasterCommands, MasterOutcome } from '../../control/commands.js';
 import { ControlClient } from '../../control/client.js';
 import { appSocket, masterLog, type DroverPaths } from '../../control/paths.js';
@@ -20,7 +19,8 @@ import { startMasterHttp } from '../http-hooks.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../../core/types.js';
 import { DroverError, formatError, isDroverError, type ErrorCode } from '../../errors.js';
 import { createAppLog, type AppLog } from '../../logs/index.js';
-import { formatAddress, Supervisor } from '../../supervise.js';
+import { formatAddress } from '../../runtime/listen-broker.js';
+import { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import { appLogger, logSettings } from './app-log-settings.js';
 import { WorkerOutput } from './worker-output.js';
 import { stateCommand } from '../state-command.js';
@@ -28,6 +28,16 @@ import { stateCommand } from '../state-command.js';
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
   | { readonly kind: 'supervising'; readonly spec: AppSpec; readonly supervisor: Supervisor };
+
+/**
+ * Options to a spec. zod and the schema load only here: the CLI hands a new
+ * master a resolved spec (LaunchRecord.spec), so a master that is never
+ * reloaded never loads them (~8 MB of private memory, smaps_rollup).
+ */
+async function resolveOptions(options: SuperviseOptions): Promise<AppSpec> {
+  const { resolveSpec } = await import('../../config/resolve.js');
+  return resolveSpec(options, 'options');
+}
 
 /** A refused start stays answerable this long, so the daemon's wait-ready sees the error. */
 const REFUSED_LINGER_MS = 1000;
@@ -39,6 +49,8 @@ export class AppMaster {
   private readonly log: AppLog;
   private server: ControlServer | undefined;
   private run: Run | undefined;
+  /** Settles once `run` is set. */
+  private checked: Promise<Run> | undefined;
   private halted: MasterOutcome | undefined;
   private readonly watchers = new Set<(outcome: MasterOutcome) => void>();
   private stopRequested = false;
@@ -59,10 +71,11 @@ export class AppMaster {
   /** Opens the control socket, starts the app and resolves with how it ended (the process exits with outcome.exitCode). */
   async main(): Promise<Outcome> {
     await this.claimSocket();
+    this.checked = this.check().then((run) => (this.run = run));
     this.server = await listenControl<MasterCommands>(this.socketPath, this.handlers(), {
       unknownCommand: (command) => new DroverError('DROVER_E_PROTOCOL', `unknown app master command "${command}"`),
     });
-    const run = this.check();
+    const run = await this.checked;
     this.run = run;
     if (run.kind === 'refused') {
       this.lastError = { code: run.error.code, message: run.error.message };
@@ -96,13 +109,13 @@ export class AppMaster {
     throw new DroverError('DROVER_E_APP_EXISTS', `an app master for ${this.name} is already running: use drover reload/restart ${this.name}`);
   }
 
-  private check(): Run {
+  private async check(): Promise<Run> {
     try {
-      const spec = resolveSpec(this.record.options, 'options');
+      const spec = this.record.spec ?? (await resolveOptions(this.record.options));
       if (spec.name !== this.name) throw new DroverError('DROVER_E_INVALID_OPTION', `the app name ${spec.name} does not match its launch record (${this.name})`);
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
-      const supervisor = new Supervisor(spec, { source: this.record.options, logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
+      const supervisor = new Supervisor(spec, { logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
       return { kind: 'supervising', spec, supervisor };
     } catch (err) {
       return { kind: 'refused', error: isDroverError(err) ? err : new DroverError('DROVER_E_INTERNAL', (err as Error).message) };
@@ -176,7 +189,9 @@ export class AppMaster {
     for (const [event, fn] of events) s.on(event, fn);
     this.reloading = true;
     try {
-      const info = await s.reload(options);
+      // Options are resolved here (zod loads on the first reload, not at start);
+      // none given: the launch options again (env files, script and args re-read).
+      const info = await s.reload(await resolveOptions(options ?? this.record.options));
       this.reloads++;
       return info;
     } finally {
@@ -188,9 +203,11 @@ export class AppMaster {
   private handlers(): CommandHandlers<MasterCommands> {
     return {
       ping: () => ({ pid: process.pid, name: this.name }),
-      info: () => ({ pid: process.pid, record: this.record, status: this.status() }),
+      info: () => ({ pid: process.pid, record: { ...this.record, spec: undefined }, status: this.status() }),
       status: () => this.status(),
       'wait-ready': async () => {
+        // The check may still be loading the options schema (no spec in the record).
+        await this.checked;
         if (this.run?.kind === 'refused') throw this.run.error;
         const s = this.supervisor();
         if (!s) throw new DroverError('DROVER_E_STOPPED', `${this.name} stopped before it was ready`);
