@@ -2,6 +2,7 @@
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { installMasterSignals } from '../control/signals.js';
+import { workerCount } from '../core/wording.js';
 import { DroverError, formatError } from '../errors.js';
 import { formatAddress, Supervisor } from '../supervise.js';
 
@@ -13,7 +14,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.ready.then(
     (info) => {
       const where = info.addresses.length > 0 ? `, listening on ${info.addresses.map(formatAddress).join(', ')}` : '';
-      process.stderr.write(`drover: ${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}\n`);
+      process.stderr.write(`drover: ${spec.name}: ${workerCount(info.workers)} ready in ${Math.round(info.durationMs)} ms${where}\n`);
     },
     () => {},
   );

@@ -46,7 +46,8 @@ export class AppMaster {
   private lastError: { code: ErrorCode; message: string } | undefined;
 
   constructor(
-    private readonly record: LaunchRecord,
+    // Replaced by a reload with new options, so a daemon that adopts this master later gets what runs.
+    private record: LaunchRecord,
     private readonly paths: DroverPaths,
   ) {
     this.name = record.name;
@@ -172,6 +173,7 @@ export class AppMaster {
     this.reloading = true;
     try {
       const info = await s.reload(options);
+      if (options) this.record = { ...this.record, options };
       this.reloads++;
       return info;
     } finally {
