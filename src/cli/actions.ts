@@ -41,6 +41,12 @@ function reportFailures(results: ReadonlyArray<Settled<unknown>>): number {
   for (const r of results) {
     if (r.ok || !r.error) continue;
     const e = fromWireError(r.error);
+    // A failed start carries the app's last stderr lines: they go first, so "see its output above" holds.
+    const stderr = e.details.stderr;
+    if (Array.isArray(stderr) && stderr.length > 0) {
+      err(`${r.name}: the last lines of its stderr:`);
+      for (const line of stderr) err(`  ${String(line)}`);
+    }
     err(formatError(new DroverError(e.code, `${r.name}: ${e.message}`, e.details)));
     if (code === 0) code = exitCodeOf(e);
   }
@@ -373,7 +379,8 @@ export async function listCommand(options: CommonOptions): Promise<number> {
     paint(r.status, statusColor(r.status), color),
   ]);
   out(table(['name', 'mode', 'workers', 'restarts', 'uptime', 'cpu', 'memory', 'status'], body, new Set([2, 3, 4, 5, 6])));
-  for (const r of rows) if (r.lastError && r.status === 'errored') err(`${r.name}: ${r.lastError.message} [${r.lastError.code}]`);
+  // The reason an app is errored is part of the listing (stdout), not an error of this command.
+  for (const r of rows) if (r.lastError && r.status === 'errored') out(`${paint(r.name, 'bold', color)} ${paint('errored', 'red', color)}: ${r.lastError.message} [${r.lastError.code}]`);
   return 0;
 }
 

@@ -70,6 +70,8 @@ export interface MasterOutcome {
   readonly exitCode: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
   readonly stopRequested?: boolean;
+  /** Worker restarts of this master: `drover list` keeps showing them once it has ended (after a give-up). */
+  readonly restarts?: number;
 }
 
 /** The daemon's control socket (DROVER_HOME/daemon.sock). */

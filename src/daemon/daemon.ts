@@ -240,12 +240,9 @@ export class Daemon {
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
     const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
-    // A start that failed leaves no app behind.
+    // An app whose start failed stays in the list as errored, with the reason (drover list, describe).
     for (const [i, r] of results.entries()) {
-      if (!r.ok && this.apps.get(r.name) === entries[i]) {
-        this.apps.delete(r.name);
-        void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
-      }
+      if (!r.ok && this.apps.get(r.name) === entries[i]) void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
     }
     return results;
   }

@@ -25,7 +25,7 @@ import { WorkerOutput } from './worker-output.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
-  | { readonly kind: 'supervising'; readonly spec: AppSpec; readonly supervisor: Supervisor };
+  | { readonly kind: 'supervising'; readonly spec: AppSpec; readonly supervisor: Supervisor; readonly output: WorkerOutput };
 
 /** A refused start stays answerable this long, so the daemon's wait-ready sees the error. */
 const REFUSED_LINGER_MS = 1000;
@@ -100,7 +100,7 @@ export class AppMaster {
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
       const supervisor = new Supervisor(spec, { source: this.record.options, logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
-      return { kind: 'supervising', spec, supervisor };
+      return { kind: 'supervising', spec, supervisor, output };
     } catch (err) {
       return { kind: 'refused', error: isDroverError(err) ? err : new DroverError('DROVER_E_INTERNAL', (err as Error).message) };
     }
@@ -108,7 +108,7 @@ export class AppMaster {
 
   /** Answers the watchers, then ends: replies already written go out before the connections end. */
   private async close(outcome: Outcome): Promise<Outcome> {
-    const halted: MasterOutcome = { ...outcome, stopRequested: this.stopRequested };
+    const halted: MasterOutcome = { ...outcome, stopRequested: this.stopRequested, restarts: this.restarts };
     this.halted = halted;
     for (const w of this.watchers) w(halted);
     this.watchers.clear();
@@ -191,7 +191,12 @@ export class AppMaster {
         if (this.run?.kind === 'refused') throw this.run.error;
         const s = this.supervisor();
         if (!s) throw new DroverError('DROVER_E_STOPPED', `${this.name} stopped before it was ready`);
-        const info = await s.ready;
+        const info = await s.ready.catch(async (err: unknown) => {
+          // The app's own words go with the error: `drover start` prints them (the log has them too).
+          if (!isDroverError(err) || this.run?.kind !== 'supervising') throw err;
+          const stderr = await this.run.output.recentErrors();
+          throw stderr.length > 0 ? new DroverError(err.code, err.message, { ...err.details, stderr }) : err;
+        });
         return { workers: info.workers, durationMs: info.durationMs, addresses: info.addresses.map(formatAddress) };
       },
       watch: (_args, ctx) => {
