@@ -43,6 +43,8 @@ export const CATALOG = {
   DROVER_E_MASTER_DIED: { exitCode: 85, title: 'an app master process exited before answering' },
   // Supervisor structure: statuses 86-87.
   DROVER_E_RELOAD_NEEDS_RESTART: { exitCode: 86, title: 'a reload asked for a change that only a restart can make' },
+  // Start-up checks of issue 16: statuses 122-124.
+  DROVER_E_TOO_MANY_WORKERS: { exitCode: 122, title: 'a worker count far above the cores, without --force' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -54,6 +54,7 @@ const instances: FlagParser = (raw, _prev, flag) => {
 
 export const OPTION_TABLE = {
   instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
+  force: { flags: '--force', description: 'allow more than 4 workers per core', parse: flag },
   agent: { flags: '--agent <script>', description: 'an agent: one process per app beside the workers, for work that must run once (cron, polling)', parse: text },
   name: { flags: '--name <name>', description: 'app name (default: the script name)', parse: text },
   args: { flags: '--args <args>', description: 'arguments for the script (or put them after --)', parse: words },

@@ -95,7 +95,9 @@ export class AppMaster {
 
   private check(): Run {
     try {
-      const spec = resolveSpec(this.record.options, 'options');
+      // Messages name the option as the user wrote it: a flag, or a key of their config file.
+      const { source } = this.record;
+      const spec = resolveSpec(this.record.options, source?.kind === 'config' ? `${source.file}: ${this.name}` : 'command line');
       if (spec.name !== this.name) throw new DroverError('DROVER_E_INVALID_OPTION', `the app name ${spec.name} does not match its launch record (${this.name})`);
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
