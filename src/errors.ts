@@ -64,6 +64,8 @@ export const CATALOG = {
   // Every kind of app (issue 16): statuses 119-121.
   DROVER_E_TYPESCRIPT: { exitCode: 119, title: 'a TypeScript script cannot run on this Node and tsx is not installed' },
   DROVER_E_INTERPRETER_NO_SHARING: { exitCode: 120, title: "an interpreter would run a JavaScript file without drover's worker runtime (no port sharing)" },
+  // Start-up checks of issue 16: statuses 122-124.
+  DROVER_E_TOO_MANY_WORKERS: { exitCode: 122, title: 'a worker count far above the cores, without --force' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

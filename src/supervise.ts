@@ -17,9 +17,15 @@ function isSpec(next: SuperviseOptions | AppSpec): next is AppSpec {
 }
 
 export class Supervisor extends AppSupervisor {
+  // A reload with new options makes them the source: a later reload without
+  // options (SIGHUP, watch, cron) re-resolves those, not the first ones.
+  private readonly origin: { source?: SuperviseOptions };
+
   constructor(spec: AppSpec, options: SupervisorOptions = {}) {
     const { source, ...runtime } = options;
-    super(spec, source ? { ...runtime, respec: () => resolveSpec(source, 'options') } : runtime);
+    const origin = { source };
+    super(spec, source ? { ...runtime, respec: () => resolveSpec(origin.source!, 'options') } : runtime);
+    this.origin = origin;
   }
 
   /**
@@ -33,7 +39,11 @@ export class Supervisor extends AppSupervisor {
     } catch (err) {
       return Promise.reject(err);
     }
-    return super.reload(spec);
+    const options = next !== undefined && !isSpec(next) && this.origin.source ? next : undefined;
+    return super.reload(spec).then((info) => {
+      if (options) this.origin.source = options;
+      return info;
+    });
   }
 }
 

@@ -15,9 +15,10 @@ import type { DaemonCommands, Settled } from '../control/commands.js';
 import { checkAppName, droverPaths } from '../control/paths.js';
 import { defaultAppName, isConfigFileName } from '../config/names.js';
 import { resolveScriptPath } from '../config/command.js';
-import type { LaunchRecord, StartResult } from '../control/records.js';
+import type { AppState, LaunchRecord, StartResult } from '../control/records.js';
 import { fromWireError } from '../control/wire.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
+import { workerCount } from '../core/wording.js';
 import { formatBytes, formatDuration, paint, printJson, statusColor, table, useColor } from './output.js';
 
 export interface CommonOptions {
@@ -42,6 +43,12 @@ function reportFailures(results: ReadonlyArray<Settled<unknown>>): number {
   for (const r of results) {
     if (r.ok || !r.error) continue;
     const e = fromWireError(r.error);
+    // A failed start carries the app's last stderr lines: they go first, so "see its output above" holds.
+    const stderr = e.details.stderr;
+    if (Array.isArray(stderr) && stderr.length > 0) {
+      err(`${r.name}: the last lines of its stderr:`);
+      for (const line of stderr) err(`  ${String(line)}`);
+    }
     err(formatError(new DroverError(e.code, `${r.name}: ${e.message}`, e.details)));
     if (code === 0) code = exitCodeOf(e);
   }
@@ -84,6 +91,43 @@ async function resolveTargets(targets: readonly string[]): Promise<'all' | strin
     else names.push(t);
   }
   return [...new Set(names)];
+}
+
+export interface ApplyFlags extends CommonOptions {
+  readonly env?: string;
+  readonly only?: string;
+}
+
+/**
+ * reload/restart targets: config files are re-read (with --env, filtered by
+ * --only) into launch records whose options replace the saved ones; other
+ * targets stay names ('all', or apps).
+ */
+async function targetsWithRecords(targets: readonly string[], flags: ApplyFlags): Promise<{ target: 'all' | string[]; records: LaunchRecord[]; warnings: string[] }> {
+  if (targets.length === 0) throw new DroverError('DROVER_E_USAGE', 'name an app, several apps, a config file or all');
+  const only = flags.only === undefined ? undefined : new Set(flags.only.split(',').map((n) => n.trim()).filter((n) => n !== ''));
+  const names: string[] = [];
+  const records: LaunchRecord[] = [];
+  const warnings: string[] = [];
+  const inFiles: string[] = [];
+  for (const t of targets) {
+    if (!(await looksLikeConfig(t))) {
+      names.push(t);
+      continue;
+    }
+    const read = await recordsFromConfig(t, { envName: flags.env }, {}, {});
+    warnings.push(...read.warnings);
+    inFiles.push(...read.records.map((r) => r.name));
+    records.push(...read.records.filter((r) => only === undefined || only.has(r.name)));
+  }
+  if (inFiles.length === 0 && (flags.env !== undefined || only !== undefined)) {
+    throw new DroverError('DROVER_E_USAGE', `--env and --only re-read a config file: name one, e.g. drover reload ecosystem.config.js --env production --only api`);
+  }
+  const missing = [...(only ?? [])].filter((n) => !inFiles.includes(n));
+  if (missing.length > 0) {
+    throw new DroverError('DROVER_E_USAGE', `--only ${missing.join(',')}: no such app in the config file (its apps: ${inFiles.join(', ')})`);
+  }
+  return { target: names.includes('all') ? 'all' : [...new Set(names)], records, warnings };
 }
 
 // ── start ──────────────────────────────────────────────────────────────────
@@ -156,18 +200,21 @@ async function resolvedOrNone(options: SuperviseOptions): Promise<AppSpec | unde
   }
 }
 
-/** Whether a running daemon knows an app of this name (a daemon is not started for this). */
-async function isKnownApp(name: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return false;
+/** The state of the app of this name a running daemon knows (a daemon is not started for this). */
+async function knownApp(name: string): Promise<AppState | undefined> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return undefined;
   const client = await connectDaemon({ start: false }).catch(() => undefined);
-  if (!client) return false;
+  if (!client) return undefined;
   try {
     const apps = await client.call('list', {}, { timeoutMs: 15_000 });
-    return apps.some((a) => a.name === name);
+    return apps.find((a) => a.name === name)?.status;
   } finally {
     client.close();
   }
 }
+
+/** States in which `drover start <name>` leaves the app alone: it runs or is on its way. */
+const RUNNING: ReadonlySet<AppState> = new Set(['online', 'starting', 'launching', 'restarting']);
 
 export async function startCommand(target: string, appArgs: string[], flags: StartFlags): Promise<number> {
   const { envName, json, envPairs, ...rest } = flags as StartFlags & { envPairs?: Record<string, string> };
@@ -176,12 +223,16 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
   if (envPairs) overrides.env = envPairs;
   let records: LaunchRecord[];
   let warnings: string[] = [];
+  let known: AppState | undefined;
   if (await looksLikeConfig(target)) {
     if (overrides.name !== undefined) throw new DroverError('DROVER_E_USAGE', '--name names one app: set names in the config file instead');
     ({ records, warnings } = await recordsFromConfig(target, { envName, json }, overrides as Partial<SuperviseOptions>, split.logs));
-  } else if (!existsSync(path.resolve(String(overrides.cwd ?? process.cwd()), target)) && (await isKnownApp(target))) {
-    // `drover start <name>` of a stopped app starts it again, as PM2 does.
-    return restartCommand([target], { json });
+  } else if (!existsSync(path.resolve(String(overrides.cwd ?? process.cwd()), target)) && (known = await knownApp(target)) !== undefined) {
+    // `drover start <name>` of a stopped app starts it again, as PM2 does; a running one is left alone.
+    if (!RUNNING.has(known)) return restartCommand([target], { json });
+    if (json) printJson({ name: target, status: known, started: false });
+    else out(`${target}: already running (${known}): drover reload ${target} to replace its workers, drover restart ${target} for a new master`);
+    return 0;
   } else {
     if (envName !== undefined) {
       throw new DroverError('DROVER_E_USAGE', `--env ${envName}: a name selects env_${envName} of a config file; for a script, set variables with --env KEY=VALUE`);
@@ -218,7 +269,7 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       if (!r.ok || !r.data) continue;
       const d = r.data;
       const where = d.addresses.length > 0 ? `, listening on ${d.addresses.join(', ')}` : '';
-      out(`${paint(r.name, 'bold', color)}: ${d.workers} worker${d.workers === 1 ? '' : 's'} ready in ${Math.round(d.durationMs)} ms${where} (master pid ${d.masterPid})`);
+      out(`${paint(r.name, 'bold', color)}: ${workerCount(d.workers)} ready in ${Math.round(d.durationMs)} ms${where} (master pid ${d.masterPid})`);
     }
   }
   reportPartialStart(results);
@@ -243,11 +294,12 @@ export async function stopCommand(command: 'stop' | 'delete', targets: string[],
   return 0;
 }
 
-export async function restartCommand(targets: string[], options: CommonOptions): Promise<number> {
-  const target = await resolveTargets(targets);
-  const results = await withDaemon((c) => c.call('restart', { target }));
+export async function restartCommand(targets: string[], options: ApplyFlags): Promise<number> {
+  const { target, records, warnings } = await targetsWithRecords(targets, options);
+  for (const w of warnings) err(`drover: warning: ${w}`);
+  const results = await withDaemon((c) => c.call('restart', { target, records }));
   if (options.json) printJson(results);
-  else for (const r of results) if (r.ok && r.data) out(`${r.name}: restarted, ${r.data.workers} workers ready in ${Math.round(r.data.durationMs)} ms (master pid ${r.data.masterPid})`);
+  else for (const r of results) if (r.ok && r.data) out(`${r.name}: restarted, ${workerCount(r.data.workers)} ready in ${Math.round(r.data.durationMs)} ms (master pid ${r.data.masterPid})`);
   return reportFailures(results);
 }
 
@@ -261,8 +313,9 @@ interface ReloadEvent {
   readonly signal?: string | null;
 }
 
-export async function reloadCommand(targets: string[], options: CommonOptions): Promise<number> {
-  const target = await resolveTargets(targets);
+export async function reloadCommand(targets: string[], options: ApplyFlags): Promise<number> {
+  const { target, records, warnings } = await targetsWithRecords(targets, options);
+  for (const w of warnings) err(`drover: warning: ${w}`);
   const color = useColor();
   const started = new Map<string, number>();
   const onEvent = (event: string, e: ReloadEvent) => {
@@ -274,7 +327,7 @@ export async function reloadCommand(targets: string[], options: CommonOptions): 
     switch (event) {
       case 'reload-start':
         started.set(e.app, Date.now());
-        return out(`${app}: reloading ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
+        return out(`${app}: reloading ${workerCount(e.workers ?? 0)}`);
       case 'worker-ready':
         return out(`${app}: worker ${e.slot} ${paint('ready', 'green', color)} (new pid ${e.pid})`);
       case 'worker-exit': {
@@ -287,10 +340,17 @@ export async function reloadCommand(targets: string[], options: CommonOptions): 
     }
   };
   const results = await withDaemon((c) =>
-    c.call('reload', { target }, { onEvent: (ev, data) => onEvent(ev, data as ReloadEvent) }),
+    c.call('reload', { target, records }, { onEvent: (ev, data) => onEvent(ev, data as ReloadEvent) }),
   );
   if (options.json) printJson(results);
-  else for (const r of results) if (r.ok && r.data) out(`${paint(r.name, 'bold', color)}: ${paint('reloaded', 'green', color)} ${r.data.workers} workers in ${Math.round(r.data.durationMs)} ms`);
+  else {
+    for (const r of results) {
+      if (!r.ok || !r.data) continue;
+      const d = r.data;
+      const how = d.applied === 'restarted' ? `restarted instead of reloaded (${d.reason ?? 'a reload cannot make this change'}):` : d.applied === 'started' ? 'was not running, started:' : 'reloaded';
+      out(`${paint(r.name, 'bold', color)}: ${paint(how, d.applied === 'restarted' ? 'yellow' : 'green', color)} ${workerCount(d.workers)} in ${Math.round(d.durationMs)} ms`);
+    }
+  }
   return reportFailures(results);
 }
 
@@ -298,7 +358,7 @@ export async function scaleCommand(app: string, count: string, options: CommonOp
   if (!/^\d+$/.test(count)) throw new DroverError('DROVER_E_INVALID_OPTION', `scale expects a worker count (a whole number >= 0), got ${JSON.stringify(count)}`);
   const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count) }));
   if (options.json) printJson({ name: app, ...result });
-  else out(`${app}: scaling to ${count} workers`);
+  else out(`${app}: scaling to ${workerCount(Number(count))}`);
   return 0;
 }
 
@@ -346,7 +406,8 @@ export async function listCommand(options: CommonOptions): Promise<number> {
     paint(r.status, statusColor(r.status), color),
   ]);
   out(table(['name', 'mode', 'workers', 'restarts', 'uptime', 'cpu', 'memory', 'status'], body, new Set([2, 3, 4, 5, 6])));
-  for (const r of rows) if (r.lastError && r.status === 'errored') err(`${r.name}: ${r.lastError.message} [${r.lastError.code}]`);
+  // The reason an app is errored is part of the listing (stdout), not an error of this command.
+  for (const r of rows) if (r.lastError && r.status === 'errored') out(`${paint(r.name, 'bold', color)} ${paint('errored', 'red', color)}: ${r.lastError.message} [${r.lastError.code}]`);
   return 0;
 }
 
@@ -525,7 +586,7 @@ export async function resurrectCommand(options: CommonOptions): Promise<number> 
   for (const w of r.warnings) err(`drover: warning: ${w}`);
   if (options.json) printJson(r);
   else {
-    for (const x of r.results) if (x.ok && x.data) out(`${x.name}: ${x.data.workers} workers ready in ${Math.round(x.data.durationMs)} ms`);
+    for (const x of r.results) if (x.ok && x.data) out(`${x.name}: ${workerCount(x.data.workers)} ready in ${Math.round(x.data.durationMs)} ms`);
     for (const s of r.skipped) out(`${s}: already running`);
     if (r.results.length === 0 && r.skipped.length === 0) out('the saved app list is empty');
   }

@@ -76,18 +76,22 @@ export function addDaemonCommands(program: Command, setResult: SetResult): void 
   quiet(
     program
       .command('restart')
-      .description('stop apps and start them again (a new app master); drover reload has no downtime')
+      .description('stop apps and start them again (a new app master); a config file is re-read first; drover reload has no downtime')
       .argument(targets, targetHelp)
+      .option('--env <name>', 'a config file: re-read it with env_<name> over env')
+      .option('--only <apps>', 'a config file: only these of its apps (comma-separated)')
       .addOption(json())
-      .action((t: string[], o: { json?: boolean }) => setResult(actions().then((a) => a.restartCommand(t, o)))),
+      .action((t: string[], o: Actions.ApplyFlags) => setResult(actions().then((a) => a.restartCommand(t, o)))),
   );
   quiet(
     program
       .command('reload')
-      .description('rolling reload without downtime: each worker is replaced once its successor is ready')
+      .description('rolling reload without downtime: each worker is replaced once its successor is ready; a config file is re-read and its changes applied (a restart where a reload cannot make them)')
       .argument(targets, targetHelp)
+      .option('--env <name>', 'a config file: re-read it with env_<name> over env')
+      .option('--only <apps>', 'a config file: only these of its apps (comma-separated)')
       .addOption(json())
-      .action((t: string[], o: { json?: boolean }) => setResult(actions().then((a) => a.reloadCommand(t, o)))),
+      .action((t: string[], o: Actions.ApplyFlags) => setResult(actions().then((a) => a.reloadCommand(t, o)))),
   );
   quiet(
     program

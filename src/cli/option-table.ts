@@ -54,6 +54,7 @@ const instances: FlagParser = (raw, _prev, flag) => {
 
 export const OPTION_TABLE = {
   instances: { flags: '-i, --instances <n>', description: 'workers: a number, "max" (one per core) or -n (cores minus n)', parse: instances },
+  force: { flags: '--force', description: 'allow more than 4 workers per core', parse: flag },
   agent: { flags: '--agent <script>', description: 'an agent: one process per app beside the workers, for work that must run once (cron, polling)', parse: text },
   agentReadyOn: { flags: '--agent-ready-on <when>', description: 'ready (the agent calls ready()) | online (it runs); workers start once the agent is ready', parse: oneOf(AGENT_READY_ON) },
   agentReadyTimeoutMs: { flags: '--agent-ready-timeout-ms <ms>', description: 'time the agent has to become ready before the start fails', parse: int },

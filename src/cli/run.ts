@@ -2,6 +2,7 @@
 import { resolveSpec } from '../config/resolve.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import { installMasterSignals } from '../control/signals.js';
+import { workerCount } from '../core/wording.js';
 import { formatAddress, Supervisor } from '../supervise.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
 import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
@@ -27,7 +28,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   supervisor.ready.then(
     (info) => {
       const where = info.addresses.length > 0 ? `, listening on ${info.addresses.map(formatAddress).join(', ')}` : '';
-      say('info', `${spec.name}: ${info.workers} workers ready in ${Math.round(info.durationMs)} ms${where}`);
+      say('info', `${spec.name}: ${workerCount(info.workers)} ready in ${Math.round(info.durationMs)} ms${where}`);
     },
     () => {},
   );

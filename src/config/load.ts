@@ -243,6 +243,9 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
     const app = { ...p.options };
     const cwd = path.resolve(dir, typeof app.cwd === 'string' ? app.cwd : '.');
     app.cwd = cwd;
+    // PM2 resolves relative out_file/error_file against the app's cwd (drover's own
+    // files put relative ones under DROVER_HOME/logs, docs/daemon.md).
+    if (format === 'pm2') for (const key of ['outFile', 'errorFile'] as const) if (typeof app[key] === 'string') app[key] = path.resolve(cwd, app[key] as string);
     // An explicit env file list replaces the automatic .env; false disables it.
     const files = p.envFiles === false ? [] : p.envFiles ? p.envFiles.map((f) => path.resolve(cwd, f)) : existsSync(path.join(cwd, '.env')) ? [path.join(cwd, '.env')] : [];
     const fromFiles: Record<string, string> = {};

@@ -52,6 +52,18 @@ function zodToDroverError(error: z.ZodError, source: string): DroverError {
   return new DroverError('DROVER_E_INVALID_OPTION', `${where}: ${first?.text ?? issue.message}`, { path: issue.path });
 }
 
+/** More workers per core than this is refused without `force`: they would only compete for the CPU. */
+export const MAX_WORKERS_PER_CORE = 4;
+
+export function checkWorkerCount(n: number, force: boolean, label: string, cores = availableCpus()): number {
+  if (force || n <= MAX_WORKERS_PER_CORE * cores) return n;
+  throw new DroverError(
+    'DROVER_E_TOO_MANY_WORKERS',
+    `${label} ${n} is more than ${MAX_WORKERS_PER_CORE} workers per core (${cores} cores here, so at most ${MAX_WORKERS_PER_CORE * cores}): use max (one per core) or fewer, or add --force to start them anyway`,
+    { instances: n, cores },
+  );
+}
+
 export function resolveInstances(instances: number | 'max', cores = availableCpus()): number {
   if (instances === 'max') return cores;
   if (instances > 0) return instances;
@@ -169,7 +181,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     mode,
     interpreter,
     agent,
-    instances: resolveInstances(o.instances),
+    instances: checkWorkerCount(resolveInstances(o.instances), o.force, optionLabel(source, ['instances'])),
     restart: o.restart,
     stopExitCodes: o.stopExitCodes,
     maxRestarts: o.maxRestarts,

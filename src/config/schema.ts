@@ -38,6 +38,8 @@ export const superviseOptionsSchema = z
     args: z.array(z.string()).default([]),
     name: z.string().min(1).optional(),
     instances: instancesSchema.default(1),
+    /** Allow more than MAX_WORKERS_PER_CORE workers per core (refused otherwise, before anything starts). */
+    force: z.boolean().default(false),
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()).default({}),
     nodeArgs: z.array(z.string()).default([]),

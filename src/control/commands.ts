@@ -38,6 +38,13 @@ export interface ReloadResult {
   readonly id: number;
   readonly workers: number;
   readonly durationMs: number;
+  /**
+   * With records (a re-read config file): what was done. 'restarted' when the
+   * change is one a reload cannot make (reason: the refusal), 'started' for
+   * an app that was not running.
+   */
+  readonly applied?: 'reloaded' | 'restarted' | 'started';
+  readonly reason?: string;
 }
 
 export interface ScaleResult {
@@ -63,6 +70,8 @@ export interface MasterOutcome {
   readonly exitCode: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
   readonly stopRequested?: boolean;
+  /** Worker restarts of this master: `drover list` keeps showing them once it has ended (after a give-up). */
+  readonly restarts?: number;
 }
 
 /** The daemon's control socket (DROVER_HOME/daemon.sock). */
@@ -77,9 +86,14 @@ export type DaemonCommands = {
   describe: { args: { name: string }; result: AppDescription };
   stop: { args: { target?: Target; force?: boolean }; result: StopResult[] };
   delete: { args: { target?: Target; force?: boolean }; result: StopResult[] };
-  restart: { args: { target?: Target }; result: Array<Settled<StartResult>> };
-  /** Emits the masters' reload events with {app} added. */
-  reload: { args: { target?: Target }; result: Array<Settled<ReloadResult>> };
+  /**
+   * records: the apps of a re-read config file, whose options replace the
+   * saved ones (an app not running is started); target names the others
+   * (an empty list: none).
+   */
+  restart: { args: { target?: Target; records?: readonly LaunchRecord[] }; result: Array<Settled<StartResult>> };
+  /** Emits the masters' reload events with {app} added. records: as for restart, reloaded in place where the change allows. */
+  reload: { args: { target?: Target; records?: readonly LaunchRecord[] }; result: Array<Settled<ReloadResult>> };
   scale: { args: { name: string; instances: number }; result: ScaleResult };
   signal: { args: { target?: Target; signal: string }; result: Array<SignalResult & { name: string }> };
   save: { args: NoArgs; result: { file: string; apps: string[]; secretsLeftOut: string[] } };

@@ -21,6 +21,8 @@ export interface AppEntry {
   restartTimes: readonly number[];
   restartTimer: NodeJS.Timeout | undefined;
   lastError: { code: string; message: string } | undefined;
+  /** Worker restarts of the last master that ended (shown while none runs, e.g. after a give-up). */
+  lastRestarts: number;
   /** Resolves when the current master's connection closes. */
   gone: Promise<void>;
 }
@@ -37,6 +39,7 @@ export function newEntry(record: LaunchRecord): AppEntry {
     restartTimes: [],
     restartTimer: undefined,
     lastError: undefined,
+    lastRestarts: 0,
     gone: Promise.resolve(),
   };
 }
@@ -62,7 +65,7 @@ export function summarize(entry: AppEntry, s: MasterStatus | undefined): AppSumm
     mode: s ? (s.mode === 'exec' ? 'exec' : s.balance) : '-',
     ready: s ? s.workers.filter((w) => w.phase === 'ready' && w.role === 'active').length : 0,
     desired: s?.desired ?? 0,
-    restarts: s?.restarts ?? 0,
+    restarts: s?.restarts ?? entry.lastRestarts,
     masterRestarts: entry.masterRestarts,
     uptimeMs: s?.uptimeMs ?? 0,
     cpu: Math.round(cpu * 10) / 10,

@@ -12,12 +12,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { didYouMean } from '../config/suggest.js';
 import { ControlClient } from '../control/client.js';
-import type { DaemonCommands, MasterCommands, Settled } from '../control/commands.js';
+import type { DaemonCommands, MasterCommands, ReloadResult, Settled } from '../control/commands.js';
 import { appSocket, checkAppName, type DroverPaths } from '../control/paths.js';
 import type { AppDescription, AppSummary, LaunchRecord, MasterStatus } from '../control/records.js';
 import { listenControl, removeSocket, type CommandHandlers, type ControlServer, type RequestContext } from '../control/server.js';
-import { toWireError } from '../control/wire.js';
-import { DroverError } from '../errors.js';
+import { fromWireError, toWireError } from '../control/wire.js';
+import { DroverError, isDroverError } from '../errors.js';
 import { describeApp, newEntry, summarize, type AppEntry } from './app-entry.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
 import { log } from './log.js';
@@ -171,17 +171,25 @@ export class Daemon {
             return r;
           }),
         ),
-      restart: (args) =>
-        this.settleEach(this.resolveNames(args.target), async (e) => {
-          if (e.client) await this.masters.stop(e);
-          return this.masters.launch(e);
-        }),
-      reload: (args, ctx) =>
-        this.settleEach(this.resolveNames(args.target), async (e) => {
+      restart: async (args) => {
+        const records = this.checkRecords(args.records ?? []);
+        const named = await this.settleEach(this.namedEntries(args.target, records), (e) => this.restart(e));
+        const applied = await this.settleRecords(records, async (r) => {
+          const e = this.apps.get(r.name);
+          return e ? this.restart(e, r) : this.launchNew(r);
+        });
+        return [...named, ...applied];
+      },
+      reload: async (args, ctx) => {
+        const records = this.checkRecords(args.records ?? []);
+        const emitter = (name: string) => (event: string, data: unknown) => ctx.emit(event, { app: name, ...(data as object) });
+        const named = await this.settleEach(this.namedEntries(args.target, records), async (e) => {
           const client = this.masters.running(e, `: use drover restart ${e.name}`);
-          const onEvent = (event: string, data: unknown) => ctx.emit(event, { app: e.name, ...(data as object) });
-          return client.call('reload', {}, { onEvent });
-        }),
+          return client.call('reload', {}, { onEvent: emitter(e.name) });
+        });
+        const applied = await this.settleRecords(records, (r) => this.reloadWith(r, emitter(r.name)));
+        return [...named, ...applied];
+      },
       scale: async (args) => {
         const [entry] = this.resolveNames([String(args.name)]);
         const client = this.masters.running(entry!, ': start it first');
@@ -224,15 +232,7 @@ export class Daemon {
    */
   private async start(records: readonly LaunchRecord[], prespawned: Readonly<Record<string, number>> = {}, ctx?: RequestContext) {
     // Everything is checked before anything starts.
-    const seen = new Set<string>();
-    if (!Array.isArray(records)) throw new DroverError('DROVER_E_PROTOCOL', 'start: records must be an array of launch records');
-    for (const r of records) {
-      const ok = r && typeof r.name === 'string' && r.options && typeof r.options.script === 'string' && r.env && typeof r.env === 'object';
-      if (!ok) throw new DroverError('DROVER_E_PROTOCOL', 'start: a launch record needs {name, options: {script, ...}, env, source, createdAt}');
-      checkAppName(r.name);
-      appSocket(this.paths, r.name);
-      if (seen.has(r.name)) throw new DroverError('DROVER_E_INVALID_OPTION', `two apps are named ${r.name}: give each its own name`);
-      seen.add(r.name);
+    for (const r of this.checkRecords(records)) {
       const existing = this.apps.get(r.name);
       if (existing && existing.state !== 'stopped' && existing.state !== 'errored') {
         throw new DroverError('DROVER_E_APP_EXISTS', `${r.name} is already running (${existing.state}): use drover reload ${r.name} or drover restart ${r.name}, or drover delete ${r.name} first`, {
@@ -248,14 +248,90 @@ export class Daemon {
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
     const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
-    // A start that failed leaves no app behind.
+    // An app whose start failed stays in the list as errored, with the reason (drover list, describe).
     for (const [i, r] of results.entries()) {
-      if (!r.ok && this.apps.get(r.name) === entries[i]) {
-        this.apps.delete(r.name);
-        void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
-      }
+      if (!r.ok && this.apps.get(r.name) === entries[i]) void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
     }
     return results;
+  }
+
+  /** Launch records from a client: well-formed, valid names, each name once (throws before anything starts). */
+  private checkRecords(records: unknown): readonly LaunchRecord[] {
+    if (!Array.isArray(records)) throw new DroverError('DROVER_E_PROTOCOL', 'records must be an array of launch records');
+    const seen = new Set<string>();
+    for (const r of records as LaunchRecord[]) {
+      const ok = r && typeof r.name === 'string' && r.options && typeof r.options.script === 'string' && r.env && typeof r.env === 'object';
+      if (!ok) throw new DroverError('DROVER_E_PROTOCOL', 'a launch record needs {name, options: {script, ...}, env, source, createdAt}');
+      checkAppName(r.name);
+      appSocket(this.paths, r.name);
+      if (seen.has(r.name)) throw new DroverError('DROVER_E_INVALID_OPTION', `two apps are named ${r.name}: give each its own name`);
+      seen.add(r.name);
+    }
+    return records as LaunchRecord[];
+  }
+
+  /** The apps a reload/restart names besides its records: none for an empty list that came with records. */
+  private namedEntries(target: unknown, records: readonly LaunchRecord[]): AppEntry[] {
+    if (records.length > 0 && Array.isArray(target) && target.length === 0) return [];
+    const entries = this.resolveNames(target);
+    return entries.filter((e) => !records.some((r) => r.name === e.name));
+  }
+
+  private async settleRecords<T>(records: readonly LaunchRecord[], fn: (r: LaunchRecord) => Promise<T>): Promise<Array<Settled<T>>> {
+    return Promise.all(
+      records.map((r) =>
+        fn(r).then(
+          (data) => ({ name: r.name, ok: true, data }),
+          (err) => ({ name: r.name, ok: false, error: toWireError(err) }),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * A re-read config entry over the saved record: its options, log options
+   * and source; the environment of the first start and its time stay (as a
+   * PM2 restart without --update-env keeps the env it was started with).
+   */
+  private static renewed(saved: LaunchRecord, next: LaunchRecord): LaunchRecord {
+    return { ...next, env: saved.env, createdAt: saved.createdAt };
+  }
+
+  /** Stops a running master and starts a new one (with the re-read record, when given). */
+  private async restart(entry: AppEntry, next?: LaunchRecord) {
+    if (entry.client) await this.masters.stop(entry);
+    if (next) entry.record = Daemon.renewed(entry.record, next);
+    return this.masters.launch(entry);
+  }
+
+  /** A record for an app the daemon does not know: started as `drover start` would. */
+  private async launchNew(record: LaunchRecord) {
+    const [result] = await this.start([record]);
+    if (!result!.ok) throw fromWireError(result!.error!);
+    return result!.data!;
+  }
+
+  /**
+   * A rolling reload with the re-read options; a change only a restart can
+   * make (DROVER_E_RELOAD_NEEDS_RESTART, refused before anything changed)
+   * restarts the app instead, and says why.
+   */
+  private async reloadWith(record: LaunchRecord, onEvent: (event: string, data: unknown) => void): Promise<ReloadResult> {
+    const entry = this.apps.get(record.name);
+    if (!entry || !entry.client) {
+      const r = entry ? await this.restart(entry, record) : await this.launchNew(record);
+      return { id: 0, workers: r.workers, durationMs: r.durationMs, applied: 'started' };
+    }
+    try {
+      const r = await entry.client.call('reload', { options: record.options }, { onEvent });
+      // Log files stay the master's until it restarts.
+      entry.record = { ...Daemon.renewed(entry.record, record), logs: entry.record.logs };
+      return { ...r, applied: 'reloaded' };
+    } catch (err) {
+      if (!isDroverError(err) || err.code !== 'DROVER_E_RELOAD_NEEDS_RESTART') throw err;
+      const r = await this.restart(entry, record);
+      return { id: 0, workers: r.workers, durationMs: r.durationMs, applied: 'restarted', reason: err.message };
+    }
   }
 
   private async status(entry: AppEntry): Promise<MasterStatus | undefined> {

@@ -58,7 +58,9 @@ export class Masters {
       .then((outcome) => {
         halted = true;
         if (outcome.error) entry.lastError = outcome.error;
-        if (entry.client === client) entry.state = outcome.stopRequested || entry.stopping ? 'stopped' : outcome.exitCode === 0 ? 'stopped' : 'errored';
+        if (typeof outcome.restarts === 'number') entry.lastRestarts = outcome.restarts;
+        // 'errored' already: its start failed (launch), which its own exit must not turn into 'stopped'.
+        if (entry.client === client && entry.state !== 'errored') entry.state = outcome.stopRequested || entry.stopping ? 'stopped' : outcome.exitCode === 0 ? 'stopped' : 'errored';
         if (outcome.error && !entry.stopping) log(`${entry.name}: stopped on its own: ${outcome.error.message}`);
       })
       .catch(() => {});

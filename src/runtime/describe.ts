@@ -2,6 +2,7 @@
 // for people. Exhaustive: a new event does not compile until it has its line.
 import { assertNever } from '../core/assert-never.js';
 import type { LifecycleEvent } from '../core/types.js';
+import { workerCount } from '../core/wording.js';
 
 export type LogLevelOf = 'info' | 'warn' | 'error';
 
@@ -42,13 +43,13 @@ export function describe(e: LifecycleEvent): string {
     case 'giveup':
       return `giving up: ${e.restarts} restarts within ${e.windowMs} ms`;
     case 'started':
-      return `${e.workers} workers ready in ${Math.round(e.durationMs)} ms`;
+      return `${workerCount(e.workers)} ready in ${Math.round(e.durationMs)} ms`;
     case 'start-failed':
       return e.message;
     case 'crash':
       return `worker ${e.slot} (pid ${e.pid}) crashed: ${e.error.split('\n')[0]}`;
     case 'scale':
-      return `scaling from ${e.from} to ${e.to} workers`;
+      return `scaling from ${e.from} to ${workerCount(e.to)}`;
     case 'stopping':
       return e.force ? 'stopping now (forced)' : 'stopping: draining workers';
     case 'stopped':
@@ -62,9 +63,9 @@ export function describe(e: LifecycleEvent): string {
     case 'recycle':
       return `worker ${e.slot} (pid ${e.pid}) reached its ${e.reason === 'memory' ? `memory limit (rss ${e.value} bytes)` : `request limit (${e.value})`}: replacing it gracefully`;
     case 'reload-start':
-      return `reload ${e.id}: replacing ${e.workers} workers`;
+      return `reload ${e.id}: replacing ${workerCount(e.workers)}`;
     case 'reloaded':
-      return `reload ${e.id} done: ${e.workers} workers in ${Math.round(e.durationMs)} ms`;
+      return `reload ${e.id} done: ${workerCount(e.workers)} in ${Math.round(e.durationMs)} ms`;
     case 'reload-failed':
       return `reload ${e.id} failed, the previous workers keep serving: ${e.message}`;
     case 'reload-refused':

@@ -404,7 +404,10 @@ export class WorkerRuntime {
       // Apps that install their own handler keep control, as without drover.
       if (process.listenerCount('uncaughtException') > 1) return;
       const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      const what = origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception';
+      // An ES module's top-level throw or syntax error reaches this handler as
+      // a rejection of Node's module job: call it what it is for the app.
+      const loading = err instanceof SyntaxError || /node:internal\/modules\/(esm|run_main)/.test(text);
+      const what = loading ? 'error while loading the app' : origin === 'unhandledRejection' ? 'unhandled rejection' : 'uncaught exception';
       process.stderr.write(`[drover worker ${this.workerId} pid ${process.pid}] ${what}, exiting:\n${text}\n`);
       if (this.shutdownStarted) return;
       this.channel.send({ kind: 'exiting', error: text });

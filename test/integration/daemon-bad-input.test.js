@@ -85,10 +85,14 @@ test('start errors: app exists (82), script missing (66), bad values (65, 64), w
   // The master validates too: a value the CLI cannot check (reuseport on an old Node, a bad cron...).
   await fails(home, ['start', APP, '--name', 'cronned', '--cron-restart', 'not a cron'], { code: 'DROVER_E_INVALID_OPTION', exitCode: 65, env: { PORT: '0' } });
 
-  // Workers that die during the first start: the start fails and leaves no app behind.
+  // Workers that die during the first start: the start fails; the failed apps stay listed as errored, with the reason.
   await fails(home, ['start', fixture('crash-on-boot.js'), '--name', 'doomed'], { code: 'DROVER_E_WORKER_BOOT', exitCode: 70 });
-  const names = (await ok(home, ['list', '--json'], { json: true })).map((a) => a.name);
-  assert.deepEqual(names, ['solo']);
+  const rows = await ok(home, ['list', '--json'], { json: true });
+  assert.deepEqual(rows.map((a) => [a.name, a.status, a.lastError?.code]), [
+    ['solo', 'online', undefined],
+    ['cronned', 'errored', 'DROVER_E_INVALID_OPTION'],
+    ['doomed', 'errored', 'DROVER_E_WORKER_BOOT'],
+  ]);
 
   await fails(home, ['resurrect'], { code: 'DROVER_E_NO_DUMP', exitCode: 84, message: /drover save/ });
 });

@@ -71,7 +71,7 @@ test('a PM2 ecosystem file with out_file, error_file and log_date_format: the li
   assert.doesNotMatch(r.stderr, /out_file|error_file|log_date_format/, 'mapped, not reported as ignored');
   const d = await describe(home, 'ecolog');
   assert.equal(d.logs.out, outFile);
-  assert.equal(d.logs.err, path.join(home, 'logs', 'ecolog-custom.err'));
+  assert.equal(d.logs.err, path.join(dir, 'ecolog-custom.err'), 'a relative error_file of a PM2 file is under the app cwd, as PM2 puts it');
   await get(d.ports[0], '/log?tag=custom&n=2');
   await get(d.ports[0], '/err?tag=alarm');
   await waitFor(() => /custom 1 x*$/m.test(readFileSync(outFile, 'utf8')), { message: 'stdout lines in out_file' });

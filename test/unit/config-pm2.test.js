@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { PM2_RULES, mapPm2App, looksLikePm2, splitArgs, parsePm2Duration } from '../../dist/config/pm2.js';
 import { appOptionsSchema } from '../../dist/config/file-schema.js';
 import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
@@ -152,4 +153,21 @@ test('splitArgs and parsePm2Duration', () => {
   assert.equal(parsePm2Duration('1h'), 3600000);
   assert.equal(parsePm2Duration(250), 250);
   assert.equal(parsePm2Duration('soon'), 'soon');
+});
+
+test('relative out_file/error_file of a PM2 file resolve against the app cwd, as PM2 does; drover files keep theirs relative (under the log directory)', async (t) => {
+  const dir = tempDir(t, 'drover-pm2-logs-');
+  mkdirSync(path.join(dir, 'api'));
+  writeFileSync(path.join(dir, 'api', 'server.js'), '');
+  writeFileSync(
+    path.join(dir, 'ecosystem.config.cjs'),
+    `module.exports = { apps: [{ name: 'api', script: 'server.js', cwd: 'api', out_file: 'logs/api-out.log', error_file: '/var/tmp/abs-err.log' }] };`,
+  );
+  const [api] = (await load(path.join(dir, 'ecosystem.config.cjs'))).apps;
+  assert.equal(api.outFile, path.join(dir, 'api', 'logs', 'api-out.log'));
+  assert.equal(api.errorFile, '/var/tmp/abs-err.log');
+
+  writeFileSync(path.join(dir, 'drover.config.json'), JSON.stringify({ apps: [{ name: 'api', script: 'api/server.js', outFile: 'api-out.log' }] }));
+  const [own] = (await load(path.join(dir, 'drover.config.json'))).apps;
+  assert.equal(own.outFile, 'api-out.log');
 });

@@ -27,16 +27,16 @@ import { stateCommand } from '../state-command.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
-  | { readonly kind: 'supervising'; readonly spec: AppSpec; readonly supervisor: Supervisor };
+  | { readonly kind: 'supervising'; readonly spec: AppSpec; readonly supervisor: Supervisor; readonly output: WorkerOutput };
 
 /**
  * Options to a spec. zod and the schema load only here: the CLI hands a new
  * master a resolved spec (LaunchRecord.spec), so a master that is never
  * reloaded never loads them (~8 MB of private memory, smaps_rollup).
  */
-async function resolveOptions(options: SuperviseOptions): Promise<AppSpec> {
+async function resolveOptions(options: SuperviseOptions, source = 'options'): Promise<AppSpec> {
   const { resolveSpec } = await import('../../config/resolve.js');
-  return resolveSpec(options, 'options');
+  return resolveSpec(options, source);
 }
 
 /** A refused start stays answerable this long, so the daemon's wait-ready sees the error. */
@@ -60,7 +60,8 @@ export class AppMaster {
   private lastError: { code: ErrorCode; message: string } | undefined;
 
   constructor(
-    private readonly record: LaunchRecord,
+    // Replaced by a reload with new options, so a daemon that adopts this master later gets what runs.
+    private record: LaunchRecord,
     private readonly paths: DroverPaths,
   ) {
     this.name = record.name;
@@ -111,12 +112,14 @@ export class AppMaster {
 
   private async check(): Promise<Run> {
     try {
-      const spec = this.record.spec ?? (await resolveOptions(this.record.options));
+      // Messages name the option as the user wrote it: a flag, or a key of their config file.
+      const { source } = this.record;
+      const spec = this.record.spec ?? (await resolveOptions(this.record.options, source?.kind === 'config' ? `${source.file}: ${this.name}` : 'command line'));
       if (spec.name !== this.name) throw new DroverError('DROVER_E_INVALID_OPTION', `the app name ${spec.name} does not match its launch record (${this.name})`);
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
       const supervisor = new Supervisor(spec, { logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
-      return { kind: 'supervising', spec, supervisor };
+      return { kind: 'supervising', spec, supervisor, output };
     } catch (err) {
       return { kind: 'refused', error: isDroverError(err) ? err : new DroverError('DROVER_E_INTERNAL', (err as Error).message) };
     }
@@ -124,7 +127,7 @@ export class AppMaster {
 
   /** Answers the watchers, then ends: replies already written go out before the connections end. */
   private async close(outcome: Outcome): Promise<Outcome> {
-    const halted: MasterOutcome = { ...outcome, stopRequested: this.stopRequested };
+    const halted: MasterOutcome = { ...outcome, stopRequested: this.stopRequested, restarts: this.restarts };
     this.halted = halted;
     for (const w of this.watchers) w(halted);
     this.watchers.clear();
@@ -192,6 +195,7 @@ export class AppMaster {
       // Options are resolved here (zod loads on the first reload, not at start);
       // none given: the launch options again (env files, script and args re-read).
       const info = await s.reload(await resolveOptions(options ?? this.record.options));
+      if (options) this.record = { ...this.record, options };
       this.reloads++;
       return info;
     } finally {
@@ -211,7 +215,12 @@ export class AppMaster {
         if (this.run?.kind === 'refused') throw this.run.error;
         const s = this.supervisor();
         if (!s) throw new DroverError('DROVER_E_STOPPED', `${this.name} stopped before it was ready`);
-        const info = await s.ready;
+        const info = await s.ready.catch(async (err: unknown) => {
+          // The app's own words go with the error: `drover start` prints them (the log has them too).
+          if (!isDroverError(err) || this.run?.kind !== 'supervising') throw err;
+          const stderr = await this.run.output.recentErrors();
+          throw stderr.length > 0 ? new DroverError(err.code, err.message, { ...err.details, stderr }) : err;
+        });
         return { workers: info.workers, durationMs: info.durationMs, addresses: info.addresses.map(formatAddress) };
       },
       watch: (_args, ctx) => {
