@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ROOT } from '../helpers/drover.js';
 
 const SRC = path.join(ROOT, 'src');
-const LOW = ['control', 'logs', 'messaging', 'core', 'protocol', 'platform'];
+const LOW = ['control', 'logs', 'messaging', 'core', 'protocol', 'platform', 'state'];
 const HIGH = ['daemon', 'runtime'];
 
 function tsFiles(dir) {
