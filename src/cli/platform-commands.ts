@@ -78,7 +78,8 @@ function generateCommand(parent: Command, run: Command, name: string, descriptio
     .option('--app <name>', 'which app of a config file with several')
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--force', 'overwrite the --output file');
-  for (const option of run.options) if (option.long !== '--container') cmd.addOption(option);
+  // `drover run`'s flags, less those this command defines itself (--force here overwrites --output).
+  for (const option of run.options) if (option.long !== '--container' && !cmd.options.some((o) => o.long === option.long)) cmd.addOption(option);
   cmd.action((target: string, appArgs: string[], opts: Record<string, unknown>) => {
     const parts = split(opts, ['app', 'output', 'force', ...own]);
     setResult(act(target, appArgs, parts.own, parts.run));
