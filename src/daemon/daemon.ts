@@ -240,17 +240,25 @@ export class Daemon {
         });
       }
     }
-    const entries = records.map((r) => {
-      const prior = this.apps.get(r.name);
-      const entry = newEntry({ ...r, createdAt: prior?.record.createdAt ?? r.createdAt });
+    const priors = records.map((r) => this.apps.get(r.name));
+    const entries = records.map((r, i) => {
+      const entry = newEntry({ ...r, createdAt: priors[i]?.record.createdAt ?? r.createdAt });
       this.apps.set(r.name, entry);
       return entry;
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
     const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
-    // An app whose start failed stays in the list as errored, with the reason (drover list, describe).
+    // An app whose start failed stays in the list as errored, with the reason (drover list, describe);
+    // a start refused before any master ran (a pre-started master that is not ours) leaves the list as it was.
     for (const [i, r] of results.entries()) {
-      if (!r.ok && this.apps.get(r.name) === entries[i]) void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
+      if (r.ok || this.apps.get(r.name) !== entries[i]) continue;
+      if (r.error?.code === 'DROVER_E_PROTOCOL') {
+        const prior = priors[i];
+        if (prior) this.apps.set(r.name, prior);
+        else this.apps.delete(r.name);
+        continue;
+      }
+      void entries[i]!.gone.then(() => removeSocket(appSocket(this.paths, r.name)));
     }
     return results;
   }

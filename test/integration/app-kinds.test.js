@@ -64,7 +64,9 @@ test('a PM2 file with a fork-mode consumer, wait_ready + listen_timeout, drover 
   assert.match(r.stderr, /1 of 3 apps failed to start \(broken\); the others keep running/);
   assert.doesNotMatch(r.stderr, /not a PM2 key/, 'drover keys are accepted in a PM2 file');
   const list = await ok(home, ['list', '--json'], { json: true });
+  // The failed app stays listed as errored (with its reason), the others run.
   assert.deepEqual(list.map((a) => [a.name, a.status, a.mode]).sort(), [
+    ['broken', 'errored', '-'],
     ['consumer', 'online', 'fork'],
     ['web', 'online', 'round-robin'],
   ]);

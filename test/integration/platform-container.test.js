@@ -17,7 +17,7 @@ test('--container: the ready line on stderr is JSON; SIGTERM exits 0', async (t)
   drover.signal('SIGTERM');
   assert.equal((await drover.wait()).code, 0);
   const lines = jsonLines(drover.stderr);
-  assert.ok(lines.some((l) => l.level === 30 && / 1 workers ready in \d+ ms, listening on /.test(l.msg)), drover.stderr);
+  assert.ok(lines.some((l) => l.level === 30 && / 1 worker ready in \d+ ms, listening on /.test(l.msg)), drover.stderr);
   await drover.assertNothingLeft();
 });
 
