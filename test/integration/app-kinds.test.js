@@ -98,13 +98,11 @@ test('an app that uses node:cluster itself serves under drover run -i 1: its own
   await d.assertNothingLeft();
 });
 
-test('a TypeScript server on Node 20 without tsx fails at once with what to do, not ERR_UNKNOWN_FILE_EXTENSION', async (t) => {
+// On a Node that strips types the server runs (and never exits): the Node 24 test below covers that case.
+const stripsTypes = typeStripping() !== 'none';
+test('a TypeScript server on Node 20 without tsx fails at once with what to do, not ERR_UNKNOWN_FILE_EXTENSION', { skip: stripsTypes ? 'this Node strips types: the server runs (see the Node 24 test)' : false }, async (t) => {
   const d = runDrover(t, [fixture('apps/server.ts')], { cwd: path.dirname(fixture('apps/server.ts')) });
   const { code } = await d.wait();
-  if (typeStripping() !== 'none') {
-    assert.notEqual(code, 119, 'this Node strips types');
-    return;
-  }
   assert.equal(code, 119);
   assertErrorLine(d.stderr, { code: 'DROVER_E_TYPESCRIPT', message: /npm install -D tsx/ });
   assert.doesNotMatch(d.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
