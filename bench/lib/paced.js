@@ -31,7 +31,7 @@ function get(url, path, agent, closeEach) {
       res.on('end', () => resolve({ status: res.statusCode, pid }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', reject);
   });
 }
@@ -116,34 +116,51 @@ export async function runPaced({ url, rate, duration, closeEach = false, burnEve
 }
 
 /**
- * Closed loop, the same requests: `concurrency` loops each send their next
- * request when the previous one is answered, for `duration` s. The completed
- * requests per second are the capacity of server + this generator together.
+ * Closed loop: `loops` loops each send their next request when the previous
+ * one is answered, until stop(). stop() resolves with the stats:
+ * { ok, failures: [{ kind, at }] } (kind: an error code or `status <n>`).
  */
-export async function measureCapacity({ url, duration, concurrency = 32, closeEach = false, burnEvery = 0 }) {
+export function closedLoop({ url, loops, closeEach = false, burnEvery = 0 }) {
   checkUrl(url);
-  if (!(duration > 0 && duration <= 60)) throw new Error(`unbounded or odd duration ${duration}`);
   const agent = makeAgent(closeEach);
-  const end = performance.now() + duration * 1000;
+  const stats = { ok: 0, failures: [] };
+  let stopped = false;
   let n = 0;
-  let completed = 0;
-  let failed = 0;
   const loop = async () => {
-    while (performance.now() < end) {
-      const path = pathOf(n++, burnEvery);
+    while (!stopped) {
       try {
-        const { status } = await get(url, path, agent, closeEach);
-        if (status === 200) completed++;
-        else failed++;
-      } catch {
-        failed++;
+        const { status } = await get(url, pathOf(n++, burnEvery), agent, closeEach);
+        if (status === 200) stats.ok++;
+        else stats.failures.push({ kind: `status ${status}`, at: Date.now() });
+      } catch (err) {
+        stats.failures.push({ kind: err.code ?? err.message, at: Date.now() });
       }
     }
   };
+  const done = Promise.all(Array.from({ length: loops }, loop));
+  return {
+    stats,
+    stop: async () => {
+      stopped = true;
+      await done;
+      if (agent) agent.destroy();
+      return stats;
+    },
+  };
+}
+
+/**
+ * The same requests in closed loop (`concurrency` loops) for `duration` s:
+ * the completed requests per second are the capacity of server + this
+ * generator together.
+ */
+export async function measureCapacity({ url, duration, concurrency = 32, closeEach = false, burnEvery = 0 }) {
+  if (!(duration > 0 && duration <= 60)) throw new Error(`unbounded or odd duration ${duration}`);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  if (agent) agent.destroy();
-  return { reqPerSec: completed / ((performance.now() - t0) / 1000), failed };
+  const load = closedLoop({ url, loops: concurrency, closeEach, burnEvery });
+  await new Promise((resolve) => setTimeout(resolve, duration * 1000));
+  const stats = await load.stop();
+  return { reqPerSec: stats.ok / ((performance.now() - t0) / 1000), failed: stats.failures.length };
 }
 
 /**

@@ -147,7 +147,7 @@ export default {
     );
     out.push('');
     out.push(
-      `"Blind" is the share of the non-burn requests that reached a worker while it was burning (it answered a \`/burn\` within the next ${BURN_MS} ms) although another worker was free: the picks a load-aware balancer should have avoided (an estimate from the client's side: the burn interval is taken as the ${BURN_MS} ms before the \`/burn\` response).`,
+      `"Blind" is the share of the non-burn requests that reached a worker while it was burning (it answered a \`/burn\` within the next ${BURN_MS} ms) although another worker was free: the picks a load-aware balancer should have avoided (an estimate from the client's side: the burn interval is taken as the ${BURN_MS} ms before the \`/burn\` response). With keep-alive the balancer only places connections (opened as the open loop needs them, then reused first-in first-out by the client's agent): which worker a request meets is the client's choice of socket, so no strategy can steer requests there, and the blind share stays near the burn's share of the time.`,
     );
     out.push('');
     const cell = (m, f, d = 1) => (m ? num(m[f], d) : '—');
