@@ -3,12 +3,12 @@
 // responses that came from the replacement (every response names its worker in
 // an `x-pid` header). drover asks busy workers to close some keep-alive
 // connections gracefully when a worker joins; Node cluster and PM2 do nothing.
-import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { describeLoad, trackedLoad } from '../lib/load.js';
+import { describeLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table, verdict } from '../lib/report.js';
 import { droverSubject, nodeClusterSubject, pm2Subject } from '../lib/subjects.js';
 import { sleep } from '../lib/time.js';
+import { killWorker, underLoad } from '../lib/under-load.js';
 
 const APP = 'bench/apps/mixed.js';
 const BIN_MS = 50;
@@ -30,51 +30,33 @@ async function runOne(s, p, ctx) {
   const { tracker } = running;
   const bins = new Map(); // pid -> Int32Array of responses per BIN_MS since load start
   const nBins = Math.ceil((p.duration * 1000 + 2000) / BIN_MS);
-  const load = trackedLoad({
-    url: running.url,
-    duration: p.duration,
-    connections: p.connections,
-    onPid: (pid, at) => {
-      if (loadStart === null) return;
-      let b = bins.get(pid);
-      if (!b) bins.set(pid, (b = new Int32Array(nBins)));
-      const i = Math.floor((at - loadStart) / BIN_MS);
-      if (i >= 0 && i < nBins) b[i]++;
-    },
-  });
-  const { failures, artifacts } = load;
   let loadStart = null;
-  load.started.then((at) => (loadStart = at));
-  const startedP = load.started;
-  const loadP = load.done;
-  let result;
-  let stop;
-  let other = null;
   const kill = {};
-  const cpu0 = cpuSnapshot();
-  try {
-    await startedP;
+  const onPid = (pid, at) => {
+    if (loadStart === null) return;
+    let b = bins.get(pid);
+    if (!b) bins.set(pid, (b = new Int32Array(nBins)));
+    const i = Math.floor((at - loadStart) / BIN_MS);
+    if (i >= 0 && i < nBins) b[i]++;
+  };
+  const run = await underLoad(running, { duration: p.duration, connections: p.connections, onPid }, async (ctxLoad) => {
+    loadStart = ctxLoad.loadStart;
     await sleep(loadStart + p.killAt * 1000 - Date.now());
     const live = tracker.pids();
     if (live.length < 2) throw new Error(`only ${live.length} live workers before the kill`);
     kill.victim = live[0];
     kill.survivor = live[1];
-    const next = tracker.nextUp(new Set(tracker.everSeen), REPLACEMENT_TIMEOUT_MS);
-    kill.at = Date.now();
-    process.kill(kill.victim, 'SIGKILL');
-    tracker.markDead(kill.victim);
-    const up = await next;
+    const killed = killWorker(tracker, kill.victim, REPLACEMENT_TIMEOUT_MS);
+    kill.at = killed.at;
+    const up = await killed.up;
     if (up) {
       kill.replacement = up.pid;
       kill.readyAt = up.time;
       kill.readyMs = up.time - kill.at;
     }
-    result = await loadP;
-    other = otherCpu(cpu0, cpuSnapshot());
-  } finally {
-    await loadP.catch(() => {});
-    stop = await running.stop();
-  }
+  });
+  const { result, stop, failures, artifacts } = run;
+  const other = run.otherCpu;
   // Shares per STEP_MS interval, from the kill on.
   const at = (t) => Math.floor((t - loadStart) / BIN_MS); // bin index of an epoch time
   const count = (pid, from, to) => {

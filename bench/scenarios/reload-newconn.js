@@ -6,7 +6,7 @@
 // reload awaited, then `gapMs` of traffic). Every failed request is an
 // accepted connection that died during a hand-over: keep-alive load (scenario
 // C) cannot show these, since its connections are open before the reload.
-import http from 'node:http';
+import { closedLoop } from '../lib/paced.js';
 import { freePort } from '../lib/ports.js';
 import { num, table, verdict } from '../lib/report.js';
 import { ensureNode24 } from '../lib/node24.js';
@@ -16,33 +16,9 @@ import { droverReload } from './reload.js';
 
 const MODES = ['round-robin', 'least-connections', 'least-loaded', 'sticky', 'weighted', 'kernel', 'reuseport'];
 
-/** `loops` loops of one request per new connection until stop(); failures by kind and time. */
-function newConnectionLoad(port, loops) {
-  const stats = { ok: 0, failures: [] };
-  let stopped = false;
-  const one = () =>
-    new Promise((resolve) => {
-      const fail = (kind) => {
-        stats.failures.push({ kind, at: Date.now() });
-        resolve();
-      };
-      const req = http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? (stats.ok++, resolve()) : fail(`status ${res.statusCode}`)));
-        res.on('error', (err) => fail(err.code ?? err.message));
-      });
-      req.setTimeout(10000, () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-      req.on('error', (err) => fail(err.code ?? err.message));
-    });
-  const done = Promise.all(Array.from({ length: loops }, async () => {
-    while (!stopped) await one();
-  }));
-  return { stats, stop: async () => ((stopped = true), await done, stats) };
-}
-
 async function runOne(subject, p, ctx) {
   const running = await subject.start({ port: await freePort() });
-  const load = newConnectionLoad(running.port, p.loops);
+  const load = closedLoop({ url: running.url, loops: p.loops, closeEach: true });
   const reloads = [];
   const t0 = Date.now();
   let stop;

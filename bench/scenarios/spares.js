@@ -1,12 +1,12 @@
 // D. Hot spares (issue 3): time from a worker's SIGKILL to full capacity (2
 // ready workers in the balancer), drover with `--spares 1` (a spare is promoted)
 // beside drover without spares (a new worker boots), under keep-alive load.
-import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { describeLoad, runLoad } from '../lib/load.js';
+import { describeLoad } from '../lib/load.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table, verdict } from '../lib/report.js';
 import { droverSubject, WORKERS } from '../lib/subjects.js';
 import { median, pollUntil, sleep } from '../lib/time.js';
+import { underLoad } from '../lib/under-load.js';
 
 const APP = 'bench/apps/mixed.js';
 const WAIT_MS = 10000;
@@ -74,23 +74,16 @@ async function runVariant(v, p, ctx) {
 
   const firstSeen = new Map(); // pid -> first response time
   const kills = [];
-  const loadP = runLoad({
-    url: running.url,
+  const load = {
     duration: (p.kills + 1) * p.interval,
     connections: p.connections,
     onPid: (pid, at) => {
       if (!firstSeen.has(pid)) firstSeen.set(pid, at);
     },
-    onDrop: () => {},
-  });
-  let result;
-  let stop;
-  let other = null;
-  const cpu0 = cpuSnapshot();
-  try {
-    const t0 = Date.now();
+  };
+  const run = await underLoad(running, load, async ({ loadStart }) => {
     for (let k = 1; k <= p.kills; k++) {
-      await sleep(t0 + k * p.interval * 1000 - Date.now());
+      await sleep(loadStart + k * p.interval * 1000 - Date.now());
       try {
         await pollUntil(() => book.full(v.spares), { deadline: Date.now() + WAIT_MS, what: 'full capacity before the kill' });
       } catch (err) {
@@ -136,17 +129,13 @@ async function runVariant(v, p, ctx) {
       }
       ctx.log(`  ${v.label}: kill #${k} pid ${victim.pid} → ${kill.how ?? '?'} pid ${kill.newActive ?? '?'} after ${kill.capacityMs ?? '?'} ms${kill.spareBackMs != null ? `, new spare ready after ${kill.spareBackMs} ms` : ''}`);
     }
-    result = await loadP;
-    other = otherCpu(cpu0, cpuSnapshot());
-  } finally {
-    await loadP.catch(() => {});
-    stop = await running.stop();
-  }
+  });
+  const { result, stop } = run;
   for (const k of kills) {
     const seen = k.newActive && firstSeen.get(k.newActive);
     if (seen) k.firstResponseMs = seen - k.at;
   }
-  return { command: subject.command, kills, result, stop, otherCpu: other };
+  return { command: subject.command, kills, result, stop, otherCpu: run.otherCpu };
 }
 
 export default {

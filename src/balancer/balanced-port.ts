@@ -89,7 +89,7 @@ export class BalancedPort {
 
   add(id: number, child: ChildProcess, weight = 1): void {
     if (this.members.has(id)) return;
-    const member: Member = { id, connections: 0, elu: 0, weight, queued: 0 };
+    const member: Member = { id, connections: 0, elu: 0, weight, queued: 0, quietSince: 0 };
     this.recount(member);
     this.members.set(id, { member, child });
     this.strategy.add(member);
@@ -103,6 +103,7 @@ export class BalancedPort {
     const entry = this.members.get(id);
     if (!entry) return;
     this.recount(entry.member);
+    entry.member.quietSince = performance.now();
     if (this.pending.length > 0 && entry.member.queued < HANDOFF_WINDOW) this.flush();
   }
 
@@ -230,6 +231,7 @@ export class BalancedPort {
     const { member, child } = entry;
     this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
     member.connections++;
+    if (member.queued === 0) member.quietSince = performance.now();
     member.queued++;
     // The callback runs once the fd is written to the channel (SCM_RIGHTS): the
     // kernel then holds its own reference, so ours can be closed. On a write

@@ -18,6 +18,12 @@ export interface Member {
    * listener stops at MAX_IN_FLIGHT and hands connections to another one.
    */
   queued: number;
+  /**
+   * With queued > 0: since when (performance.now() of the master) the worker
+   * has had hand-offs waiting and sent no report. Any report shows its event
+   * loop ran, so it restarts the clock (strategies/stalled.ts).
+   */
+  quietSince: number;
 }
 
 export interface PickContext {

@@ -31,8 +31,21 @@ import { CMD } from './messages.js';
 export const HANDOFF_WINDOW = Number(process.env.DROVER_HANDOFF_WINDOW) || 32;
 /** The worker reports at the end of its event-loop turn once this many are unreported... */
 export const HANDOFF_REPORT_EVERY = Math.max(1, HANDOFF_WINDOW >> 1);
-/** ...and otherwise after this delay. */
-export const HANDOFF_REPORT_DELAY_MS = 5;
+/**
+ * ...and otherwise at the end of the turn in which a count changed, but no
+ * sooner than this after the previous report (worker/conn-counts.ts). This is
+ * how stale the master's counts are while the worker's event loop runs: it
+ * used to be 5 ms for every change, long enough that least-connections saw an
+ * idle worker's just-closed connections as open and sent new ones to a worker
+ * busy with a CPU-bound request (issue 17). DROVER_HANDOFF_REPORT_GAP_MS
+ * overrides it (benchmarks compare settings with it).
+ */
+export const HANDOFF_REPORT_GAP_MS = envMs(process.env.DROVER_HANDOFF_REPORT_GAP_MS, 1);
+
+function envMs(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 && n <= 1000 ? n : fallback;
+}
 
 interface HandleQueueInternals {
   _handleQueue: unknown[] | null;

@@ -108,7 +108,7 @@ function launch(spec: AppSpec, program: Program, env: NodeJS.ProcessEnv, pipes: 
 
 /** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
 export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
-  const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: [...preloadArgs(spec.script), ...spec.nodeArgs] };
+  const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: [...preloadArgs(), ...spec.nodeArgs] };
   return launch(spec, program, workerEnv(spec, id), options.pipes ?? false);
 }
 

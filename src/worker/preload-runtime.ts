@@ -4,7 +4,8 @@
 // (drover/worker) finds it even when the app loads another copy of drover.
 import { markAppReady } from './app-ready.js';
 import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import net from 'node:net';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
@@ -171,19 +172,35 @@ export class WorkerRuntime {
    * reload). For servers drover tracks, close() stops accepting and drains the
    * drover way (drain.ts); the app's callback runs once every connection is gone.
    */
-  private patchClose(): void {
+  private patchClose(proto: object = http.Server.prototype): void {
     const runtime = this;
     type Close = (this: net.Server, cb?: (err?: Error) => void) => net.Server;
-    for (const proto of [http.Server.prototype, https.Server.prototype] as unknown as Array<{ close: Close }>) {
-      const original = proto.close;
-      proto.close = function patchedClose(this: net.Server, cb?: (err?: Error) => void) {
-        const tracker = runtime.trackers.get(this);
-        if (!tracker) return original.call(this, cb);
-        if (cb) this.once('close', () => cb());
-        void runtime.drainTracker(tracker, Date.now() + runtime.killTimeoutMs);
-        return this;
-      };
-    }
+    const target = proto as { close: Close };
+    const original = target.close;
+    target.close = function patchedClose(this: net.Server, cb?: (err?: Error) => void) {
+      const tracker = runtime.trackers.get(this);
+      if (!tracker) return original.call(this, cb);
+      if (cb) this.once('close', () => cb());
+      void runtime.drainTracker(tracker, Date.now() + runtime.killTimeoutMs);
+      return this;
+    };
+  }
+
+  private httpsPatched = false;
+
+  /**
+   * https.Server's close() gets the same patch, but only once a TLS server is
+   * tracked: importing node:https up front loads tls and crypto in every
+   * worker (tens of ms of a replacement's start, issue 17), and an app with an
+   * https server has loaded it by the time it listens, so the require is free
+   * then. Only tracked servers take the patched path, and tracking starts at
+   * listen(), before any close().
+   */
+  private patchHttpsFor(server: net.Server): void {
+    if (this.httpsPatched || server instanceof http.Server || typeof (server as { addContext?: unknown }).addContext !== 'function') return;
+    this.httpsPatched = true;
+    const https = createRequire(path.join(process.cwd(), 'noop.js'))('node:https') as typeof import('node:https');
+    this.patchClose(https.Server.prototype);
   }
 
   private drainTracker(tracker: ServerTracker, deadline: number): Promise<void> {
@@ -233,6 +250,7 @@ export class WorkerRuntime {
   private track(server: net.Server, key?: string): ServerTracker {
     let tracker = this.trackers.get(server);
     if (!tracker) {
+      this.patchHttpsFor(server);
       tracker = new ServerTracker(server);
       this.trackers.set(server, tracker);
       if (key !== undefined) {

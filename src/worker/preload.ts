@@ -1,5 +1,6 @@
-// Loaded with `node --import <this file>` before the app's own code, in every
-// Node worker drover starts. Outside drover (no IPC channel, no worker id) it
+// Loaded before the app's own code in every Node worker drover starts: its
+// CommonJS build with `node --require`, CommonJS and ES module apps alike
+// (runtime/preload-flag.ts). Outside drover (no IPC channel, no worker id) it
 // does nothing, so the same app runs unchanged with plain `node`.
 import cluster from 'node:cluster';
 import { WorkerRuntime } from './preload-runtime.js';

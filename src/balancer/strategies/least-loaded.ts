@@ -1,5 +1,6 @@
 import type { Member, Strategy } from '../strategy.js';
 import { rotating } from './rotating.js';
+import { masterClock, stalled, STALLED_COST, type Clock } from './stalled.js';
 
 /**
  * How much a busy event loop inflates a member's load:
@@ -14,13 +15,14 @@ export const ELU_WEIGHT = 4;
 // alone would send every connection between two heartbeats to the same
 // worker; the connections factor spreads them. The +1 keeps elu meaningful
 // for idle workers (0 connections would otherwise score 0 whatever the elu).
-// Ties take turns (rotating.ts).
-export function leastLoaded(): Strategy {
-  return rotating('least-loaded', 'surplus', (m: Member): number => {
+// A stalled member (stalled.ts) comes last: its elu is a heartbeat old, the
+// stall is a few ms. Ties take turns (rotating.ts).
+export function leastLoaded(clock: Clock = masterClock): Strategy {
+  return rotating('least-loaded', 'surplus', (m: Member, now: number): number => {
     let elu = m.elu;
     if (!(elu > 0)) elu = 0; // also NaN
     else if (elu > 1) elu = 1;
     const c = m.connections > 0 ? m.connections : 0;
-    return (c + 1) * (1 + ELU_WEIGHT * elu);
-  });
+    return (c + 1) * (1 + ELU_WEIGHT * elu) + (stalled(m, now) ? STALLED_COST : 0);
+  }, clock);
 }

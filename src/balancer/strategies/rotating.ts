@@ -6,9 +6,10 @@ import type { Member, Rebalance, Strategy } from '../strategy.js';
  * allocation) starts just past the previous pick and only a strictly lower
  * cost displaces the first candidate, so members tied on the lowest cost take
  * turns instead of the first one winning every tie. Costs are read at pick
- * time from the live Member objects the listener updates.
+ * time from the live Member objects the listener updates; `clock` is read once
+ * per pick and passed to `cost` (only strategies that weigh time supply one).
  */
-export function rotating(name: StrategyName, rebalance: Rebalance, cost: (m: Member) => number): Strategy {
+export function rotating(name: StrategyName, rebalance: Rebalance, cost: (m: Member, now: number) => number, clock: () => number = () => 0): Strategy {
   const members: Member[] = [];
   let next = 0;
   return {
@@ -31,12 +32,13 @@ export function rotating(name: StrategyName, rebalance: Rebalance, cost: (m: Mem
       const n = members.length;
       if (n === 0) return undefined;
       if (next >= n) next = 0;
+      const now = clock();
       let best = next;
-      let bestCost = cost(members[next]!);
+      let bestCost = cost(members[next]!, now);
       for (let k = 1; k < n; k++) {
         let i = next + k;
         if (i >= n) i -= n;
-        const c = cost(members[i]!);
+        const c = cost(members[i]!, now);
         if (c < bestCost) {
           best = i;
           bestCost = c;
