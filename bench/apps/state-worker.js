@@ -2,7 +2,7 @@
 // scenario asks it, over drover's messaging, to time reads, writes and
 // fan-out of the store, and the same with ioredis against a local Redis.
 import { performance } from 'node:perf_hooks';
-import { handle, ready, state } from 'drover/worker';
+import { handle, on, ready, request, state } from 'drover/worker';
 
 // CLOCK_MONOTONIC, the same clock in every process of the machine (performance.timeOrigin is
 // sampled per process and was seen several ms apart between processes).
@@ -53,6 +53,8 @@ handle('redis-set-lat', async ({ url, key, n }) => {
   const r = await redisClient(url);
   return latencies(n, (i) => r.set(key, JSON.stringify({ i })));
 });
+// The floor of a set: a bare round trip to the master on the same transport (the message hub), no store.
+handle('echo-lat', ({ n }) => latencies(n, () => request('master', 'bench.echo', 'x')));
 handle('hot', async ({ key, ms }) => {
   let n = 0;
   const end = performance.now() + ms;
@@ -71,6 +73,14 @@ state.watch('fan', (ev) => {
 handle('fan-collect', () => {
   const out = fan;
   fan = [];
+  return out;
+});
+// The floor of the fan-out: the master sends a bare message to each worker on the same hub, no store.
+let floor = [];
+on('bench.fan', (t) => floor.push(now() - t));
+handle('floor-collect', () => {
+  const out = floor;
+  floor = [];
   return out;
 });
 // The anchor: Redis pub/sub to the same 4 processes.
