@@ -2,7 +2,7 @@
 // scenario asks it, over drover's messaging, to time reads, writes and
 // fan-out of the store, and the same with ioredis against a local Redis.
 import { performance } from 'node:perf_hooks';
-import { handle, ready, state } from 'drover/worker';
+import { handle, on, ready, request, state } from 'drover/worker';
 
 // CLOCK_MONOTONIC, the same clock in every process of the machine (performance.timeOrigin is
 // sampled per process and was seen several ms apart between processes).
@@ -18,17 +18,6 @@ async function rate(ms, once) {
     n += 100;
   }
   return (n * 1000) / ms;
-}
-
-async function latencies(n, once) {
-  for (let i = 0; i < Math.min(200, n); i++) await once(i);
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await once(i);
-    out.push(performance.now() - t0);
-  }
-  return out;
 }
 
 handle('peek-rate', ({ key, ms }) => {
@@ -48,10 +37,21 @@ handle('redis-get-rate', async ({ url, key, ms }) => {
   for (let i = 0; i < 200; i++) await r.get(key);
   return rate(ms, () => r.get(key));
 });
-handle('set-lat', ({ key, n }) => latencies(n, (i) => state.set(key, { i })));
-handle('redis-set-lat', async ({ url, key, n }) => {
+// set, its floor (a bare round trip to the master on the same transport, the message hub, no store)
+// and ioredis SET, interleaved one of each per step, so that a change of the machine's load hits all three alike.
+handle('write-lat', async ({ url, key, n }) => {
   const r = await redisClient(url);
-  return latencies(n, (i) => r.set(key, JSON.stringify({ i })));
+  const ops = [(i) => state.set(key, { i }), () => request('master', 'bench.echo', 'x'), (i) => r.set(key, JSON.stringify({ i }))];
+  const out = ops.map(() => []);
+  for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < ops.length; k++) {
+      const t0 = performance.now();
+      await ops[k](i);
+      out[k].push(performance.now() - t0);
+    }
+  }
+  return out;
 });
 handle('hot', async ({ key, ms }) => {
   let n = 0;
@@ -73,6 +73,14 @@ handle('fan-collect', () => {
   fan = [];
   return out;
 });
+// The floor of the fan-out: the master sends a bare message to each worker on the same hub, no store.
+let floor = [];
+on('bench.fan', (t) => floor.push(now() - t));
+handle('floor-collect', () => {
+  const out = floor;
+  floor = [];
+  return out;
+});
 // The anchor: Redis pub/sub to the same 4 processes.
 let sub = [];
 let subscriber;
@@ -82,12 +90,15 @@ handle('sub-start', async ({ url, channel }) => {
   await subscriber.subscribe(channel);
   return true;
 });
-handle('sub-collect', async () => {
+handle('sub-collect', () => {
   const out = sub;
   sub = [];
+  return out;
+});
+handle('sub-stop', async () => {
   await subscriber?.quit();
   subscriber = undefined;
-  return out;
+  return true;
 });
 
 ready();

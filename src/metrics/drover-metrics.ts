@@ -10,6 +10,7 @@ import type { LifecycleEvent } from '../core/types.js';
 import type { AppSupervisor as Supervisor, WorkerInfo } from '../runtime/supervisor.js';
 import type { Prom } from './prom.js';
 import { RestartCauses } from './restarts.js';
+import { registerStateMetrics } from './state-metrics.js';
 
 /** What a worker's heartbeat reply carries (the supervisor re-emits it as 'stats'). */
 export interface WorkerSample {
@@ -52,6 +53,7 @@ export class DroverMetrics {
     prom.collectDefaultMetrics({ register: registry, prefix: 'drover_master_' });
     const self = this;
     const opts = { registers: [registry] };
+    registerStateMetrics(prom, registry, supervisor.store);
 
     new prom.Gauge({
       ...opts,

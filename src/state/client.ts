@@ -30,6 +30,16 @@ interface Watcher {
   pages: WireEntry[] | undefined;
 }
 
+export interface StoreStats {
+  readonly keys: number;
+  /** Keys and values as JSON text, in UTF-16 code units (what the store's byte limit counts). */
+  readonly bytes: number;
+  readonly rev: number;
+  readonly watches: number;
+  readonly resets: number;
+  readonly writes: { readonly ok: number; readonly conflict: number; readonly error: number };
+}
+
 type Slot = { entry: Entry | undefined; rev: number };
 
 const UNREACHABLE = new Set<string>(['DROVER_E_MSG_TIMEOUT', 'DROVER_E_MSG_DISCONNECTED', 'DROVER_E_MSG_NO_ROUTE', 'DROVER_E_MSG_OVERFLOW']);
@@ -100,22 +110,28 @@ export class StateClient implements StateApi {
     checkKey(key);
     const json = encodeValue(value, key);
     const reply = await this.call({ op: 'set', key, ...(options.ifVersion === undefined ? {} : { if: options.ifVersion }) }, json, timeoutOf(options));
-    this.note(reply.e!);
-    return this.replica.get(key)?.entry?.rev === reply.e!.rev ? (this.replica.get(key)!.entry as Entry<T>) : (deepFreeze(reply.e!) as Entry<T>);
+    return this.written<T>(reply.e!);
+  }
+
+  /** The entry a write made, as the replica holds it (the same object when an event brought it first). */
+  private written<T>(e: WireEntry): Entry<T> {
+    this.note(e);
+    const slot = this.replica.get(e.key);
+    return (slot?.entry?.rev === e.rev ? slot.entry : deepFreeze(e as Entry)) as Entry<T>;
   }
 
   async update<T = unknown>(key: string, fn: (value: T | undefined) => T, options: Omit<WriteOptions, 'ifVersion'> = {}): Promise<Entry<T>> {
     if (typeof fn !== 'function') throw new DroverError('DROVER_E_STATE_VALUE', 'update(key, fn): fn must be a function');
+    const timeoutMs = timeoutOf(options);
     // Optimistic: the replica's entry (maybe stale, maybe missing: version 0) saves a read; a conflict reply brings the current one.
     let cur = this.replica.get(checkKey(key))?.entry;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      try {
-        return await this.set<T>(key, fn(cur?.value as T | undefined), { ...options, ifVersion: cur?.version ?? 0 });
-      } catch (err) {
-        if ((err as DroverError).code !== 'DROVER_E_STATE_CONFLICT') throw err;
-        // The conflict reply carries the current entry: no extra read.
-        cur = (err as DroverError).details.entry as Entry | undefined;
-      }
+      const json = encodeValue(fn(cur?.value as T | undefined), key);
+      // u: an update() attempt, which the master may hold until it is this process's turn on a contended key (fair-cas.ts).
+      const reply = await this.call({ op: 'set', key, if: cur?.version ?? 0, u: 1 }, json, timeoutMs, true);
+      if (reply.ok) return this.written<T>(reply.e!);
+      // A conflict: its reply carries the current entry, which call() put in the replica; retry at once, no extra read.
+      cur = reply.e ? (this.replica.get(key)?.entry ?? deepFreeze(reply.e as Entry)) : undefined;
     }
     throw new DroverError('DROVER_E_STATE_CONFLICT', `update('${key.slice(0, 80)}'): still conflicting after ${MAX_UPDATE_ATTEMPTS} attempts: too many writers on one key`);
   }
@@ -132,6 +148,12 @@ export class StateClient implements StateApi {
     checkPattern(pattern);
     const reply = await this.call({ op: 'list', p: pattern }, undefined, 10_000);
     return (reply.es ?? []).map((e) => deepFreeze(e as Entry));
+  }
+
+  /** The master's figures of the store (for metrics): it does not open a store that was never used. */
+  async stats(): Promise<StoreStats> {
+    const r = await this.call({ op: 'status' }, undefined, STATE_LIMITS.defaultTimeoutMs);
+    return { keys: r.keys ?? 0, bytes: r.bytes ?? 0, rev: r.rev ?? 0, watches: r.watches ?? 0, resets: r.resets ?? 0, writes: r.writes ?? { ok: 0, conflict: 0, error: 0 } };
   }
 
   // ── watches ─────────────────────────────────────────────────────────────
@@ -288,7 +310,8 @@ export class StateClient implements StateApi {
 
   // ── requests ────────────────────────────────────────────────────────────
 
-  private async call(header: Request, value: string | undefined, timeoutMs: number): Promise<WireReply> {
+  /** conflictOk: a conflict reply is returned (update() retries), not thrown: no error object per lost attempt. */
+  private async call(header: Request, value: string | undefined, timeoutMs: number, conflictOk = false): Promise<WireReply> {
     let text: string;
     try {
       text = await this.transport.request(requestText(header, value), timeoutMs);
@@ -319,6 +342,11 @@ export class StateClient implements StateApi {
       return reply;
     }
     const code = (typeof reply.code === 'string' && reply.code in CATALOG ? reply.code : 'DROVER_E_STATE_UNAVAILABLE') as ErrorCode;
+    if (code === 'DROVER_E_STATE_CONFLICT') {
+      // The current entry: the replica takes it (it is at least as new as anything the replica has from the master).
+      if (reply.e) this.note(reply.e);
+      if (conflictOk) return reply;
+    }
     if (code === 'DROVER_E_STATE_UNAVAILABLE') this.backendUp = false;
     throw new DroverError(code, String(reply.msg ?? 'the state request failed'), code === 'DROVER_E_STATE_CONFLICT' ? { entry: reply.e ? deepFreeze(reply.e) : undefined } : {});
   }

@@ -8,5 +8,5 @@ export function localTransport(server: StateServer, subKey: string): ClientTrans
     await Promise.resolve();
     listener?.(batch);
   };
-  return { request: (text) => server.handle(text, subKey, deliver), listen: (fn) => (listener = fn) };
+  return { request: async (text) => server.handle(text, subKey, deliver), listen: (fn) => (listener = fn) };
 }

@@ -10,7 +10,8 @@
 // `reset` with a snapshot of its keys once it reads again. History for
 // watchers that come back with sinceRev is bounded the same way.
 import { DroverError, type ErrorCode } from '../errors.js';
-import type { Backend, Loaded, WriteOp, WriteOutcome } from './backend.js';
+import type { Backend, Loaded, Persistence, WriteOp, WriteOutcome } from './backend.js';
+import { FairCas } from './fair-cas.js';
 import { STATE_LIMITS } from './types.js';
 import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
 import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
@@ -51,9 +52,12 @@ export class StateServer {
   private historyFloor = 0;
   private readonly subs = new Map<string, Sub>();
   private opened: Promise<void> | undefined;
+  private readonly turns = new FairCas<WriteOp>((op) => this.attemptLocal(op));
   private failure: DroverError | undefined;
   private backendUp = true;
   private closed = false;
+  /** For metrics: writes (set/delete) by result, and resets sent to watchers, since the master started. */
+  private readonly counts = { ok: 0, conflict: 0, error: 0, resets: 0 };
 
   constructor(
     private readonly makeBackend: (live: () => Iterable<Stored>) => Backend | Promise<Backend>,
@@ -101,8 +105,13 @@ export class StateServer {
 
   // ── requests ────────────────────────────────────────────────────────────
 
-  /** A request from a client (payload as it came off the wire); always resolves with a reply, never throws. */
-  async handle(payload: unknown, subKey: string, deliver: Deliver): Promise<string> {
+  /**
+   * A request from a client (payload as it came off the wire); answers with a
+   * reply, never throws. With a local backend that is open the reply is a
+   * string, returned in the same tick (the hub writes it at once): no promise
+   * per request on the write path. Otherwise a promise of one.
+   */
+  handle(payload: unknown, subKey: string, deliver: Deliver): string | Promise<string> {
     let req: { header: Request; value: string | undefined };
     try {
       req = parseRequest(payload);
@@ -110,18 +119,35 @@ export class StateServer {
       return errorReply('DROVER_E_STATE_VALUE', `malformed state request: ${(err as Error).message}`);
     }
     if (this.closed) return errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping');
-    if (this.backend === undefined) await this.open();
+    // A status (a metrics scrape) does not open the store: an app that never uses it gets no file.
+    if (req.header.op === 'status' && this.backend === undefined) return this.statusReply();
+    if (this.backend === undefined) return this.open().then(() => this.handleOpen(req, subKey, deliver));
+    return this.handleOpen(req, subKey, deliver);
+  }
+
+  private handleOpen(req: { header: Request; value: string | undefined }, subKey: string, deliver: Deliver): string | Promise<string> {
+    if (this.closed) return errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping');
     if (this.backend === undefined) return errorReply(this.failure?.code ?? 'DROVER_E_STATE_UNAVAILABLE', this.failure?.message ?? 'the state store is not open');
     try {
-      return await this.dispatch(req.header, req.value, subKey, deliver);
+      const reply = this.dispatch(req.header, req.value, subKey, deliver);
+      return typeof reply === 'string' ? reply : reply.catch((err: unknown) => this.failedOp(req.header, err));
     } catch (err) {
-      if (err instanceof DroverError) return errorReply(err.code, err.message);
-      this.log?.error({ event: 'state-error', err: (err as Error).stack }, `state request failed: ${(err as Error).message}`);
-      return errorReply('DROVER_E_STATE_UNAVAILABLE', `the state store failed: ${(err as Error).message}`);
+      return this.failedOp(req.header, err);
     }
   }
 
-  private async dispatch(h: Request, value: string | undefined, subKey: string, deliver: Deliver): Promise<string> {
+  private failedOp(h: Request, err: unknown): string {
+    if (h.op === 'set' || h.op === 'del') this.counts.error++;
+    return this.failed(err);
+  }
+
+  private failed(err: unknown): string {
+    if (err instanceof DroverError) return errorReply(err.code, err.message);
+    this.log?.error({ event: 'state-error', err: (err as Error).stack }, `state request failed: ${(err as Error).message}`);
+    return errorReply('DROVER_E_STATE_UNAVAILABLE', `the state store failed: ${(err as Error).message}`);
+  }
+
+  private dispatch(h: Request, value: string | undefined, subKey: string, deliver: Deliver): string | Promise<string> {
     switch (h.op) {
       case 'get': {
         const e = this.cache.get(checkKey(h.key));
@@ -136,11 +162,14 @@ export class StateServer {
         } catch {
           throw new DroverError('DROVER_E_STATE_VALUE', `set '${key.slice(0, 80)}': the value is not valid JSON`);
         }
-        return this.outcomeReply(await this.write({ type: 'put', key, json: value, ifVersion: version(h.if) }), key);
+        const op: WriteOp = { type: 'put', key, json: value, ifVersion: version(h.if) };
+        // update()'s compare-and-set attempts take turns on a contended key (fair-cas.ts); a plain set never waits.
+        if (h.u === 1 && op.ifVersion !== undefined && this.backend!.kind === 'local') return this.turns.attempt(key, subKey, op);
+        return this.reply(this.write(op), key);
       }
       case 'del': {
         const key = checkKey(h.key);
-        return this.outcomeReply(await this.write({ type: 'del', key, ifVersion: version(h.if) }), key);
+        return this.reply(this.write({ type: 'del', key, ifVersion: version(h.if) }), key);
       }
       case 'watch':
         return this.watch(subKey, deliver, h);
@@ -156,13 +185,21 @@ export class StateServer {
         return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"es":[${es.join(',')}]}`;
       }
       case 'status':
-        return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"up":${this.backendUp},"keys":${this.cache.size},"bytes":${this.bytes}}`;
+        return this.statusReply();
       default:
         throw new DroverError('DROVER_E_STATE_VALUE', `unknown state operation ${JSON.stringify(String((h as { op: unknown }).op)).slice(0, 40)}`);
     }
   }
 
+  private statusReply(): string {
+    const c = this.counts;
+    let watches = 0;
+    for (const sub of this.subs.values()) watches += sub.patterns.size;
+    return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"up":${this.backendUp},"keys":${this.cache.size},"bytes":${this.bytes},"watches":${watches},"writes":{"ok":${c.ok},"conflict":${c.conflict},"error":${c.error}},"resets":${c.resets}}`;
+  }
+
   private outcomeReply(out: WriteOutcome, key: string): string {
+    this.counts[out.ok ? 'ok' : 'conflict']++;
     if (!out.ok) {
       const cur = out.current;
       return `{"ok":0,"code":"DROVER_E_STATE_CONFLICT","msg":${JSON.stringify(`'${key.slice(0, 80)}' is at version ${cur?.version ?? 0} (it ${cur ? 'was written' : 'does not exist'}): read it again and retry, or use update()`)},"e":${cur ? entryJson(cur, this.epoch) : 'null'}}`;
@@ -172,15 +209,36 @@ export class StateServer {
     return c.type === 'put' ? `{"ok":1,"e":${entryJson(c.entry, this.epoch)}}` : `{"ok":1,"existed":true,"rev":${c.rev}}`;
   }
 
-  private async write(op: WriteOp): Promise<WriteOutcome> {
+  /** One compare-and-set of update() (local backends): its reply, and whether it lost. */
+  private attemptLocal(op: WriteOp): { reply: string; conflicted: boolean } {
+    try {
+      const out = this.writeLocal(op);
+      return { reply: this.outcomeReply(out, op.key), conflicted: !out.ok };
+    } catch (err) {
+      this.counts.error++;
+      return { reply: this.failed(err), conflicted: false };
+    }
+  }
+
+  private reply(out: WriteOutcome | Promise<WriteOutcome>, key: string): string | Promise<string> {
+    return 'then' in out ? out.then((o) => this.outcomeReply(o, key)) : this.outcomeReply(out, key);
+  }
+
+  private write(op: WriteOp): WriteOutcome | Promise<WriteOutcome> {
     const backend = this.backend!;
     if (backend.kind === 'remote') {
       if (!this.backendUp) throw unavailable('the state backend is unreachable');
-      const out = await backend.write(op, { maxKeys: STATE_LIMITS.maxKeys });
-      // The feed brings the change to every master (this one too), maybe after this reply: the table has it now.
-      if (out.ok && out.change) this.applyToTable(out.change);
-      return out;
+      return backend.write(op, { maxKeys: STATE_LIMITS.maxKeys }).then((out) => {
+        // The feed brings the change to every master (this one too), maybe after this reply: the table has it now.
+        if (out.ok && out.change) this.applyToTable(out.change);
+        return out;
+      });
     }
+    return this.writeLocal(op);
+  }
+
+  /** local backends: compare-and-set against the table, persist, fan out; synchronous. */
+  private writeLocal(op: WriteOp): WriteOutcome {
     const cur = this.cache.get(op.key);
     if (op.ifVersion !== undefined && (cur?.version ?? 0) !== op.ifVersion) return { ok: false, current: cur };
     if (op.type === 'del' && !cur) return { ok: true, change: undefined };
@@ -188,7 +246,7 @@ export class StateServer {
     const rev = this.rev + 1;
     const change: Change = op.type === 'put' ? { type: 'put', entry: { key: op.key, json: op.json, version: (cur?.version ?? 0) + 1, rev } } : { type: 'del', key: op.key, rev };
     try {
-      backend.append(change);
+      (this.backend as Persistence).append(change);
     } catch (err) {
       throw unavailable(`the state log could not be written: ${(err as Error).message}`);
     }
@@ -304,6 +362,7 @@ export class StateServer {
         this.enqueue(sub, change.type === 'put' ? `{"t":"put","w":${id},"e":${entryJson(change.entry, this.epoch)}}` : `{"t":"del","w":${id},"key":${JSON.stringify(key)},"rev":${rev}}`);
       }
     } else if (since !== undefined || h.reset) {
+      this.counts.resets++;
       for (const page of this.resetPages([pattern], id)) this.enqueue(sub, page);
     } else {
       for (const e of this.cache.values()) if (matches(pattern, e.key)) this.enqueue(sub, `{"t":"put","w":${id},"e":${entryJson(e, this.epoch)}}`);
@@ -355,6 +414,7 @@ export class StateServer {
     if (sub.needsReset) {
       // Built when it can leave, so it is the state of now, not of when the watcher fell behind.
       sub.needsReset = false;
+      this.counts.resets++;
       sub.queue = this.resetPages(sub.patterns.values(), undefined);
       sub.queuedBytes = 0;
     }
@@ -398,6 +458,7 @@ export class StateServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.turns.close(errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping'));
     for (const sub of this.subs.values()) clearTimeout(sub.retry);
     this.subs.clear();
     const backend = this.backend;

@@ -19,7 +19,8 @@ export type Change = { readonly type: 'put'; readonly entry: Stored } | { readon
 
 export type Request =
   | { readonly op: 'get'; readonly key: string }
-  | { readonly op: 'set'; readonly key: string; readonly if?: number }
+  /** u: an attempt of update()'s compare-and-set loop (it may wait for its turn on a contended key). */
+  | { readonly op: 'set'; readonly key: string; readonly if?: number; readonly u?: 1 }
   | { readonly op: 'del'; readonly key: string; readonly if?: number }
   /** s: the client's session (one per process); since: replay after this rev; reset: answer with a reset, not initial puts. */
   | { readonly op: 'watch'; readonly id: number; readonly p: string; readonly s: string; readonly since?: number; readonly reset?: boolean }
@@ -80,4 +81,8 @@ export interface WireReply {
   readonly up?: boolean;
   readonly keys?: number;
   readonly bytes?: number;
+  /** status: watches registered, writes by result and resets sent since the master started. */
+  readonly watches?: number;
+  readonly writes?: { readonly ok: number; readonly conflict: number; readonly error: number };
+  readonly resets?: number;
 }
