@@ -451,6 +451,7 @@ if (ROLE === 'raw') {
   const { handle, ready } = await import('drover/worker');
   handle('echo', (payload) => payload);
   ready();
-} else {
+} else if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
+  // Only when run as a script: importing makePayload() from here must not start a run.
   await main();
 }
