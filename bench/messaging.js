@@ -8,7 +8,7 @@
 //
 // For each payload size (1 KB, 64 KB) and concurrency (1 and 32 requests in
 // flight) it reports round trips/s and the round-trip latency p50/p99, then
-// the ratios against raw json and the targets of issue 5. The table is written
+// the ratios against raw json and the targets of issue 17. The table is written
 // to docs/messaging-benchmarks.md unless --no-write.
 //
 // The worker side lives in this file too (BENCH_MESSAGING_ROLE), so the script
@@ -211,13 +211,13 @@ for (const shape of ['records', 'text']) {
   }
 }
 
-/** Issue 5's targets: drover v8 (the default) against raw json, same run. */
-const TARGETS = [
-  { label: '1 KB, 1 in flight', size: 1024, inflight: 1, min: 1.0 },
-  { label: '1 KB, 32 in flight', size: 1024, inflight: 32, min: 2.0 },
-  { label: '64 KB, 1 in flight', size: 65536, inflight: 1, min: 10.0 },
-  { label: '64 KB, 32 in flight', size: 65536, inflight: 32, min: 10.0 },
-];
+/**
+ * Issue 17's targets, every one computed from this run's numbers: in every case drover's
+ * default (v8 mode) at least as fast as raw process.send (json); with text, where moving
+ * bytes is all there is to do, at least 0.7x the bare unix socket (the ceiling).
+ */
+const VS_RAW_JSON = 1.0;
+const TEXT_VS_BARE = 0.7;
 
 /** Cost of serialising and decoding each payload in this process, µs (best of several batches). */
 async function serialisationCosts() {
@@ -335,7 +335,7 @@ function report(results, args, costs) {
   lines.push("- **raw process.send (json / advanced)**: a plain `fork()` child echoing with `process.on('message')` / `process.send()`, messages matched by id (Node's IPC channel).");
   lines.push(
     "- **drover request (v8 / json)**: `supervisor.messages.request(0, 'echo', payload)` answered by `handle('echo', p => p)` in a worker started by drover, over the message hub " +
-      '(unix socket, length-prefixed binary frames, writes corked per tick). v8 is the default (structured-clone types survive); json is JSON-only mode. ' +
+      '(unix socket, length-prefixed binary frames, writes corked per tick). v8 is the default (structured-clone types survive; plain data that JSON encodes exactly travels as JSON); json is JSON-only mode. ' +
       'Strings travel as UTF-8 in both modes, without a serialiser. Default settings otherwise (the flood guard, 50 000 frames/s per connection, does not count replies).',
   );
   lines.push(
@@ -358,25 +358,26 @@ function report(results, args, costs) {
     }
     lines.push('');
   }
-  lines.push('## Targets (issue 5)', '');
+  lines.push('## Targets (issue 17)', '');
   lines.push(
-    "Round trips/s of drover's request against raw `process.send` (json), same run. The targets name no payload shape, so both are shown; " +
-      '"ceiling" is the bare unix socket against raw json, what any socket transport could reach at best on this machine.',
+    `Round trips/s, same run. Every case: drover's default (v8 mode) >= ${VS_RAW_JSON.toFixed(1)}x raw \`process.send\` (json). ` +
+      `Text: drover's default >= ${TEXT_VS_BARE.toFixed(1)}x the bare unix socket, the ceiling of any socket transport (no serialisation, no routing, no API). ` +
+      'The bare socket is also shown against raw json: what no design that moves the bytes through the kernel can beat.',
     '',
   );
-  lines.push('| Case | Shape | Target | drover v8 | drover json | ceiling | Met (v8, the default) |');
+  lines.push('| Case | Shape | drover v8 / raw json | drover json / raw json | bare / raw json | drover v8 / bare | Met |');
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- |');
-  for (const shape of ['records', 'text']) {
-    for (const t of TARGETS) {
-      const base = get('raw-json', shape, t.size, t.inflight);
-      const v8r = get('drover-v8', shape, t.size, t.inflight);
-      const json = get('drover-json', shape, t.size, t.inflight);
-      const bare = get('bare', shape, t.size, t.inflight);
-      if (!base || !v8r || !json) continue;
-      const met = v8r.rps / base.rps >= t.min ? 'met' : 'missed';
-      const jsonNote = json.rps / base.rps >= t.min ? ' (json: met)' : ' (json: missed)';
-      lines.push(`| ${t.label} | ${shape} | >= ${t.min.toFixed(1)}x | ${x(v8r, base)} | ${x(json, base)} | ${bare ? x(bare, base) : 'n/a'} | ${met}${jsonNote} |`);
-    }
+  for (const c of CASES) {
+    const base = get('raw-json', c.shape, c.size, c.inflight);
+    const v8r = get('drover-v8', c.shape, c.size, c.inflight);
+    const json = get('drover-json', c.shape, c.size, c.inflight);
+    const bare = get('bare', c.shape, c.size, c.inflight);
+    if (!base || !v8r || !json || !bare) continue;
+    const misses = [];
+    if (v8r.rps / base.rps < VS_RAW_JSON) misses.push(`< ${VS_RAW_JSON.toFixed(1)}x raw json`);
+    if (c.shape === 'text' && v8r.rps / bare.rps < TEXT_VS_BARE) misses.push(`< ${TEXT_VS_BARE.toFixed(1)}x bare`);
+    const met = misses.length === 0 ? 'met' : `missed (${misses.join(', ')})`;
+    lines.push(`| ${c.label}, ${c.inflight} in flight | ${c.shape} | ${x(v8r, base)} | ${x(json, base)} | ${x(bare, base)} | ${x(v8r, bare)} | ${met} |`);
   }
   lines.push('');
   lines.push('## Serialisation cost (same run, in the master process)', '');
@@ -398,7 +399,7 @@ function report(results, args, costs) {
     });
   lines.push(
     `With records, serialisation alone bounds any design, whatever its transport (this run, JSON, the cheaper of the two): ${bound.join('; ')}. ` +
-      'At 64 KB that is far from 10x: those targets assume the cost is in moving bytes, which holds only for payloads that need no serialiser (text).',
+      'Raw json pays the same JSON work, so with records drover can only win by what it does per message besides; with text there is no serialiser, and the bare socket is the bound.',
     '',
   );
   lines.push(...DESIGN_NOTES);
@@ -418,8 +419,10 @@ const DESIGN_NOTES = [
     'the syscalls it saves on larger machines.',
   '- **Serialisation dominates for object payloads.** `v8.deserialize` is about 2x slower than `JSON.parse` for plain objects (table above), so with records ' +
     "the default v8 mode is slower than raw json whatever the transport; json mode comes close to raw json (the same JSON work; what differs is per-message overhead, and noise on this loaded machine). For a string payload (text) drover's frames skip the " +
-    'serialiser entirely (UTF-8 bytes, in both modes; a Buffer travels as its bytes in v8 mode), and the transport decides. Encoding plain data as JSON ' +
-    "inside v8 mode when that is exact was tried and dropped: checking exactness (a walk over the value) cost what it saved (1 KB records: 10.4 µs against 10.9 µs per encode + decode).",
+    'serialiser entirely (UTF-8 bytes, in both modes; a Buffer travels as its bytes in v8 mode), and the transport decides. In v8 mode, plain data that ' +
+    'JSON encodes exactly (objects and arrays of strings, finite numbers, booleans and null; no -0, undefined, holes, class instances or shared references) ' +
+    'travels as JSON: a walk over the value decides, which costs a fraction of JSON.stringify (1 KB records, measured while building this: walk 3-8 µs, ' +
+    'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). A first attempt whose walk cost as much as it saved had been dropped.',
   '- **The transport has a ceiling.** The bare unix socket row (no framing, no serialisation, no API) is the best any socket transport can do here. ' +
     'Where it is below 10x raw json at 64 KB, or below 2x at 1 KB with 32 in flight, those targets cannot be met on this machine by any design that ' +
     'moves the bytes through the kernel; shared memory between processes is not available to Node without a native addon.',
@@ -451,6 +454,7 @@ if (ROLE === 'raw') {
   const { handle, ready } = await import('drover/worker');
   handle('echo', (payload) => payload);
   ready();
-} else {
+} else if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
+  // Only when run as a script: importing makePayload() from here must not start a run.
   await main();
 }

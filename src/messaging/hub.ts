@@ -17,7 +17,6 @@
 // sender that does not read its own replies. Frames from a connection are also
 // rate-limited; protocol violations and floods are strikes, and repeated
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chmodSync } from 'node:fs';
 import net from 'node:net';
@@ -25,26 +24,18 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
-import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, errorFromBody, type Messenger } from './endpoint.js';
-import {
-  DEFAULT_MAX_MESSAGE_BYTES,
-  FrameDecoder,
-  FrameTooLargeError,
-  HEADER_BYTES,
-  Kind,
-  MAX_TOPIC_BYTES,
-  decodePayload,
-  encodeEmpty,
-  encodeJson,
-  kindName,
-  type Serialization,
-} from './frame.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, type Messenger } from './endpoint.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
 import { AbuseTracker } from './abuse.js';
+import { AUTH_TIMEOUT_MS, CONNECT_GRACE_MS, HubAuth, MAX_UNAUTHENTICATED } from './hub-auth.js';
 import { createHubDir, removeHubDir } from './hub-dir.js';
+import { HubFlow } from './hub-flow.js';
+import { HubRouter } from './hub-router.js';
+import { ConnTable } from './hub-table.js';
 import { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
-import { errorFrame, noRoute, type Conn, type Registration, type Role } from './hub-conn.js';
+import { errorFrame, type Conn, type Role } from './hub-conn.js';
 import { MasterEndpoint } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
@@ -85,30 +76,20 @@ export interface AbuseEvent {
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
-// When 64 connections wait for their hello, the oldest is closed to make room:
-// idle connections (anyone of the same uid can open them) cannot lock workers
-// out of messaging (issue 15). A connection without a hello in time is closed
-// without a fatal frame: a legitimate one was only slowed by a busy master, and
-// its client connects again and resends (hub-client.ts, pre-welcome.ts).
-const AUTH_TIMEOUT_MS = 5_000;
-const MAX_UNAUTHENTICATED = 64;
-const MAX_TOPICS_PER_CONNECTION = 10_000;
-/**
- * Workers connect on their first messaging call, a moment after they start:
- * the master's own send/request to a worker started this recently, and not
- * connected yet, waits for it instead of failing with "no route".
- */
-const CONNECT_GRACE_MS = 3_000;
 
+/**
+ * The hub: its socket and lifecycle, connections (accept, hello, drop), and
+ * reading each connection's frames in order. Who may connect is hub-auth.ts,
+ * where connections are hub-table.ts, flow control hub-flow.ts, routing
+ * hub-router.ts, the master's own end master-endpoint.ts.
+ */
 export class MessageHub extends EventEmitter {
   /** send/request/handle/on/publish for the master itself. */
   readonly api: Messenger;
   readonly serialization: Serialization;
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
-  private readonly overflow: 'wait' | 'error';
   private readonly rateLimit: number;
-  private readonly maxPendingRequests: number;
   private readonly abuseWindowMs: number;
   private readonly requestTimeoutMs: number;
   private readonly log: Logger | undefined;
@@ -119,26 +100,16 @@ export class MessageHub extends EventEmitter {
   private unavailable = false;
   private closed = false;
 
-  private readonly registrations = new Map<string, Registration>();
-  private readonly tokenByWid = new Map<number, string>();
-  private readonly connByWid = new Map<number, Conn>();
+  private readonly auth = new HubAuth();
+  private readonly table = new ConnTable();
   private readonly conns = new Set<Conn>();
-  /** Connections per worker id, newest last: a replacement shares its slot with the worker it replaces. */
-  private readonly bySlot = new Map<number, Conn[]>();
-  private agents: Conn[] = [];
-  private readonly subscribers = new Map<string, Set<Conn>>();
-  /** Connections that have not said hello yet, oldest first. */
-  private readonly unauthenticated = new Set<Conn>();
   private nextConnId = 1;
-  /** Master calls waiting for a just-started worker (or agent) to connect, by address. */
-  private readonly connectWaiters = new Map<number, Set<() => void>>();
 
   private readonly master: MasterEndpoint;
   private readonly rpc: PendingRequests<Conn | undefined>;
   private readonly routes = new RouteTable<Conn>();
-
-  private readonly corkedConns: Conn[] = [];
-  private flushScheduled = false;
+  private readonly flow: HubFlow;
+  private readonly router: HubRouter;
 
   private readonly abuse: AbuseTracker;
   readonly ipc: IpcGuard;
@@ -148,9 +119,9 @@ export class MessageHub extends EventEmitter {
     this.serialization = options.serialization ?? 'v8';
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
-    this.overflow = options.overflow ?? 'wait';
+    const overflow = options.overflow ?? 'wait';
     this.rateLimit = options.rateLimit ?? 50_000;
-    this.maxPendingRequests = options.maxPendingRequests ?? 10_000;
+    const maxPendingRequests = options.maxPendingRequests ?? 10_000;
     this.abuseWindowMs = options.abuseWindowMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.log;
@@ -162,31 +133,47 @@ export class MessageHub extends EventEmitter {
       offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}:${String(details.kind ?? details.event)}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
       strike: (wid, reason) => this.strike(wid, reason),
     });
+    this.flow = new HubFlow(
+      { maxQueueBytes: this.maxQueueBytes, rateLimit: this.rateLimit },
+      {
+        pump: (c) => this.pump(c),
+        flood: (c) => {
+          this.offense(c.reg?.wid, `msg:${c.reg?.wid}:flood`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
+          if (c.reg) this.strike(c.reg.wid, `message flood (more than ${this.rateLimit}/s)`);
+        },
+      },
+    );
     this.master = new MasterEndpoint(
       {
         serialization: this.serialization,
         maxMessageBytes: this.maxMessageBytes,
         maxQueueBytes: this.maxQueueBytes,
-        overflow: this.overflow,
+        overflow,
         requestTimeoutMs: this.requestTimeoutMs,
-        maxPendingRequests: this.maxPendingRequests,
+        maxPendingRequests,
         log: this.log,
       },
       {
         rpc: this.rpc,
-        write: (c, frame) => this.write(c, frame),
-        full: (c) => this.full(c),
-        block: (c) => this.block(c),
-        unblock: (c) => this.unblock(c),
+        write: (c, frame) => this.flow.write(c, frame),
+        full: (c) => this.flow.full(c),
+        block: (c) => this.flow.block(c),
+        unblock: (c) => this.flow.unblock(c),
         nack: (c, seq, code, message) => this.nack(c, seq, code, message),
         violation: (c, what) => this.violation(c, what, false),
-        subscribers: (topic) => this.subscribers.get(topic) ?? [],
-        target: (addr) => this.target(addr),
+        subscribers: (topic) => this.table.subscribers(topic) ?? [],
+        target: (addr) => this.table.target(addr),
         connected: (addr) => this.connected(addr),
         nextRouteSeq: () => this.nextRouteSeq(),
         addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
       },
     );
+    this.router = new HubRouter({ overflow, maxQueueBytes: this.maxQueueBytes, maxPendingRequests, rateLimit: this.rateLimit }, this.table, this.flow, this.routes, this.rpc, this.master, {
+      noRouteYet: (c, addr) => this.noRouteYet(c, addr),
+      nack: (c, seq, code, message) => this.nack(c, seq, code, message),
+      violation: (c, what, fatal) => this.violation(c, what, fatal),
+      addRoute: (origin, originSeq, target, topic, timeoutMs) => this.addRoute(origin, originSeq, target, topic, timeoutMs),
+    });
     this.api = this.master.api;
   }
 
@@ -200,11 +187,7 @@ export class MessageHub extends EventEmitter {
   env(wid: number, slot: number, role: Role = 'worker'): Record<string, string> {
     const socketPath = this.listen();
     if (!socketPath) return {};
-    const old = this.tokenByWid.get(wid);
-    if (old) this.registrations.delete(old);
-    const token = randomBytes(24).toString('base64url');
-    this.registrations.set(token, { wid, slot, role, token, registeredAt: performance.now() });
-    this.tokenByWid.set(wid, token);
+    const token = this.auth.register(wid, slot, role);
     return {
       DROVER_MSG_SOCKET: socketPath,
       DROVER_MSG_TOKEN: token,
@@ -217,10 +200,8 @@ export class MessageHub extends EventEmitter {
 
   /** The process exited: its token stops working, and requests waiting on it are rejected now. */
   workerGone(wid: number): void {
-    const token = this.tokenByWid.get(wid);
-    if (token) this.registrations.delete(token);
-    this.tokenByWid.delete(wid);
-    const conn = this.connByWid.get(wid);
+    this.auth.forget(wid);
+    const conn = this.table.ofWid(wid);
     if (conn) this.drop(conn);
     this.abuse.forget(wid);
     this.ipc.forget(wid);
@@ -230,7 +211,7 @@ export class MessageHub extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.conns]) this.drop(c);
-    for (const waiters of this.connectWaiters.values()) for (const fn of waiters) fn();
+    this.auth.releaseAll();
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the supervisor stopped`));
     this.routes.close();
     this.server?.close();
@@ -247,6 +228,11 @@ export class MessageHub extends EventEmitter {
 
   get path(): string | undefined {
     return this.socketPath;
+  }
+
+  /** Connections waiting to say hello (diagnostics, tests). */
+  get unauthenticated(): number {
+    return this.auth.unauthenticated.size;
   }
 
   private listen(): string | undefined {
@@ -283,8 +269,8 @@ export class MessageHub extends EventEmitter {
       socket.destroy();
       return;
     }
-    if (this.unauthenticated.size >= MAX_UNAUTHENTICATED) {
-      const oldest = this.unauthenticated.values().next().value!;
+    if (this.auth.unauthenticated.size >= MAX_UNAUTHENTICATED) {
+      const oldest = this.auth.unauthenticated.values().next().value!;
       this.offense(undefined, 'auth-evict', `more than ${MAX_UNAUTHENTICATED} connections to the message hub are waiting to say hello: the oldest was closed`, {});
       this.drop(oldest);
     }
@@ -309,9 +295,9 @@ export class MessageHub extends EventEmitter {
       drainWaiters: new Set(),
       masterWaiting: 0,
       authTimer: undefined,
-      resume: () => this.unblock(c),
+      resume: () => this.flow.unblock(c),
     };
-    this.unauthenticated.add(c);
+    this.auth.unauthenticated.add(c);
     c.authTimer = setTimeout(() => this.drop(c), AUTH_TIMEOUT_MS);
     c.authTimer.unref();
     this.conns.add(c);
@@ -319,18 +305,18 @@ export class MessageHub extends EventEmitter {
       c.decoder.push(chunk);
       this.pump(c);
     });
-    socket.on('drain', () => this.drained(c));
+    socket.on('drain', () => this.flow.drained(c));
     socket.on('error', (err) => this.log?.debug({ event: 'message-connection-error', wid: c.reg?.wid, err: err.message }, 'message connection error'));
     socket.on('close', () => this.drop(c));
   }
 
   private authenticate(c: Conn, env: Envelope): void {
-    const reg = this.registrations.get(env.topic);
+    const reg = this.auth.byToken(env.topic);
     if (!reg) {
       this.offense(undefined, 'auth', 'a connection to the message hub presented an unknown token', {});
       return this.fatal(c, 'DROVER_E_MSG_INVALID', 'unknown token: this process was not started by this supervisor, or it has exited');
     }
-    if (this.connByWid.has(reg.wid)) {
+    if (this.table.hasWid(reg.wid)) {
       // One connection per process: a copied token cannot take over a live worker's connection.
       // Closed without a fatal reason, so a port that raced its own reconnect simply retries.
       this.offense(reg.wid, `msg:${reg.wid}:token`, `a second connection presented the token of worker ${reg.slot} (wid ${reg.wid}) while its first is open: refused`, {});
@@ -339,64 +325,28 @@ export class MessageHub extends EventEmitter {
     }
     clearTimeout(c.authTimer);
     c.authTimer = undefined;
-    this.unauthenticated.delete(c);
+    this.auth.unauthenticated.delete(c);
     c.reg = reg;
     c.addr = reg.role === 'agent' ? ADDR_AGENT : reg.slot;
     c.decoder.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
-    this.connByWid.set(reg.wid, c);
-    if (reg.role === 'agent') {
-      this.agents.push(c);
-    } else {
-      const list = this.bySlot.get(reg.slot);
-      if (list) list.push(c);
-      else this.bySlot.set(reg.slot, [c]);
-    }
-    this.write(c, encodeEmpty({ kind: Kind.welcome, seq: 0, ack: 0, to: c.addr, from: ADDR_MASTER, topic: '' }));
-    const waiters = this.connectWaiters.get(c.addr);
-    if (waiters) {
-      this.connectWaiters.delete(c.addr);
-      for (const fn of waiters) fn();
-    }
+    this.table.attach(c);
+    this.flow.write(c, encodeEmpty({ kind: Kind.welcome, seq: 0, ack: 0, to: c.addr, from: ADDR_MASTER, topic: '' }));
+    this.auth.connectedAt(c.addr);
   }
 
-  /**
-   * How long a process started for addr may still take to connect: ms left of
-   * CONNECT_GRACE_MS after the start of the newest one that has not connected
-   * yet (0 when none is starting).
-   */
   private startingFor(addr: number): number {
-    let latest = -Infinity;
-    for (const r of this.registrations.values()) {
-      if ((addr === ADDR_AGENT ? r.role === 'agent' : r.role === 'worker' && r.slot === addr) && !this.connByWid.has(r.wid)) {
-        latest = Math.max(latest, r.registeredAt);
-      }
-    }
-    return Math.max(0, latest + CONNECT_GRACE_MS - performance.now());
-  }
-
-  /** Calls fn once addr connects, or after waitMs. */
-  private onConnectOrTimeout(addr: number, waitMs: number, fn: () => void): void {
-    let set = this.connectWaiters.get(addr);
-    if (!set) this.connectWaiters.set(addr, (set = new Set()));
-    const done = () => {
-      clearTimeout(timer);
-      set!.delete(done);
-      fn();
-    };
-    const timer = setTimeout(done, waitMs);
-    timer.unref();
-    set.add(done);
+    return this.auth.startingFor(addr, (wid) => this.table.hasWid(wid));
   }
 
   /** The connection at addr, waiting (CONNECT_GRACE_MS after its start at most) for a process that has started but not connected yet. */
   private async connected(addr: number): Promise<Conn | undefined> {
     const now = performance.now();
     for (;;) {
-      const t = this.target(addr);
+      const t = this.table.target(addr);
       if (t || this.closed) return t;
       const waitMs = this.startingFor(addr);
       if (waitMs <= 0 || performance.now() - now > CONNECT_GRACE_MS) return undefined;
-      await new Promise<void>((resolve) => this.onConnectOrTimeout(addr, waitMs, resolve));
+      await new Promise<void>((resolve) => this.auth.onConnectOrTimeout(addr, waitMs, resolve));
     }
   }
 
@@ -410,8 +360,8 @@ export class MessageHub extends EventEmitter {
   private noRouteYet(c: Conn, addr: number): boolean {
     const waitMs = this.startingFor(addr);
     if (waitMs <= 0 || this.closed) return true;
-    this.block(c);
-    this.onConnectOrTimeout(addr, waitMs, c.resume);
+    this.flow.block(c);
+    this.auth.onConnectOrTimeout(addr, waitMs, c.resume);
     return false;
   }
 
@@ -423,21 +373,10 @@ export class MessageHub extends EventEmitter {
     c.decoder.clear();
     if (c.authTimer) {
       clearTimeout(c.authTimer);
-      this.unauthenticated.delete(c);
+      this.auth.unauthenticated.delete(c);
     }
     this.conns.delete(c);
-    const reg = c.reg;
-    if (reg) {
-      if (this.connByWid.get(reg.wid) === c) this.connByWid.delete(reg.wid);
-      if (reg.role === 'agent') {
-        this.agents = this.agents.filter((x) => x !== c);
-      } else {
-        const list = this.bySlot.get(reg.slot)?.filter((x) => x !== c);
-        if (list && list.length > 0) this.bySlot.set(reg.slot, list);
-        else this.bySlot.delete(reg.slot);
-      }
-    }
-    for (const topic of c.subs) this.unsubscribe(c, topic);
+    this.table.detach(c);
     for (const seq of c.targetRoutes) {
       const route = this.routes.get(seq);
       if (!route) continue;
@@ -446,7 +385,7 @@ export class MessageHub extends EventEmitter {
       if (!route.origin) {
         this.rpc.reject(seq, new DroverError('DROVER_E_MSG_DISCONNECTED', message));
       } else if (!route.origin.closed) {
-        this.write(route.origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
+        this.flow.write(route.origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
       }
     }
     for (const seq of c.originRoutes) {
@@ -494,7 +433,7 @@ export class MessageHub extends EventEmitter {
           if (!frame) break;
           // Replies are answers to requests the hub routed, so bounded by them: only unmatched ones are charged (in onReply).
           const kind = frame[5];
-          if (this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.takeToken(c)) {
+          if (this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.flow.takeToken(c)) {
             c.held = frame;
             break;
           }
@@ -517,51 +456,9 @@ export class MessageHub extends EventEmitter {
       c.pumping = false;
     }
     if (c.ackSeq !== 0 && !c.closed) {
-      this.write(c, encodeEmpty({ kind: Kind.ack, seq: 0, ack: c.ackSeq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }));
+      this.flow.write(c, encodeEmpty({ kind: Kind.ack, seq: 0, ack: c.ackSeq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }));
       c.ackSeq = 0;
     }
-  }
-
-  /** rateLimit frames/s (token-bucket.ts); a connection over it is paused until its next token. */
-  private takeToken(c: Conn): boolean {
-    if (!c.bucket || c.bucket.take()) return true;
-    if (c.bucket.reportDue()) {
-      this.offense(c.reg?.wid, `msg:${c.reg?.wid}:flood`, `${this.who(c)} sends more than ${this.rateLimit} messages/s: throttled`, { event: 'message-flood' });
-      if (c.reg) this.strike(c.reg.wid, `message flood (more than ${this.rateLimit}/s)`);
-    }
-    this.block(c);
-    setTimeout(() => this.unblock(c), c.bucket.waitMs()).unref();
-    return false;
-  }
-
-  private block(c: Conn): void {
-    if (c.blocked) return;
-    c.blocked = true;
-    c.socket.pause();
-  }
-
-  private unblock(c: Conn): void {
-    if (!c.blocked || c.closed) return;
-    c.blocked = false;
-    c.socket.resume();
-    this.pump(c);
-  }
-
-  private waitForDrain(target: Conn, c: Conn): false {
-    this.block(c);
-    target.drainWaiters.add(c.resume);
-    return false;
-  }
-
-  private drained(c: Conn): void {
-    if (c.drainWaiters.size === 0) return;
-    const waiters = [...c.drainWaiters];
-    c.drainWaiters.clear();
-    for (const fn of waiters) fn();
-  }
-
-  private full(c: Conn): boolean {
-    return c.socket.writableLength >= this.maxQueueBytes;
   }
 
   /** Handles one frame; false when it must wait for capacity (the frame is held and retried). */
@@ -571,192 +468,11 @@ export class MessageHub extends EventEmitter {
       this.violation(c, `sent a malformed frame: ${parsed.error}`, true);
       return true;
     }
-    const env = parsed.envelope;
     if (!c.reg) {
-      this.authenticate(c, env);
+      this.authenticate(c, parsed.envelope);
       return true;
     }
-    // A peer that does not read what we send it gets nothing more read from it.
-    if (this.full(c)) return this.waitForDrain(c, c);
-    switch (env.kind) {
-      case Kind.send:
-        return this.onSend(c, env, frame);
-      case Kind.publish:
-        return this.onPublish(c, env, frame);
-      case Kind.request:
-        return this.onRequest(c, env, frame);
-      case Kind.reply:
-      case Kind.error:
-        return this.onReply(c, env, frame);
-      case Kind.sub:
-        if (!c.subs.has(env.topic)) {
-          if (c.subs.size >= MAX_TOPICS_PER_CONNECTION) {
-            this.violation(c, `subscribed to more than ${MAX_TOPICS_PER_CONNECTION} topics`, false);
-            return true;
-          }
-          c.subs.add(env.topic);
-          let set = this.subscribers.get(env.topic);
-          if (!set) this.subscribers.set(env.topic, (set = new Set()));
-          set.add(c);
-        }
-        return true;
-      case Kind.unsub:
-        this.unsubscribe(c, env.topic);
-        return true;
-      default:
-        this.violation(c, `sent a ${kindName(env.kind)} frame`, true);
-        return true;
-    }
-  }
-
-  private onSend(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (env.to === ADDR_MASTER) {
-      if (!this.master.deliver(c, env, frame)) return true;
-      c.ackSeq = env.seq;
-      return true;
-    }
-    let targets: Conn[];
-    if (env.to === ADDR_WORKERS) {
-      targets = [];
-      for (const t of this.subscribers.get(env.topic) ?? []) if (t.reg?.role === 'worker') targets.push(t);
-    } else {
-      const t = this.target(env.to);
-      if (!t) {
-        if (!this.noRouteYet(c, env.to)) return false;
-        this.nack(c, env.seq, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to));
-        return true;
-      }
-      // A receiver without a listener for the topic would drop it: save the bytes.
-      targets = t.subs.has(env.topic) ? [t] : [];
-    }
-    return this.fanOut(c, env, frame, targets);
-  }
-
-  private onPublish(c: Conn, env: Envelope, frame: Buffer): boolean {
-    const targets = [...(this.subscribers.get(env.topic) ?? [])];
-    if (this.master.hasListeners(env.topic)) {
-      // Capacity first: the master's listeners must not see it twice when the frame is retried.
-      if (this.overflow === 'wait') {
-        const full = targets.find((t) => this.full(t));
-        if (full) return this.waitForDrain(full, c);
-      }
-      if (!this.master.deliver(c, env, frame)) return true;
-    }
-    return this.fanOut(c, env, frame, targets);
-  }
-
-  /** Forwards one send/publish to its receivers, all or (overflow 'wait') none until every one has room. */
-  private fanOut(c: Conn, env: Envelope, frame: Buffer, targets: Conn[]): boolean {
-    const skipped: Conn[] = [];
-    for (const t of targets) {
-      if (!this.full(t)) continue;
-      if (this.overflow === 'wait') return this.waitForDrain(t, c);
-      skipped.push(t);
-    }
-    if (targets.length > skipped.length) {
-      const out = this.own(frame);
-      out.writeInt32BE(c.addr, 20);
-      for (const t of targets) if (!skipped.includes(t)) this.write(t, out);
-    }
-    if (skipped.length > 0) {
-      const names = skipped.map((t) => describeAddress(t.addr)).join(', ');
-      this.nack(
-        c,
-        env.seq,
-        'DROVER_E_MSG_OVERFLOW',
-        `${names} ${skipped.length === 1 ? 'is' : 'are'} not keeping up (${this.maxQueueBytes} bytes queued): the message was dropped for ${skipped.length === 1 ? 'it' : 'them'}${targets.length > skipped.length ? `, delivered to the other ${targets.length - skipped.length}` : ''}`,
-      );
-    } else {
-      c.ackSeq = env.seq;
-    }
-    return true;
-  }
-
-  private onRequest(c: Conn, env: Envelope, frame: Buffer): boolean {
-    if (env.to === ADDR_MASTER) return this.master.answer(c, env, frame);
-    if (env.to === ADDR_WORKERS) {
-      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_INVALID', "request() needs a single receiver: 'master', 'agent' or a worker id, not 'workers'"));
-      return true;
-    }
-    const target = this.target(env.to);
-    if (!target) {
-      if (!this.noRouteYet(c, env.to)) return false;
-      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
-      return true;
-    }
-    if (c.originRoutes.size >= this.maxPendingRequests) {
-      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `more than ${this.maxPendingRequests} requests are waiting for replies: await some before sending more`));
-      return true;
-    }
-    if (this.full(target)) {
-      if (this.overflow === 'wait') return this.waitForDrain(target, c);
-      this.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_OVERFLOW', `${describeAddress(target.addr)} is not keeping up (${this.maxQueueBytes} bytes queued): request refused`));
-      return true;
-    }
-    const seq = this.addRoute(c, env.seq, target, env.topic, env.ack);
-    const out = this.own(frame);
-    out.writeUInt32BE(seq, 8);
-    out.writeInt32BE(c.addr, 20);
-    this.write(target, out);
-    return true;
-  }
-
-  private onReply(c: Conn, env: Envelope, frame: Buffer): boolean {
-    const route = this.routes.get(env.ack);
-    // Late (the requester gave up) or not addressed to this connection: ignored, but charged, so they cannot flood.
-    if (!route || route.target !== c) return this.rateLimit <= 0 || this.takeToken(c);
-    const origin = route.origin;
-    if (!origin) {
-      this.routes.forget(env.ack, route);
-      if (env.kind === Kind.error) {
-        this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
-      } else {
-        let value: unknown;
-        try {
-          value = decodePayload(frame, env.payloadOffset);
-        } catch (err) {
-          this.rpc.reject(env.ack, err as Error);
-          return true;
-        }
-        this.rpc.resolve(env.ack, value);
-      }
-      return true;
-    }
-    if (origin.closed) {
-      this.routes.forget(env.ack, route);
-      return true;
-    }
-    if (this.full(origin)) {
-      if (this.overflow === 'wait') return this.waitForDrain(origin, c);
-      this.routes.forget(env.ack, route);
-      this.write(origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_OVERFLOW', 'the reply was dropped: this process is not reading its messages fast enough'));
-      return true;
-    }
-    this.routes.forget(env.ack, route);
-    const out = this.own(frame);
-    out.writeUInt32BE(route.originSeq, 12);
-    out.writeInt32BE(c.addr, 20);
-    this.write(origin, out);
-    return true;
-  }
-
-  // ── routing helpers ──────────────────────────────────────────────────────
-
-  private target(addr: number): Conn | undefined {
-    if (addr >= 0) {
-      const list = this.bySlot.get(addr);
-      return list ? list[list.length - 1] : undefined;
-    }
-    if (addr === ADDR_AGENT) return this.agents[this.agents.length - 1];
-    return undefined;
-  }
-
-  private unsubscribe(c: Conn, topic: string): void {
-    c.subs.delete(topic);
-    const set = this.subscribers.get(topic);
-    if (!set) return;
-    set.delete(c);
-    if (set.size === 0) this.subscribers.delete(topic);
+    return this.router.route(c, parsed.envelope, frame);
   }
 
   private nextRouteSeq(): number {
@@ -767,44 +483,8 @@ export class MessageHub extends EventEmitter {
     return this.routes.add(seq, origin, originSeq, target, topic, timeoutMs);
   }
 
-  /**
-   * A frame that is a small part of a large socket chunk is copied before it
-   * is queued for another connection, so a queued 30-byte frame cannot keep a
-   * 64 KB chunk alive: queued bytes stay within twice what is accounted.
-   */
-  private own(frame: Buffer): Buffer {
-    if (frame.buffer.byteLength <= 2 * frame.length) return frame;
-    const copy = Buffer.allocUnsafeSlow(frame.length);
-    frame.copy(copy);
-    return copy;
-  }
-
-  /** Writes are corked and flushed once per tick: many small frames leave in one writev. */
-  private write(c: Conn, buf: Buffer): void {
-    if (c.closed) return;
-    if (!c.corked) {
-      c.corked = true;
-      c.socket.cork();
-      this.corkedConns.push(c);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        process.nextTick(this.flush);
-      }
-    }
-    c.socket.write(buf);
-  }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const list = this.corkedConns.splice(0);
-    for (const c of list) {
-      c.corked = false;
-      c.socket.uncork();
-    }
-  };
-
   private nack(c: Conn, seq: number, code: ErrorCode, message: string): void {
-    this.write(c, encodeJson({ kind: Kind.nack, seq: 0, ack: seq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }, errorBody(code, message)));
+    this.flow.write(c, encodeJson({ kind: Kind.nack, seq: 0, ack: seq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }, errorBody(code, message)));
   }
 
   // ── abuse ────────────────────────────────────────────────────────────────
@@ -830,8 +510,7 @@ export class MessageHub extends EventEmitter {
     if (this.closed) return;
     const strikes = this.abuse.strike(wid);
     if (strikes === undefined) return;
-    const token = this.tokenByWid.get(wid);
-    const reg = token === undefined ? undefined : this.registrations.get(token);
+    const reg = this.auth.byWid(wid);
     const slot = reg?.slot ?? -1;
     this.log?.error(
       { event: 'message-abuse-restart', wid, slot, reason, strikes },

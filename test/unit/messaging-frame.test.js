@@ -208,3 +208,51 @@ test('decoder: an oversize announcement throws before anything is buffered (a 64
   d2.push(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
   assert.throws(() => d2.next(), FrameTooLargeError);
 });
+
+test('v8 mode: plain data travels as JSON (cheaper), anything JSON would change goes through v8', () => {
+  const records = [{ id: 1, name: 'a', score: 1.5, active: true, tags: ['x'], none: null }, { id: 2, nested: { deep: [1, [2, 3]] } }];
+  const plain = roundTrip(records);
+  assert.equal(plain.envelope.flags, FLAG_JSON | FLAG_PAYLOAD);
+  assert.deepEqual(plain.value, records);
+  const proto = roundTrip(JSON.parse('{"__proto__":{"x":1}}'));
+  assert.equal(proto.envelope.flags, FLAG_JSON | FLAG_PAYLOAD);
+  assert.deepEqual(Object.keys(proto.value), ['__proto__']);
+  const named = [1, 2];
+  named.extra = 'kept';
+  const shared = { n: 1 };
+  const cycle = { a: 1 };
+  cycle.self = cycle;
+  class Point {
+    constructor() {
+      this.x = 1;
+    }
+  }
+  const notJson = [
+    { u: undefined },
+    [1, , 3],
+    named,
+    { z: -0 },
+    { n: NaN },
+    { i: Infinity },
+    { b: 1n },
+    { d: new Date(0) },
+    { m: new Map() },
+    { t: new Uint8Array(2) },
+    [shared, shared],
+    cycle,
+    new Point(),
+    { s: new String('boxed') },
+  ];
+  for (const value of notJson) {
+    const { envelope, value: back } = roundTrip(value);
+    assert.equal(envelope.flags & FLAG_JSON, 0, `expected v8 for ${JSON.stringify(value, (k, v) => (typeof v === 'bigint' ? 'bigint' : v === cycle && k ? 'cycle' : v))}`);
+    assert.deepStrictEqual(back, structuredClone(value));
+  }
+  const [a, b] = roundTrip([shared, shared]).value;
+  assert.equal(a, b, 'a shared reference stays shared');
+  let deep = {};
+  for (let i = 0; i < 100; i++) deep = { deep };
+  assert.equal(roundTrip(deep).envelope.flags & FLAG_JSON, 0);
+  const throwing = { get boom() { throw new Error('getter failed'); } };
+  assert.throws(() => encodeFrame(fields(), throwing, 'v8'), /getter failed|could not be cloned|cannot be serialised/);
+});

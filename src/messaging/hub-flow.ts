@@ -1,0 +1,107 @@
+// The hub's flow control: each connection's outgoing queue is bounded
+// (maxQueueBytes, the socket's own buffer); a sender whose receiver is full
+// stops being read (block) until that queue drains, and a connection over its
+// rate (rateLimit frames/s, token-bucket.ts) is paused until its next token.
+// Writes are corked and flushed once per tick, so many small frames leave in
+// one writev.
+import type { Conn } from './hub-conn.js';
+
+export interface FlowOptions {
+  readonly maxQueueBytes: number;
+  /** Frames/s per connection; 0: unlimited. */
+  readonly rateLimit: number;
+}
+
+export interface FlowHooks {
+  /** Reads a connection's frames again (after unblock). */
+  pump(c: Conn): void;
+  /** A connection is over its rate: log and strike (at most once a second, the bucket decides). */
+  flood(c: Conn): void;
+}
+
+export class HubFlow {
+  private readonly corkedConns: Conn[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly options: FlowOptions,
+    private readonly hooks: FlowHooks,
+  ) {}
+
+  /** The connection's outgoing queue is at its bound. */
+  full(c: Conn): boolean {
+    return c.socket.writableLength >= this.options.maxQueueBytes;
+  }
+
+  block(c: Conn): void {
+    if (c.blocked) return;
+    c.blocked = true;
+    c.socket.pause();
+  }
+
+  unblock(c: Conn): void {
+    if (!c.blocked || c.closed) return;
+    c.blocked = false;
+    c.socket.resume();
+    this.hooks.pump(c);
+  }
+
+  /** Stops reading from c until target's queue drains (or target closes); false: the frame is held. */
+  waitForDrain(target: Conn, c: Conn): false {
+    this.block(c);
+    target.drainWaiters.add(c.resume);
+    return false;
+  }
+
+  drained(c: Conn): void {
+    if (c.drainWaiters.size === 0) return;
+    const waiters = [...c.drainWaiters];
+    c.drainWaiters.clear();
+    for (const fn of waiters) fn();
+  }
+
+  /** rateLimit frames/s (token-bucket.ts); a connection over it is paused until its next token. */
+  takeToken(c: Conn): boolean {
+    if (!c.bucket || c.bucket.take()) return true;
+    if (c.bucket.reportDue()) this.hooks.flood(c);
+    this.block(c);
+    setTimeout(() => this.unblock(c), c.bucket.waitMs()).unref();
+    return false;
+  }
+
+  /**
+   * A frame that is a small part of a large socket chunk is copied before it
+   * is queued for another connection, so a queued 30-byte frame cannot keep a
+   * 64 KB chunk alive: queued bytes stay within twice what is accounted.
+   */
+  own(frame: Buffer): Buffer {
+    if (frame.buffer.byteLength <= 2 * frame.length) return frame;
+    const copy = Buffer.allocUnsafeSlow(frame.length);
+    frame.copy(copy);
+    return copy;
+  }
+
+  /** Writes are corked and flushed once per tick: many small frames leave in one writev. */
+  write(c: Conn, buf: Buffer): void {
+    if (c.closed) return;
+    if (!c.corked) {
+      c.corked = true;
+      c.socket.cork();
+      this.corkedConns.push(c);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+    }
+    c.socket.write(buf);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const list = this.corkedConns.splice(0);
+    for (const c of list) {
+      c.corked = false;
+      c.socket.uncork();
+    }
+  };
+}

@@ -1,0 +1,72 @@
+// The pure parts of the master's message hub: its directory of connections
+// (newest connection of a slot is the slot's address, subscriptions bounded)
+// and its registrations (tokens, the grace of a process still connecting).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConnTable, MAX_TOPICS_PER_CONNECTION } from '../../dist/messaging/hub-table.js';
+import { CONNECT_GRACE_MS, HubAuth } from '../../dist/messaging/hub-auth.js';
+import { ADDR_AGENT } from '../../dist/messaging/envelope.js';
+
+const conn = (wid, slot, role = 'worker') => ({ reg: { wid, slot, role }, subs: new Set() });
+
+test('connection table: a slot answers with its newest connection, the agent likewise; detach forgets subscriptions', () => {
+  const table = new ConnTable();
+  const old = conn(1, 0);
+  const replacement = conn(2, 0);
+  const agent = conn(3, 0, 'agent');
+  for (const c of [old, replacement, agent]) table.attach(c);
+  assert.equal(table.target(0), replacement);
+  assert.equal(table.target(ADDR_AGENT), agent);
+  assert.equal(table.target(5), undefined);
+  assert.ok(table.subscribe(old, 'cache'));
+  assert.ok(table.subscribe(replacement, 'cache'));
+  assert.deepEqual([...table.subscribers('cache')], [old, replacement]);
+  table.detach(replacement);
+  assert.equal(table.target(0), old, 'the older process of the slot answers again');
+  assert.deepEqual([...table.subscribers('cache')], [old]);
+  assert.equal(table.hasWid(2), false);
+  table.detach(old);
+  assert.equal(table.subscribers('cache'), undefined);
+  assert.equal(table.target(0), undefined);
+});
+
+test('connection table: a connection subscribes to MAX_TOPICS_PER_CONNECTION topics at most', () => {
+  const table = new ConnTable();
+  const c = conn(1, 0);
+  table.attach(c);
+  for (let i = 0; i < MAX_TOPICS_PER_CONNECTION; i++) assert.ok(table.subscribe(c, `t${i}`));
+  assert.ok(table.subscribe(c, 't0'), 'a topic it has already is no new subscription');
+  assert.equal(table.subscribe(c, 'one-more'), false);
+});
+
+test('registrations: a token per process, replaced by a new start of the same wid; a process still connecting gets a grace', () => {
+  const auth = new HubAuth();
+  const first = auth.register(7, 1, 'worker');
+  const second = auth.register(7, 1, 'worker');
+  assert.notEqual(first, second);
+  assert.equal(auth.byToken(first), undefined, 'the old token stops working');
+  assert.equal(auth.byToken(second).wid, 7);
+  assert.equal(auth.byWid(7).token, second);
+  const left = auth.startingFor(1, () => false);
+  assert.ok(left > CONNECT_GRACE_MS - 1000 && left <= CONNECT_GRACE_MS, `grace left: ${left}`);
+  assert.equal(auth.startingFor(1, (wid) => wid === 7), 0, 'connected: no grace needed');
+  assert.equal(auth.startingFor(2, () => false), 0, 'nothing starting for slot 2');
+  assert.equal(auth.startingFor(ADDR_AGENT, () => false), 0);
+  auth.forget(7);
+  assert.equal(auth.byToken(second), undefined);
+  assert.equal(auth.startingFor(1, () => false), 0);
+});
+
+test('registrations: callers waiting for an address go on when it connects, once', () => {
+  const auth = new HubAuth();
+  let calls = 0;
+  auth.onConnectOrTimeout(3, 60_000, () => calls++);
+  auth.onConnectOrTimeout(3, 60_000, () => calls++);
+  auth.connectedAt(4);
+  assert.equal(calls, 0);
+  auth.connectedAt(3);
+  assert.equal(calls, 2);
+  auth.connectedAt(3);
+  auth.releaseAll();
+  assert.equal(calls, 2);
+});
