@@ -307,11 +307,21 @@ export class WorkerRuntime {
     }
   }
 
-  private deliver(key: string, connection: unknown): void {
+  private deliver(key: string, connection: unknown, head: string | undefined): void {
     this.counts.add(key, 1, 0);
     for (const handle of this.handles.get(key) ?? []) {
       if (!handle.closed && handle.onconnection && !this.shutdownStarted) {
+        if (head === undefined) return void handle.onconnection(0, connection);
+        // The master read these bytes to find the session key (balancer/head-reader.ts):
+        // they go back in front of the stream, after the app's 'connection'
+        // listeners ran (http's parser is attached by then; unshift emits them
+        // to a flowing socket at once, or keeps them first in its buffer).
+        let socket: net.Socket | undefined;
+        const capture = (s: net.Socket) => (socket = s);
+        handle.server.prependOnceListener('connection', capture);
         handle.onconnection(0, connection);
+        handle.server.off('connection', capture);
+        if (socket && !socket.destroyed) socket.unshift(Buffer.from(head, 'latin1'));
         return;
       }
     }
@@ -319,7 +329,7 @@ export class WorkerRuntime {
     // Our copy of the fd is closed only once it is written to the channel.
     this.counts.add(key, 0, 1);
     const close = () => (connection as { close?: () => void }).close?.();
-    this.channel.send({ kind: 'conn-back', key }, connection, this.barrier.sending(key, close));
+    this.channel.send(head === undefined ? { kind: 'conn-back', key } : { kind: 'conn-back', key, head }, connection, this.barrier.sending(key, close));
   }
 
   // ── master messages ─────────────────────────────────────────────────────
@@ -327,7 +337,7 @@ export class WorkerRuntime {
   private onMaster(message: MasterToWorker, handle: unknown): void {
     switch (message.kind) {
       case 'conn':
-        return this.deliver(message.key, handle);
+        return this.deliver(message.key, handle, typeof message.head === 'string' ? message.head : undefined);
       case 'listen-ok':
         return this.onListenOk(message, handle);
       case 'shed':
@@ -417,6 +427,10 @@ export class WorkerRuntime {
 
   ready(): void {
     this.channel.send({ kind: 'ready' });
+  }
+
+  claimStickyKey(key: string): void {
+    this.channel.send({ kind: 'sticky-claim', key });
   }
 }
 
