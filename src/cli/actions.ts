@@ -427,7 +427,8 @@ export async function describeCommand(app: string, options: CommonOptions): Prom
   kv('master', d.master.pid ? `pid ${d.master.pid}${d.master.memory ? `, ${formatBytes(d.master.memory)}` : ''}` : '-');
   if (d.agent) kv('agent', `pid ${d.agent.pid ?? '-'}, up ${formatDuration(d.agent.uptimeMs)}${d.agent.memory ? `, ${formatBytes(d.agent.memory)}` : ''}`);
   kv('uptime', d.status === 'online' ? formatDuration(d.uptimeMs) : '-');
-  kv('restarts', `${d.restarts} worker${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
+  const reasons = Object.entries(d.restartReasons ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  kv('restarts', `${d.restarts} worker${reasons.length ? ` (${reasons.join(', ')})` : ''}${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
   kv('cpu/memory', `${d.cpu.toFixed(1)}% / ${formatBytes(d.memory)}`);
   if (d.addresses.length) kv('listening', d.addresses.join(', '));
   kv('source', d.source.kind === 'config' ? `${d.source.file}${d.source.envName ? ` (env ${d.source.envName})` : ''}` : 'command line');

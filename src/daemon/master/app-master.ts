@@ -55,6 +55,8 @@ export class AppMaster {
   private readonly watchers = new Set<(outcome: MasterOutcome) => void>();
   private stopRequested = false;
   private restarts = 0;
+  /** restarts by reason: 'crash' (any unplanned exit or hang), 'memory', 'max-requests'. */
+  private readonly restartReasons: Record<string, number> = {};
   private reloads = 0;
   private reloading = false;
   private lastError: { code: ErrorCode; message: string } | undefined;
@@ -87,7 +89,15 @@ export class AppMaster {
     const { supervisor } = run;
     // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
     await startMasterHttp(supervisor, this.paths, this.name, this.record.options, { line: (text) => this.log.writeLine('err', 'drover', text), stats: () => this.log.stats() });
-    supervisor.on('restart', () => this.restarts++);
+    const count = (reason: string) => {
+      this.restarts++;
+      this.restartReasons[reason] = (this.restartReasons[reason] ?? 0) + 1;
+    };
+    supervisor.on('restart', () => count('crash'));
+    // A worker replaced for maxMemory or maxRequests is restarted too (issue 16); reloads are counted apart.
+    supervisor.on('recycle', (e: { reason: string }) => {
+      if (e.reason !== 'reload') count(e.reason);
+    });
     supervisor.on('start-failed', (e: { code: ErrorCode; message: string }) => (this.lastError = { code: e.code, message: e.message }));
     supervisor.on('giveup', (e: { restarts: number }) => (this.lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));
     const uninstall = installMasterSignals(() => supervisor, { onStop: () => (this.stopRequested = true) });
@@ -170,6 +180,7 @@ export class AppMaster {
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
       restarts: this.restarts,
+      restartReasons: { ...this.restartReasons },
       reloads: this.reloads,
       reloading: this.reloading,
       addresses: s ? s.addresses().map(formatAddress) : [],
