@@ -286,7 +286,10 @@ export class WorkerRuntime {
     pending.release();
     const a = pending.request.address;
     const where = a.type === 'pipe' ? a.path : `${a.host ?? '::'}:${a.port}`;
-    const err = Object.assign(new Error(`listen ${m.code}: ${m.message} ${where}`), {
+    // The master's message is Node's own for its bind ("listen EADDRINUSE: address already in use :::3000"):
+    // used as is, it reads as the app's listen() would without drover (prefixing it again doubled it).
+    const text = m.message.startsWith(`${m.syscall} ${m.code}`) ? m.message : `${m.syscall} ${m.code}: ${m.message} ${where}`;
+    const err = Object.assign(new Error(text), {
       code: m.code,
       errno: m.code,
       syscall: m.syscall,

@@ -8,6 +8,7 @@
 // then either refused (nothing runs; the error waits for the daemon's
 // wait-ready) or supervising; `halted` is set once, when the supervisor (or
 // the refused start) ended, and answers every `watch`.
+import { assertPortFree } from '../../runtime/port-check.js';
 import type { SuperviseOptions } from '../../config/schema.js';
 import type { MasterCommands, MasterOutcome } from '../../control/commands.js';
 import { ControlClient } from '../../control/client.js';
@@ -126,6 +127,7 @@ export class AppMaster {
       const { source } = this.record;
       const spec = this.record.spec ?? (await resolveOptions(this.record.options, source?.kind === 'config' ? `${source.file}: ${this.name}` : 'command line'));
       if (spec.name !== this.name) throw new DroverError('DROVER_E_INVALID_OPTION', `the app name ${spec.name} does not match its launch record (${this.name})`);
+      await assertPortFree(spec);
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
       const supervisor = new Supervisor(spec, { logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
