@@ -354,11 +354,18 @@ export async function reloadCommand(targets: string[], options: ApplyFlags): Pro
   return reportFailures(results);
 }
 
-export async function scaleCommand(app: string, count: string, options: CommonOptions): Promise<number> {
+export interface ScaleFlags extends CommonOptions {
+  readonly force?: boolean;
+  /** false with --no-wait. */
+  readonly wait?: boolean;
+}
+
+export async function scaleCommand(app: string, count: string, options: ScaleFlags): Promise<number> {
   if (!/^\d+$/.test(count)) throw new DroverError('DROVER_E_INVALID_OPTION', `scale expects a worker count (a whole number >= 0), got ${JSON.stringify(count)}`);
-  const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count) }));
+  const wait = options.wait !== false;
+  const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count), force: options.force === true, wait }));
   if (options.json) printJson({ name: app, ...result });
-  else out(`${app}: scaling to ${workerCount(Number(count))}`);
+  else out(wait ? `${app}: ${workerCount(Number(count))} ready` : `${app}: scaling to ${workerCount(Number(count))}`);
   return 0;
 }
 

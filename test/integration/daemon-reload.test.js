@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP, cli, describe, errorLine, get, isAlive, makeHome, ok, waitFor } from '../helpers/daemon.js';
+import { APP, cli, describe, errorLine, fails, get, isAlive, makeHome, ok, waitFor } from '../helpers/daemon.js';
 import { startLoad } from '../helpers/http.js';
 
 test('reload replaces every worker with a progress line each; requests keep being served', async (t) => {
@@ -72,13 +72,31 @@ test('a failing reload exits non-zero with DROVER_E_RELOAD_FAILED and the old wo
   assert.equal(fixed.code, 0, fixed.stderr);
 });
 
+test('scale: new workers that fail to boot exit non-zero with the reason (87); more than 4 per core needs --force (122)', async (t) => {
+  const home = makeHome(t);
+  const flag = path.join(home, 'broken');
+  await ok(home, ['start', APP, '--name', 'grow'], { env: { PORT: '0', FAIL_FLAG: flag } });
+  writeFileSync(flag, 'new workers fail on boot');
+  const r = await cli(home, ['scale', 'grow', '2']);
+  assert.equal(r.code, 87, `${r.stdout}\n${r.stderr}`);
+  assert.match(errorLine(r.stderr), /^drover: grow: worker 1 (exited with code 3|was killed by \w+) before it was ready .*drover logs grow.*\[DROVER_E_SCALE_NOT_READY\]$/);
+  assert.equal((await describe(home, 'grow')).ready, 1, 'the ready worker keeps serving');
+  rmSync(flag);
+  await fails(home, ['scale', 'grow', '100000', '--no-wait'], { code: 'DROVER_E_TOO_MANY_WORKERS', exitCode: 122, message: /--force/ });
+  assert.equal((await describe(home, 'grow')).desired, 2, 'the refused scale changed nothing');
+});
+
 test('scale up and down; signal reaches every worker', async (t) => {
   const home = makeHome(t);
   await ok(home, ['start', APP, '--name', 'elastic'], { env: { PORT: '0' } });
-  assert.match(await ok(home, ['scale', 'elastic', '3']), /elastic: scaling to 3 workers/);
-  await waitFor(async () => (await describe(home, 'elastic')).ready === 3, { message: '3 workers ready' });
+  // scale waits for the new workers, as reload does (issue 16): they are ready when it returns.
+  assert.match(await ok(home, ['scale', 'elastic', '3']), /^elastic: 3 workers ready$/m);
+  assert.equal((await describe(home, 'elastic')).ready, 3);
   await ok(home, ['scale', 'elastic', '1']);
-  await waitFor(async () => (await describe(home, 'elastic')).workers.length === 1, { message: 'one worker left' });
+  assert.equal((await describe(home, 'elastic')).workers.length, 1, 'the surplus stopped before scale returned');
+  assert.match(await ok(home, ['scale', 'elastic', '2', '--no-wait']), /^elastic: scaling to 2 workers$/m);
+  await waitFor(async () => (await describe(home, 'elastic')).ready === 2, { message: '2 workers ready' });
+  await ok(home, ['scale', 'elastic', '1']);
 
   const sig = await ok(home, ['signal', 'SIGUSR2', 'elastic']);
   assert.match(sig, /^elastic: SIGUSR2 sent to 1 worker \(pids \d+\)$/m);

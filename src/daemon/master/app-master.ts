@@ -1,3 +1,5 @@
+import { waitForScale } from '../../runtime/scale-wait.js';
+import { checkWorkerCount } from '../../config/resolve.js';
 // An app master started by the daemon: the same Supervisor as `drover run`,
 // with its own control socket (DROVER_HOME/apps/<name>.sock, MasterCommands)
 // and its workers' output captured into the app's log files. It does not
@@ -244,11 +246,16 @@ export class AppMaster {
         });
       },
       reload: (args, ctx) => this.reload(args.options, ctx),
-      scale: (args) => {
+      scale: async (args) => {
         const n = Number(args.instances);
         const s = this.needSupervisor();
+        // The same refusal as at start (issue 16): -i 1000 on 2 cores starves the machine.
+        checkWorkerCount(n, args.force === true || this.record.options.force === true, 'scale to');
+        const from = s.desired;
+        const before = Math.max(-1, ...s.workers().map((w) => w.wid));
         s.scale(n);
-        return { from: s.desired, to: n };
+        if (args.wait !== false) await waitForScale(s, n, before, this.name);
+        return { from, to: n };
       },
       signal: (args) => {
         const signal = String(args.signal);
