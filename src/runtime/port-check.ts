@@ -34,6 +34,6 @@ export async function assertPortFree(spec: Pick<AppSpec, 'env'>, env: NodeJS.Pro
   if (err?.code !== 'EADDRINUSE') return;
   throw new DroverError(
     'DROVER_E_PORT_IN_USE',
-    `port ${port} (PORT) is already in use by another process, checked before starting any worker: stop that process, or give the app another port (PORT=...)`,
+    `PORT ${port} is already in use by another process: stop it, or give the app another port (checked before starting any worker)`,
   );
 }
