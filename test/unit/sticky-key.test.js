@@ -92,3 +92,13 @@ test('worker messages: a claim needs a bounded key, a returned head a bounded st
   assert.equal(msg({ kind: 'conn-back', key: 'k', head: 1 }).ok, false);
   assert.equal(msg({ kind: 'conn-back', key: 'k', head: 'x'.repeat(STICKY_HEAD_MAX_BYTES + 1) }).ok, false);
 });
+
+test('stickyKey needs the master to hand connections over: refused with kernel, reuseport and fork mode', async () => {
+  const { resolveSpec } = await import('../../dist/config/resolve.js');
+  const { example } = await import('../helpers/paths.js');
+  const script = example('hello.js');
+  assert.equal(resolveSpec({ script, stickyKey: 'query:sid' }).stickyKey, 'query:sid');
+  for (const extra of [{ balance: 'kernel' }, { execMode: 'fork' }]) {
+    assert.throws(() => resolveSpec({ script, stickyKey: 'query:sid', ...extra }), (err) => err.code === 'DROVER_E_INVALID_OPTION' && /stickyKey needs the master/.test(err.message), JSON.stringify(extra));
+  }
+});
