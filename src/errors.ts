@@ -66,6 +66,8 @@ export const CATALOG = {
   DROVER_E_INTERPRETER_NO_SHARING: { exitCode: 120, title: "an interpreter would run a JavaScript file without drover's worker runtime (no port sharing)" },
   // Start-up checks of issue 16: statuses 122-124.
   DROVER_E_TOO_MANY_WORKERS: { exitCode: 122, title: 'a worker count far above the cores, without --force' },
+  // drover scale (issue 16): statuses 87-88.
+  DROVER_E_SCALE_NOT_READY: { exitCode: 87, title: 'drover scale: the new workers did not become ready' },
   DROVER_E_INTERNAL: { exitCode: 1, title: 'a bug in drover' },
 } as const satisfies Record<string, CatalogEntry>;
 

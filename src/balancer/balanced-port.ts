@@ -18,6 +18,15 @@ import { HANDOFF_WINDOW, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
 import type { Member, Strategy } from './strategy.js';
 import { InFlight } from './in-flight.js';
+import { headOf, readHead } from './head-reader.js';
+import { extractStickyKey, type StickyKeySpec } from './sticky-key.js';
+import type { StickyTable } from './sticky-table.js';
+
+/** Stickiness by a request attribute (the stickyKey option): what to read and who owns which key. */
+export interface StickyKeys {
+  readonly spec: StickyKeySpec;
+  readonly table: StickyTable;
+}
 
 /** The raw libuv handle of an accepted connection (TCPWrap / PipeWrap). */
 interface RawHandle {
@@ -65,6 +74,7 @@ export class BalancedPort {
     readonly key: string,
     private strategy: Strategy,
     private readonly hooks: PortHooks,
+    private readonly sticky: () => StickyKeys | undefined = () => undefined,
   ) {}
 
   open(address: ListenAddress): Promise<BoundAddress> {
@@ -78,7 +88,9 @@ export class BalancedPort {
         const handle = (this.server as unknown as ListenServerInternals)._handle!;
         handle.onconnection = (err, client) => {
           if (err || !client) return;
-          this.distribute(client, -1);
+          const sticky = this.sticky();
+          if (sticky) readHead(client, sticky.spec, (h) => this.distribute(h as RawHandle, -1));
+          else this.distribute(client, -1);
         };
         const a = this.server.address();
         this.bound = typeof a === 'string' || a === null ? { type: 'pipe', path: address.type === 'pipe' ? address.path : String(a) } : { type: 'tcp', ...a };
@@ -133,7 +145,8 @@ export class BalancedPort {
    * twice the surplus is shed. Sticky balancing keeps clients where they are.
    */
   rebalance(): void {
-    if (this.members.size < 2 || this.strategy.rebalance === false) return;
+    // Keyed sessions come back to their owner: shedding them would move nothing.
+    if (this.members.size < 2 || this.strategy.rebalance === false || this.sticky()) return;
     let total = 0;
     let min = Infinity;
     let max = 0;
@@ -200,6 +213,21 @@ export class BalancedPort {
   }
 
   private choose(handle: RawHandle): Entry | undefined {
+    const sticky = this.sticky();
+    const head = sticky && headOf(handle);
+    const key = head ? extractStickyKey(head, sticky.spec) : undefined;
+    if (key === undefined) return this.pick(handle);
+    const owner = this.members.get(sticky!.table.get(key) ?? -1);
+    // The owner holds the session: it gets the connection even past its
+    // hand-off window (any other worker would answer "session unknown").
+    if (owner?.child.connected) return owner;
+    // A new key, or its worker is gone: placed as any connection, and remembered.
+    const entry = this.pick(handle);
+    if (entry) sticky!.table.set(key, entry.member.id);
+    return entry;
+  }
+
+  private pick(handle: RawHandle): Entry | undefined {
     const remoteAddress = this.strategy.needsAddress ? peerAddress(handle) : undefined;
     for (let tries = this.members.size; tries > 0; tries--) {
       const id = this.strategy.pick({ remoteAddress });
@@ -236,7 +264,9 @@ export class BalancedPort {
     // The callback runs once the fd is written to the channel (SCM_RIGHTS): the
     // kernel then holds its own reference, so ours can be closed. On a write
     // error (the worker died meanwhile) the connection goes to someone else.
-    sendHandle(child, envelope({ kind: 'conn', key: this.key }), handle, (err) => {
+    const head = headOf(handle);
+    const message = head ? { kind: 'conn' as const, key: this.key, head: head.toString('latin1') } : { kind: 'conn' as const, key: this.key };
+    sendHandle(child, envelope(message), handle, (err) => {
       if (err) {
         this.handed.set(member.id, (this.handed.get(member.id) ?? 1) - 1);
         this.recount(member);

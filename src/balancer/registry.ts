@@ -3,7 +3,9 @@
 // replacement), so clients queue instead of being refused.
 import type { ChildProcess } from 'node:child_process';
 import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
-import { BalancedPort, type PortHooks } from './balanced-port.js';
+import { BalancedPort, type PortHooks, type StickyKeys } from './balanced-port.js';
+import { parseStickyKeySpec } from './sticky-key.js';
+import { StickyTable } from './sticky-table.js';
 import type { Strategy } from './strategy.js';
 
 const REBALANCE_EVERY_MS = 1000;
@@ -16,9 +18,16 @@ export class PortRegistry {
 
   private readonly rebalanceTimer: NodeJS.Timeout;
 
+  /** Session keys → workers, shared by every listener of the app (a worker's claim names no port). */
+  private readonly stickyTable = new StickyTable();
+  private stickyText: string | undefined;
+  private stickyKeys: StickyKeys | undefined;
+
   constructor(
     private createStrategy: () => Strategy,
     private readonly hooks: PortHooks,
+    /** The stickyKey option as it is now (a reload may change it). */
+    private readonly stickyKey: () => string | undefined = () => undefined,
   ) {
     this.rebalanceTimer = setInterval(() => this.rebalance(), REBALANCE_EVERY_MS);
     this.rebalanceTimer.unref();
@@ -28,6 +37,22 @@ export class PortRegistry {
   useStrategy(create: () => Strategy): void {
     this.createStrategy = create;
     for (const listener of this.listeners.values()) listener.useStrategy(create());
+  }
+
+  /** What the listeners read for stickiness, parsed once per option value (the schema validated it). */
+  private sticky(): StickyKeys | undefined {
+    const text = this.stickyKey();
+    if (text !== this.stickyText) {
+      this.stickyText = text;
+      const spec = text === undefined ? undefined : parseStickyKeySpec(text);
+      this.stickyKeys = spec && { spec, table: this.stickyTable };
+    }
+    return this.stickyKeys;
+  }
+
+  /** A worker says it owns a session key (claimStickyKey in drover/worker): later connections with it go there. */
+  claim(key: string, wid: number): void {
+    if (this.sticky()) this.stickyTable.set(key, wid);
   }
 
   rebalance(): void {
@@ -53,7 +78,7 @@ export class PortRegistry {
     if (!listener) {
       let opening = this.opening.get(key);
       if (!opening) {
-        const fresh = new BalancedPort(key, this.createStrategy(), this.hooks);
+        const fresh = new BalancedPort(key, this.createStrategy(), this.hooks, () => this.sticky());
         opening = fresh.open(address).then(() => fresh);
         this.opening.set(key, opening);
       }

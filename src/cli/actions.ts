@@ -354,11 +354,18 @@ export async function reloadCommand(targets: string[], options: ApplyFlags): Pro
   return reportFailures(results);
 }
 
-export async function scaleCommand(app: string, count: string, options: CommonOptions): Promise<number> {
+export interface ScaleFlags extends CommonOptions {
+  readonly force?: boolean;
+  /** false with --no-wait. */
+  readonly wait?: boolean;
+}
+
+export async function scaleCommand(app: string, count: string, options: ScaleFlags): Promise<number> {
   if (!/^\d+$/.test(count)) throw new DroverError('DROVER_E_INVALID_OPTION', `scale expects a worker count (a whole number >= 0), got ${JSON.stringify(count)}`);
-  const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count) }));
+  const wait = options.wait !== false;
+  const result = await withDaemon((c) => c.call('scale', { name: app, instances: Number(count), force: options.force === true, wait }));
   if (options.json) printJson({ name: app, ...result });
-  else out(`${app}: scaling to ${workerCount(Number(count))}`);
+  else out(wait ? `${app}: ${workerCount(Number(count))} ready` : `${app}: scaling to ${workerCount(Number(count))}`);
   return 0;
 }
 
@@ -427,7 +434,8 @@ export async function describeCommand(app: string, options: CommonOptions): Prom
   kv('master', d.master.pid ? `pid ${d.master.pid}${d.master.memory ? `, ${formatBytes(d.master.memory)}` : ''}` : '-');
   if (d.agent) kv('agent', `pid ${d.agent.pid ?? '-'}, up ${formatDuration(d.agent.uptimeMs)}${d.agent.memory ? `, ${formatBytes(d.agent.memory)}` : ''}`);
   kv('uptime', d.status === 'online' ? formatDuration(d.uptimeMs) : '-');
-  kv('restarts', `${d.restarts} worker${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
+  const reasons = Object.entries(d.restartReasons ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  kv('restarts', `${d.restarts} worker${reasons.length ? ` (${reasons.join(', ')})` : ''}${d.masterRestarts ? `, ${d.masterRestarts} master` : ''}`);
   kv('cpu/memory', `${d.cpu.toFixed(1)}% / ${formatBytes(d.memory)}`);
   if (d.addresses.length) kv('listening', d.addresses.join(', '));
   kv('source', d.source.kind === 'config' ? `${d.source.file}${d.source.envName ? ` (env ${d.source.envName})` : ''}` : 'command line');

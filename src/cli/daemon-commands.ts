@@ -99,8 +99,10 @@ export function addDaemonCommands(program: Command, setResult: SetResult): void 
       .description('set the number of workers of an app')
       .argument('<app>', 'app name')
       .argument('<n>', 'worker count')
+      .option('--force', 'allow more than 4 workers per core')
+      .option('--no-wait', 'return at once instead of waiting for the new workers to be ready')
       .addOption(json())
-      .action((app: string, n: string, o: { json?: boolean }) => setResult(actions().then((a) => a.scaleCommand(app, n, o)))),
+      .action((app: string, n: string, o: Actions.ScaleFlags) => setResult(actions().then((a) => a.scaleCommand(app, n, o)))),
   );
   quiet(
     program

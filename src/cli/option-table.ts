@@ -92,6 +92,11 @@ export const OPTION_TABLE = {
     description: 'round-robin | least-connections | least-loaded | sticky (ip-hash) | weighted | kernel | reuseport',
     parse: oneOf(BALANCE_MODES),
   },
+  stickyKey: {
+    flags: '--sticky-key <source:name>',
+    description: 'sessions stick to a worker by cookie:<name> | header:<name> | query:<name> (socket.io: query:sid with claimStickyKey)',
+    parse: text,
+  },
   weights: { flags: '--weights <list>', description: 'weights per worker slot for --balance weighted, e.g. 3,1', parse: list(int) },
   spares: { flags: '--spares <n>', description: 'ready workers held back from traffic, promoted at once when a worker dies or hangs', parse: int },
   heartbeatIntervalMs: { flags: '--heartbeat-interval-ms <ms>', description: 'ping interval (0 disables the heartbeat)', parse: int },

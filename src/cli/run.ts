@@ -7,6 +7,7 @@ import { formatAddress, Supervisor } from '../supervise.js';
 // platform hook (issue 14): systemd notify/watchdog, PID 1.
 import { attachPlatform, prelude, say, startError } from '../platform/run-hooks.js';
 import { startAppEndpoint } from './run-http.js';
+import { assertPortFree } from '../runtime/port-check.js';
 
 export async function runForeground(options: SuperviseOptions): Promise<number> {
   // platform hook (issue 14): as PID 1, drover runs under tini; this process only waits for it.
@@ -15,6 +16,7 @@ export async function runForeground(options: SuperviseOptions): Promise<number> 
   let spec;
   try {
     spec = resolveSpec(options, 'command line');
+    await assertPortFree(spec);
   } catch (err) {
     return startError(err); // platform hook (issue 14): a JSON line in a container, else thrown on
   }

@@ -118,6 +118,10 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   if (o.execMode === 'fork' && o.balance !== undefined) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs execMode cluster: in fork mode each process binds its own ports`);
   }
+  if (o.stickyKey !== undefined && (isKernelMode(balance) || o.execMode === 'fork' || mode === 'exec')) {
+    const how = o.execMode === 'fork' ? 'execMode fork' : mode === 'exec' ? 'an executable (--interpreter none)' : `balance ${balance}`;
+    throw new DroverError('DROVER_E_INVALID_OPTION', `stickyKey needs the master to hand connections over, which ${how} does not: use a master-balanced strategy (e.g. --balance round-robin) in cluster mode`);
+  }
   if (mode === 'exec' && o.balance !== undefined) {
     throw new DroverError('DROVER_E_INVALID_OPTION', `balance ${o.balance} needs Node workers: an executable run with --interpreter none binds its own ports`);
   }
@@ -199,6 +203,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     reloadBatch: o.reloadBatch,
     balance: resolveBalance(o, mode),
     weights: o.weights,
+    stickyKey: o.stickyKey,
     spares: o.spares,
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     heartbeatTimeoutMs: o.heartbeatTimeoutMs,

@@ -18,6 +18,7 @@ const nonNegativeMs = durationMs(0);
 import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS } from '../core/enums.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
 import { SIZE_PATTERN } from './size.js';
+import { parseStickyKeySpec, STICKY_KEY_FORMAT } from '../balancer/sticky-key.js';
 
 export const instancesSchema = z.union([
   z.literal('max'),
@@ -74,6 +75,15 @@ export const superviseOptionsSchema = z
     balance: z.enum(BALANCE_MODES).optional(),
     /** Weights per worker slot for balance: weighted (default 1). */
     weights: z.array(z.number().min(0)).default([]),
+    /**
+     * Sessions stick to a worker by a request attribute: cookie:<name>,
+     * header:<name> or query:<name> (query:sid for socket.io). The master reads
+     * the request head before the hand-off; plain HTTP/1 only (not TLS).
+     */
+    stickyKey: z
+      .string()
+      .refine((s) => parseStickyKeySpec(s) !== undefined, { message: `must be ${STICKY_KEY_FORMAT}` })
+      .optional(),
     /** Booted, ready workers that get no traffic until one is needed. */
     spares: z.number().int().min(0).default(0),
     /** 0 disables the heartbeat. */

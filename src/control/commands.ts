@@ -94,7 +94,7 @@ export type DaemonCommands = {
   restart: { args: { target?: Target; records?: readonly LaunchRecord[] }; result: Array<Settled<StartResult>> };
   /** Emits the masters' reload events with {app} added. records: as for restart, reloaded in place where the change allows. */
   reload: { args: { target?: Target; records?: readonly LaunchRecord[] }; result: Array<Settled<ReloadResult>> };
-  scale: { args: { name: string; instances: number }; result: ScaleResult };
+  scale: { args: { name: string; instances: number; force?: boolean; wait?: boolean }; result: ScaleResult };
   signal: { args: { target?: Target; signal: string }; result: Array<SignalResult & { name: string }> };
   save: { args: NoArgs; result: { file: string; apps: string[]; secretsLeftOut: string[] } };
   resurrect: { args: { env: Readonly<Record<string, string>> }; result: { results: Array<Settled<StartResult>>; skipped: string[]; warnings: string[] } };
@@ -112,7 +112,7 @@ export type MasterCommands = {
   watch: { args: NoArgs; result: MasterOutcome };
   /** Emits 'reload-start', 'fork', 'worker-ready', 'worker-exit'. */
   reload: { args: { options?: SuperviseOptions }; result: ReloadResult };
-  scale: { args: { instances: number }; result: ScaleResult };
+  scale: { args: { instances: number; force?: boolean; wait?: boolean }; result: ScaleResult };
   signal: { args: { signal: string }; result: SignalResult };
   stop: { args: { force?: boolean }; result: MasterOutcome };
   /** The app's shared state store (`drover state <app> …`); watch emits 'state' events until the client disconnects. */

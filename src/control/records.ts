@@ -58,8 +58,10 @@ export interface MasterStatus {
   readonly cwd: string;
   readonly startedAt: number;
   readonly uptimeMs: number;
-  /** Worker restarts after crashes (not reloads or recycling). */
+  /** Worker restarts: after crashes and hangs, and recycles for maxMemory or maxRequests (not reloads). */
   readonly restarts: number;
+  /** restarts by reason: crash, memory, max-requests. */
+  readonly restartReasons?: Readonly<Record<string, number>>;
   readonly reloads: number;
   readonly reloading: boolean;
   readonly addresses: readonly string[];
@@ -114,6 +116,7 @@ export interface AppDescription extends AppSummary {
   readonly createdAt: number;
   readonly logs: MasterStatus['logs'] | undefined;
   readonly logStats: MasterStatus['logStats'] | undefined;
+  readonly restartReasons?: MasterStatus['restartReasons'];
 }
 
 export interface StartResult {

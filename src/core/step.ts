@@ -180,9 +180,11 @@ class Draft {
   /**
    * Counts one restart in the sliding window; gives up (and returns false)
    * when it is full. abuse: a replacement for abusing the message channels,
-   * counted in a window of its own with the same limits.
+   * counted in a window of its own with the same limits. memory: a worker
+   * replaced for maxMemory counts with the crashes (a maxMemory below the
+   * app's base RSS is a loop like a crash loop); `rss` names it in the message.
    */
-  admitRestart(abuse = false): boolean {
+  admitRestart(abuse = false, memory?: { rss: number; limit: number }): boolean {
     const spec = this.spec;
     const window = pruneWindow(abuse ? this.s.abuseTimes : this.s.restartTimes, this.now, spec.restartWindowMs);
     const keep = (times: number[]) => (abuse ? (this.s.abuseTimes = times) : (this.s.restartTimes = times));
@@ -193,7 +195,9 @@ class Draft {
         'DROVER_E_GIVEUP',
         abuse
           ? `workers were replaced ${window.length + 1} times within ${spec.restartWindowMs} ms for abusing the message channels (maxRestarts ${spec.maxRestarts}): see the ipc-abuse lines above`
-          : `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`,
+          : memory
+            ? `workers were restarted ${window.length + 1} times within ${spec.restartWindowMs} ms, the last for using ${memory.rss} bytes of RSS, over maxMemory ${memory.limit} (maxRestarts ${spec.maxRestarts}): raise --max-memory above the app's usual RSS, or fix the leak`
+            : `workers crashed ${window.length + 1} times within ${spec.restartWindowMs} ms (maxRestarts ${spec.maxRestarts}): fix the crash (see the exit events above), or raise --max-restarts / --restart-window-ms`,
       );
       return false;
     }
@@ -318,8 +322,16 @@ class Draft {
     return wid;
   }
 
+  /**
+   * A memory recycle is a restart for a fault: it takes a place in the restart
+   * window, so a maxMemory below the app's base RSS gives up as a crash loop
+   * does. A max-requests recycle is planned (the limit is the user's, reached
+   * by serving traffic): it does not, or a busy app would give up for being
+   * busy. Both count in the app's restarts (the `recycle` event, with its reason).
+   */
   recycle(w: WorkerRec, reason: RecycleReason, value: number): void {
     if (this.s.phase !== 'running' || w.successor !== undefined || w.phase !== 'ready') return;
+    if (reason === 'memory' && !this.admitRestart(false, { rss: value, limit: this.spec.maxMemoryBytes ?? 0 })) return;
     this.emit({ event: 'recycle', ...this.ids(w), reason, value });
     this.startReplacement(w);
   }

@@ -50,6 +50,8 @@ export interface AppSpec {
   /** A master-balanced strategy name, or 'kernel' / 'reuseport' (workers accept themselves). */
   readonly balance: Balance;
   readonly weights: readonly number[];
+  /** Stickiness by a request attribute: cookie:<name> | header:<name> | query:<name> (balancer/sticky-key.ts). */
+  readonly stickyKey: string | undefined;
   readonly spares: number;
   /** 0: no heartbeat. */
   readonly heartbeatIntervalMs: number;

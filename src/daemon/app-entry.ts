@@ -95,5 +95,6 @@ export function describeApp(entry: AppEntry, s: MasterStatus | undefined, paths:
     createdAt: entry.record.createdAt,
     logs: s?.logs ?? { ...logFiles(paths.logs, entry.name, entry.record.logs), master: masterLog(paths) },
     logStats: s?.logStats,
+    restartReasons: s?.restartReasons,
   };
 }

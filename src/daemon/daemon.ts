@@ -195,7 +195,7 @@ export class Daemon {
         const client = this.masters.running(entry!, ': start it first');
         const n = Number(args.instances);
         if (!Number.isInteger(n) || n < 0) throw new DroverError('DROVER_E_INVALID_OPTION', `scale: the worker count must be a whole number >= 0, got ${JSON.stringify(args.instances)}`);
-        const result = await client.call('scale', { instances: n });
+        const result = await client.call('scale', { instances: n, force: args.force === true, wait: args.wait !== false });
         // The saved record follows, so a master restart or a resurrect keeps the new count.
         entry!.record = { ...entry!.record, options: { ...entry!.record.options, instances: n === 0 ? entry!.record.options.instances : n } };
         return result;

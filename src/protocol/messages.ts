@@ -8,6 +8,8 @@
 // (app messages are queued), so the master sends nothing to a worker until
 // that worker has said `online`.
 
+import { STICKY_HEAD_MAX_BYTES, STICKY_KEY_MAX_LENGTH } from '../balancer/sticky-key.js';
+
 export const CMD = 'NODE_DROVER';
 export const PROTOCOL_VERSION = 1;
 
@@ -44,8 +46,10 @@ export type WorkerToMaster =
   /** drover/worker was loaded (the agent): app-ready is sent again if the app is ready already. */
   | { kind: 'hello' }
   | { kind: 'exiting'; error: string }
-  /** A connection the worker refused (it is draining): comes with the handle, for another worker. */
-  | { kind: 'conn-back'; key: string }
+  /** A connection the worker refused (it is draining): comes with the handle (and the bytes the master read of it), for another worker. */
+  | { kind: 'conn-back'; key: string; head?: string }
+  /** claimStickyKey(): connections whose stickyKey attribute is `key` go to this worker (balancer/sticky-table.ts). */
+  | { kind: 'sticky-claim'; key: string }
   /** Heartbeat reply, sent from the worker's event loop. */
   | { kind: 'pong'; seq: number; rss: number; elu: number; lagMs: number; requests: number; connections: number; heapUsed?: number; cpuUs?: number }
   /**
@@ -68,8 +72,12 @@ export type MasterToWorker =
   /** Close n keep-alive connections gracefully (Connection: close on their next response), to rebalance. */
   | { kind: 'shed'; key: string; n: number }
   | { kind: 'listen-error'; ack: number; code: string; message: string; syscall: string }
-  /** A connection for the server listening on `key`: comes with the handle. */
-  | { kind: 'conn'; key: string }
+  /**
+   * A connection for the server listening on `key`: comes with the handle.
+   * `head`: bytes the master already read of it (stickyKey; latin1, at most
+   * STICKY_HEAD_MAX_BYTES), which the worker puts back in front of the stream.
+   */
+  | { kind: 'conn'; key: string; head?: string }
   | { kind: 'shutdown'; timeoutMs: number }
   /** Every worker was ready once: onAppReady() handlers run (workers and the agent). */
   | { kind: 'app-ready' }
@@ -161,7 +169,15 @@ export function parseWorkerMessage(raw: unknown): { ok: true; message: WorkerToM
         : { ok: false, error: 'udp-bind: needs an integer seq and a udp4/udp6 address' };
     }
     case 'conn-back':
-      return isStr(raw.key) ? { ok: true, message: { kind: 'conn-back', key: raw.key } } : { ok: false, error: 'conn-back: key must be a string' };
+      if (!isStr(raw.key)) return { ok: false, error: 'conn-back: key must be a string' };
+      if (raw.head === undefined) return { ok: true, message: { kind: 'conn-back', key: raw.key } };
+      return isStr(raw.head) && raw.head.length <= STICKY_HEAD_MAX_BYTES
+        ? { ok: true, message: { kind: 'conn-back', key: raw.key, head: raw.head } }
+        : { ok: false, error: `conn-back: head must be a string of at most ${STICKY_HEAD_MAX_BYTES} characters` };
+    case 'sticky-claim':
+      return isStr(raw.key) && raw.key.length > 0 && raw.key.length <= STICKY_KEY_MAX_LENGTH
+        ? { ok: true, message: { kind: 'sticky-claim', key: raw.key } }
+        : { ok: false, error: `sticky-claim: key must be a string of 1 to ${STICKY_KEY_MAX_LENGTH} characters` };
     default:
       return { ok: false, error: `unknown kind ${JSON.stringify(String(raw.kind)).slice(0, 80)}` };
   }

@@ -21,6 +21,8 @@ type ListenRequest = Extract<WorkerToMaster, { kind: 'listen' }>;
 
 export interface BrokerContext {
   readonly balance: () => Balance;
+  /** The stickyKey option (cookie:/header:/query:<name>), read per connection: a reload may change it. */
+  readonly stickyKey?: () => string | undefined;
   readonly send: (child: ChildProcess, message: MasterToWorker, handle?: unknown) => void;
   readonly enqueue: (event: Event) => void;
   /** The core's rule (core/step.ts inBalancer): does this worker get connections now? */
@@ -56,7 +58,7 @@ export class ListenBroker {
     this.registry = new PortRegistry(() => createStrategy(this.strategy), {
       onDrop: (key, reason) => ctx.log?.warn({ event: 'drop', key, reason }, `connection dropped on ${key}: ${reason}`),
       onShed: (wid, key, n) => this.shed(wid, key, n),
-    });
+    }, ctx.stickyKey);
     this.shared = balance === 'kernel' ? new SharedHandles() : undefined;
   }
 

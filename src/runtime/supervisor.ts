@@ -148,6 +148,7 @@ export class AppSupervisor extends EventEmitter {
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}`, abuse: true }));
     this.broker = new ListenBroker({
       balance: () => this.state.spec.balance,
+      stickyKey: () => this.state.spec.stickyKey,
       send: (child, message, handle) => this.sendTo(child, message, handle),
       enqueue: (event) => this.enqueue(event),
       inBalancer: (wid) => {

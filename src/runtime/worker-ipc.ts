@@ -7,6 +7,7 @@ import type { Event } from '../core/types.js';
 import type { MessageHub } from '../messaging/hub.js';
 import { CMD, parseWorkerMessage, type WorkerToMaster } from '../protocol/messages.js';
 import type { ListenBroker } from './listen-broker.js';
+import { attachHead } from '../balancer/head-reader.js';
 
 export interface WorkerIpcContext {
   readonly wid: number;
@@ -56,8 +57,11 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
       return broker.bound(wid, m.key, m.address);
     case 'conn-back':
       // A draining worker sent a connection back: the listener takes it out of its rotation (fast path) and hands the connection on.
+      if (handle && m.head !== undefined) attachHead(handle as object, Buffer.from(m.head, 'latin1'));
       if (!handle || !broker.registry.redistribute(m.key, handle as never, wid)) closeHandle(handle);
       return;
+    case 'sticky-claim':
+      return broker.registry.claim(m.key, wid);
     case 'listen':
       return broker.listen(wid, child, m);
     case 'udp-bind':

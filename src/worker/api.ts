@@ -6,6 +6,7 @@ import { existingHubClient, messenger } from '../messaging/hub-client.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 import { agentReady, connectAgent } from './agent-side.js';
+import { STICKY_KEY_MAX_LENGTH } from '../balancer/sticky-key.js';
 export { onAppReady } from './app-ready.js';
 export { state } from './state.js';
 export type { Entry, StateApi, StateStatus, WatchEvent, WatchOptions, WriteOptions } from '../state/types.js';
@@ -36,6 +37,20 @@ export function ready(): void {
   const connecting = existingHubClient()?.connecting();
   if (connecting) void connecting.then(say);
   else say();
+}
+
+/**
+ * With the stickyKey option: connections whose key (the cookie, header or
+ * query parameter it names) is `key` go to this worker from now on. For
+ * session ids the worker creates itself, e.g. socket.io with
+ * `--sticky-key query:sid`: `io.engine.on('connection', (s) => claimStickyKey(s.id))`.
+ * Call it before the response that tells the client its id is written (the
+ * master handles the claim before it reads the client's next request).
+ * Does nothing outside a drover worker or without stickyKey.
+ */
+export function claimStickyKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > STICKY_KEY_MAX_LENGTH) return;
+  WorkerRuntime.current()?.claimStickyKey(key);
 }
 
 // In the agent: listen for app-ready, and ask for it in case it was sent before this module loaded.

@@ -304,7 +304,10 @@ export class WorkerRuntime {
     pending.release();
     const a = pending.request.address;
     const where = a.type === 'pipe' ? a.path : `${a.host ?? '::'}:${a.port}`;
-    const err = Object.assign(new Error(`listen ${m.code}: ${m.message} ${where}`), {
+    // The master's message is Node's own for its bind ("listen EADDRINUSE: address already in use :::3000"):
+    // used as is, it reads as the app's listen() would without drover (prefixing it again doubled it).
+    const text = m.message.startsWith(`${m.syscall} ${m.code}`) ? m.message : `${m.syscall} ${m.code}: ${m.message} ${where}`;
+    const err = Object.assign(new Error(text), {
       code: m.code,
       errno: m.code,
       syscall: m.syscall,
@@ -325,11 +328,21 @@ export class WorkerRuntime {
     }
   }
 
-  private deliver(key: string, connection: unknown): void {
+  private deliver(key: string, connection: unknown, head: string | undefined): void {
     this.counts.add(key, 1, 0);
     for (const handle of this.handles.get(key) ?? []) {
       if (!handle.closed && handle.onconnection && !this.shutdownStarted) {
+        if (head === undefined) return void handle.onconnection(0, connection);
+        // The master read these bytes to find the session key (balancer/head-reader.ts):
+        // they go back in front of the stream, after the app's 'connection'
+        // listeners ran (http's parser is attached by then; unshift emits them
+        // to a flowing socket at once, or keeps them first in its buffer).
+        let socket: net.Socket | undefined;
+        const capture = (s: net.Socket) => (socket = s);
+        handle.server.prependOnceListener('connection', capture);
         handle.onconnection(0, connection);
+        handle.server.off('connection', capture);
+        if (socket && !socket.destroyed) socket.unshift(Buffer.from(head, 'latin1'));
         return;
       }
     }
@@ -337,7 +350,7 @@ export class WorkerRuntime {
     // Our copy of the fd is closed only once it is written to the channel.
     this.counts.add(key, 0, 1);
     const close = () => (connection as { close?: () => void }).close?.();
-    this.channel.send({ kind: 'conn-back', key }, connection, this.barrier.sending(key, close));
+    this.channel.send(head === undefined ? { kind: 'conn-back', key } : { kind: 'conn-back', key, head }, connection, this.barrier.sending(key, close));
   }
 
   // ── master messages ─────────────────────────────────────────────────────
@@ -345,7 +358,7 @@ export class WorkerRuntime {
   private onMaster(message: MasterToWorker, handle: unknown): void {
     switch (message.kind) {
       case 'conn':
-        return this.deliver(message.key, handle);
+        return this.deliver(message.key, handle, typeof message.head === 'string' ? message.head : undefined);
       case 'listen-ok':
         return this.onListenOk(message, handle);
       case 'shed':
@@ -435,6 +448,10 @@ export class WorkerRuntime {
 
   ready(): void {
     this.channel.send({ kind: 'ready' });
+  }
+
+  claimStickyKey(key: string): void {
+    this.channel.send({ kind: 'sticky-claim', key });
   }
 }
 

@@ -75,10 +75,14 @@ test('a failing reload exits non-zero with DROVER_E_RELOAD_FAILED and the old wo
 test('scale up and down; signal reaches every worker', async (t) => {
   const home = makeHome(t);
   await ok(home, ['start', APP, '--name', 'elastic'], { env: { PORT: '0' } });
-  assert.match(await ok(home, ['scale', 'elastic', '3']), /elastic: scaling to 3 workers/);
-  await waitFor(async () => (await describe(home, 'elastic')).ready === 3, { message: '3 workers ready' });
+  // scale waits for the new workers, as reload does (issue 16): they are ready when it returns.
+  assert.match(await ok(home, ['scale', 'elastic', '3']), /^elastic: 3 workers ready$/m);
+  assert.equal((await describe(home, 'elastic')).ready, 3);
   await ok(home, ['scale', 'elastic', '1']);
-  await waitFor(async () => (await describe(home, 'elastic')).workers.length === 1, { message: 'one worker left' });
+  assert.equal((await describe(home, 'elastic')).workers.length, 1, 'the surplus stopped before scale returned');
+  assert.match(await ok(home, ['scale', 'elastic', '2', '--no-wait']), /^elastic: scaling to 2 workers$/m);
+  await waitFor(async () => (await describe(home, 'elastic')).ready === 2, { message: '2 workers ready' });
+  await ok(home, ['scale', 'elastic', '1']);
 
   const sig = await ok(home, ['signal', 'SIGUSR2', 'elastic']);
   assert.match(sig, /^elastic: SIGUSR2 sent to 1 worker \(pids \d+\)$/m);

@@ -1,3 +1,5 @@
+import { waitForScale } from '../../runtime/scale-wait.js';
+import { checkWorkerCount } from '../../config/resolve.js';
 // An app master started by the daemon: the same Supervisor as `drover run`,
 // with its own control socket (DROVER_HOME/apps/<name>.sock, MasterCommands)
 // and its workers' output captured into the app's log files. It does not
@@ -8,6 +10,7 @@
 // then either refused (nothing runs; the error waits for the daemon's
 // wait-ready) or supervising; `halted` is set once, when the supervisor (or
 // the refused start) ended, and answers every `watch`.
+import { assertPortFree } from '../../runtime/port-check.js';
 import type { SuperviseOptions } from '../../config/schema.js';
 import type { MasterCommands, MasterOutcome } from '../../control/commands.js';
 import { ControlClient } from '../../control/client.js';
@@ -55,6 +58,8 @@ export class AppMaster {
   private readonly watchers = new Set<(outcome: MasterOutcome) => void>();
   private stopRequested = false;
   private restarts = 0;
+  /** restarts by reason: 'crash' (any unplanned exit or hang), 'memory', 'max-requests'. */
+  private readonly restartReasons: Record<string, number> = {};
   private reloads = 0;
   private reloading = false;
   private lastError: { code: ErrorCode; message: string } | undefined;
@@ -87,7 +92,15 @@ export class AppMaster {
     const { supervisor } = run;
     // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
     await startMasterHttp(supervisor, this.paths, this.name, this.record.options, { line: (text) => this.log.writeLine('err', 'drover', text), stats: () => this.log.stats() });
-    supervisor.on('restart', () => this.restarts++);
+    const count = (reason: string) => {
+      this.restarts++;
+      this.restartReasons[reason] = (this.restartReasons[reason] ?? 0) + 1;
+    };
+    supervisor.on('restart', () => count('crash'));
+    // A worker replaced for maxMemory or maxRequests is restarted too (issue 16); reloads are counted apart.
+    supervisor.on('recycle', (e: { reason: string }) => {
+      if (e.reason !== 'reload') count(e.reason);
+    });
     supervisor.on('start-failed', (e: { code: ErrorCode; message: string }) => (this.lastError = { code: e.code, message: e.message }));
     supervisor.on('giveup', (e: { restarts: number }) => (this.lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));
     const uninstall = installMasterSignals(() => supervisor, { onStop: () => (this.stopRequested = true) });
@@ -116,6 +129,7 @@ export class AppMaster {
       const { source } = this.record;
       const spec = this.record.spec ?? (await resolveOptions(this.record.options, source?.kind === 'config' ? `${source.file}: ${this.name}` : 'command line'));
       if (spec.name !== this.name) throw new DroverError('DROVER_E_INVALID_OPTION', `the app name ${spec.name} does not match its launch record (${this.name})`);
+      await assertPortFree(spec);
       const logger = appLogger(this.log, spec.logLevel, this.name);
       const output = new WorkerOutput(this.log);
       const supervisor = new Supervisor(spec, { logger, output: (w, stream, chunk) => output.write(w.wid, w.slot, stream, chunk) });
@@ -170,6 +184,7 @@ export class AppMaster {
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
       restarts: this.restarts,
+      restartReasons: { ...this.restartReasons },
       reloads: this.reloads,
       reloading: this.reloading,
       addresses: s ? s.addresses().map(formatAddress) : [],
@@ -231,11 +246,16 @@ export class AppMaster {
         });
       },
       reload: (args, ctx) => this.reload(args.options, ctx),
-      scale: (args) => {
+      scale: async (args) => {
         const n = Number(args.instances);
         const s = this.needSupervisor();
+        // The same refusal as at start (issue 16): -i 1000 on 2 cores starves the machine.
+        checkWorkerCount(n, args.force === true || this.record.options.force === true, 'scale to');
+        const from = s.desired;
+        const before = Math.max(-1, ...s.workers().map((w) => w.wid));
         s.scale(n);
-        return { from: s.desired, to: n };
+        if (args.wait !== false) await waitForScale(s, n, before, this.name);
+        return { from, to: n };
       },
       signal: (args) => {
         const signal = String(args.signal);
