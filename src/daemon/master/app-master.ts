@@ -1,5 +1,5 @@
 import { waitForScale } from '../../runtime/scale-wait.js';
-import { checkWorkerCount } from '../../config/resolve.js';
+import { checkWorkerCount } from '../../config/worker-count.js';
 // An app master started by the daemon: the same Supervisor as `drover run`,
 // with its own control socket (DROVER_HOME/apps/<name>.sock, MasterCommands)
 // and its workers' output captured into the app's log files. It does not
