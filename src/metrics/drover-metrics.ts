@@ -31,6 +31,8 @@ export function newestPerSlot(workers: readonly WorkerInfo[]): WorkerInfo[] {
 
 export class DroverMetrics {
   readonly registry: Registry;
+  /** The master's own process metrics (prom-client's default metrics), apart: they are sampled on a timer, not per scrape. */
+  readonly processRegistry: Registry;
   readonly collectErrors;
   private readonly samples = new Map<number, WorkerSample>();
   /** Connections handed to each live worker when last seen, and the sum for exited ones. */
@@ -49,7 +51,9 @@ export class DroverMetrics {
     const app = supervisor.spec.name;
     const registry = (this.registry = new prom.Registry());
     registry.setDefaultLabels({ app });
-    prom.collectDefaultMetrics({ register: registry, prefix: 'drover_master_' });
+    this.processRegistry = new prom.Registry();
+    this.processRegistry.setDefaultLabels({ app });
+    prom.collectDefaultMetrics({ register: this.processRegistry, prefix: 'drover_master_' });
     const self = this;
     const opts = { registers: [registry] };
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, cli, makeHome, ok, portOf, request, waitFor } from '../helpers/daemon.js';
 import { fixture } from '../helpers/drover.js';
-import { get, homeToken, scrape } from '../helpers/metrics.js';
+import { get, homeToken, scrape, scrapeUntil } from '../helpers/metrics.js';
 import { sample } from '../helpers/prom-text.js';
 
 const APP = fixture('metrics-app.js');
@@ -28,7 +28,7 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   const webPort = await portOf(home, 'web');
   for (let i = 0; i < 30; i++) await request({ port: webPort, path: '/inc' });
 
-  const page = await scrape(port, token);
+  const page = await scrapeUntil(port, token, (p) => sample(p, 'app_hits_total', { app: 'web' }) === 30, { message: "web's app_hits_total 30" });
   assert.equal(sample(page, 'drover_workers', { app: 'web', state: 'ready' }), 2);
   assert.equal(sample(page, 'drover_workers', { app: 'api', state: 'ready' }), 1);
   assert.equal(sample(page, 'app_hits_total', { app: 'web' }), 30);
