@@ -100,9 +100,21 @@ const MAX_TOPICS_PER_CONNECTION = 10_000;
  */
 const CONNECT_GRACE_MS = 3_000;
 
+/** Messages through the master (drover_messages_total): hub frames by kind, both ways, and workers' drover IPC messages. */
+export interface MessageCounts {
+  send: number;
+  publish: number;
+  request: number;
+  /** Replies and error replies. */
+  reply: number;
+  /** Drover's own messages from workers and the agent over Node's IPC channel (heartbeat replies, ready, …), counted by the runtime. */
+  ipc: number;
+}
+
 export class MessageHub extends EventEmitter {
   /** send/request/handle/on/publish for the master itself. */
   readonly api: Messenger;
+  readonly counts: MessageCounts = { send: 0, publish: 0, request: 0, reply: 0, ipc: 0 };
   readonly serialization: Serialization;
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
@@ -187,7 +199,15 @@ export class MessageHub extends EventEmitter {
         addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
       },
     );
-    this.api = this.master.api;
+    const api = this.master.api;
+    const counts = this.counts;
+    // The master's own messages count as they leave (a request's reply when it comes back through route()).
+    this.api = {
+      ...api,
+      send: (to, topic, payload) => (counts.send++, api.send(to, topic, payload)),
+      request: (to, topic, payload, options) => (counts.request++, api.request(to, topic, payload, options)),
+      publish: (topic, payload) => (counts.publish++, api.publish(topic, payload)),
+    };
   }
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
@@ -579,15 +599,16 @@ export class MessageHub extends EventEmitter {
     // A peer that does not read what we send it gets nothing more read from it.
     if (this.full(c)) return this.waitForDrain(c, c);
     switch (env.kind) {
+      // Counted once handled: a frame put back (false) comes through here again.
       case Kind.send:
-        return this.onSend(c, env, frame);
+        return this.counted('send', this.onSend(c, env, frame));
       case Kind.publish:
-        return this.onPublish(c, env, frame);
+        return this.counted('publish', this.onPublish(c, env, frame));
       case Kind.request:
-        return this.onRequest(c, env, frame);
+        return this.counted('request', this.onRequest(c, env, frame));
       case Kind.reply:
       case Kind.error:
-        return this.onReply(c, env, frame);
+        return this.counted('reply', this.onReply(c, env, frame));
       case Kind.sub:
         if (!c.subs.has(env.topic)) {
           if (c.subs.size >= MAX_TOPICS_PER_CONNECTION) {
@@ -607,6 +628,11 @@ export class MessageHub extends EventEmitter {
         this.violation(c, `sent a ${kindName(env.kind)} frame`, true);
         return true;
     }
+  }
+
+  private counted(kind: keyof MessageCounts, handled: boolean): boolean {
+    if (handled) this.counts[kind]++;
+    return handled;
   }
 
   private onSend(c: Conn, env: Envelope, frame: Buffer): boolean {

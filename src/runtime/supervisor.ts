@@ -23,7 +23,7 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { boundChannel } from './ipc-bound.js';
 import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
-import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
+import { MessageHub, type AbuseEvent, type HubOptions, type MessageCounts } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
 import { TreeMark } from './tree-sweep.js';
@@ -317,6 +317,11 @@ export class AppSupervisor extends EventEmitter {
   /** The spec in force (a reload replaces it; a failed reload puts the previous one back). */
   get current(): AppSpec {
     return this.state.spec;
+  }
+
+  /** Messages through this master since it started, by kind (drover_messages_total). */
+  messageCounts(): Readonly<MessageCounts> {
+    return this.hub.counts;
   }
 
   workers(): WorkerInfo[] {

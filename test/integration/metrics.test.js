@@ -39,6 +39,11 @@ test('metrics add up across workers, survive a SIGKILL, and the restart is count
   assert.equal(sample(page, 'drover_balancer_connections_total'), 100);
   assert.equal(page.families.get('drover_worker_restarts_total').type, 'counter');
   for (const s of page.samples) assert.ok(!('pid' in s.labels), `no pid labels: ${s.name}`);
+  assert.equal(sample(page, 'drover_log_lines_dropped_total'), 0, 'under drover run too (output is inherited: nothing to drop)');
+  // The workers' metric pushes are hub sends; ready and heartbeat replies are IPC messages.
+  const sends = sample(page, 'drover_messages_total', { kind: 'send' });
+  assert.ok(sends >= 2 && sample(page, 'drover_messages_total', { kind: 'ipc' }) >= 4, `drover_messages_total: ${page.text.match(/^drover_messages_total.*$/gm)}`);
+  await scrapeUntil(port, token, (p) => sample(p, 'drover_messages_total', { kind: 'send' }) > sends, { message: 'more hub sends (the next pushes)' });
 
   const [victim] = d.liveWorkerPids();
   const slot = d.events('fork').find((e) => e.pid === victim).slot;
