@@ -44,7 +44,7 @@ export async function serveApp(
   let draining = false;
   // A handler that throws is a bug: answered 500 and reported on stderr, the master goes on.
   const onError = (err: Error) => process.stderr.write(`drover: ${supervisor.spec.name}: HTTP handler error: ${err.stack ?? err.message}\n`);
-  const dashboard = dashboardRoutes(new SupervisorSource(supervisor));
+  const dashboard = dashboardRoutes(new SupervisorSource(supervisor), [settings.token.token]);
   const routes: Route[] = [
     ...dashboard.routes,
     {

@@ -68,7 +68,7 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
     };
   };
 
-  const dashboard = dashboardRoutes(new DaemonSource(paths));
+  const dashboard = dashboardRoutes(new DaemonSource(paths), [settings.token.token]);
   const endpoint = await startHttpServer({
     host: settings.host,
     port: settings.port,

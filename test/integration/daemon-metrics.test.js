@@ -15,7 +15,7 @@ const APP = fixture('metrics-app.js');
 
 test('the daemon serves /metrics and /readyz for all apps; drover dashboard prints the URL with the token', async (t) => {
   const home = makeHome(t);
-  const env = { PORT: '0', DROVER_HTTP_PORT: '0' };
+  const env = { PORT: '0', DROVER_HTTP_PORT: '0', LOG_AT_START: 'connecting: DB_PASSWORD=hunter2 url=postgres://bob:s3cret-pw@db/x' };
   for (const [name, n] of [['web', '2'], ['api', '1']]) {
     const started = await cli(home, ['start', APP, '--name', name, '-i', n], { env });
     assert.equal(started.code, 0, started.stderr);
@@ -53,8 +53,14 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   }, { message: 'web scaled to 3 through the dashboard API' });
   const unknown = await get({ port, method: 'POST', path: '/api/apps/nope/reload', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
   assert.equal(unknown.status, 404, unknown.body);
-  const logs = JSON.parse((await get({ port, path: '/api/logs/web?lines=5', headers: auth })).body);
-  assert.ok(Array.isArray(logs.lines), JSON.stringify(logs));
+  // The log tail is redacted like every other response.
+  const logs = await waitFor(async () => {
+    const l = JSON.parse((await get({ port, path: '/api/logs/web?lines=50', headers: auth })).body);
+    return l.lines?.some((x) => x.includes('connecting:')) && l;
+  }, { message: "the app's line in the log tail" });
+  const line = logs.lines.find((x) => x.includes('connecting:'));
+  assert.match(line, /DB_PASSWORD=\[redacted\] url=postgres:\/\/bob:\[redacted\]@db\/x/);
+  assert.ok(!JSON.stringify(logs).includes('hunter2') && !JSON.stringify(logs).includes('s3cret-pw'), line);
 
   await ok(home, ['stop', 'api']);
   const short = await waitFor(async () => {

@@ -112,7 +112,7 @@ test('every endpoint needs the token; Host and Origin must name the server; ?tok
   assert.match(cookie, /SameSite=Strict/);
   assert.equal((await get({ port, path: '/metrics', headers: { cookie: cookie.split(';')[0] } })).status, 200);
   const verbose = await get({ port, path: '/readyz?verbose', headers: auth });
-  assert.match(verbose.body, /^\[\+\]master .*\n\[\+\]workers 1 of 1 workers ready\nok\n$/);
+  assert.match(verbose.body, /^\[\+\]master .*\n\[\+\]workers 1 of 1 worker ready\nok\n$/);
 });
 
 test('--health-public: probes answer without the token, /metrics still needs it; /readyz is 503 while draining', async (t) => {
@@ -147,7 +147,7 @@ test('/readyz is 503 when workers are short of --min-ready', async (t) => {
     const r = await get({ port, path: '/readyz' });
     return r.status === 503 && r;
   }, { message: '/readyz 503 with one worker gone' });
-  assert.match(res.body, /^short: 1 workers ready, 2 needed/);
+  assert.match(res.body, /^short: 1 worker ready, 2 needed/);
 });
 
 test('a non-loopback bind without an explicit token is refused at start (exit 105); a short token exits 107', async (t) => {
