@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { assertNever } from '../core/assert-never.js';
 import { inBalancer, initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey, Triggers } from '../core/types.js';
-import { DroverError } from '../errors.js';
+import { DroverError, exitCodeOf, isDroverError } from '../errors.js';
 import { guardAcks, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type MasterToWorker } from '../protocol/messages.js';
 import { describe, levelOf } from './describe.js';
@@ -181,6 +181,12 @@ export class AppSupervisor extends EventEmitter {
   start(): this {
     this.enqueue({ type: 'start' });
     return this;
+  }
+
+  /** Instead of start(): ends before any process starts (what the start needed, such as the library's HTTP endpoint, failed). */
+  abortStart(err: unknown): void {
+    const error = isDroverError(err) ? { code: err.code, message: err.message } : { code: 'DROVER_E_INTERNAL' as const, message: (err as Error)?.message ?? String(err) };
+    void this.halt({ exitCode: exitCodeOf(err), error });
   }
 
   stop(options: { force?: boolean } = {}): Promise<Outcome> {

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LifecycleEvent } from '../../core/types.js';
 import { DroverError } from '../../errors.js';
-import { workers } from '../health.js';
+import { workerCount } from '../../core/wording.js';
 import type { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import type { WorkerSample } from '../../metrics/drover-metrics.js';
 import type { ActionName, AppView, DashboardSource, LogEvent } from './source.js';
@@ -23,9 +23,9 @@ export function eventText(e: LifecycleEvent): string {
     case 'giveup':
       return `gave up: ${e.restarts} restarts within ${e.windowMs} ms`;
     case 'scale':
-      return `scaling from ${e.from} to ${workers(e.to)}`;
+      return `scaling from ${e.from} to ${workerCount(e.to)}`;
     case 'reload-start':
-      return `reload ${e.id}: replacing ${workers(e.workers)}`;
+      return `reload ${e.id}: replacing ${workerCount(e.workers)}`;
     case 'reloaded':
       return `reload ${e.id} done in ${Math.round(e.durationMs)} ms`;
     case 'reload-failed':
