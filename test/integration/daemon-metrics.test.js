@@ -69,6 +69,18 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   }, { message: 'the stopped app to leave the page' });
   assert.match(short.body, /app="web"/);
 
+  // A stopped app stays on the dashboard, with the actions the daemon allows on it: start, delete.
+  const post = (p) => get({ port, method: 'POST', path: p, headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+  const apiView = async () => JSON.parse((await get({ port, path: '/api/apps', headers: auth })).body).apps.find((x) => x.name === 'api');
+  const stopped = await waitFor(async () => (await apiView())?.phase === 'stopped' && apiView(), { message: 'api listed as stopped' });
+  assert.deepEqual(stopped.workers, []);
+  const startedAgain = await post('/api/apps/api/start');
+  assert.equal(startedAgain.status, 200, startedAgain.body);
+  await waitFor(async () => (await apiView())?.workers.filter((w) => w.phase === 'ready').length === 1, { message: 'api started again from the dashboard' });
+  const deleted = await post('/api/apps/api/delete');
+  assert.equal(deleted.status, 200, deleted.body);
+  await waitFor(async () => (await apiView()) === undefined, { message: 'api deleted from the dashboard' });
+
   const dash = await cli(home, ['dashboard'], { env: { DROVER_HTTP_PORT: '' } });
   assert.equal(dash.code, 0, dash.stderr);
   assert.equal(dash.stdout.trim(), `http://127.0.0.1:${port}/?token=${token}`);

@@ -7,7 +7,7 @@ import type { DashboardSource, LogEvent } from './source.js';
 export function redacting(source: DashboardSource, literals: readonly string[] = []): DashboardSource {
   const clean = (text: string) => redactLine(text, literals);
   return {
-    apps: () => source.apps(),
+    apps: async () => (await source.apps()).map((a) => (a.error === undefined ? a : { ...a, error: clean(a.error) })),
     subscribe: (fn) => source.subscribe((e: LogEvent) => fn({ ...e, text: clean(e.text) })),
     act: (app, action, args) => source.act(app, action, args),
     logTail: async (app, lines) => (await source.logTail(app, lines))?.map(clean),

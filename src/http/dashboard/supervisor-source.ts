@@ -128,6 +128,13 @@ export class SupervisorSource implements DashboardSource {
       case 'stop':
         void s.stop();
         return { stopping: true };
+      case 'start':
+      case 'delete':
+        throw new DroverError('DROVER_E_INVALID_OPTION', `${action} applies to an app the daemon keeps (drover start); this master runs in the foreground`);
+      default: {
+        const unknown: never = action;
+        throw new DroverError('DROVER_E_INVALID_OPTION', `unknown action ${String(unknown)}`);
+      }
     }
   }
 
