@@ -1,9 +1,12 @@
 // The public handle: supervise() and the Supervisor it returns. This is where
 // options become an AppSpec (config/), before the shell (runtime/) sees them:
 // the shell takes specs only, so it never imports config.
-import { resolveSpec } from './config/resolve.js';
-import type { SuperviseOptions } from './config/schema.js';
-import type { AppSpec } from './core/types.js';
+import { parseOptions, resolveSpec } from './config/resolve.js';
+import type { ParsedOptions, SuperviseOptions } from './config/schema.js';
+import type { AppSpec, Outcome } from './core/types.js';
+import type { HttpEndpoint } from './http/server.js';
+import type { AppEndpoint } from './http/serve-app.js';
+import { appHttpSettings, type HttpSettings } from './http/options.js';
 import { AppSupervisor, type ReloadInfo, type RuntimeOptions } from './runtime/supervisor.js';
 
 export interface SupervisorOptions extends Omit<RuntimeOptions, 'respec'> {
@@ -20,12 +23,53 @@ export class Supervisor extends AppSupervisor {
   // A reload with new options makes them the source: a later reload without
   // options (SIGHUP, watch, cron) re-resolves those, not the first ones.
   private readonly origin: { source?: SuperviseOptions };
+  /**
+   * With `metricsPort`: where /metrics, /livez, /readyz and the dashboard are
+   * served (as `drover run --metrics-port`), once listening; undefined without it.
+   * Rejects when the endpoint could not start (the supervisor then ends without
+   * starting a worker: `done` and `ready` say why). Closed when the supervisor ends.
+   */
+  metricsEndpoint: Promise<HttpEndpoint | undefined> = Promise.resolve(undefined);
+  private endpoint: Promise<AppEndpoint> | undefined;
 
   constructor(spec: AppSpec, options: SupervisorOptions = {}) {
     const { source, ...runtime } = options;
     const origin = { source };
     super(spec, source ? { ...runtime, respec: () => resolveSpec(origin.source!, 'options') } : runtime);
     this.origin = origin;
+  }
+
+  /**
+   * Serves the endpoint, then starts the workers: it listens before the first
+   * worker, so its counters miss no lifecycle event (as under drover run). Its
+   * modules, prom-client included, load only here.
+   */
+  serveMetrics(settings: HttpSettings, parsed: ParsedOptions): void {
+    const endpoint = import('./http/serve-app.js').then(async ({ serveApp }) => {
+      const app = await serveApp(this, settings, { minReady: parsed.minReady, perWorker: parsed.perWorkerMetrics, intervalMs: parsed.metricsIntervalMs });
+      let closing: Promise<void> | undefined;
+      return { ...app, close: () => (closing ??= app.close()) };
+    });
+    this.endpoint = endpoint;
+    this.metricsEndpoint = endpoint.then((app) => app.endpoint);
+    this.metricsEndpoint.catch(() => {});
+    endpoint.then(
+      (app) => {
+        // Ended by a give-up or a failed start too, not only by stop().
+        void this.done.then(() => app.close());
+        this.start();
+      },
+      (err: unknown) => this.abortStart(err),
+    );
+  }
+
+  /** Drains and stops; with an endpoint, /readyz answers 503 from now on and the endpoint is closed before this resolves. */
+  override async stop(options: { force?: boolean } = {}): Promise<Outcome> {
+    const app = await this.endpoint?.catch(() => undefined);
+    app?.markDraining();
+    const outcome = await super.stop(options);
+    await app?.close();
+    return outcome;
   }
 
   /**
@@ -54,8 +98,16 @@ export class Supervisor extends AppSupervisor {
  * start and `.done` for the end; `.stop()` drains and stops.
  */
 export function supervise(options: SuperviseOptions, runtime: Omit<SupervisorOptions, 'source'> = {}): Supervisor {
-  const supervisor = new Supervisor(resolveSpec(options), { source: options, ...runtime });
-  queueMicrotask(() => supervisor.start());
+  const spec = resolveSpec(options);
+  // A non-loopback metricsHost without an explicit token throws here, before anything starts.
+  const parsed = parseOptions(options);
+  const http = appHttpSettings(parsed);
+  const supervisor = new Supervisor(spec, { source: options, ...runtime });
+  if (!http) {
+    queueMicrotask(() => supervisor.start());
+    return supervisor;
+  }
+  supervisor.serveMetrics(http, parsed);
   return supervisor;
 }
 

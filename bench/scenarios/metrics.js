@@ -89,23 +89,32 @@ async function startGroup(kind) {
   return { ports, stop, token: kind === 'drover' ? TOKEN : undefined };
 }
 
-async function measureScrapes(kind, scrapes, log) {
-  const group = await startGroup(kind);
+/**
+ * Both groups run at once and are scraped in turn (drover app i, cluster app i,
+ * the order swapped every pass), so the machine's load at any moment weighs on
+ * both alike: the ratio is paired, not two runs minutes apart.
+ */
+async function measureScrapes(scrapes, log) {
+  const groups = {};
   try {
-    for (let i = 0; i < 5; i++) for (const port of group.ports) await scrape(port, group.token);
-    const times = [];
-    let bytes = 0;
+    for (const kind of ['drover', 'cluster']) groups[kind] = await startGroup(kind);
+    const kinds = ['drover', 'cluster'];
+    for (let i = 0; i < 5; i++) for (const k of kinds) for (const port of groups[k].ports) await scrape(port, groups[k].token);
+    const out = { drover: { times: [], bytes: 0 }, cluster: { times: [], bytes: 0 } };
     for (let i = 0; i < scrapes; i++) {
-      for (const port of group.ports) {
-        const r = await scrape(port, group.token);
-        times.push(r.ms);
-        bytes = r.bytes;
+      const order = i % 2 === 0 ? kinds : [...kinds].reverse();
+      for (let app = 0; app < APPS; app++) {
+        for (const k of order) {
+          const r = await scrape(groups[k].ports[app], groups[k].token);
+          out[k].times.push(r.ms);
+          out[k].bytes = r.bytes;
+        }
       }
     }
-    log(`  ${kind}: ${times.length} scrapes, p50 ${num(percentile(times, 50), 1)} ms, p99 ${num(percentile(times, 99), 1)} ms, ${bytes} bytes`);
-    return { times, bytes };
+    for (const k of kinds) log(`  ${k}: ${out[k].times.length} scrapes, p50 ${num(percentile(out[k].times, 50), 1)} ms, p99 ${num(percentile(out[k].times, 99), 1)} ms, ${out[k].bytes} bytes`);
+    return out;
   } finally {
-    await group.stop();
+    await Promise.all(Object.values(groups).map((g) => g.stop()));
   }
 }
 
@@ -122,7 +131,8 @@ export default {
     const p = this.params(ctx);
     const scrapeRuns = { drover: [], cluster: [] };
     for (let round = 0; round < p.rounds; round++) {
-      for (const kind of round % 2 === 0 ? ['drover', 'cluster'] : ['cluster', 'drover']) scrapeRuns[kind].push(await measureScrapes(kind, p.scrapes, ctx.log));
+      const r = await measureScrapes(p.scrapes, ctx.log);
+      for (const kind of ['drover', 'cluster']) scrapeRuns[kind].push(r[kind]);
     }
     const load = { on: [], off: [] };
     for (let round = 0; round < p.loadRounds; round++) {
@@ -157,7 +167,7 @@ export default {
     const ratio = s.drover.p99 / s.cluster.p99;
     const out = [];
     out.push(
-      `Scrape: ${APPS} apps × ${WORKERS} workers × 200 app series (one prom-client counter with 200 label values per worker, merged into 200 series per app). drover: one \`drover run bench/apps/metrics-hello.js -i ${WORKERS} --metrics-port\` per app (the page also carries drover's own families and the master's process metrics); baseline: \`bench/apps/cluster-metrics.js\`, Node's cluster with prom-client's \`AggregatorRegistry\` in the primary. Sequential scrapes of the ${APPS} apps in turn, ${p.scrapes} per app per round, ${p.rounds} round(s), the two groups run one after the other (order alternating), each started fresh.`,
+      `Scrape: ${APPS} apps × ${WORKERS} workers × 200 app series (one prom-client counter with 200 label values per worker, merged into 200 series per app). drover: one \`drover run bench/apps/metrics-hello.js -i ${WORKERS} --metrics-port\` per app (the page also carries drover's own families and the master's process metrics); baseline: \`bench/apps/cluster-metrics.js\`, Node's cluster with prom-client's \`AggregatorRegistry\` in the primary. Both groups run at once, started fresh each round; sequential scrapes, one drover app then the matching cluster app (order swapped every pass), ${p.scrapes} per app per round, ${p.rounds} round(s). Each worker's counter moves every 50 ms (as a live app's do). drover serves the snapshots workers push every second (\`metricsIntervalMs\`, so its app series are up to 1 s old); the baseline asks every worker at each scrape.`,
     );
     out.push('');
     out.push(
@@ -170,6 +180,8 @@ export default {
         ['l', 'r', 'r', 'r', 'r'],
       ),
     );
+    out.push('');
+    out.push(`Scrape p99 ratio, drover / AggregatorRegistry: ${num(ratio, 2)} (p50: ${num(s.drover.p50 / s.cluster.p50, 2)}).`);
     out.push('');
     out.push(`Throughput of examples/hello.js with 2 workers, ${describeLoad({ duration: p.duration, connections: p.connections })}, ${p.loadRounds} round(s) alternating, median req/s: metrics off ${num(load.off)}, metrics on (scraped every second) ${num(load.on)}: ratio ${num(load.on / load.off, 3)}.`);
     return out.join('\n');

@@ -103,11 +103,7 @@ function renderApp(app) {
       { class: 'app-head' },
       h('span', { class: 'name' }, app.name),
       h('span', { class: 'phase' }, `${app.phase} · ${app.workers.filter((w) => w.phase === 'ready' && w.role === 'active').length}/${app.desired} ready`),
-      h('button', { type: 'button', 'data-action': 'reload', onclick: () => act(app.name, 'reload') }, 'Reload'),
-      h('button', { type: 'button', 'data-action': 'restart', onclick: () => act(app.name, 'restart') }, 'Restart'),
-      scale,
-      h('button', { type: 'button', 'data-action': 'scale', onclick: () => act(app.name, 'scale', { instances: Number(scale.value) }) }, 'Scale'),
-      h('button', { type: 'button', class: 'danger', 'data-action': 'stop', onclick: () => confirm(`Stop ${app.name}?`) && act(app.name, 'stop') }, 'Stop'),
+      ...(app.phase === 'stopped' || app.phase === 'errored' ? endedActions(app) : runningActions(app, scale)),
     ),
     h(
       'table',
@@ -116,6 +112,25 @@ function renderApp(app) {
       h('tbody', {}, rows),
     ),
   );
+}
+
+// A stopped or errored app (under the daemon) has no workers: it can be started again or deleted.
+function endedActions(app) {
+  return [
+    ...(app.error ? [h('span', { class: 'error' }, app.error)] : []),
+    h('button', { type: 'button', 'data-action': 'start', onclick: () => act(app.name, 'start') }, 'Start'),
+    h('button', { type: 'button', class: 'danger', 'data-action': 'delete', onclick: () => confirm(`Delete ${app.name} from the app list?`) && act(app.name, 'delete') }, 'Delete'),
+  ];
+}
+
+function runningActions(app, scale) {
+  return [
+      h('button', { type: 'button', 'data-action': 'reload', onclick: () => act(app.name, 'reload') }, 'Reload'),
+      h('button', { type: 'button', 'data-action': 'restart', onclick: () => act(app.name, 'restart') }, 'Restart'),
+      scale,
+      h('button', { type: 'button', 'data-action': 'scale', onclick: () => act(app.name, 'scale', { instances: Number(scale.value) }) }, 'Scale'),
+      h('button', { type: 'button', class: 'danger', 'data-action': 'stop', onclick: () => confirm(`Stop ${app.name}?`) && act(app.name, 'stop') }, 'Stop'),
+  ];
 }
 
 function render() {

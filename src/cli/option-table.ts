@@ -118,6 +118,7 @@ export const OPTION_TABLE = {
   healthPublic: { flags: '--health-public', description: '/livez and /readyz answer without the token (Kubernetes probes)', parse: flag },
   minReady: { flags: '--min-ready <n>', description: '/readyz is 200 while at least n workers are ready (default: all)', parse: int },
   perWorkerMetrics: { flags: '--per-worker-metrics', description: 'app metrics keep one series per worker (label worker) instead of merging', parse: flag },
+  metricsIntervalMs: { flags: '--metrics-interval-ms <ms>', description: 'workers push app metrics this often (a scrape serves what they last pushed)', parse: int },
 } as const satisfies Record<Exclude<OptionName, 'script'>, FlagSpec>;
 
 const size: FlagParser = (raw, _prev, flag) => {

@@ -12,7 +12,7 @@ export async function startAppEndpoint(supervisor: Supervisor, options: Supervis
   const { appHttpSettings } = await import('../http/options.js');
   const { serveApp } = await import('../http/serve-app.js');
   const settings = appHttpSettings(parsed)!;
-  const app = await serveApp(supervisor, settings, { minReady: parsed.minReady, perWorker: parsed.perWorkerMetrics });
+  const app = await serveApp(supervisor, settings, { minReady: parsed.minReady, perWorker: parsed.perWorkerMetrics, intervalMs: parsed.metricsIntervalMs });
   const where = settings.token.source === 'file' ? `token in ${settings.token.file}` : 'token as given';
   process.stderr.write(`drover: ${supervisor.spec.name}: metrics and health on ${app.endpoint.origin} (/metrics /livez /readyz; ${where})\n`);
   return app;

@@ -36,6 +36,32 @@ export function isSecretEnvKey(key: string, secretKeys: readonly string[] = [], 
   return secretKeys.includes(key) || pattern.test(key);
 }
 
+/** scheme://user:password@ (the password is group 2's match, replaced). */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]+@/gi;
+const URL_CREDENTIALS_AT_START = new RegExp(`^${URL_CREDENTIALS.source}`, 'i');
+/** name=value, name: value, "name":"value" (JSON), where the name looks secret (DEFAULT_SECRET_PATTERN). */
+// The value is a lookahead: in "status: DB_PASSWORD=x" the next name starts where the last separator ended.
+const ASSIGNMENT = /([A-Za-z_][\w.-]*)("?\s*[=:]\s*"?)(?=([^\s"',;&]+))/g;
+const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+
+/**
+ * A log line as the dashboard may show it: values of secret-looking names
+ * (PASSWORD=…, "apiKey": "…"), credentials in URLs, Authorization schemes,
+ * and any of the given literal values (the endpoint's own token) replaced.
+ * By pattern, like redactEnv: a secret printed bare, without its name, stays.
+ */
+export function redactLine(line: string, literals: readonly string[] = []): string {
+  let out = line.replace(URL_CREDENTIALS, `$1:${REDACTED}@`).replace(AUTH_SCHEME, `$1 ${REDACTED}`);
+  const cuts: Array<[number, number]> = [];
+  for (const m of out.matchAll(ASSIGNMENT)) {
+    const value = m[3]!;
+    if (value !== REDACTED && isSecretEnvKey(m[1]!)) cuts.push([m.index + m[0].length, value.length]);
+  }
+  for (const [at, length] of cuts.reverse()) out = `${out.slice(0, at)}${REDACTED}${out.slice(at + length)}`;
+  for (const s of literals) if (s.length >= 8) out = out.split(s).join(REDACTED);
+  return out;
+}
+
 /**
  * A copy of env with secret values replaced, for list/describe/dump output.
  * Values that embed credentials in a URL (postgres://user:pass@host) are
@@ -49,7 +75,7 @@ export function redactEnv(
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (isSecretEnvKey(key, options.secretKeys, options.pattern)) out[key] = REDACTED;
-    else out[key] = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]+@/i, `$1:${REDACTED}@`);
+    else out[key] = value.replace(URL_CREDENTIALS_AT_START, `$1:${REDACTED}@`);
   }
   return out;
 }

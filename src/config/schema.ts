@@ -119,6 +119,8 @@ export const superviseOptionsSchema = z
     minReady: z.number().int().min(0).optional(),
     /** App metrics keep one series per worker slot (label worker) instead of merging them. */
     perWorkerMetrics: z.boolean().default(false),
+    /** Workers push their app metrics, and the master samples its process metrics, this often: a page is at most this old. */
+    metricsIntervalMs: z.number().int().min(100).max(60_000).default(1000),
   })
   .strict();
 

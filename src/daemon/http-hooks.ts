@@ -47,6 +47,7 @@ export async function startMasterHttp(
       eager: Boolean(env.DROVER_HTTP_PORT),
       minReady: options.minReady,
       perWorker: options.perWorkerMetrics === true,
+      intervalMs: options.metricsIntervalMs,
       logStats: log.stats,
     });
   } catch (err) {

@@ -3,6 +3,7 @@
 // livez: the master's loop answers (the request itself proves it) and the
 // supervisor has not halted. readyz: the app takes traffic: running, not
 // draining, and at least minReady active workers ready (default: all desired).
+import { workerCount } from '../core/wording.js';
 
 export interface HealthInput {
   readonly phase: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -26,8 +27,8 @@ export function liveness(phase: HealthInput['phase']): HealthAnswer {
 export function readiness(h: HealthInput): HealthAnswer {
   if (h.draining || h.phase === 'stopping') return { ok: false, reason: 'draining: the app is stopping' };
   if (h.phase === 'stopped') return { ok: false, reason: 'stopped' };
-  if (h.phase === 'idle' || h.phase === 'starting') return { ok: false, reason: `starting: ${h.ready} of ${h.desired} workers ready` };
+  if (h.phase === 'idle' || h.phase === 'starting') return { ok: false, reason: `starting: ${h.ready} of ${workerCount(h.desired)} ready` };
   const need = h.minReady ?? h.desired;
-  if (h.ready < need) return { ok: false, reason: `short: ${h.ready} workers ready, ${need} needed` };
-  return { ok: true, reason: `${h.ready} of ${h.desired} workers ready` };
+  if (h.ready < need) return { ok: false, reason: `short: ${workerCount(h.ready)} ready, ${need} needed` };
+  return { ok: true, reason: `${h.ready} of ${workerCount(h.desired)} ready` };
 }

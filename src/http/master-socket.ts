@@ -34,12 +34,13 @@ export interface MasterSocketOptions {
   readonly eager: boolean;
   readonly minReady: number | undefined;
   readonly perWorker: boolean;
+  readonly intervalMs?: number;
   readonly logStats?: () => { readonly dropped: number };
 }
 
 export async function serveMasterSocket(supervisor: Supervisor, socketPath: string, o: MasterSocketOptions): Promise<{ close(): void }> {
   let metrics: Promise<AppMetrics> | undefined;
-  const load = () => (metrics ??= import('../metrics/app-metrics.js').then((m) => m.AppMetrics.create(supervisor, { perWorker: o.perWorker, logStats: o.logStats })));
+  const load = () => (metrics ??= import('../metrics/app-metrics.js').then((m) => m.AppMetrics.create(supervisor, { perWorker: o.perWorker, intervalMs: o.intervalMs, logStats: o.logStats })));
   if (o.eager) await load();
   // The dashboard's view of this master and its event log, which the daemon's dashboard polls.
   const dashboard = new SupervisorSource(supervisor);

@@ -38,13 +38,13 @@ export function healthRoutes(check: () => Health | Promise<Health>): Route[] {
 export async function serveApp(
   supervisor: Supervisor,
   settings: HttpSettings,
-  options: { readonly minReady: number | undefined; readonly perWorker: boolean },
+  options: { readonly minReady: number | undefined; readonly perWorker: boolean; readonly intervalMs?: number },
 ): Promise<AppEndpoint> {
-  const metrics = await AppMetrics.create(supervisor, { perWorker: options.perWorker });
+  const metrics = await AppMetrics.create(supervisor, { perWorker: options.perWorker, intervalMs: options.intervalMs });
   let draining = false;
   // A handler that throws is a bug: answered 500 and reported on stderr, the master goes on.
   const onError = (err: Error) => process.stderr.write(`drover: ${supervisor.spec.name}: HTTP handler error: ${err.stack ?? err.message}\n`);
-  const dashboard = dashboardRoutes(new SupervisorSource(supervisor));
+  const dashboard = dashboardRoutes(new SupervisorSource(supervisor), [settings.token.token]);
   const routes: Route[] = [
     ...dashboard.routes,
     {

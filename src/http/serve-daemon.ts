@@ -8,7 +8,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import type { DroverPaths } from '../control/paths.js';
 import { loadProm } from '../metrics/prom.js';
-import { mergeSnapshots, renderJson, wantsOpenMetrics, withoutClashes } from '../metrics/render.js';
+import { mergeSnapshots } from '../metrics/merge.js';
+import { renderJson, wantsOpenMetrics, withoutClashes } from '../metrics/render.js';
 import type { MetricJson } from '../metrics/snapshot.js';
 import type { HealthAnswer } from './health.js';
 import { DaemonSource } from './dashboard/daemon-source.js';
@@ -43,7 +44,7 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
       ),
     );
     // Apps carry distinct `app` labels, so merging joins their series.
-    const apps = await mergeSnapshots(prom, answers.filter((a): a is MetricJson[] => a !== undefined));
+    const apps = mergeSnapshots(answers.filter((a): a is MetricJson[] => a !== undefined));
     const families = withoutClashes((await own.getMetricsAsJSON()) as unknown as MetricJson[], apps);
     const page = renderJson(families, wantsOpenMetrics(req.headers.accept));
     send(res, 200, page.body, page.contentType);
@@ -67,7 +68,7 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
     };
   };
 
-  const dashboard = dashboardRoutes(new DaemonSource(paths));
+  const dashboard = dashboardRoutes(new DaemonSource(paths), [settings.token.token]);
   const endpoint = await startHttpServer({
     host: settings.host,
     port: settings.port,

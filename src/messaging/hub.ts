@@ -77,6 +77,17 @@ const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
 const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 
+/** Messages through the master (drover_messages_total): hub frames by kind, both ways, and workers' drover IPC messages. */
+export interface MessageCounts {
+  send: number;
+  publish: number;
+  request: number;
+  /** Replies and error replies. */
+  reply: number;
+  /** Drover's own messages from workers and the agent over Node's IPC channel (heartbeat replies, ready, …), counted by the runtime. */
+  ipc: number;
+}
+
 /**
  * The hub: its socket and lifecycle, connections (accept, hello, drop), and
  * reading each connection's frames in order. Who may connect is hub-auth.ts,
@@ -86,6 +97,7 @@ const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 export class MessageHub extends EventEmitter {
   /** send/request/handle/on/publish for the master itself. */
   readonly api: Messenger;
+  readonly counts: MessageCounts = { send: 0, publish: 0, request: 0, reply: 0, ipc: 0 };
   readonly serialization: Serialization;
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
@@ -174,7 +186,15 @@ export class MessageHub extends EventEmitter {
       violation: (c, what, fatal) => this.violation(c, what, fatal),
       addRoute: (origin, originSeq, target, topic, timeoutMs) => this.addRoute(origin, originSeq, target, topic, timeoutMs),
     });
-    this.api = this.master.api;
+    const api = this.master.api;
+    const counts = this.counts;
+    // The master's own messages count as they leave (a request's reply when it comes back through route()).
+    this.api = {
+      ...api,
+      send: (to, topic, payload) => (counts.send++, api.send(to, topic, payload)),
+      request: (to, topic, payload, options) => (counts.request++, api.request(to, topic, payload, options)),
+      publish: (topic, payload) => (counts.publish++, api.publish(topic, payload)),
+    };
   }
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
@@ -472,7 +492,17 @@ export class MessageHub extends EventEmitter {
       this.authenticate(c, parsed.envelope);
       return true;
     }
-    return this.router.route(c, parsed.envelope, frame);
+    // Counted once handled: a frame put back (false) comes through here again.
+    const handled = this.router.route(c, parsed.envelope, frame);
+    if (handled) this.count(parsed.envelope.kind);
+    return handled;
+  }
+
+  private count(kind: number): void {
+    if (kind === Kind.send) this.counts.send++;
+    else if (kind === Kind.publish) this.counts.publish++;
+    else if (kind === Kind.request) this.counts.request++;
+    else if (kind === Kind.reply || kind === Kind.error) this.counts.reply++;
   }
 
   private nextRouteSeq(): number {

@@ -11,9 +11,12 @@ export class AppMetricsStore {
   private readonly live = new Map<number, Live>();
   /** Monotonic series of exited workers, per slot (per-worker series need them apart). */
   private readonly retired = new Map<number, MetricJson[]>();
+  /** Bumped at every change: the merged page is worked out again only when it moved. */
+  version = 0;
 
   update(wid: number, slot: number, snapshot: Snapshot): void {
     this.live.set(wid, { slot, snapshot });
+    this.version++;
   }
 
   has(wid: number): boolean {
@@ -25,10 +28,11 @@ export class AppMetricsStore {
     const w = this.live.get(wid);
     if (!w) return;
     this.live.delete(wid);
+    this.version++;
     this.retired.set(w.slot, accumulate(this.retired.get(w.slot) ?? [], w.snapshot));
   }
 
-  /** Inputs for prom-client's aggregation (sums, and each gauge's own aggregator). */
+  /** Inputs for the merge (merge.ts: sums, and each gauge's own aggregator). */
   snapshots(perWorker: boolean): Snapshot[] {
     const out: Snapshot[] = [];
     if (perWorker) {

@@ -32,6 +32,8 @@ export function newestPerSlot(workers: readonly WorkerInfo[]): WorkerInfo[] {
 
 export class DroverMetrics {
   readonly registry: Registry;
+  /** The master's own process metrics (prom-client's default metrics), apart: they are sampled on a timer, not per scrape. */
+  readonly processRegistry: Registry;
   readonly collectErrors;
   private readonly samples = new Map<number, WorkerSample>();
   /** Connections handed to each live worker when last seen, and the sum for exited ones. */
@@ -44,13 +46,15 @@ export class DroverMetrics {
     prom: Prom,
     private readonly supervisor: Supervisor,
     version: string,
-    /** Under the daemon: the app log writer's counts (drover run has no log files). */
+    /** Under the daemon: the app log writer's counts (drover run has no log files: 0). */
     logStats?: () => { readonly dropped: number },
   ) {
     const app = supervisor.spec.name;
     const registry = (this.registry = new prom.Registry());
     registry.setDefaultLabels({ app });
-    prom.collectDefaultMetrics({ register: registry, prefix: 'drover_master_' });
+    this.processRegistry = new prom.Registry();
+    this.processRegistry.setDefaultLabels({ app });
+    prom.collectDefaultMetrics({ register: this.processRegistry, prefix: 'drover_master_' });
     const self = this;
     const opts = { registers: [registry] };
     registerStateMetrics(prom, registry, supervisor.store);
@@ -147,17 +151,28 @@ export class DroverMetrics {
       help: 'App metric snapshots a worker did not deliver in time (its last one was used), by slot.',
       labelNames: ['worker'],
     });
-    if (logStats) {
-      new prom.Counter({
-        ...opts,
-        name: 'drover_log_lines_dropped_total',
-        help: "Lines of the workers' output dropped because the log file could not keep up.",
-        collect() {
-          this.reset();
-          this.inc(logStats().dropped);
-        },
-      });
-    }
+    new prom.Counter({
+      ...opts,
+      name: 'drover_messages_total',
+      help: "Messages through the master: the message hub's frames by kind (send, publish, request, reply; the workers', the agent's and the master's own) and drover's IPC messages from workers (ipc).",
+      labelNames: ['kind'],
+      collect() {
+        this.reset();
+        const counts = supervisor.messageCounts();
+        for (const kind of ['send', 'publish', 'request', 'reply', 'ipc'] as const) this.inc({ kind }, counts[kind]);
+      },
+    });
+    // Under `drover run` the workers write to the inherited stdout/stderr themselves: no line passes through the
+    // master, none can be dropped, and the family reads 0 (present in both settings, for the same alerts).
+    new prom.Counter({
+      ...opts,
+      name: 'drover_log_lines_dropped_total',
+      help: "Lines of the workers' output dropped because the log file could not keep up.",
+      collect() {
+        this.reset();
+        this.inc(logStats?.().dropped ?? 0);
+      },
+    });
     for (const r of ['success', 'failure', 'refused']) reloads.inc({ result: r }, 0);
     giveups.inc(0);
 

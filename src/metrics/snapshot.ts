@@ -68,12 +68,13 @@ export function parseSnapshot(raw: unknown): { ok: true; snapshot: MetricJson[] 
   return { ok: true, snapshot: out };
 }
 
-function seriesKey(v: MetricValue): string {
-  const labels = Object.keys(v.labels)
-    .sort()
-    .map((k) => `${k}=${String(v.labels[k])}`)
-    .join(',');
-  return `${v.metricName ?? ''}{${labels}}`;
+/** metricName and labels (keys sorted; 1 and "1" are one series, as in prom-client's hashObject). */
+export function seriesKey(v: MetricValue): string {
+  const keys = Object.keys(v.labels);
+  if (keys.length > 1) keys.sort();
+  let key = v.metricName ?? '';
+  for (const k of keys) key += `\u0000${k}\u0001${String(v.labels[k])}`;
+  return key;
 }
 
 /** Counters and histograms summed across workers: the part of a snapshot that must never go backwards. */

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { assertNever } from '../core/assert-never.js';
 import { inBalancer, initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey, Triggers } from '../core/types.js';
-import { DroverError } from '../errors.js';
+import { DroverError, exitCodeOf, isDroverError } from '../errors.js';
 import { guardAcks, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type MasterToWorker } from '../protocol/messages.js';
 import { describe, levelOf } from './describe.js';
@@ -23,7 +23,7 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { boundChannel } from './ipc-bound.js';
 import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
-import { MessageHub, type AbuseEvent, type HubOptions } from '../messaging/hub.js';
+import { MessageHub, type AbuseEvent, type HubOptions, type MessageCounts } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
 import { TreeMark } from './tree-sweep.js';
@@ -184,6 +184,12 @@ export class AppSupervisor extends EventEmitter {
     return this;
   }
 
+  /** Instead of start(): ends before any process starts (what the start needed, such as the library's HTTP endpoint, failed). */
+  abortStart(err: unknown): void {
+    const error = isDroverError(err) ? { code: err.code, message: err.message } : { code: 'DROVER_E_INTERNAL' as const, message: (err as Error)?.message ?? String(err) };
+    void this.halt({ exitCode: exitCodeOf(err), error });
+  }
+
   stop(options: { force?: boolean } = {}): Promise<Outcome> {
     this.enqueue({ type: 'stop', force: options.force });
     return this.done;
@@ -318,6 +324,11 @@ export class AppSupervisor extends EventEmitter {
   /** The spec in force (a reload replaces it; a failed reload puts the previous one back). */
   get current(): AppSpec {
     return this.state.spec;
+  }
+
+  /** Messages through this master since it started, by kind (drover_messages_total). */
+  messageCounts(): Readonly<MessageCounts> {
+    return this.hub.counts;
   }
 
   workers(): WorkerInfo[] {

@@ -32,6 +32,7 @@ export function onWorkerMessage(raw: unknown, handle: unknown, ctx: WorkerIpcCon
     return;
   }
   const m: WorkerToMaster = parsed.message;
+  ctx.hub.counts.ipc++;
   switch (m.kind) {
     case 'online':
       return ctx.enqueue({ type: 'online', wid });

@@ -1,11 +1,11 @@
-// registerMetrics() of drover/worker: the app's prom-client registries, which
-// the master asks for a snapshot at each scrape and merges across workers.
+// registerMetrics() of drover/worker: the app's prom-client registries, whose
+// snapshots this worker pushes to the master, which merges them across workers.
 // Loaded only when the app calls it. Outside drover it does nothing.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { messenger } from '../messaging/hub-client.js';
-import { METRICS_REGISTER, METRICS_SNAPSHOT } from '../metrics/topics.js';
+import { METRICS_INTERVAL_LIMITS, METRICS_PUSH, METRICS_REGISTER, METRICS_WANTED } from '../metrics/topics.js';
 
 /** What drover needs of a prom-client Registry (any version with getMetricsAsJSON). */
 export interface MetricsRegistry {
@@ -14,6 +14,7 @@ export interface MetricsRegistry {
 
 const registries = new Set<MetricsRegistry>();
 let registered = false;
+let timer: NodeJS.Timeout | undefined;
 
 /**
  * prom-client's global registry as the app sees it: the copy the app itself
@@ -31,6 +32,41 @@ async function appGlobalRegistry(): Promise<MetricsRegistry> {
   return prom.register;
 }
 
+/** Every so many pushes the whole snapshot goes even when unchanged: a push the master dropped is not missed for long. */
+const FULL_EVERY = 10;
+
+/**
+ * Pushes snapshots to the master every intervalMs once it asks (METRICS_WANTED,
+ * sent again by a collector created later): a scrape then merges what the
+ * master holds instead of waiting for every worker. Unchanged snapshots go as
+ * the pid alone, so an idle app costs the master a string compare.
+ */
+function startPushing(m: ReturnType<typeof messenger>, intervalMs: number): void {
+  clearInterval(timer);
+  let last: string | undefined;
+  let pushes = 0;
+  let busy = false;
+  const push = async () => {
+    if (busy) return; // a slow registry: skip a turn rather than queue pushes
+    busy = true;
+    try {
+      const lists = await Promise.all([...registries].map((r) => r.getMetricsAsJSON()));
+      const json = JSON.stringify(lists.flat());
+      const same = json === last && pushes++ % FULL_EVERY !== 0;
+      if (!same) pushes = 1;
+      last = json;
+      await m.send('master', METRICS_PUSH, same ? String(process.pid) : `${process.pid}\n${json}`);
+    } catch {
+      // A registry that throws or a master that is going away: the master counts the missing push as a collect error.
+    } finally {
+      busy = false;
+    }
+  };
+  timer = setInterval(push, intervalMs);
+  timer.unref();
+  void push();
+}
+
 export async function registerMetrics(registry?: MetricsRegistry): Promise<void> {
   const reg = registry ?? (await appGlobalRegistry());
   if (typeof reg?.getMetricsAsJSON !== 'function') throw new TypeError('registerMetrics(registry): expected a prom-client Registry');
@@ -38,11 +74,9 @@ export async function registerMetrics(registry?: MetricsRegistry): Promise<void>
   if (registered) return;
   registered = true;
   const m = messenger();
-  m.handle(METRICS_SNAPSHOT, async () => {
-    const lists = await Promise.all([...registries].map((r) => r.getMetricsAsJSON()));
-    // A string travels as UTF-8 without a serialiser, and JSON.parse decodes a few hundred small objects
-    // faster than v8.deserialize (docs/messaging-benchmarks.md): the master's CPU per scrape is what counts.
-    return JSON.stringify({ pid: process.pid, metrics: lists.flat() });
+  m.on(METRICS_WANTED, (payload: unknown) => {
+    const ms = (payload as { intervalMs?: unknown } | null)?.intervalMs;
+    if (typeof ms === 'number' && ms >= METRICS_INTERVAL_LIMITS.min && ms <= METRICS_INTERVAL_LIMITS.max) startPushing(m, ms);
   });
   await m.send('master', METRICS_REGISTER, { pid: process.pid });
 }

@@ -25,3 +25,23 @@ export async function scrape(port, token, headers = {}) {
   if (res.status !== 200) throw new Error(`/metrics: ${res.status} ${res.body}`);
   return { ...parsePrometheus(res.body), text: res.body, headers: res.headers };
 }
+
+/**
+ * Scrapes until check(page) holds: workers push their app metrics every
+ * metricsIntervalMs (1 s by default), so a count made just now shows within it.
+ */
+export async function scrapeUntil(port, token, check, { message = 'the expected metrics', timeoutMs = 10_000 } = {}) {
+  let last;
+  try {
+    return await waitFor(
+      async () => {
+        last = await scrape(port, token);
+        return check(last) ? last : false;
+      },
+      { timeoutMs, intervalMs: 50, message },
+    );
+  } catch (err) {
+    const samples = last?.text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('drover_master_') && !l.startsWith('drover_daemon_'));
+    throw new Error(`${err.message}; last page: ${samples?.join(' | ').slice(0, 1500)}`);
+  }
+}

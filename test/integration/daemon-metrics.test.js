@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLI, cli, makeHome, ok, portOf, request, waitFor } from '../helpers/daemon.js';
 import { fixture } from '../helpers/drover.js';
-import { get, homeToken, scrape } from '../helpers/metrics.js';
+import { get, homeToken, scrape, scrapeUntil } from '../helpers/metrics.js';
 import { sample } from '../helpers/prom-text.js';
 
 const APP = fixture('metrics-app.js');
 
 test('the daemon serves /metrics and /readyz for all apps; drover dashboard prints the URL with the token', async (t) => {
   const home = makeHome(t);
-  const env = { PORT: '0', DROVER_HTTP_PORT: '0' };
+  const env = { PORT: '0', DROVER_HTTP_PORT: '0', LOG_AT_START: 'connecting: DB_PASSWORD=hunter2 url=postgres://bob:s3cret-pw@db/x' };
   for (const [name, n] of [['web', '2'], ['api', '1']]) {
     const started = await cli(home, ['start', APP, '--name', name, '-i', n], { env });
     assert.equal(started.code, 0, started.stderr);
@@ -28,7 +28,7 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   const webPort = await portOf(home, 'web');
   for (let i = 0; i < 30; i++) await request({ port: webPort, path: '/inc' });
 
-  const page = await scrape(port, token);
+  const page = await scrapeUntil(port, token, (p) => sample(p, 'app_hits_total', { app: 'web' }) === 30, { message: "web's app_hits_total 30" });
   assert.equal(sample(page, 'drover_workers', { app: 'web', state: 'ready' }), 2);
   assert.equal(sample(page, 'drover_workers', { app: 'api', state: 'ready' }), 1);
   assert.equal(sample(page, 'app_hits_total', { app: 'web' }), 30);
@@ -53,8 +53,14 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
   }, { message: 'web scaled to 3 through the dashboard API' });
   const unknown = await get({ port, method: 'POST', path: '/api/apps/nope/reload', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
   assert.equal(unknown.status, 404, unknown.body);
-  const logs = JSON.parse((await get({ port, path: '/api/logs/web?lines=5', headers: auth })).body);
-  assert.ok(Array.isArray(logs.lines), JSON.stringify(logs));
+  // The log tail is redacted like every other response.
+  const logs = await waitFor(async () => {
+    const l = JSON.parse((await get({ port, path: '/api/logs/web?lines=50', headers: auth })).body);
+    return l.lines?.some((x) => x.includes('connecting:')) && l;
+  }, { message: "the app's line in the log tail" });
+  const line = logs.lines.find((x) => x.includes('connecting:'));
+  assert.match(line, /DB_PASSWORD=\[redacted\] url=postgres:\/\/bob:\[redacted\]@db\/x/);
+  assert.ok(!JSON.stringify(logs).includes('hunter2') && !JSON.stringify(logs).includes('s3cret-pw'), line);
 
   await ok(home, ['stop', 'api']);
   const short = await waitFor(async () => {
@@ -62,6 +68,18 @@ test('the daemon serves /metrics and /readyz for all apps; drover dashboard prin
     return !r.body.includes('app="api"') && r;
   }, { message: 'the stopped app to leave the page' });
   assert.match(short.body, /app="web"/);
+
+  // A stopped app stays on the dashboard, with the actions the daemon allows on it: start, delete.
+  const post = (p) => get({ port, method: 'POST', path: p, headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+  const apiView = async () => JSON.parse((await get({ port, path: '/api/apps', headers: auth })).body).apps.find((x) => x.name === 'api');
+  const stopped = await waitFor(async () => (await apiView())?.phase === 'stopped' && apiView(), { message: 'api listed as stopped' });
+  assert.deepEqual(stopped.workers, []);
+  const startedAgain = await post('/api/apps/api/start');
+  assert.equal(startedAgain.status, 200, startedAgain.body);
+  await waitFor(async () => (await apiView())?.workers.filter((w) => w.phase === 'ready').length === 1, { message: 'api started again from the dashboard' });
+  const deleted = await post('/api/apps/api/delete');
+  assert.equal(deleted.status, 200, deleted.body);
+  await waitFor(async () => (await apiView()) === undefined, { message: 'api deleted from the dashboard' });
 
   const dash = await cli(home, ['dashboard'], { env: { DROVER_HTTP_PORT: '' } });
   assert.equal(dash.code, 0, dash.stderr);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixture, runDrover } from '../helpers/drover.js';
 import { request } from '../helpers/http.js';
-import { get, homeToken, metricsPort, scrape } from '../helpers/metrics.js';
+import { get, homeToken, metricsPort, scrape, scrapeUntil } from '../helpers/metrics.js';
 import { sample } from '../helpers/prom-text.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -31,14 +31,19 @@ test('metrics add up across workers, survive a SIGKILL, and the restart is count
     const res = await request({ port: appPort, path: '/inc' });
     assert.equal(res.status, 200);
   }
-  let page = await scrape(port, token);
-  assert.equal(sample(page, 'app_hits_total'), 100);
+  // Workers push every second: the page shows the counts within that.
+  let page = await scrapeUntil(port, token, (p) => sample(p, 'app_hits_total') === 100 && sample(p, 'app_latency_seconds_count') === 100, { message: 'app_hits_total 100' });
   assert.equal(sample(page, 'app_latency_seconds_count'), 100);
   assert.equal(sample(page, 'app_temperature_celsius'), 21, 'a max gauge is the max over workers');
   assert.equal(sample(page, 'drover_workers', { state: 'ready' }), 2);
   assert.equal(sample(page, 'drover_balancer_connections_total'), 100);
   assert.equal(page.families.get('drover_worker_restarts_total').type, 'counter');
   for (const s of page.samples) assert.ok(!('pid' in s.labels), `no pid labels: ${s.name}`);
+  assert.equal(sample(page, 'drover_log_lines_dropped_total'), 0, 'under drover run too (output is inherited: nothing to drop)');
+  // The workers' metric pushes are hub sends; ready and heartbeat replies are IPC messages.
+  const sends = sample(page, 'drover_messages_total', { kind: 'send' });
+  assert.ok(sends >= 2 && sample(page, 'drover_messages_total', { kind: 'ipc' }) >= 4, `drover_messages_total: ${page.text.match(/^drover_messages_total.*$/gm)}`);
+  await scrapeUntil(port, token, (p) => sample(p, 'drover_messages_total', { kind: 'send' }) > sends, { message: 'more hub sends (the next pushes)' });
 
   const [victim] = d.liveWorkerPids();
   const slot = d.events('fork').find((e) => e.pid === victim).slot;
@@ -50,8 +55,7 @@ test('metrics add up across workers, survive a SIGKILL, and the restart is count
   }, { message: 'the restart in drover_worker_restarts_total' });
   assert.ok(sample(page, 'app_hits_total') >= 100, `counters never go backwards: ${sample(page, 'app_hits_total')}`);
   for (let i = 0; i < 10; i++) await request({ port: appPort, path: '/inc' });
-  page = await scrape(port, token);
-  assert.equal(sample(page, 'app_hits_total'), 110);
+  page = await scrapeUntil(port, token, (p) => sample(p, 'app_hits_total') === 110, { message: 'app_hits_total 110' });
   assert.equal(sample(page, 'drover_metrics_collect_errors_total', { worker: slot }) ?? 0, 0);
 
   const om = await scrape(port, token, { accept: 'application/openmetrics-text; version=1.0.0' });
@@ -66,13 +70,13 @@ test('metrics add up across workers, survive a SIGKILL, and the restart is count
 
 test('a worker too busy to answer contributes its last snapshot and counts a collect error; the scrape still succeeds', async (t) => {
   const DROVER_HOME = home(t);
-  const d = runDrover(t, [APP, '-i', '2', '--metrics-port', '0', '--heartbeat-timeout-ms', '30000'], { env: { PORT: '0', DROVER_HOME } });
+  const d = runDrover(t, [APP, '-i', '2', '--metrics-port', '0', '--heartbeat-timeout-ms', '30000', '--metrics-interval-ms', '300'], { env: { PORT: '0', DROVER_HOME } });
   const appPort = await d.ready();
   const port = await metricsPort(d);
   const token = homeToken(DROVER_HOME);
   for (let i = 0; i < 20; i++) await request({ port: appPort, path: '/inc' });
-  assert.equal(sample(await scrape(port, token), 'app_hits_total'), 20);
-  // One worker blocks for 4 s; the scrape waits at most its 1 s deadline for it.
+  await scrapeUntil(port, token, (p) => sample(p, 'app_hits_total') === 20, { message: 'app_hits_total 20' });
+  // One worker blocks for 4 s: it misses its pushes (late after 2 × 300 ms + 1 s); scrapes go on with its last snapshot.
   const blocked = request({ port: appPort, path: '/block?ms=4000' });
   const page = await waitFor(async () => {
     const p = await scrape(port, token);
@@ -108,7 +112,7 @@ test('every endpoint needs the token; Host and Origin must name the server; ?tok
   assert.match(cookie, /SameSite=Strict/);
   assert.equal((await get({ port, path: '/metrics', headers: { cookie: cookie.split(';')[0] } })).status, 200);
   const verbose = await get({ port, path: '/readyz?verbose', headers: auth });
-  assert.match(verbose.body, /^\[\+\]master .*\n\[\+\]workers 1 of 1 workers ready\nok\n$/);
+  assert.match(verbose.body, /^\[\+\]master .*\n\[\+\]workers 1 of 1 worker ready\nok\n$/);
 });
 
 test('--health-public: probes answer without the token, /metrics still needs it; /readyz is 503 while draining', async (t) => {
@@ -143,7 +147,7 @@ test('/readyz is 503 when workers are short of --min-ready', async (t) => {
     const r = await get({ port, path: '/readyz' });
     return r.status === 503 && r;
   }, { message: '/readyz 503 with one worker gone' });
-  assert.match(res.body, /^short: 1 workers ready, 2 needed/);
+  assert.match(res.body, /^short: 1 worker ready, 2 needed/);
 });
 
 test('a non-loopback bind without an explicit token is refused at start (exit 105); a short token exits 107', async (t) => {

@@ -68,11 +68,22 @@ test('readiness: starting, running, short, draining, stopped; minReady', () => {
   const base = { phase: 'running', draining: false, desired: 2, ready: 2, minReady: undefined };
   assert.equal(readiness(base).ok, true);
   assert.match(readiness({ ...base, phase: 'starting', ready: 1 }).reason, /^starting/);
-  assert.match(readiness({ ...base, ready: 1 }).reason, /^short: 1 workers ready, 2 needed/);
+  assert.match(readiness({ ...base, ready: 1 }).reason, /^short: 1 worker ready, 2 needed/);
   assert.equal(readiness({ ...base, ready: 1, minReady: 1 }).ok, true);
   assert.match(readiness({ ...base, draining: true }).reason, /^draining/);
   assert.match(readiness({ ...base, phase: 'stopping' }).reason, /^draining/);
   assert.equal(readiness({ ...base, phase: 'stopped' }).ok, false);
   assert.equal(liveness('running').ok, true);
   assert.equal(liveness('stopped').ok, false);
+});
+
+test('redactLine: secret-looking names, URL credentials, auth schemes and given literals', async () => {
+  const { redactLine } = await import('../../dist/config/env.js');
+  assert.equal(redactLine('DB_PASSWORD=hunter2 started'), 'DB_PASSWORD=[redacted] started');
+  assert.equal(redactLine('to postgres://bob:pw@db:5432/x'), 'to postgres://bob:[redacted]@db:5432/x');
+  assert.equal(redactLine('{"apiKey":"abc123","user":"bob"}'), '{"apiKey":"[redacted]","user":"bob"}');
+  assert.equal(redactLine('Authorization: Bearer abcdefghijkl'), 'Authorization: Bearer [redacted]');
+  assert.equal(redactLine('author=alice count: 3'), 'author=alice count: 3');
+  assert.equal(redactLine('status: DB_PASSWORD=hunter2 TOKEN=x'), 'status: DB_PASSWORD=[redacted] TOKEN=[redacted]');
+  assert.equal(redactLine('leaked abcdefabcdefabcdef here', ['abcdefabcdefabcdef']), 'leaked [redacted] here');
 });

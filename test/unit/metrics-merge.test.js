@@ -6,15 +6,15 @@ import client from 'prom-client';
 import { AppMetricsStore } from '../../dist/metrics/app-store.js';
 import { accumulate, parseSnapshot } from '../../dist/metrics/snapshot.js';
 import { RestartCauses } from '../../dist/metrics/restarts.js';
-import { renderPage } from '../../dist/metrics/render.js';
+import { renderJson } from '../../dist/metrics/render.js';
+import { mergeSnapshots } from '../../dist/metrics/merge.js';
 import { parsePrometheus, sample } from '../helpers/prom-text.js';
 
 const counter = (v, labels = {}) => ({ name: 'hits_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: v, labels }] });
 const gauge = (v) => ({ name: 'temp', help: 'h', type: 'gauge', aggregator: 'max', values: [{ value: v, labels: {} }] });
 
 async function page(snapshots) {
-  const own = new client.Registry();
-  return parsePrometheus((await renderPage(client, own, snapshots, false)).body);
+  return parsePrometheus(renderJson(mergeSnapshots(snapshots), false).body);
 }
 
 test('parseSnapshot refuses what is not prom-client JSON', () => {
@@ -90,4 +90,38 @@ test('a spare promoted in place of a crashed worker counts for the crashed slot'
   const c = new RestartCauses();
   c.note({ event: 'exit', wid: 1, slot: 0, pid: 1, code: 1, signal: null, reason: 'crashed', uptimeMs: 5 });
   assert.deepEqual(c.note({ event: 'promote', wid: 3, slot: 2, pid: 3 }), { slot: 0, reason: 'crash' });
+});
+
+test("mergeSnapshots gives what prom-client's AggregatorRegistry.aggregate gives", async () => {
+  const snapshots = [];
+  for (let w = 0; w < 3; w++) {
+    const reg = new client.Registry();
+    const c = new client.Counter({ name: 'req_total', help: 'requests', labelNames: ['route', 'code'], registers: [reg] });
+    const g = new client.Gauge({ name: 'temp_max', help: 'max', aggregator: 'max', labelNames: ['zone'], registers: [reg] });
+    const a = new client.Gauge({ name: 'temp_avg', help: 'avg', aggregator: 'average', registers: [reg] });
+    const m = new client.Gauge({ name: 'temp_min', help: 'min', aggregator: 'min', registers: [reg] });
+    const f = new client.Gauge({ name: 'version_first', help: 'first', aggregator: 'first', registers: [reg] });
+    new client.Gauge({ name: 'hidden', help: 'omitted', aggregator: 'omit', registers: [reg] }).set(1);
+    const h = new client.Histogram({ name: 'lat_seconds', help: 'latency', buckets: [0.1, 1], labelNames: ['route'], registers: [reg] });
+    const s = new client.Summary({ name: 'size_bytes', help: 'sizes', percentiles: [0.5], registers: [reg] });
+    for (let i = 0; i < 5 + w; i++) {
+      c.inc({ route: `/r${i % 3}`, code: i % 2 ? 200 : '500' }, i + w);
+      h.observe({ route: `/r${i % 2}` }, (i + w) / 4);
+      s.observe(i * 10 + w);
+    }
+    g.set({ zone: 'a' }, 10 * w + 1);
+    g.set({ zone: `z${w}` }, w);
+    a.set(w * 3);
+    m.set(5 - w);
+    f.set(w + 7);
+    snapshots.push(parseSnapshot(await reg.getMetricsAsJSON()).snapshot);
+  }
+  const theirs = await client.AggregatorRegistry.aggregate(snapshots).getMetricsAsJSON();
+  const ours = mergeSnapshots(snapshots);
+  const norm = (families) =>
+    families
+      .map((m) => ({ name: m.name, type: m.type, help: m.help, values: m.values.map((v) => `${v.metricName ?? ''}${JSON.stringify(Object.entries(v.labels).map(([k, x]) => [k, String(x)]).sort())}=${v.value}`).sort() }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  assert.ok(ours.length >= 7 && !ours.some((m) => m.name === 'hidden'));
+  assert.deepEqual(norm(ours), norm(theirs));
 });

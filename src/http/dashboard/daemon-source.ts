@@ -22,8 +22,17 @@ export class DaemonSource implements DashboardSource {
   constructor(private readonly paths: DroverPaths) {}
 
   async apps(): Promise<AppView[]> {
-    const answers = await Promise.all(masterSockets(this.paths).map(({ socket }) => askMaster<{ apps: AppView[] }>(socket, '/dashboard/apps.json').then((a) => a.apps, () => [])));
-    return answers.flat().sort((a, b) => a.name.localeCompare(b.name));
+    const [answers, listed] = await Promise.all([
+      Promise.all(masterSockets(this.paths).map(({ socket }) => askMaster<{ apps: AppView[] }>(socket, '/dashboard/apps.json').then((a) => a.apps, () => []))),
+      // The daemon's list adds the apps that have no master now (stopped, errored): they can be started or deleted.
+      this.withDaemon((c) => c.call('list', {}, { timeoutMs: 5_000 })).catch(() => []),
+    ]);
+    const running = answers.flat();
+    const names = new Set(running.map((a) => a.name));
+    const ended = listed
+      .filter((a) => !names.has(a.name) && (a.status === 'stopped' || a.status === 'errored'))
+      .map((a): AppView => ({ name: a.name, phase: a.status, desired: a.desired, workers: [], ...(a.lastError ? { error: `${a.lastError.message} [${a.lastError.code}]` } : {}) }));
+    return [...running, ...ended].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   private async poll(): Promise<void> {
@@ -72,8 +81,12 @@ export class DaemonSource implements DashboardSource {
           return c.call('scale', { name: app, instances: args.instances }, options);
         case 'stop':
           return c.call('stop', { target: [app] }, options);
+        case 'delete':
+          return c.call('delete', { target: [app] }, options);
         case 'reload':
-        case 'restart': {
+        case 'restart':
+        // `drover start <name>` of a stopped or errored app is the daemon's restart of it, with its saved options.
+        case 'start': {
           const results = action === 'reload' ? await c.call('reload', { target: [app] }, options) : await c.call('restart', { target: [app] }, options);
           const failed = results.find((r) => !r.ok && r.error);
           if (failed?.error) throw new DroverError(failed.error.code as ErrorCode, failed.error.message);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDroverError } from '../../errors.js';
 import { send, sendJson, type Route } from '../server.js';
 import { LiveStreams } from './live.js';
+import { redacting } from './redacting-source.js';
 import { ACTIONS, type ActionName, type DashboardSource } from './source.js';
 
 const ASSETS: Record<string, string> = {
@@ -33,7 +34,9 @@ function readBody(req: IncomingMessage, limit = 4096): Promise<string> {
 
 const STATUS: Record<string, number> = { DROVER_E_APP_NOT_FOUND: 404, DROVER_E_INVALID_OPTION: 400, DROVER_E_RELOAD_REFUSED: 409, DROVER_E_RELOAD_FAILED: 409, DROVER_E_STOPPED: 409 };
 
-export function dashboardRoutes(source: DashboardSource): { routes: Route[]; close(): void } {
+/** secrets: literal values never to show (the endpoint's token), besides what redactLine() finds by pattern. */
+export function dashboardRoutes(raw: DashboardSource, secrets: readonly string[] = []): { routes: Route[]; close(): void } {
+  const source = redacting(raw, secrets);
   const live = new LiveStreams(source);
   const asset = (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const file = ASSETS[url.pathname]!;

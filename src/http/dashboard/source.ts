@@ -22,6 +22,8 @@ export interface AppView {
   readonly phase: string;
   readonly desired: number;
   readonly workers: readonly WorkerView[];
+  /** A stopped or errored app under the daemon: why it ended, if it failed (secrets redacted like any text). */
+  readonly error?: string;
 }
 
 /** A lifecycle event for the log: fork, exit, restart, hung, giveup, reload… */
@@ -33,8 +35,9 @@ export interface LogEvent {
   readonly text: string;
 }
 
-export type ActionName = 'reload' | 'restart' | 'scale' | 'stop';
-export const ACTIONS: readonly ActionName[] = ['reload', 'restart', 'scale', 'stop'];
+/** start and delete: a stopped or errored app under the daemon (drover run has nothing to start or delete). */
+export type ActionName = 'reload' | 'restart' | 'scale' | 'stop' | 'start' | 'delete';
+export const ACTIONS: readonly ActionName[] = ['reload', 'restart', 'scale', 'stop', 'start', 'delete'];
 
 export interface DashboardSource {
   apps(): Promise<AppView[]>;

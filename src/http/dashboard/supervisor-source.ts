@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LifecycleEvent } from '../../core/types.js';
 import { DroverError } from '../../errors.js';
+import { workerCount } from '../../core/wording.js';
 import type { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import type { WorkerSample } from '../../metrics/drover-metrics.js';
 import type { ActionName, AppView, DashboardSource, LogEvent } from './source.js';
@@ -22,9 +23,9 @@ export function eventText(e: LifecycleEvent): string {
     case 'giveup':
       return `gave up: ${e.restarts} restarts within ${e.windowMs} ms`;
     case 'scale':
-      return `scaling from ${e.from} to ${e.to} workers`;
+      return `scaling from ${e.from} to ${workerCount(e.to)}`;
     case 'reload-start':
-      return `reload ${e.id}: replacing ${e.workers} workers`;
+      return `reload ${e.id}: replacing ${workerCount(e.workers)}`;
     case 'reloaded':
       return `reload ${e.id} done in ${Math.round(e.durationMs)} ms`;
     case 'reload-failed':
@@ -127,6 +128,13 @@ export class SupervisorSource implements DashboardSource {
       case 'stop':
         void s.stop();
         return { stopping: true };
+      case 'start':
+      case 'delete':
+        throw new DroverError('DROVER_E_INVALID_OPTION', `${action} applies to an app the daemon keeps (drover start); this master runs in the foreground`);
+      default: {
+        const unknown: never = action;
+        throw new DroverError('DROVER_E_INVALID_OPTION', `unknown action ${String(unknown)}`);
+      }
     }
   }
 
