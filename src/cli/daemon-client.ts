@@ -11,7 +11,7 @@ import { supervisorEnv } from '../control/stored-env.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands } from '../control/commands.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
-import { spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
+import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 
 // Started by path, not imported: the CLI does not load the daemon's code.
 const DAEMON_JS = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
@@ -66,22 +66,29 @@ let prespawned: StandbyMaster | undefined;
  * (no socket file), it starts booting while the CLI loads and parses, which
  * takes the CLI's own start-up off a cold `drover start`. For `drover start
  * <script>` (master: true) the app master boots now too, in parallel with the
- * daemon, instead of after it: the daemon adopts it. Any problem is left for
+ * CLI (and a cold daemon), instead of after the daemon asks for one: the
+ * daemon adopts it. A warm start does the same unless the daemon keeps a
+ * standby master of its own (DROVER_SPARE_MASTER=1). Any problem is left for
  * connectDaemon() to report.
  */
 export function prestartDaemon(options: { master?: boolean } = {}, paths: DroverPaths = droverPaths()): void {
   try {
-    if (existsSync(paths.socket) || existsSync(paths.pidFile)) return;
-    ensureHome(paths);
     const master = options.master === true && standbyMasterEnabled();
-    prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
-    if (master) {
-      const standby = spawnStandbyMaster(paths);
-      if (standby.pid !== undefined) prespawned = standby;
+    if (existsSync(paths.socket) || existsSync(paths.pidFile)) {
+      if (master && !keptStandbyMaster()) prespawnMaster(paths);
+      return;
     }
+    ensureHome(paths);
+    prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
+    if (master) prespawnMaster(paths);
   } catch {
     // reported by connectDaemon
   }
+}
+
+function prespawnMaster(paths: DroverPaths): void {
+  const standby = spawnStandbyMaster(paths);
+  if (standby.pid !== undefined) prespawned = standby;
 }
 
 /** The master prestartDaemon() started, once (the caller must provide() it). */
