@@ -41,7 +41,7 @@ const MASTER_JS = 'dist/daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
 const POLL_MS = 10; // HTTP polling interval while a start runs
 const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)
-const BIG_SETTLE_MS = 3000;
+const BIG_SETTLE_MS = 2000;
 const BIG_APPS = 25;
 const BIG_WORKERS = 4;
 const TARGET_LIST = 0.3; // × pm2 list, Node 24
@@ -162,13 +162,14 @@ function tail(r) {
  * the pass's Node binary (NODE). kill() is idempotent and registered as a
  * harness cleanup.
  */
-function makeHome(kind, { spare = true, tag = '' } = {}) {
-  if (kind === 'nospare') return makeHome('drover', { spare: false, tag: '-nospare' });
+function makeHome(kind, { spare, tag = '' } = {}) {
+  if (kind === 'spare') return makeHome('drover', { spare: '1', tag: '-spare' });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `drover-bench-cli-${kind}${tag}-`));
   const key = kind === 'drover' ? 'DROVER_HOME' : 'PM2_HOME';
   const env = { [key]: home, NO_COLOR: '1' };
   // undefined: not passed at all (child_process skips undefined values), whatever the harness has.
-  if (kind === 'drover') env.DROVER_SPARE_MASTER = spare ? undefined : '0';
+  // DROVER_SPARE_MASTER: '1' the daemon keeps a spare master (opt-in); undefined: drover's default.
+  if (kind === 'drover') env.DROVER_SPARE_MASTER = spare;
   const script = kind === 'drover' ? DROVER_MAIN : PM2_JS;
   const cli = (args, opts = {}) => runCommand(NODE, [script, ...args], { cwd: ROOT, timeoutMs: 60000, ...opts, env: { ...env, ...(opts.env ?? {}) } });
   let killed = null;
@@ -218,11 +219,11 @@ async function must(h, args, opts) {
  * Spawns `<manager> start ...` with PORT=port and polls http://127.0.0.1:port/
  * every POLL_MS from the same moment. Resolves { first200, cliMs } (ms from the spawn).
  */
-async function timedStart(h, args, port) {
+async function timedStart(h, args, port, env = {}) {
   const url = `http://127.0.0.1:${port}/`;
   const t0 = performance.now();
   let done = null;
-  const cmd = h.cli(args, { env: { PORT: String(port) } }).then((r) => (done = { ...r, ms: performance.now() - t0 }));
+  const cmd = h.cli(args, { env: { PORT: String(port), ...env } }).then((r) => (done = { ...r, ms: performance.now() - t0 }));
   let first200 = null;
   while (first200 === null) {
     if (done && done.code !== 0) throw new Error(`${h.show(args)} exited ${done.code}: ${tail(done)}`);
@@ -307,15 +308,32 @@ const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max
 const START_ARGS = ['start', APP, '-i', '2', '--name', 'hello'];
 
 /** One cold start (fresh home), `delete`, one warm start (same daemon), kill. */
+/**
+ * One cold start (fresh home), `delete`, one warm start (same daemon), kill.
+ * drover's daemon is started with DROVER_SPARE_MASTER=1, so the round also
+ * measures what the opt-in spare master buys, paired: the warm start with the
+ * default (the CLI unsets it: it boots the master itself, the daemon's spare
+ * stays idle), then `delete` and a second warm start with it set (the CLI
+ * leaves the master to the daemon, which hands the app to its spare).
+ */
 async function startRound(kind) {
-  const h = makeHome(kind);
+  const h = makeHome(kind, kind === 'drover' ? { spare: '1' } : {});
   try {
     const cold = await timedStart(h, START_ARGS, await freePort());
     await sleep(SETTLE_MS);
     await must(h, ['delete', 'hello']);
     await sleep(SETTLE_MS);
-    const warm = await timedStart(h, START_ARGS, await freePort());
-    return { cold, warm };
+    const warm = await timedStart(h, START_ARGS, await freePort(), kind === 'drover' ? { DROVER_SPARE_MASTER: undefined } : {});
+    if (kind !== 'drover') return { cold, warm };
+    // The spare booted after the cold start and is still idle: only the delete needs to settle.
+    await sleep(SETTLE_MS / 2);
+    await must(h, ['delete', 'hello']);
+    await sleep(SETTLE_MS / 2);
+    const warmSpare = await timedStart(h, START_ARGS, await freePort());
+    // The spare's cost: the one the daemon boots after that start, read once it is up (1 app running, nothing of PM2).
+    await sleep(SETTLE_MS);
+    const spare = ofRole(await droverMemory(h), 'spare master')[0]?.mem ?? null;
+    return { cold, warm, warmSpare, spare };
   } finally {
     const k = await h.kill();
     if (k.code !== 0 || k.leftovers.length) throw new Error(`${kind} kill: exit ${k.code}, leftovers ${k.leftovers.join(',') || '-'} ${k.output}`);
@@ -323,7 +341,8 @@ async function startRound(kind) {
 }
 
 async function startPhase(p, ctx, kinds) {
-  const runs = Object.fromEntries(kinds.map((k) => [k, { cold: [], warm: [], coldCli: [], warmCli: [], coldSelf: [], warmSelf: [], errors: [] }]));
+  const runs = Object.fromEntries([...kinds, 'spare'].map((k) => [k, { cold: [], warm: [], coldCli: [], warmCli: [], coldSelf: [], warmSelf: [], errors: [] }]));
+  const spareMemory = [];
   const cpu0 = cpuSnapshot();
   for (let i = 0; i < p.startReps; i++) {
     // Alternate who goes first, so drift in the machine's load hits both alike.
@@ -338,7 +357,14 @@ async function startPhase(p, ctx, kinds) {
         x.warmCli.push(r.warm.cliMs);
         if (r.cold.selfMs != null) x.coldSelf.push(r.cold.selfMs);
         if (r.warm.selfMs != null) x.warmSelf.push(r.warm.selfMs);
-        ctx.log(`  start #${i + 1} ${kind}: first 200 cold ${r.cold.first200.toFixed(0)} ms, warm ${r.warm.first200.toFixed(0)} ms (CLI exit ${r.cold.cliMs.toFixed(0)} / ${r.warm.cliMs.toFixed(0)} ms)`);
+        if (r.warmSpare) {
+          runs.spare.warm.push(r.warmSpare.first200);
+          runs.spare.warmCli.push(r.warmSpare.cliMs);
+          if (r.warmSpare.selfMs != null) runs.spare.warmSelf.push(r.warmSpare.selfMs);
+        }
+        if (r.spare) spareMemory.push(r.spare);
+        const spare = r.warmSpare ? `, warm with the daemon's spare ${r.warmSpare.first200.toFixed(0)} ms` : '';
+        ctx.log(`  start #${i + 1} ${kind}: first 200 cold ${r.cold.first200.toFixed(0)} ms, warm ${r.warm.first200.toFixed(0)} ms${spare} (CLI exit ${r.cold.cliMs.toFixed(0)} / ${r.warm.cliMs.toFixed(0)} ms)`);
       } catch (err) {
         runs[kind].errors.push(err.message);
         ctx.log(`  start #${i + 1} ${kind}: ${err.message}`);
@@ -346,7 +372,7 @@ async function startPhase(p, ctx, kinds) {
     }
   }
   const out = {};
-  for (const kind of kinds) {
+  for (const kind of [...kinds, 'spare']) {
     const x = runs[kind];
     out[kind] = {
       cold: x.cold.length ? stats(x.cold) : null,
@@ -358,7 +384,8 @@ async function startPhase(p, ctx, kinds) {
       errors: x.errors,
     };
   }
-  return { ...out, otherCpu: otherCpu(cpu0, cpuSnapshot()) };
+  const mid = (k) => (spareMemory.length ? median(spareMemory.map((m) => m[k])) : null);
+  return { ...out, spareMemory: spareMemory.length ? { rss: mid('rss'), pss: mid('pss'), uss: mid('uss'), n: spareMemory.length } : null, otherCpu: otherCpu(cpu0, cpuSnapshot()) };
 }
 
 /** Starts hello-a and hello-b (2 workers each) in `h`; resolves when both answer. */
@@ -382,29 +409,25 @@ async function listTimings(entries, reps) {
 
 /**
  * 2 apps × 2 workers under each manager. Memory is read with nothing of the
- * other manager running (see the header): drover without the spare master
- * first (alone, then ended); PM2 next (alone, before the list calls); then
- * drover with its defaults beside it for the list calls; PM2 is ended and
- * drover read last, so drover's daemon is measured after serving the list
- * calls and PM2's before (if anything, against drover).
+ * other manager running (see the header): drover first, alone, 1.5 s after its
+ * second start; then PM2 is started beside it for the list calls, drover is
+ * ended, and PM2 is read alone, after the list calls. V8's memory reducer
+ * shrinks an idle Node process's heap some 12-16 s after its start (measured
+ * here: an app master 14.0 → 12.0 MB USS, the daemon 10.4 → 8.1 MB), so the
+ * later reading favours PM2 if anything.
  */
 async function twoAppsPhase(p, ctx, withPm2) {
   const homes = {};
   try {
-    homes.nospare = makeHome('nospare');
-    await startTwoApps(homes.nospare);
-    await sleep(SETTLE_MS);
-    const memory = { nospare: await droverMemory(homes.nospare) };
-    await homes.nospare.kill();
+    homes.drover = makeHome('drover');
+    await startTwoApps(homes.drover);
+    await sleep(SETTLE_MS * 1.5);
+    const memory = { drover: await droverMemory(homes.drover) };
     if (withPm2) {
       homes.pm2 = makeHome('pm2');
       await startTwoApps(homes.pm2);
       await sleep(SETTLE_MS);
-      memory.pm2 = pm2Memory(homes.pm2);
     }
-    homes.drover = makeHome('drover');
-    await startTwoApps(homes.drover);
-    await sleep(SETTLE_MS * 1.5); // the spare master boots after the start
     const idle = await idleCpu({ drover: homes.drover, ...(withPm2 ? { pm2: homes.pm2 } : {}) }, p.idleMs);
     const entries = [{ id: 'drover', h: homes.drover, expect: 'hello-b' }];
     if (withPm2) entries.push({ id: 'pm2', h: homes.pm2, expect: 'hello-b' });
@@ -412,11 +435,13 @@ async function twoAppsPhase(p, ctx, withPm2) {
     const cpu0 = cpuSnapshot();
     const lists = await listTimings(entries, p.listReps);
     const cpu = otherCpu(cpu0, cpuSnapshot());
-    if (withPm2) await homes.pm2.kill();
-    memory.drover = await droverMemory(homes.drover);
+    if (withPm2) {
+      await homes.drover.kill();
+      memory.pm2 = pm2Memory(homes.pm2);
+    }
     const pss = (m) => num(mb(m?.total.pss), 1);
     ctx.log(
-      `  2 apps: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms; PSS in all: drover ${pss(memory.drover)} MB (without spare ${pss(memory.nospare)} MB)${withPm2 ? `, PM2 ${pss(memory.pm2)} MB` : ''}; app master USS ${ofRole(memory.drover, 'app master').map((x) => num(mb(x.mem.uss), 1)).join(', ')} MB`,
+      `  2 apps: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms; PSS in all: drover ${pss(memory.drover)} MB${withPm2 ? `, PM2 ${pss(memory.pm2)} MB` : ''}; app master USS ${ofRole(memory.drover, 'app master').map((x) => num(mb(x.mem.uss), 1)).join(', ')} MB`,
     );
     return { memory, idle, lists: Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, stats(v)])), otherCpu: cpu };
   } finally {
@@ -564,7 +589,7 @@ function evaluate(data, suffix = '') {
   return t;
 }
 
-const SUBJECT = { drover: 'drover', nospare: 'drover, `DROVER_SPARE_MASTER=0`', pm2: 'PM2' };
+const SUBJECT = { drover: 'drover', spare: "drover, warm start given to the daemon's spare master (`DROVER_SPARE_MASTER=1`)", pm2: 'PM2' };
 
 const msCell = (s) => (s ? `${num(s.median)} (${num(s.min)}–${num(s.max)}, n=${s.runs.length})` : '—');
 
@@ -576,7 +601,9 @@ export default {
   params({ quick }) {
     return quick
       ? { startReps: 2, listReps: 5, idleMs: 3000, bigApps: BIG_APPS, bigWorkers: BIG_WORKERS, pollMs: POLL_MS, settleMs: SETTLE_MS }
-      : { startReps: 5, listReps: 11, idleMs: 5000, bigApps: BIG_APPS, bigWorkers: BIG_WORKERS, pollMs: POLL_MS, settleMs: SETTLE_MS };
+      : // Full mode stays within the 173 s it took before issue 17 added the spare's paired warm start and a
+        // memory phase per manager: 4 start rounds (the order still alternates), 3 s of idle CPU.
+        { startReps: 4, listReps: 11, idleMs: 3000, bigApps: BIG_APPS, bigWorkers: BIG_WORKERS, pollMs: POLL_MS, settleMs: SETTLE_MS };
   },
 
   async run(ctx) {
@@ -589,7 +616,7 @@ export default {
       NODE = node;
       try {
         ctx.log(`  pass on Node ${version}`);
-        const kinds = withPm2 ? ['drover', 'nospare', 'pm2'] : ['drover', 'nospare'];
+        const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
         const data = { params: p, pm2Unavailable: pm?.unavailable, node: version };
         data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
         data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
@@ -639,7 +666,7 @@ function renderPass(data, h) {
 
   out.push('', `${h} Start to first HTTP 200`, '');
   out.push(
-    `Command: ${code(`PORT=<fresh port> drover start ${APP} -i 2 --name hello`)} and ${code(`PORT=<fresh port> pm2 start ${APP} -i 2 --name hello`)}. The harness polls \`http://127.0.0.1:<port>/\` every ${p.pollMs} ms from the moment it spawns the command; the time is that of the first 200. **Cold**: a fresh home, no daemon (the command starts it). **Warm**: ${p.settleMs} ms after the cold start, \`delete hello\`, ${p.settleMs} ms, then the same start with a new port against the running daemon (drover: with its spare master, the default, and in a third home with \`DROVER_SPARE_MASTER=0\`: what the spare master buys). ${p.startReps} rounds, each subject's cold + warm pair in turn (the order alternates per round). "CLI exit" is when the start command itself exited (drover's waits for the workers to be ready; PM2's does not wait for \`listen\`); "drover's 'ready in'" is the duration drover itself prints (\`hello: 2 workers ready in N ms\`: from the daemon handing the app to a master until both workers listen), so the rest of the first-200 time is the CLI's own start-up, the daemon (cold: its start-up) and the polling.`,
+    `Command: ${code(`PORT=<fresh port> drover start ${APP} -i 2 --name hello`)} and ${code(`PORT=<fresh port> pm2 start ${APP} -i 2 --name hello`)}. The harness polls \`http://127.0.0.1:<port>/\` every ${p.pollMs} ms from the moment it spawns the command; the time is that of the first 200. **Cold**: a fresh home, no daemon (the command starts it). **Warm**: ${p.settleMs} ms after the cold start, \`delete hello\`, ${p.settleMs} ms, then the same start with a new port against the running daemon (drover: the default, where the CLI boots the app's master itself while it loads; drover's daemon runs with \`DROVER_SPARE_MASTER=1\` and keeps a spare master, which the default warm start leaves idle; then, \`delete\` and ${p.settleMs / 2} ms later, a second warm start with \`DROVER_SPARE_MASTER=1\` in the CLI's environment, which hands the app to the daemon's spare: the opt-in's gain, paired). ${p.startReps} rounds, each subject's cold + warm pair in turn (the order alternates per round). "CLI exit" is when the start command itself exited (drover's waits for the workers to be ready; PM2's does not wait for \`listen\`); "drover's 'ready in'" is the duration drover itself prints (\`hello: 2 workers ready in N ms\`: from the daemon handing the app to a master until both workers listen), so the rest of the first-200 time is the CLI's own start-up, the daemon (cold: its start-up) and the polling.`,
   );
   const s = data.start;
   if (s?.error) out.push('', `Failed: ${s.error}`);
@@ -648,7 +675,7 @@ function renderPass(data, h) {
     out.push(
       table(
         ['Subject', 'cold: first 200, ms', 'cold: CLI exit, ms', "cold: drover's 'ready in', ms", 'warm: first 200, ms', 'warm: CLI exit, ms', "warm: drover's 'ready in', ms", 'failed rounds'],
-        ['drover', 'nospare', 'pm2']
+        ['drover', 'spare', 'pm2']
           .filter((k) => s[k])
           .map((k) => [
             SUBJECT[k],
@@ -664,8 +691,8 @@ function renderPass(data, h) {
       ),
     );
     out.push('', `CPU used by other processes during the rounds: ${num(s.otherCpu, 2)} cores (of ${os.cpus().length}).`);
-    const gain = ratio(s.nospare?.warm?.median, s.drover?.warm?.median);
-    if (gain != null) out.push('', `The spare master's gain, warm: ${num(s.nospare.warm.median)} ms without it, ${num(s.drover.warm.median)} ms with it (${num(s.nospare.warm.median - s.drover.warm.median)} ms, ${num(gain, 2)}×). Its cost is in the memory table below (docs/daemon.md weighs the two).`);
+    const gain = ratio(s.drover?.warm?.median, s.spare?.warm?.median);
+    if (gain != null) out.push('', `The opt-in spare master's gain, warm: ${num(s.drover.warm.median)} ms with the default (the CLI boots the master) vs ${num(s.spare.warm.median)} ms with the daemon's spare (${num(s.drover.warm.median - s.spare.warm.median)} ms, ${num(gain, 2)}×). Its cost: ${s.spareMemory ? `the idle spare master, read ${p.settleMs} ms after the daemon booted it (1 app running), RSS ${num(mb(s.spareMemory.rss), 1)} MB, PSS ${num(mb(s.spareMemory.pss), 1)} MB, USS ${num(mb(s.spareMemory.uss), 1)} MB (medians, n=${s.spareMemory.n})` : 'not measured'} (docs/daemon.md weighs the two).`);
   }
 
   out.push('', `${h} \`list\``, '');
@@ -711,14 +738,13 @@ function renderPass(data, h) {
 
   out.push('', `${h} Memory: RSS, PSS and USS`, '');
   out.push(
-    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover with \`DROVER_SPARE_MASTER=0\` first (alone, then ended), PM2 next (alone, before its list calls), then drover with its defaults (after the list calls, PM2 ended). drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, the spare master (the daemon's child running \`${MASTER_JS}\` that is no app's master). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
+    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover first (alone, ${(p.settleMs * 1.5) / 1000} s after its second start, before the list calls), then PM2 (alone, after the list calls, drover ended; V8's memory reducer shrinks an idle Node process some 12-16 s after its start, so the later reading favours PM2 if anything). The spare master's own memory is shown with the start times above. drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, and a spare master if one runs (the daemon's child running \`${MASTER_JS}\` that is no app's master; none by default). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
   );
   const two = data.two;
   if (two?.error) out.push('', `Failed: ${two.error}`);
   else if (two) {
     const subjects = [
       ['drover', 'drover (default)'],
-      ['nospare', 'drover, `DROVER_SPARE_MASTER=0`'],
       ['pm2', 'PM2'],
     ].filter(([k]) => two.memory[k]);
     const cells = (x) => [num(mb(x.rss), 1), num(mb(x.pss), 1), num(mb(x.uss), 1)];
