@@ -536,10 +536,13 @@ function evaluate(data, suffix = '') {
     const d = s?.drover?.warm?.median;
     const q = s?.pm2?.warm?.median;
     const r = ratio(d, q);
+    // The bound: the CLI process must run before a worker can be forked, and a worker must start before it answers.
+    const node = data.two?.lists?.node?.median;
+    const floor = node != null && q ? `; floor 2 × \`node -e 0\` = ${num(2 * node)} ms = ${num((2 * node) / q, 2)}× (the CLI, then a worker, one after the other)` : '';
     t.push({
       name: `\`drover start\` to first 200, warm, ≤ ${TARGET_START}× \`pm2 start\` (medians)${suffix}`,
       ok: r == null ? null : r <= TARGET_START,
-      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
+      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×${floor}`,
       why: s?.error ?? noPm2 ?? 'no result',
     });
   }

@@ -2,10 +2,10 @@
 // needs it and none runs (detached, its output appended to
 // DROVER_HOME/logs/daemon.log).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DroverError, isDroverError } from '../errors.js';
-import { checkHomeTrust } from '../platform/home-trust.js';
+import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { supervisorEnv } from '../control/stored-env.js';
 import { ControlClient } from '../control/client.js';
@@ -75,7 +75,15 @@ export function prestartDaemon(options: { master?: boolean } = {}, paths: Drover
   try {
     const master = options.master === true && standbyMasterEnabled();
     if (existsSync(paths.socket) || existsSync(paths.pidFile)) {
-      if (master && !keptStandbyMaster()) prespawnMaster(paths);
+      // hook (issue 15): nothing is started in a home, or beside a socket, another user could have planted
+      // (connectDaemon refuses them with the reason; this only stays out of the way).
+      // Only beside a daemon that looks alive (its socket is a socket): a start that will fail anyway must
+      // not leave a master booting behind it.
+      if (master && !keptStandbyMaster() && lstatSync(paths.socket).isSocket()) {
+        checkHomeTrust(paths.home, [paths.apps, paths.logs]);
+        checkSocketOwner(paths.socket);
+        prespawnMaster(paths);
+      }
       return;
     }
     ensureHome(paths);
