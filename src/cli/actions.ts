@@ -391,32 +391,7 @@ export async function signalCommand(sig: string, targets: string[], options: Com
 
 // ── list / describe ────────────────────────────────────────────────────────
 
-export async function listCommand(options: CommonOptions): Promise<number> {
-  const rows = await withDaemon((c) => c.call('list', {}, { timeoutMs: 15_000 }));
-  if (options.json) {
-    printJson(rows);
-    return 0;
-  }
-  if (rows.length === 0) {
-    out('no apps running: start one with drover start <script|config>');
-    return 0;
-  }
-  const color = useColor();
-  const body = rows.map((r) => [
-    paint(r.name, 'bold', color),
-    r.mode,
-    `${r.ready}/${r.desired}`,
-    String(r.restarts + r.masterRestarts),
-    r.status === 'online' ? formatDuration(r.uptimeMs) : '-',
-    `${r.cpu.toFixed(1)}%`,
-    formatBytes(r.memory),
-    paint(r.status, statusColor(r.status), color),
-  ]);
-  out(table(['name', 'mode', 'workers', 'restarts', 'uptime', 'cpu', 'memory', 'status'], body, new Set([2, 3, 4, 5, 6])));
-  // The reason an app is errored is part of the listing (stdout), not an error of this command.
-  for (const r of rows) if (r.lastError && r.status === 'errored') out(`${paint(r.name, 'bold', color)} ${paint('errored', 'red', color)}: ${r.lastError.message} [${r.lastError.code}]`);
-  return 0;
-}
+export { listCommand } from './list-command.js';
 
 export async function describeCommand(app: string, options: CommonOptions): Promise<number> {
   const d = await withDaemon((c) => c.call('describe', { name: app }, { timeoutMs: 15_000 }));

@@ -2,16 +2,16 @@
 // needs it and none runs (detached, its output appended to
 // DROVER_HOME/logs/daemon.log).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DroverError, isDroverError } from '../errors.js';
-import { checkHomeTrust } from '../platform/home-trust.js';
+import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { supervisorEnv } from '../control/stored-env.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands } from '../control/commands.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
-import { spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
+import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 
 // Started by path, not imported: the CLI does not load the daemon's code.
 const DAEMON_JS = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
@@ -66,22 +66,37 @@ let prespawned: StandbyMaster | undefined;
  * (no socket file), it starts booting while the CLI loads and parses, which
  * takes the CLI's own start-up off a cold `drover start`. For `drover start
  * <script>` (master: true) the app master boots now too, in parallel with the
- * daemon, instead of after it: the daemon adopts it. Any problem is left for
+ * CLI (and a cold daemon), instead of after the daemon asks for one: the
+ * daemon adopts it. A warm start does the same unless the daemon keeps a
+ * standby master of its own (DROVER_SPARE_MASTER=1). Any problem is left for
  * connectDaemon() to report.
  */
 export function prestartDaemon(options: { master?: boolean } = {}, paths: DroverPaths = droverPaths()): void {
   try {
-    if (existsSync(paths.socket) || existsSync(paths.pidFile)) return;
-    ensureHome(paths);
     const master = options.master === true && standbyMasterEnabled();
-    prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
-    if (master) {
-      const standby = spawnStandbyMaster(paths);
-      if (standby.pid !== undefined) prespawned = standby;
+    if (existsSync(paths.socket) || existsSync(paths.pidFile)) {
+      // hook (issue 15): nothing is started in a home, or beside a socket, another user could have planted
+      // (connectDaemon refuses them with the reason; this only stays out of the way).
+      // Only beside a daemon that looks alive (its socket is a socket): a start that will fail anyway must
+      // not leave a master booting behind it.
+      if (master && !keptStandbyMaster() && lstatSync(paths.socket).isSocket()) {
+        checkHomeTrust(paths.home, [paths.apps, paths.logs]);
+        checkSocketOwner(paths.socket);
+        prespawnMaster(paths);
+      }
+      return;
     }
+    ensureHome(paths);
+    prestarted = spawnDaemon(paths, master ? ['--master-prespawned'] : []);
+    if (master) prespawnMaster(paths);
   } catch {
     // reported by connectDaemon
   }
+}
+
+function prespawnMaster(paths: DroverPaths): void {
+  const standby = spawnStandbyMaster(paths);
+  if (standby.pid !== undefined) prespawned = standby;
 }
 
 /** The master prestartDaemon() started, once (the caller must provide() it). */

@@ -19,9 +19,10 @@ if (command !== undefined && NEEDS_DAEMON.has(command) && !wantsHelp) {
 
 // `drover list` / `drover ls` [--json], the command run most often, without
 // the command line program: main.ts loads program.ts (commander and every
-// command's options) only after this, so `list` never loads it.
+// command's options) only after this, so `list` never loads it, nor
+// actions.ts (list-command.ts).
 if ((command === 'list' || command === 'ls') && argv.length <= 2 && (argv.length === 1 || argv[1] === '--json')) {
-  const [{ listCommand }, { exitCodeOf, formatError }] = await Promise.all([import('./actions.js'), import('../errors.js')]);
+  const [{ listCommand }, { exitCodeOf, formatError }] = await Promise.all([import('./list-command.js'), import('../errors.js')]);
   let code: number;
   try {
     code = await listCommand({ json: argv[1] === '--json' });

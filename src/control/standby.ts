@@ -1,8 +1,12 @@
 // A standby master is an app master process started before it has an app
 // (imports loaded, waiting for its launch record on stdin), so a `drover
-// start` does not wait for Node and drover's modules to load. Not to be
-// confused with spare workers (the `spares` option). The CLI starts one on a
-// cold start, the daemon keeps one ready afterwards.
+// start` does not wait for Node and drover's modules to load after the daemon
+// asks for a master. Not to be confused with spare workers (the `spares`
+// option). `drover start <script>` boots one itself, in parallel with its own
+// start-up and the daemon's (cold start: the daemon's boot too), and the
+// daemon adopts it. The daemon keeps one idle in advance only when asked
+// (DROVER_SPARE_MASTER=1): measured in docs/daemon.md, its start time gain
+// did not pay for a Node process idling beside every installation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
@@ -10,9 +14,18 @@ import { masterLog, type DroverPaths } from './paths.js';
 import type { LaunchRecord } from './records.js';
 import { supervisorEnv } from './stored-env.js';
 
-/** DROVER_STANDBY_MASTER=0 (or the older spelling DROVER_SPARE_MASTER=0) turns standby masters off. */
-export function standbyMasterEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  return (env.DROVER_STANDBY_MASTER ?? env.DROVER_SPARE_MASTER) !== '0';
+type Env = Readonly<Record<string, string | undefined>>;
+/** DROVER_STANDBY_MASTER, or its older spelling DROVER_SPARE_MASTER. */
+const setting = (env: Env): string | undefined => env.DROVER_STANDBY_MASTER ?? env.DROVER_SPARE_MASTER;
+
+/** The CLI boots the app's master itself for `drover start <script>`; DROVER_SPARE_MASTER=0 turns it off. */
+export function standbyMasterEnabled(env: Env = process.env): boolean {
+  return setting(env) !== '0';
+}
+
+/** The daemon keeps one standby master idle in advance: only with DROVER_SPARE_MASTER=1 (issue 17). */
+export function keptStandbyMaster(env: Env = process.env): boolean {
+  return setting(env) === '1';
 }
 
 const MASTER_JS = fileURLToPath(new URL('../daemon/app-master.js', import.meta.url));

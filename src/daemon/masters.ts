@@ -8,7 +8,7 @@ import { ControlClient } from '../control/client.js';
 import type { MasterCommands } from '../control/commands.js';
 import { appSocket, masterLog, type DroverPaths } from '../control/paths.js';
 import type { StartResult } from '../control/records.js';
-import { spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
+import { keptStandbyMaster, spawnStandbyMaster, type StandbyMaster } from '../control/standby.js';
 import { toWireError } from '../control/wire.js';
 import { DroverError, isDroverError } from '../errors.js';
 import type { AppEntry } from './app-entry.js';
@@ -104,13 +104,13 @@ export class Masters {
   }
 
   /**
-   * The daemon keeps one standby master ready (~150-250 ms of imports: zod,
-   * pino, the supervisor), so `drover start` does not wait for that.
-   * DROVER_STANDBY_MASTER=0 disables it (saves one idle Node process, ~50 MB,
-   * at the cost of start latency).
+   * With DROVER_SPARE_MASTER=1 the daemon keeps one standby master ready
+   * (Node and the master's imports loaded), so a start that brings no master
+   * of its own (a config file, a restart) does not wait for that. Off by
+   * default: it costs an idle Node process (docs/daemon.md).
    */
   replenishStandby(): void {
-    if (this.standby || this.host.exiting() || !standbyMasterEnabled()) return;
+    if (this.standby || this.host.exiting() || !keptStandbyMaster()) return;
     this.standby = spawnStandbyMaster(this.paths, (m) => {
       if (this.standby === m) this.standby = undefined;
     });

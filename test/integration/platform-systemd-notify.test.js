@@ -122,7 +122,8 @@ test('the daemon (drover startup systemd): READY=1 once its socket listens, STOP
   const notify = await notifyReceiver(t);
   const home = makeHome(t, 'drover-sd-');
   const daemon = spawn(process.execPath, [`${ROOT}dist/daemon/main.js`], {
-    env: { ...process.env, DROVER_HOME: home, NOTIFY_SOCKET: notify.socket },
+    // DROVER_SPARE_MASTER=1: a daemon keeps a spare app master only when asked (issue 17).
+    env: { ...process.env, DROVER_HOME: home, NOTIFY_SOCKET: notify.socket, DROVER_SPARE_MASTER: '1' },
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => daemon.on('close', (code) => resolve(code)));

@@ -1,0 +1,42 @@
+// Memory of one process, three ways, from /proc/<pid>/smaps_rollup (Linux ≥ 4.14):
+//   RSS: every resident page it maps, shared ones included (the node binary's
+//        text counts in full in every node process);
+//   PSS: each shared page divided among the processes that map it: PSS of a
+//        set of processes adds up to what they cost together, so managers are
+//        compared by their summed PSS;
+//   USS: Private_Clean + Private_Dirty, what ending the process would free.
+// PSS depends on who else maps the same pages at the moment it is read: two
+// managers' processes measured at once share the node binary and lower each
+// other's PSS, so each manager is measured alone (cli.js runs them in turn).
+import fs from 'node:fs';
+
+const KB = 1024;
+
+/** { rss, pss, uss } in bytes, or null when the process is gone (or not readable). */
+export function smaps(pid) {
+  let text;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * KB : 0;
+  };
+  return { rss: field('Rss'), pss: field('Pss'), uss: field('Private_Clean') + field('Private_Dirty') };
+}
+
+/** Field-wise sum of smaps() results; nulls (gone processes) count as nothing. */
+export function sumMemory(list) {
+  const out = { rss: 0, pss: 0, uss: 0 };
+  for (const m of list) {
+    if (!m) continue;
+    out.rss += m.rss;
+    out.pss += m.pss;
+    out.uss += m.uss;
+  }
+  return out;
+}
+
+export const toMB = (bytes) => (bytes == null ? null : bytes / 2 ** 20);
