@@ -522,14 +522,18 @@ export class AppSupervisor extends EventEmitter {
     const exited = (code: number | null, signal: string | null, error?: string): Event => ({ type: 'agent-exited', wid, code, signal, error });
     let child: ChildProcess;
     try {
-      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env }, { pipes: this.output !== undefined });
+      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue(exited(null, null, (err as Error).message)));
       return;
     }
     this.adopt(wid, 'agent', child, { failed: (message) => exited(null, null, message), exited: (code, signal) => exited(code, signal) });
-    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, {
+    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, this.ipcMax, {
       ready: () => this.enqueue({ type: 'agent-ready', wid }),
+      tooLarge: (length) => {
+        this.log?.error({ event: 'ipc-too-large', wid, pid: child.pid, agent: true, length, limit: this.ipcMax }, `the agent (pid ${child.pid}) sent an IPC message longer than ${this.ipcMax} characters: channel cut, the agent is replaced`);
+        this.enqueue({ type: 'exiting', wid, error: `replaced for an IPC message longer than ${this.ipcMax} characters`, abuse: true });
+      },
       // drover/worker loaded late in the agent (after app-ready was sent and dropped): it asks again.
       hello: () => this.state.appReady && this.state.agent.proc?.wid === wid && this.perform({ type: 'app-ready', wid }),
     });
