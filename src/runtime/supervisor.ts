@@ -68,11 +68,6 @@ export interface RuntimeOptions {
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
   /**
-   * The longest message a worker may send the master over IPC (process.send),
-   * in characters of JSON. Default: DROVER_IPC_MAX_MESSAGE, else 4 Mi (protocol/ipc-limit.ts).
-   */
-  readonly ipcMaxMessage?: number;
-  /**
    * When set, the stdout/stderr of workers and agent are pipes and every chunk
    * read is passed here (the daemon's app master writes them to the app's log
    * files), labelled with the worker's slot or 'agent'; a null chunk means that
@@ -136,7 +131,7 @@ export class AppSupervisor extends EventEmitter {
     this.state = initialState(spec);
     this.respec = options.respec;
     this.output = options.output;
-    this.ipcMax = options.ipcMaxMessage ?? ipcMaxMessage();
+    this.ipcMax = spec.ipcMaxMessageBytes ?? ipcMaxMessage();
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
