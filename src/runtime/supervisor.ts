@@ -151,6 +151,7 @@ export class AppSupervisor extends EventEmitter {
         return w !== undefined && inBalancer(w);
       },
       weightOf: (wid) => this.weightOf(wid),
+      slotOf: (wid) => this.state.workers.find((x) => x.wid === wid)?.slot,
       log: this.log,
     });
     this.broker.childOf = (wid) => this.children.get(wid);
@@ -482,6 +483,7 @@ export class AppSupervisor extends EventEmitter {
       exited: (code, signal) => {
         // Cleanup of a process that is gone (not a decision): its counts and listen keys go too.
         this.broker.registry.forget(wid);
+        this.broker.released(wid);
         return { type: 'exited', wid, code, signal };
       },
     });
