@@ -96,6 +96,12 @@ function safeName(app: string): string {
   return app.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 100);
 }
 
+/** The master pid in the name of any app's cgroup, or undefined when it is not one. */
+export function anyMasterOf(name: string): number | undefined {
+  const m = /^drover-[A-Za-z0-9_.]+-(\d+)\.[0-9a-z]+$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The master pid in an app cgroup's name of this app, or undefined when the name is another app's. */
 export function masterOf(name: string, app: string): number | undefined {
   const prefix = `${PREFIX}${safeName(app)}-`;

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';
+import { anyMasterOf, appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';
 
 const KILL_ROUNDS = 5;
 
@@ -174,7 +174,8 @@ export function createAppCgroup(app: string, probe: CgroupProbe = {}): CgroupRes
 /**
  * Cgroups of this app whose master is gone (it was SIGKILLed, so it never
  * swept): their processes are killed and the cgroups removed. Cheap: one
- * readdir per hierarchy. Returns what was swept.
+ * readdir per hierarchy. Empty cgroups of any app's dead master (a guard
+ * killed with its master leaves those) are removed too. Returns what was swept.
  */
 export async function sweepLeftovers(app: string, probe: CgroupProbe = {}): Promise<{ dir: string; killed: number[] }[]> {
   const out: { dir: string; killed: number[] }[] = [];
@@ -187,6 +188,12 @@ export async function sweepLeftovers(app: string, probe: CgroupProbe = {}): Prom
     }
     for (const name of names) {
       const master = masterOf(name, app);
+      // Another app's cgroup of a dead master: removed only when empty (its processes are that app's next master's to kill).
+      const other = master === undefined ? anyMasterOf(name) : undefined;
+      if (other !== undefined && other !== process.pid && !alive(other)) {
+        if (pidsIn(path.join(base.dir, name)).length === 0) await removeWhenEmpty(path.join(base.dir, name), 0);
+        continue;
+      }
       if (master === undefined || master === process.pid || alive(master)) continue;
       const dir = path.join(base.dir, name);
       const { killed } = await new AppCgroup(base.kind, dir).close();

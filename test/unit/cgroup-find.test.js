@@ -3,7 +3,7 @@
 // unified/) and a container that sees a sub-tree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appCgroupName, cgroupBases, masterOf } from '../../dist/platform/cgroup-find.js';
+import { anyMasterOf, appCgroupName, cgroupBases, masterOf } from '../../dist/platform/cgroup-find.js';
 
 const HYBRID_MOUNTS = [
   '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
@@ -48,4 +48,7 @@ test('app cgroup names: safe for a path, and found again by app name only', () =
   assert.equal(masterOf('drover-api-x.1', 'api'), undefined);
   assert.equal(masterOf('drover-api-v2-123.1', 'api'), undefined, "another app's (api-v2) cgroup");
   assert.equal(masterOf('drover-api_v2-123.1', 'api-v2'), 123);
+  assert.equal(anyMasterOf('drover-web_x-42.ab'), 42);
+  assert.equal(anyMasterOf('drover-web-42'), undefined);
+  assert.equal(anyMasterOf('user.slice'), undefined);
 });
