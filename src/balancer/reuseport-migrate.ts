@@ -7,8 +7,12 @@ import { readFileSync } from 'node:fs';
 
 const SYSCTL = '/proc/sys/net/ipv4/tcp_migrate_req';
 
-/** The advice to log, or undefined when the kernel migrates (or has no such setting). */
-export function migrateAdvice(): string | undefined {
+/**
+ * The advice to log, or undefined when the kernel migrates (or has no such setting).
+ * slots: the master holds one socket per worker slot (runtime/reuseport-slots.ts), so a
+ * reload closes none; only a socket left with no worker (a crash, a scale-down) does.
+ */
+export function migrateAdvice(slots = false): string | undefined {
   let value: string;
   try {
     value = readFileSync(SYSCTL, 'utf8').trim();
@@ -16,5 +20,6 @@ export function migrateAdvice(): string | undefined {
     return undefined;
   }
   if (value !== '0') return undefined;
-  return 'reuseport: net.ipv4.tcp_migrate_req is 0, so connections queued on a worker socket that closes (reload, stop) are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` makes the kernel hand them to another worker';
+  const when = slots ? 'that closes with no worker left on it (a crash before its replacement, a scale-down; reloads keep the sockets)' : 'that closes (reload, stop)';
+  return `reuseport: net.ipv4.tcp_migrate_req is 0, so connections queued on a worker socket ${when} are reset; \`sysctl -w net.ipv4.tcp_migrate_req=1\` makes the kernel hand them to another worker`;
 }

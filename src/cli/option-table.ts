@@ -2,7 +2,7 @@
 // typed against the option names: adding an option to the schema without a
 // flag here fails to compile.
 import { DroverError } from '../errors.js';
-import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS } from '../core/enums.js';
+import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS, TREE_TRACKING_MODES } from '../core/enums.js';
 import type { LogOptionName } from '../config/log-options.js';
 import { SIZE_PATTERN } from '../config/size.js';
 import type { OptionName } from '../config/schema.js';
@@ -112,6 +112,12 @@ export const OPTION_TABLE = {
   stateDir: { flags: '--state-dir <dir>', description: 'directory of the state log (default DROVER_HOME/apps/<name>/state)', parse: text },
   stateNamespace: { flags: '--state-namespace <ns>', description: 'redis key prefix (default: the app name); masters with one namespace share a store', parse: text },
   logLevel: { flags: '--log-level <level>', description: LOG_LEVELS.join(' | '), parse: oneOf(LOG_LEVELS) },
+  ipcMaxMessageBytes: { flags: '--ipc-max-message-bytes <n>', description: 'longest process.send a worker or the agent may send the master, in characters of JSON (default 4194304)', parse: int },
+  treeTracking: {
+    flags: '--tree-tracking <mode>',
+    description: 'how a stop finds all of the app\'s processes: auto (a cgroup where drover may create one, else the env mark) | cgroup | env | off',
+    parse: oneOf(TREE_TRACKING_MODES),
+  },
   metricsPort: { flags: '--metrics-port <port>', description: 'serve /metrics, /livez, /readyz on this port (0: a free one)', parse: int },
   metricsHost: { flags: '--metrics-host <host>', description: 'address of the metrics endpoint (default 127.0.0.1; others need --metrics-token)', parse: text },
   metricsToken: { flags: '--metrics-token <token>', description: 'token the endpoint requires (default DROVER_HTTP_TOKEN, else DROVER_HOME/http-token)', parse: text },

@@ -69,7 +69,9 @@ export function describeIssue(issue: Issue, base: readonly PathSegment[], knownK
       const what =
         issue.origin === 'string' ? `a string of length ${op} ${bound}` : issue.origin === 'array' ? `at least ${bound} item(s)` : `a number ${op} ${bound}`;
       if (issue.origin === 'array' && issue.code === 'too_big') return [{ path, text: `expected at most ${bound} item(s)` }];
-      return [{ path, text: `expected ${what}, got ${show(input)}` }];
+      // zod leaves `input` out of these issues; a message the schema wrote (not zod's "Too small: ...") says why the bound is there.
+      const why = issue.message && !/^Too (small|big)/.test(issue.message) ? `: ${issue.message}` : '';
+      return [{ path, text: `expected ${what}${input === undefined ? '' : `, got ${show(input)}`}${why}` }];
     }
     case 'invalid_union': {
       // A branch that got past the type check failed on the value: its message is the precise one.

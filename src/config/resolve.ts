@@ -190,5 +190,7 @@ export function resolveSpec(input: SuperviseOptions | ParsedOptions, source = 'o
     watchDebounceMs: o.watchDebounceMs,
     cronRestart: o.cronRestart,
     logLevel: o.logLevel,
+    ipcMaxMessageBytes: o.ipcMaxMessageBytes,
+    treeTracking: o.treeTracking,
   };
 }

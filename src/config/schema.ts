@@ -15,7 +15,8 @@ const durationMs = (min: number) =>
   z.number().int().min(min).max(MAX_TIMER_MS, { message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait)` });
 const nonNegativeMs = durationMs(0);
 
-import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS } from '../core/enums.js';
+import { AGENT_READY_ON, BALANCE_MODES, EXEC_MODES, LOG_LEVELS, READY_ON_OPTIONS, READY_TIMEOUT_ACTIONS, RESTART_POLICIES, STATE_BACKENDS, STOP_SIGNALS, TREE_TRACKING_MODES } from '../core/enums.js';
+import { MAX_IPC_MAX_MESSAGE, MIN_IPC_MAX_MESSAGE } from '../protocol/ipc-limit.js';
 export { BALANCE_MODES, type BalanceMode } from '../core/enums.js';
 import { SIZE_PATTERN } from './size.js';
 import { parseStickyKeySpec, STICKY_KEY_FORMAT } from '../balancer/sticky-key.js';
@@ -108,6 +109,18 @@ export const superviseOptionsSchema = z
     /** redis: the prefix of drover's keys (default: the app name); masters with one namespace share one store. */
     stateNamespace: z.string().min(1).max(200).optional(),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    /**
+     * The longest message a worker or the agent may send the master with process.send, in characters of
+     * JSON (bytes for ASCII; protocol/ipc-limit.ts). Default: DROVER_IPC_MAX_MESSAGE, else 4 Mi.
+     */
+    ipcMaxMessageBytes: z
+      .number()
+      .int()
+      .min(MIN_IPC_MAX_MESSAGE, { message: `must be at least ${MIN_IPC_MAX_MESSAGE} (64 Ki): drover's own messages (metrics snapshots) must fit` })
+      .max(MAX_IPC_MAX_MESSAGE, { message: `must be at most ${MAX_IPC_MAX_MESSAGE} (256 Mi): pass larger data through a file or the shared state` })
+      .optional(),
+    /** How the app's whole tree is found at stop: auto (a cgroup where drover may create one, else the environment mark), cgroup, env, off. */
+    treeTracking: z.enum(TREE_TRACKING_MODES).default('auto'),
     // Observability (src/http, src/metrics): /metrics, /livez, /readyz on this port when set (0: a free port).
     metricsPort: z.number().int().min(0).max(65535).optional(),
     metricsHost: z.string().min(1).default('127.0.0.1'),

@@ -3,6 +3,15 @@
 // types derive from these lists, so a new value is added here and nowhere
 // else. No zod here: the CLI's option table loads this on every command.
 
+/**
+ * How an app's whole process tree is found at stop (runtime/tree-sweep.ts,
+ * platform/cgroup.ts): auto (a cgroup where drover may create one, else the
+ * environment mark), cgroup (the same, saying so at start when none can be
+ * made), env (the mark only), off (process groups only).
+ */
+export const TREE_TRACKING_MODES = ['auto', 'cgroup', 'env', 'off'] as const;
+export type TreeTracking = (typeof TREE_TRACKING_MODES)[number];
+
 export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 

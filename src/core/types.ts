@@ -1,10 +1,10 @@
 // Types of the pure supervisor core. Nothing in src/core imports node:*:
 // step() decides, src/runtime acts.
 import type { ErrorCode } from '../errors.js';
-import type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName } from './enums.js';
+import type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName, TreeTracking } from './enums.js';
 import type { StateSpec } from '../state/types.js';
 
-export type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName } from './enums.js';
+export type { Balance, ExecMode, LogLevel, ReadyOn, ReadyTimeoutAction, RestartPolicy, StopSignal, StrategyName, TreeTracking } from './enums.js';
 
 /** The agent's script, resolved like the app's: an absolute path, and how it runs (no interpreter option). */
 export interface AgentSpec {
@@ -64,6 +64,10 @@ export interface AppSpec {
   readonly watchDebounceMs: number;
   readonly cronRestart: string | undefined;
   readonly logLevel: LogLevel;
+  /** The IPC message bound (protocol/ipc-limit.ts); undefined: DROVER_IPC_MAX_MESSAGE, else the default. */
+  readonly ipcMaxMessageBytes?: number | undefined;
+  /** How the app's tree is found at stop; undefined: auto. */
+  readonly treeTracking?: TreeTracking | undefined;
   /** The shared state store (src/state). */
   readonly state: StateSpec;
 }

@@ -17,6 +17,10 @@
 /** Default bound: 4 Mi code units. */
 export const DEFAULT_IPC_MAX_MESSAGE = 4 * 1024 * 1024;
 
+/** Bounds of the option (ipcMaxMessageBytes): drover's own messages must fit; a Node string cannot hold much more than the maximum. */
+export const MIN_IPC_MAX_MESSAGE = 64 * 1024;
+export const MAX_IPC_MAX_MESSAGE = 256 * 1024 * 1024;
+
 /** How the master tells its workers the bound (and how `drover run` users set it). */
 export const IPC_MAX_MESSAGE_ENV = 'DROVER_IPC_MAX_MESSAGE';
 

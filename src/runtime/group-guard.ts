@@ -8,18 +8,32 @@
 // guard then SIGKILLs every group still listed, and exits. The master removes
 // a group after it has ended it itself, so the guard never signals a group
 // the master did not start.
+// With tree tracking by cgroup (tree-sweep.ts), the guard is also told the
+// app's cgroup ("c <dir>"): at end-of-file it kills everything in it
+// (cgroup.kill, else SIGKILL to each pid listed; the guard itself is not in it)
+// and removes it, so a master SIGKILL leaves neither escaped grandchildren nor
+// the cgroup behind. When the master swept the cgroup itself, it is gone and
+// this does nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 // Lines "+ <pgid>" / "- <pgid>"; the list lives in the positional parameters.
 const GUARD_SCRIPT = `
 set --
+cg=
 while read -r op pg; do
   case $op in
     +) set -- "$@" "$pg" ;;
     -) for g do shift; [ "$g" = "$pg" ] || set -- "$@" "$g"; done ;;
+    c) cg=$pg ;;
   esac
 done
 for g do kill -s KILL -- "-$g" 2>/dev/null; done
+if [ -n "$cg" ] && [ -d "$cg" ]; then
+  [ -f "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill" 2>/dev/null
+  for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -s KILL "$p" 2>/dev/null; done
+  i=0
+  while [ -d "$cg" ] && ! rmdir "$cg" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+fi
 `;
 
 export class GroupGuard {
@@ -36,6 +50,11 @@ export class GroupGuard {
   remove(pgid: number | undefined): void {
     if (pgid === undefined) return;
     this.write(`- ${pgid}\n`);
+  }
+
+  /** The app's cgroup (tree-sweep.ts): killed and removed by the guard if the master dies without doing it. */
+  cgroup(dir: string): void {
+    if (!/[\n\r]/.test(dir)) this.write(`c ${dir}\n`);
   }
 
   /** The supervisor halted: every group is gone; the guard exits on end-of-file. */

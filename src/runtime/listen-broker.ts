@@ -16,6 +16,7 @@ import { listenKey, type BoundAddress, type ListenAddress, type MasterToWorker, 
 import type { Logger } from './logger.js';
 import { migrateAdvice } from '../balancer/reuseport-migrate.js';
 import { UdpShares } from './udp-shares.js';
+import { masterCanBindReusePort, ReusePortSlots } from './reuseport-slots.js';
 
 type ListenRequest = Extract<WorkerToMaster, { kind: 'listen' }>;
 
@@ -28,6 +29,8 @@ export interface BrokerContext {
   /** The core's rule (core/step.ts inBalancer): does this worker get connections now? */
   readonly inBalancer: (wid: number) => boolean;
   readonly weightOf: (wid: number) => number;
+  /** The worker's slot: a reload's replacement has its predecessor's (reuseport sockets are per slot). */
+  readonly slotOf: (wid: number) => number | undefined;
   readonly log: Logger | undefined;
 }
 
@@ -51,6 +54,8 @@ export class ListenBroker {
   private readonly reusePorts = new Map<string, { port: Promise<number>; resolve: (port: number) => void }>();
   private strategy: StrategyName;
   private readonly udp = new UdpShares();
+  /** reuseport, where the master's Node can bind such sockets: one per slot, handed to workers (reuseport-slots.ts). */
+  private readonly slots: ReusePortSlots | undefined;
 
   constructor(private readonly ctx: BrokerContext) {
     const balance = ctx.balance();
@@ -60,6 +65,12 @@ export class ListenBroker {
       onShed: (wid, key, n) => this.shed(wid, key, n),
     }, ctx.stickyKey);
     this.shared = balance === 'kernel' ? new SharedHandles() : undefined;
+    this.slots = balance === 'reuseport' && masterCanBindReusePort() ? new ReusePortSlots() : undefined;
+  }
+
+  /** The worker exited: the reuseport slot sockets only it held are closed. */
+  released(wid: number): void {
+    this.slots?.release(wid);
   }
 
   /** Set by the supervisor: the live child of a worker id, for rebalancing requests. */
@@ -88,7 +99,7 @@ export class ListenBroker {
   }
 
   addresses(): BoundAddress[] {
-    return [...this.registry.addresses(), ...(this.shared?.addresses() ?? []), ...this.selfBound.values()];
+    return [...this.registry.addresses(), ...(this.shared?.addresses() ?? []), ...(this.slots?.addresses() ?? []), ...this.selfBound.values()];
   }
 
   /** reuseport: a worker bound its own socket. */
@@ -99,6 +110,18 @@ export class ListenBroker {
   }
 
   listen(wid: number, child: ChildProcess, m: ListenRequest): void {
+    const slot = this.ctx.slotOf(wid);
+    if (this.slots && m.address.type === 'tcp' && slot !== undefined) {
+      if (this.slots.addresses().length === 0) this.adviseMigrate();
+      let bound;
+      try {
+        bound = this.slots.bind(m.address, slot, wid);
+      } catch (err) {
+        return this.failed(wid, child, m, err as NodeJS.ErrnoException);
+      }
+      this.ctx.send(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
+      return this.ctx.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
+    }
     if (this.ctx.balance() === 'reuseport' && m.address.type === 'tcp') return this.fixPort(child, m.seq, m.address);
     if (this.shared) {
       let bound;
@@ -126,6 +149,7 @@ export class ListenBroker {
   /** The worker closed its server on `key`: out of that balancer, then the answer its close waits for (worker/close-barrier.ts). */
   unlisten(wid: number, child: ChildProcess, key: string): void {
     this.registry.leave(key, wid);
+    this.slots?.release(wid, key);
     if (child.connected) this.ctx.send(child, { kind: 'unlisten-ok', key });
   }
 
@@ -154,14 +178,20 @@ export class ListenBroker {
       this.ctx.send(child, { kind: 'listen-ok', ack: seq, key, mode: 'own', address: { type: 'tcp', address: host, family: net.isIPv4(host) ? 'IPv4' : 'IPv6', port } });
     const known = this.reusePorts.get(key);
     if (known) return void known.port.then(reply);
-    if (this.reusePorts.size === 0) {
-      const advice = migrateAdvice();
-      if (advice) this.ctx.log?.info({ event: 'reuseport-migrate', sysctl: 'net.ipv4.tcp_migrate_req' }, advice);
-    }
+    if (this.reusePorts.size === 0) this.adviseMigrate();
     let resolve: (port: number) => void = () => {};
     const port = address.port !== 0 ? Promise.resolve(address.port) : new Promise<number>((r) => (resolve = r));
     this.reusePorts.set(key, { port, resolve });
     reply(address.port);
+  }
+
+  private advised = false;
+
+  private adviseMigrate(): void {
+    if (this.advised) return;
+    this.advised = true;
+    const advice = migrateAdvice(this.slots !== undefined);
+    if (advice) this.ctx.log?.info({ event: 'reuseport-migrate', sysctl: 'net.ipv4.tcp_migrate_req' }, advice);
   }
 
   private failed(wid: number, child: ChildProcess, m: ListenRequest, err: NodeJS.ErrnoException): void {
@@ -177,6 +207,7 @@ export class ListenBroker {
   async closeAll(): Promise<void> {
     await this.registry.closeAll();
     this.shared?.closeAll();
+    this.slots?.closeAll();
     this.udp.closeAll();
   }
 }

@@ -15,6 +15,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const PRELOAD_PATH = fileURLToPath(new URL('../worker/preload.js', import.meta.url));
+/** The agent's preload (worker/agent-preload.ts): only the IPC bound. ESM, loaded with `--import` for any agent. */
+export const AGENT_PRELOAD_PATH = fileURLToPath(new URL('../worker/agent-preload.js', import.meta.url));
 /** Built by `npm run build` (tsconfig.cjs.json); absent after a bare `tsc -p tsconfig.json`, then `--import` is used. */
 export const PRELOAD_CJS_PATH = fileURLToPath(new URL('../cjs/worker/preload.js', import.meta.url));
 

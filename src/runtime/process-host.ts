@@ -29,7 +29,7 @@ const hasSetpriv = (() => {
   }
 })();
 
-import { preloadArgs } from './preload-flag.js';
+import { AGENT_PRELOAD_PATH, preloadArgs } from './preload-flag.js';
 
 export interface WorkerIdentity {
   readonly wid: number;
@@ -115,10 +115,11 @@ export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?
 /**
  * The agent: the app's node arguments, cwd and env, without the worker runtime
  * (it shares no ports). A Node agent gets an IPC channel nobody reads, so
- * process.send() in app code does not throw; its process group is ended by the
+ * process.send() in app code does not throw, and a preload that bounds what it
+ * may send on it (worker/agent-preload.ts); its process group is ended by the
  * supervisor's group guard when the master dies.
  */
 export function startAgent(spec: AppSpec, agent: AgentSpec, hubEnv: Readonly<Record<string, string>>, options: { pipes?: boolean } = {}): ChildProcess {
-  const program = { script: agent.script, args: [], mode: agent.mode, interpreter: undefined, execArgv: spec.nodeArgs };
+  const program = { script: agent.script, args: [], mode: agent.mode, interpreter: undefined, execArgv: ['--import', AGENT_PRELOAD_PATH, ...spec.nodeArgs] };
   return launch(spec, program, agentEnv(spec, hubEnv), options.pipes ?? false);
 }

@@ -26,7 +26,7 @@ import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { MessageHub, type AbuseEvent, type HubOptions, type MessageCounts } from '../messaging/hub.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
-import { TreeMark } from './tree-sweep.js';
+import { AppTree } from './tree-sweep.js';
 import { startState, type MasterState } from '../state/master.js';
 import type { StateApi } from '../state/types.js';
 import type { StateClient } from '../state/client.js';
@@ -68,11 +68,6 @@ export interface RuntimeOptions {
   /** Messaging between master, workers and agent: serialization, limits, overflow policy. */
   readonly messaging?: Omit<HubOptions, 'log'>;
   /**
-   * The longest message a worker may send the master over IPC (process.send),
-   * in characters of JSON. Default: DROVER_IPC_MAX_MESSAGE, else 4 Mi (protocol/ipc-limit.ts).
-   */
-  readonly ipcMaxMessage?: number;
-  /**
    * When set, the stdout/stderr of workers and agent are pipes and every chunk
    * read is passed here (the daemon's app master writes them to the app's log
    * files), labelled with the worker's slot or 'agent'; a null chunk means that
@@ -92,8 +87,8 @@ export interface ReloadInfo {
 export class AppSupervisor extends EventEmitter {
   private state: State;
   private readonly deferredRestarts = new DeferredRestarts();
-  /** Marks the app's whole process tree, for the sweep at halt (tree-sweep.ts). */
-  private readonly tree = new TreeMark();
+  /** Tracks the app's whole process tree (a cgroup, the environment mark), for the sweep at halt (tree-sweep.ts). */
+  private readonly tree: AppTree;
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
@@ -136,7 +131,8 @@ export class AppSupervisor extends EventEmitter {
     this.state = initialState(spec);
     this.respec = options.respec;
     this.output = options.output;
-    this.ipcMax = options.ipcMaxMessage ?? ipcMaxMessage();
+    this.ipcMax = spec.ipcMaxMessageBytes ?? ipcMaxMessage();
+    this.tree = new AppTree(spec.treeTracking ?? 'auto', spec.name);
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
@@ -156,6 +152,7 @@ export class AppSupervisor extends EventEmitter {
         return w !== undefined && inBalancer(w);
       },
       weightOf: (wid) => this.weightOf(wid),
+      slotOf: (wid) => this.state.workers.find((x) => x.wid === wid)?.slot,
       log: this.log,
     });
     this.broker.childOf = (wid) => this.children.get(wid);
@@ -180,6 +177,8 @@ export class AppSupervisor extends EventEmitter {
   }
 
   start(): this {
+    this.tree.open(this.log);
+    if (this.tree.cgroupDir) this.guard.cgroup(this.tree.cgroupDir);
     this.enqueue({ type: 'start' });
     return this;
   }
@@ -448,8 +447,9 @@ export class AppSupervisor extends EventEmitter {
     this.triggerGeneration++;
     await this.stopTriggers();
     await this.broker.closeAll();
+    // The tree first: until the guard's pipe closes, it still covers the cgroup should this process die now.
+    await this.sweepTree(); // hook (issue 15)
     this.guard.close();
-    this.sweepTree(); // hook (issue 15)
     this.hub.close();
     await this.stateStore.close().catch((err: Error) => this.log?.error({ event: 'state-close-failed', err: err.message }, `closing the state store failed: ${err.message}`));
     this.outcomeValue = outcome;
@@ -457,12 +457,14 @@ export class AppSupervisor extends EventEmitter {
     this.settle(outcome);
   }
 
-  /** What escaped the worker process groups (setsid) but kept the app's mark: killed at halt. */
-  private sweepTree(): void {
-    const killed = this.tree.sweep();
+  /** What escaped the worker process groups (setsid) but is in the app's cgroup or kept its mark: killed at halt. */
+  private async sweepTree(): Promise<void> {
+    const using = this.tree.using;
+    const { killed, cgroup } = await this.tree.sweep();
     if (killed.length > 0) {
-      this.log?.warn({ event: 'orphans-killed', pids: killed }, `killed ${killed.length} process(es) the app left behind outside its process groups: ${killed.join(', ')}`);
+      this.log?.warn({ event: 'orphans-killed', pids: killed, using }, `killed ${killed.length} process(es) the app left behind outside its process groups: ${killed.join(', ')}`);
     }
+    if (cgroup && !cgroup.removed) this.log?.warn({ event: 'cgroup-left', dir: cgroup.dir }, `the app's cgroup ${cgroup.dir} could not be removed (still busy); a start of this app after this process has exited sweeps it`);
   }
 
   // ── processes ───────────────────────────────────────────────────────────
@@ -476,6 +478,7 @@ export class AppSupervisor extends EventEmitter {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
     }
+    this.placeInTree(wid, child.pid);
     this.weighCpu(child.pid);
     // Hand-offs it never read are rescued once it has exited and its channel is
     // read to the end (every report and conn-back in): balancer/in-flight.ts.
@@ -492,6 +495,7 @@ export class AppSupervisor extends EventEmitter {
       exited: (code, signal) => {
         // Cleanup of a process that is gone (not a decision): its counts and listen keys go too.
         this.broker.registry.forget(wid);
+        this.broker.released(wid);
         return { type: 'exited', wid, code, signal };
       },
     });
@@ -518,6 +522,15 @@ export class AppSupervisor extends EventEmitter {
     this.enqueue({ type: 'spawned', wid, pid: child.pid, random: Math.random() });
   }
 
+  private placeFailed = false;
+
+  /** Into the app's cgroup at once, before the app's code can fork (tree-sweep.ts). */
+  private placeInTree(wid: number, pid: number | undefined): void {
+    if (this.tree.place(pid) || this.placeFailed) return;
+    this.placeFailed = true;
+    this.log?.warn({ event: 'tree-tracking', wid, pid, cgroup: this.tree.cgroupDir }, `could not move pid ${pid} into the app's cgroup ${this.tree.cgroupDir}: what it starts is found by the environment mark only`);
+  }
+
   /** The autogroup nice the live workers have (autogroup.ts), once one was written. */
   private cpuNice: number | undefined;
 
@@ -534,14 +547,19 @@ export class AppSupervisor extends EventEmitter {
     const exited = (code: number | null, signal: string | null, error?: string): Event => ({ type: 'agent-exited', wid, code, signal, error });
     let child: ChildProcess;
     try {
-      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env }, { pipes: this.output !== undefined });
+      child = startAgent(spec, spec.agent!, { ...this.hub.env(wid, 0, 'agent'), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) }, { pipes: this.output !== undefined });
     } catch (err) {
       queueMicrotask(() => this.enqueue(exited(null, null, (err as Error).message)));
       return;
     }
+    this.placeInTree(wid, child.pid);
     this.adopt(wid, 'agent', child, { failed: (message) => exited(null, null, message), exited: (code, signal) => exited(code, signal) });
-    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, {
+    if (spec.agent!.mode === 'node') listenToAgent(child, wid, this.hub.ipc, this.ipcMax, {
       ready: () => this.enqueue({ type: 'agent-ready', wid }),
+      tooLarge: (length) => {
+        this.log?.error({ event: 'ipc-too-large', wid, pid: child.pid, agent: true, length, limit: this.ipcMax }, `the agent (pid ${child.pid}) sent an IPC message longer than ${this.ipcMax} characters: channel cut, the agent is replaced`);
+        this.enqueue({ type: 'exiting', wid, error: `replaced for an IPC message longer than ${this.ipcMax} characters`, abuse: true });
+      },
       // drover/worker loaded late in the agent (after app-ready was sent and dropped): it asks again.
       hello: () => this.state.appReady && this.state.agent.proc?.wid === wid && this.perform({ type: 'app-ready', wid }),
     });

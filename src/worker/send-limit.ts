@@ -45,9 +45,12 @@ function lowerBound(v: unknown, limit: number, total: number, depth: number): nu
   return total;
 }
 
+const LIMITED = Symbol.for('drover.send-limit');
+
+/** Wraps process.send once per process (the worker runtime and the agent preload both call it). */
 export function limitSends(limit: number): void {
   const send = process.send as Send | undefined;
-  if (typeof send !== 'function') return;
+  if (typeof send !== 'function' || (send as unknown as Record<symbol, unknown>)[LIMITED]) return;
   const tooLarge = (length: number) =>
     new DroverError(
       'DROVER_E_IPC_TOO_LARGE',
@@ -63,4 +66,5 @@ export function limitSends(limit: number): void {
     process.nextTick(cb, tooLarge(length));
     return false;
   } as typeof process.send;
+  (process.send as unknown as Record<symbol, unknown>)[LIMITED] = true;
 }

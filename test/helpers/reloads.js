@@ -8,8 +8,8 @@ import { waitFor } from './wait.js';
 
 export const RELOADS = 10;
 
-export async function reloadsUnderLoad(t, { script, balance }) {
-  const d = runDrover(t, [script, '-i', '2', '--balance', balance, '--kill-timeout-ms', '3000'], { env: { PORT: '0' } });
+export async function reloadsUnderLoad(t, { script, balance, node }) {
+  const d = runDrover(t, [script, '-i', '2', '--balance', balance, '--kill-timeout-ms', '3000'], { env: { PORT: '0' }, ...(node ? { node } : {}) });
   const port = await d.ready();
   const load = startLoad({ port, loops: 20 });
   t.after(() => load.stop());

@@ -23,9 +23,9 @@ function escapeDir(t) {
 
 const linuxOnly = process.platform !== 'linux' && 'the sweep reads /proc/<pid>/environ';
 
-test('drover run: setsid grandchildren that ignore SIGTERM are gone after a stop', { skip: linuxOnly }, async (t) => {
+test('drover run --tree-tracking env: setsid grandchildren that ignore SIGTERM are gone after a stop (the mark)', { skip: linuxOnly }, async (t) => {
   const { dir, escaped } = escapeDir(t);
-  const d = runDrover(t, [fixture('harden/escape-setsid.js'), '-i', '2'], { env: { PORT: '0', ESCAPE_DIR: dir } });
+  const d = runDrover(t, [fixture('harden/escape-setsid.js'), '-i', '2', '--tree-tracking', 'env'], { env: { PORT: '0', ESCAPE_DIR: dir } });
   await d.ready();
   const kids = await waitFor(() => (escaped().length === 2 ? escaped() : undefined), { message: 'two escaped grandchildren' });
   for (const k of kids) assert.ok(isAlive(k), 'the grandchild runs');

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { fixture, runDrover } from '../helpers/drover.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
+import { APP, fails, makeHome, processesOf } from '../helpers/daemon.js';
 
 function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -49,4 +50,19 @@ test('a worker that writes 2 x 20 MB past the runtime is cut off and replaced; t
   assert.deepEqual(d.events('hung'), [], 'no worker missed its heartbeats');
   d.signal('SIGTERM');
   assert.equal((await d.wait()).code, 0);
+});
+
+test('--ipc-max-message-bytes sets the bound for the workers (a 1 MB send is refused under 100000); out of range it is refused before anything starts', async (t) => {
+  const d = runDrover(t, [fixture('big-send.js'), '-i', '1', '--ipc-max-message-bytes', '100000'], { env: { PORT: '0' } });
+  const port = await d.ready();
+  assert.equal((await request({ port, path: '/send?mb=1' })).body, 'DROVER_E_IPC_TOO_LARGE');
+  assert.equal((await request({ port, path: '/send-cb?mb=0.05' })).body, 'sent');
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+
+  const home = makeHome(t);
+  await fails(home, ['run', APP, '--ipc-max-message-bytes', '1000'], { code: 'DROVER_E_INVALID_OPTION', exitCode: 65, message: /--ipc-max-message-bytes: expected a number >= 65536: must be at least 65536/ });
+  await fails(home, ['run', APP, '--ipc-max-message-bytes', String(2 ** 30)], { code: 'DROVER_E_INVALID_OPTION', exitCode: 65, message: /--ipc-max-message-bytes: expected a number <= 268435456: must be at most/ });
+  await fails(home, ['run', APP, '--tree-tracking', 'sometimes'], { code: 'DROVER_E_INVALID_OPTION', exitCode: 65, message: /--tree-tracking expects one of auto, cgroup, env, off/ });
+  assert.deepEqual(processesOf(home), []);
 });
