@@ -165,8 +165,11 @@ test('a request to a worker that dies mid-request rejects within 100 ms of its e
       assert.match(r.message, /worker 1 exited or disconnected before replying to request 'hang'/);
       assert.ok(r.at - exit.at < 100, `${how}: rejected ${r.at - exit.at} ms after the exit event`);
     }
-    // The replacement takes slot 1 and answers.
-    await app.waitEvent('ready', (e) => e.slot === 1 && e.pid !== victim, { timeoutMs: 20_000 });
+    // The replacement takes slot 1 and answers. waitEvent searches the whole
+    // history: in the second round `pid !== victim` matched the first worker's
+    // old ready, and the request raced a replacement still booting (it failed
+    // with NO_ROUTE once that boot took more than the hub's connect grace).
+    await app.waitEvent('ready', (e) => e.slot === 1 && e.at >= exit.at, { timeoutMs: 20_000 });
     assert.equal((await m.request(1, 'whoami')).workerId, 1);
   }
   await app.stop();
