@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { anyMasterOf, appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';
+import { pidAlive } from './pid-alive.js';
 
 const KILL_ROUNDS = 5;
 
@@ -61,15 +62,6 @@ function pidsIn(dir: string, depth = 0): number[] {
 function rmdirTree(dir: string, depth = 0): void {
   if (depth < 8) for (const d of subdirs(dir)) rmdirTree(d, depth + 1);
   rmdirSync(dir);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Kills every process in the cgroup at `dir`; returns the pids signalled (empty with cgroup.kill, which names none). */
@@ -190,11 +182,11 @@ export async function sweepLeftovers(app: string, probe: CgroupProbe = {}): Prom
       const master = masterOf(name, app);
       // Another app's cgroup of a dead master: removed only when empty (its processes are that app's next master's to kill).
       const other = master === undefined ? anyMasterOf(name) : undefined;
-      if (other !== undefined && other !== process.pid && !alive(other)) {
+      if (other !== undefined && other !== process.pid && !pidAlive(other)) {
         if (pidsIn(path.join(base.dir, name)).length === 0) await removeWhenEmpty(path.join(base.dir, name), 0);
         continue;
       }
-      if (master === undefined || master === process.pid || alive(master)) continue;
+      if (master === undefined || master === process.pid || pidAlive(master)) continue;
       const dir = path.join(base.dir, name);
       const { killed } = await new AppCgroup(base.kind, dir).close();
       out.push({ dir, killed });

@@ -9,17 +9,9 @@
 // the SIGHUP and this one's, its outcome is the one reported.
 import { DroverError } from '../errors.js';
 import { readRunState, runStatePath } from './run-state.js';
+import { pidAlive } from './pid-alive.js';
 
 const POLL_MS = 100;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function signalReload(pid: number, options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<string> {
   const file = runStatePath(options.env);
@@ -43,7 +35,7 @@ export async function signalReload(pid: number, options: { timeoutMs: number; en
       if (last?.outcome === 'refused') throw new DroverError('DROVER_E_RELOAD_REFUSED', `reload refused: ${last.message ?? ''}`);
       return `reload ${last?.id ?? ''} done`.replace('  ', ' ');
     }
-    if (!alive(pid)) throw new DroverError('DROVER_E_MASTER_DIED', `the drover run master (pid ${pid}) exited during the reload`);
+    if (!pidAlive(pid)) throw new DroverError('DROVER_E_MASTER_DIED', `the drover run master (pid ${pid}) exited during the reload`);
     if (Date.now() >= deadline) throw new DroverError('DROVER_E_RELOAD_FAILED', `the reload did not settle within ${options.timeoutMs} ms; it may still be running`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
