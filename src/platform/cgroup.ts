@@ -21,6 +21,7 @@ import { readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, existsS
 import path from 'node:path';
 import { anyMasterOf, appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';
 import { pidAlive } from './pid-alive.js';
+import { sigkillRounds } from './kill-rounds.js';
 
 const KILL_ROUNDS = 5;
 
@@ -71,19 +72,7 @@ function killAll(kind: CgroupKind, dir: string): number[] {
   if (kind === 'v2' && write(path.join(dir, 'cgroup.kill'), '1')) return before;
   const freeze = kind === 'v2' ? path.join(dir, 'cgroup.freeze') : kind === 'v1-freezer' ? path.join(dir, 'freezer.state') : undefined;
   const frozen = freeze !== undefined && write(freeze, kind === 'v2' ? '1' : 'FROZEN');
-  const killed: number[] = [];
-  for (let round = 0; round < (frozen ? 1 : KILL_ROUNDS); round++) {
-    const found = pidsIn(dir).filter((p) => p !== process.pid && !killed.includes(p));
-    if (found.length === 0) break;
-    for (const pid of found) {
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed.push(pid);
-      } catch {
-        // gone already
-      }
-    }
-  }
+  const killed = sigkillRounds(() => pidsIn(dir).filter((p) => p !== process.pid), frozen ? 1 : KILL_ROUNDS);
   if (frozen) write(freeze, kind === 'v2' ? '0' : 'THAWED');
   return killed;
 }

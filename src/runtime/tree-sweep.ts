@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TreeTracking } from '../core/enums.js';
 import { createAppCgroup, sweepLeftovers, type AppCgroup } from '../platform/cgroup.js';
+import { sigkillRounds } from '../platform/kill-rounds.js';
 
 export const TREE_MARK_VAR = 'DROVER_TREE';
 const ROUNDS = 3;
@@ -80,20 +81,7 @@ export class TreeMark {
 
   /** SIGKILLs what is left of the app's tree; returns the pids signalled. */
   sweep(): number[] {
-    const killed: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const found = markedProcesses(this.value).filter((pid) => !killed.includes(pid));
-      if (found.length === 0) break;
-      for (const pid of found) {
-        try {
-          process.kill(pid, 'SIGKILL');
-          killed.push(pid);
-        } catch {
-          // gone already
-        }
-      }
-    }
-    return killed;
+    return sigkillRounds(() => markedProcesses(this.value), ROUNDS);
   }
 }
 

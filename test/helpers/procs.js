@@ -5,8 +5,8 @@
 // container whose PID 1 does not reap, a reparented worker stays a zombie for
 // ever. A pid is remembered with its start time (from /proc), so a pid the
 // kernel hands to an unrelated process later is never mistaken for ours.
-import { readdirSync, readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os, { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { waitFor } from './wait.js';
@@ -112,4 +112,18 @@ export async function reportedChildren(t, dir, count) {
   const children = readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8').trim())));
   t.after(() => children.forEach((c) => killTree(c)));
   return children;
+}
+
+/**
+ * A directory where escaping fixtures write their pids; what they name is
+ * killed (tree and all) and the directory removed after the test, also when it fails.
+ */
+export function escapeDir(t) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-escape-'));
+  const escaped = () => readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8'))));
+  t.after(() => {
+    for (const p of escaped()) if (isAlive(p)) killTree(p);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, escaped };
 }

@@ -3,23 +3,10 @@
 // (DROVER_TREE in the environment) and swept when the supervisor halts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fixture, runDrover } from '../helpers/drover.js';
-import { identify, isAlive, killTree } from '../helpers/procs.js';
+import { escapeDir, isAlive } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeHome, ok } from '../helpers/daemon.js';
-
-function escapeDir(t) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-escape-'));
-  const escaped = () => readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8'))));
-  t.after(() => {
-    for (const p of escaped()) if (isAlive(p)) killTree(p);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, escaped };
-}
 
 const linuxOnly = process.platform !== 'linux' && 'the sweep reads /proc/<pid>/environ';
 

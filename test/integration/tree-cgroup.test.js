@@ -7,11 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixture, ROOT, runDrover } from '../helpers/drover.js';
-import { identify, isAlive, killTree } from '../helpers/procs.js';
+import { escapeDir, identify, isAlive, killTree } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const { createAppCgroup } = await import(path.join(ROOT, 'dist/platform/cgroup.js'));
@@ -26,16 +25,6 @@ async function noCgroup() {
 }
 const skip = await noCgroup();
 if (skip) console.log(`# tree-cgroup: skipped: ${skip}`);
-
-function escapeDir(t) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-escape-'));
-  const escaped = () => readdirSync(dir).map((f) => identify(Number(readFileSync(path.join(dir, f), 'utf8'))));
-  t.after(() => {
-    for (const p of escaped()) if (isAlive(p)) killTree(p);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, escaped };
-}
 
 /** The app cgroups a test's masters made are killed and removed after it, also when it fails. */
 function removeCgroupsAfter(t, d) {
