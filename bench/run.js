@@ -7,7 +7,9 @@
 // Scenarios are the files in bench/scenarios/ (ids: their `id` export, e.g.
 // `throughput`, `crash`); adding a scenario means adding a file there. They run
 // one after the other; every process they start is ended before the next one
-// (checked), and docs/benchmarks.md is overwritten with the results.
+// (checked), and docs/benchmarks.md is overwritten with the results. Before each
+// scenario of a full run the harness waits (30 s at most) for a quiet machine
+// (lib/quiet.js).
 //
 // A scenario module's default export:
 //   id, order (sort key), title,
@@ -23,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cleanupAll, installCleanupHandlers, killMarked, liveGroups } from './lib/procs.js';
+import { waitQuiet } from './lib/quiet.js';
 import { code, table, verdict } from './lib/report.js';
 import { SUBJECTS, ROOT, APP, WORKERS } from './lib/subjects.js';
 
@@ -94,6 +97,8 @@ async function main() {
 
   for (const sc of selected) {
     log(`== ${sc.title}${opts.quick ? ' (quick)' : ''}`);
+    const quiet = opts.quick ? null : await waitQuiet({ cores: os.cpus().length });
+    if (quiet) log(`  machine quiet after ${quiet.waitedMs} ms (last second: ${quiet.lastCores.toFixed(2)} cores busy)`);
     const t0 = Date.now();
     let data = null;
     let error = null;
@@ -109,7 +114,7 @@ async function main() {
     const leftPids = await killMarked();
     const leak = leftGroups.length || leftPids.length ? `left behind and killed: groups ${leftGroups.join(',') || '-'}, pids ${leftPids.join(',') || '-'}` : null;
     if (leak) log(`  WARNING ${leak}`);
-    results.push({ sc, data, error, leak, seconds: (Date.now() - t0) / 1000 });
+    results.push({ sc, data, error, leak, quiet, seconds: (Date.now() - t0) / 1000 });
   }
 
   ctx.loadAfter = os.loadavg();
@@ -186,7 +191,8 @@ function render({ opts, ctx, subjects, results, startedAt }) {
   for (const r of results) {
     lines.push(`## ${r.sc.title}`);
     lines.push('');
-    lines.push(`Scenario ${code(r.sc.file)}, parameters ${code(JSON.stringify(r.sc.params ? r.sc.params(ctx) : {}))}.`);
+    const before = r.quiet ? ` Started after waiting ${(r.quiet.waitedMs / 1000).toFixed(0)} s for a quiet machine (the second before it: ${r.quiet.lastCores.toFixed(2)} cores busy).` : '';
+    lines.push(`Scenario ${code(r.sc.file)}, parameters ${code(JSON.stringify(r.sc.params ? r.sc.params(ctx) : {}))}.${before}`);
     lines.push('');
     if (r.error) {
       lines.push('The scenario failed:');
