@@ -124,8 +124,12 @@ test('repeated abuse: the worker is replaced (replacement first, then a graceful
 });
 
 test('a flood of 100k messages/s from one worker: throttled, logged, replaced for repeated flooding; master lag p99 < 100 ms, RSS bounded; other workers unaffected', async (t) => {
-  // Three strikes (seconds of flooding) instead of five keep the test short.
-  const app = await hostileApp(t, [{ flood: 100_000, seconds: 8 }], { messaging: { abuseStrikes: 3 } });
+  // Three strikes (seconds of flooding) instead of five keep the test short. The
+  // rate limit is set to 5 000/s (default 50 000/s) so that the flood is one on a
+  // starved machine too: what is checked is throttling to the configured limit,
+  // not how fast this machine can send.
+  const rateLimit = 5_000;
+  const app = await hostileApp(t, [{ flood: 100_000, seconds: 8 }], { messaging: { abuseStrikes: 3, rateLimit } });
   let received = 0;
   app.sup.messages.on('flood', () => received++);
   await app.start();
@@ -156,16 +160,18 @@ test('a flood of 100k messages/s from one worker: throttled, logged, replaced fo
     `flood: ${offered.sent} messages offered in ${offered.ms} ms (${offeredRate}/s; refused locally: ${JSON.stringify(offered.codes)}), ${receivedInWindow} received by the master in ${floodMs} ms (${Math.round(receivedInWindow / (floodMs / 1000))}/s); master lag p99 ${stats.lagP99Ms.toFixed(1)} ms (max ${stats.lagMaxMs.toFixed(1)}); master rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB; worker 1 round trip p99 ${p99.toFixed(1)} ms over ${latencies.length}`,
   );
 
-  // 100 000/s is the aim; on a starved machine the worker may offer less, but it must be a flood (above the limit).
-  assert.ok(offeredRate > 60_000, `the worker offered ${offeredRate} messages/s`);
+  // 100 000/s is the aim; on a starved machine the worker may offer less, but it
+  // must be a flood: above the limit (the throttle's backpressure itself slows
+  // the sender down, so offered stays near the limit on a loaded machine).
+  assert.ok(offeredRate > 1.2 * rateLimit, `the worker offered ${offeredRate} messages/s`);
   const crash = await app.waitEvent('crash', (e) => e.pid === attacker, { timeoutMs: 5_000 });
   assert.match(crash.error, /replaced for abusing the message channels: message flood/);
   assert.ok(app.log.some((r) => r.event === 'message-flood'), 'the flood is logged');
   const floodLines = app.log.filter((r) => r.event === 'message-flood');
   assert.ok(floodLines.length <= Math.ceil(floodMs / 1000) + 1, `logged at most once a second (${floodLines.length} lines)`);
-  // Throttled to the rate limit (50 000/s, bursts of one second's worth): at
-  // most 50 000 × (t + 1), plus 100 ms' worth for where the window's ends fall.
-  assert.ok(receivedInWindow <= 50_000 * (floodMs / 1000 + 1) + 5_000, `received ${receivedInWindow} in ${floodMs} ms`);
+  // Throttled to the rate limit (bursts of one second's worth): at most
+  // rateLimit × (t + 1), plus 100 ms' worth for where the window's ends fall.
+  assert.ok(receivedInWindow <= rateLimit * (floodMs / 1000 + 1.1), `received ${receivedInWindow} in ${floodMs} ms`);
   assert.ok(stats.lagP99Ms < 100, `master event-loop lag p99 ${stats.lagP99Ms} ms`);
   assert.ok(stats.rssMaxMiB - stats.rssStartMiB < 150, `master rss grew ${(stats.rssMaxMiB - stats.rssStartMiB).toFixed(0)} MiB`);
   assert.ok(p99 < 250, `worker 1 round trip p99 ${p99} ms`);
