@@ -39,6 +39,7 @@ import { errorFrame, noRoute, type Conn, type Role } from './hub-conn.js';
 import { MasterEndpoint } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
+import { DeadlineWheel } from './deadline-wheel.js';
 
 export interface HubOptions {
   /** Payload encoding of the master and (through their environment) the workers. Default 'v8' (structured-clone types survive). */
@@ -138,7 +139,7 @@ export class MessageHub extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.log;
     this.abuse = new AbuseTracker({ log: this.log, strikes: options.abuseStrikes ?? 5, windowMs: this.abuseWindowMs });
-    this.rpc = new PendingRequests<Conn | undefined>();
+    this.rpc = new PendingRequests<Conn | undefined>(new DeadlineWheel());
     this.ipc = new IpcGuard({
       ratePerSecond: options.ipcRateLimit ?? 20_000,
       // Rate-limited per worker and kind of offence, so one kind cannot hide another.
