@@ -402,8 +402,58 @@ function report(results, args, costs) {
       'Raw json pays the same JSON work, so with records drover can only win by what it does per message besides; with text there is no serialiser, and the bare socket is the bound.',
     '',
   );
+  lines.push(...boundsSection(results, costs, get));
   lines.push(...DESIGN_NOTES);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Where a target is missed, what bounds it, from this run's numbers alone. drover
+ * does work per message that its comparison does not: with records, the walk that
+ * decides JSON or v8 (v8-mode frame cost minus JSON's, table above); with text, the
+ * conversion of the string to UTF-8 and back, which the bare socket never does (its
+ * payload is pre-encoded bytes) but an API that takes and returns strings must. One
+ * in flight, both ends do their share in turn: cap = T / (T + 2 x extra), T = the
+ * comparison's time per round trip. 32 in flight, the two processes work at once
+ * and the busier one bounds: cap = T / (T + extra). A cap below the target makes the
+ * target unreachable for this design; a cap above it with a miss is overhead left.
+ */
+function boundsSection(results, costs, get) {
+  const out = ['## Bounds (same run)', ''];
+  out.push(
+    'For each case: the target, what was measured, and the cap that the extra per-message work sets (from the serialisation table above): ' +
+      "records, the JSON-or-v8 walk (drover's v8-mode frame cost minus JSON encode + decode); text, the string's conversion to UTF-8 and back " +
+      '(drover frame cost; the bare socket echoes pre-encoded bytes). One in flight both ends work in turn: cap = T / (T + 2 x extra), T = µs per round trip of ' +
+      'the comparison; 32 in flight the two processes work at once: cap = T / (T + extra). One in flight is also bound by wake-ups: the p50 columns compare the latency ' +
+      'of a round trip with the bare socket\'s, which has no work besides.',
+    '',
+  );
+  out.push('| Case | Shape | Target | Measured | Extra work per end (µs) | Cap from it | drover p50 / bare p50 (ms) | Verdict |');
+  out.push('| --- | --- | --- | ---: | ---: | ---: | --- | --- |');
+  for (const c of CASES) {
+    const base = get('raw-json', c.shape, c.size, c.inflight);
+    const v8r = get('drover-v8', c.shape, c.size, c.inflight);
+    const bare = get('bare', c.shape, c.size, c.inflight);
+    const cost = costs.find((k) => k.shape === c.shape && k.label === c.label);
+    if (!base || !v8r || !bare || !cost) continue;
+    const vsBare = c.shape === 'text';
+    const ref = vsBare ? bare : base;
+    const target = vsBare ? TEXT_VS_BARE : VS_RAW_JSON;
+    const measured = v8r.rps / ref.rps;
+    const extra = vsBare ? cost.droverV8 : Math.max(0, cost.droverV8 - (cost.jsonEncode + cost.jsonDecode));
+    const t = 1e6 / ref.rps;
+    const cap = t / (t + (c.inflight === 1 ? 2 : 1) * extra);
+    let verdict;
+    if (measured >= target) verdict = 'met';
+    else if (cap < target) verdict = `missed; out of reach unless the rest costs less than the comparison's: the extra work alone caps it at ${cap.toFixed(2)}x`;
+    else verdict = `missed; the extra work caps it at ${cap.toFixed(2)}x, the other ${(cap - measured).toFixed(2)}x is per-message overhead (hub, API, wake-ups)`;
+    if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
+    out.push(
+      `| ${c.label}, ${c.inflight} in flight | ${c.shape} | >= ${target.toFixed(1)}x ${vsBare ? 'bare' : 'raw json'} | ${measured.toFixed(2)}x | ${extra.toFixed(1)} | ${cap.toFixed(2)}x | ${v8r.p50.toFixed(3)} / ${bare.p50.toFixed(3)} | ${verdict} |`,
+    );
+  }
+  out.push('');
+  return out;
 }
 
 /** Written once from the numbers of the runs made while building this (see the tables above for this run's). */
@@ -422,7 +472,8 @@ const DESIGN_NOTES = [
     'serialiser entirely (UTF-8 bytes, in both modes; a Buffer travels as its bytes in v8 mode), and the transport decides. In v8 mode, plain data that ' +
     'JSON encodes exactly (objects and arrays of strings, finite numbers, booleans and null; no -0, undefined, holes, class instances or shared references) ' +
     'travels as JSON: a walk over the value decides, which costs a fraction of JSON.stringify (1 KB records, measured while building this: walk 3-8 µs, ' +
-    'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). A first attempt whose walk cost as much as it saved had been dropped.',
+    'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). A first attempt whose walk cost as much as it saved had been dropped; ' +
+    'a Set per walk (for shared references) was then a third of its cost, and the walk now remembers objects in a short list (a Set past 48 of them).',
   '- **The transport has a ceiling.** The bare unix socket row (no framing, no serialisation, no API) is the best any socket transport can do here. ' +
     'Where it is below 10x raw json at 64 KB, or below 2x at 1 KB with 32 in flight, those targets cannot be met on this machine by any design that ' +
     'moves the bytes through the kernel; shared memory between processes is not available to Node without a native addon.',

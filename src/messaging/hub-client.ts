@@ -27,6 +27,7 @@ import {
 } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, type Serialization } from './frame.js';
 import { PendingRequests } from './rpc.js';
+import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
 
 export interface HubClientOptions {
@@ -76,7 +77,7 @@ export class HubClient implements Messenger {
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.decoder = new FrameDecoder(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
-    this.rpc = new PendingRequests<number>(undefined, () => this.updateRef());
+    this.rpc = new PendingRequests<number>(new DeadlineWheel(), () => this.updateRef());
   }
 
   /** From the variables the master put in this process's environment; undefined outside drover. */

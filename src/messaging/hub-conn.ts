@@ -16,6 +16,8 @@ export interface Registration {
   readonly role: Role;
   readonly token: string;
   readonly registeredAt: number;
+  /** When the supervisor saw it ready (undefined: still booting); its connect grace runs from then. */
+  readyAt: number | undefined;
 }
 
 export interface Conn {
@@ -47,6 +49,8 @@ export interface Conn {
   /** Bytes of the master's own messages waiting for this queue to drain (bounded by maxQueueBytes). */
   masterWaiting: number;
   authTimer: NodeJS.Timeout | undefined;
+  /** Since when its held frame waits for a receiver that is still starting (hub.ts noRouteYet); undefined: none. */
+  noRouteSince: number | undefined;
   /** unblock(this conn), one function per conn so that waiting twice on a queue adds it once. */
   resume: () => void;
 }

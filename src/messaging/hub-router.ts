@@ -28,8 +28,8 @@ export interface RouterOptions {
 
 /** What the router needs from the hub besides its tables. */
 export interface RouterHooks {
-  /** True when addr has no process starting either (answer NO_ROUTE); false: c paused until it connects (hold the frame). */
-  noRouteYet(c: Conn, addr: number): boolean;
+  /** True when addr has no process starting either, or boundMs ran out (answer NO_ROUTE); false: c paused until it connects (hold the frame). */
+  noRouteYet(c: Conn, addr: number, boundMs: number): boolean;
   nack(c: Conn, seq: number, code: ErrorCode, message: string): void;
   violation(c: Conn, what: string, fatal: boolean): void;
   addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number): number;
@@ -85,7 +85,7 @@ export class HubRouter {
     } else {
       const t = this.table.target(env.to);
       if (!t) {
-        if (!this.hooks.noRouteYet(c, env.to)) return false;
+        if (!this.hooks.noRouteYet(c, env.to, 0)) return false;
         this.hooks.nack(c, env.seq, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to));
         return true;
       }
@@ -143,7 +143,7 @@ export class HubRouter {
     }
     const target = this.table.target(env.to);
     if (!target) {
-      if (!this.hooks.noRouteYet(c, env.to)) return false;
+      if (!this.hooks.noRouteYet(c, env.to, env.ack)) return false;
       this.flow.write(c, errorFrame(env.seq, ADDR_MASTER, 'DROVER_E_MSG_NO_ROUTE', noRoute(env.to)));
       return true;
     }

@@ -28,17 +28,18 @@ import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, parseEnvelope, typ
 import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, type Messenger } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
 import { AbuseTracker } from './abuse.js';
-import { AUTH_TIMEOUT_MS, CONNECT_GRACE_MS, HubAuth, MAX_UNAUTHENTICATED } from './hub-auth.js';
+import { AUTH_TIMEOUT_MS, HubAuth, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS } from './hub-auth.js';
 import { createHubDir, removeHubDir } from './hub-dir.js';
 import { HubFlow } from './hub-flow.js';
 import { HubRouter } from './hub-router.js';
 import { ConnTable } from './hub-table.js';
 import { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
-import { errorFrame, type Conn, type Role } from './hub-conn.js';
+import { errorFrame, noRoute, type Conn, type Role } from './hub-conn.js';
 import { MasterEndpoint } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
+import { DeadlineWheel } from './deadline-wheel.js';
 
 export interface HubOptions {
   /** Payload encoding of the master and (through their environment) the workers. Default 'v8' (structured-clone types survive). */
@@ -138,7 +139,7 @@ export class MessageHub extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.log;
     this.abuse = new AbuseTracker({ log: this.log, strikes: options.abuseStrikes ?? 5, windowMs: this.abuseWindowMs });
-    this.rpc = new PendingRequests<Conn | undefined>();
+    this.rpc = new PendingRequests<Conn | undefined>(new DeadlineWheel());
     this.ipc = new IpcGuard({
       ratePerSecond: options.ipcRateLimit ?? 20_000,
       // Rate-limited per worker and kind of offence, so one kind cannot hide another.
@@ -175,13 +176,13 @@ export class MessageHub extends EventEmitter {
         violation: (c, what) => this.violation(c, what, false),
         subscribers: (topic) => this.table.subscribers(topic) ?? [],
         target: (addr) => this.table.target(addr),
-        connected: (addr) => this.connected(addr),
+        connected: (addr, boundMs) => this.connected(addr, boundMs),
         nextRouteSeq: () => this.nextRouteSeq(),
         addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
       },
     );
     this.router = new HubRouter({ overflow, maxQueueBytes: this.maxQueueBytes, maxPendingRequests, rateLimit: this.rateLimit }, this.table, this.flow, this.routes, this.rpc, this.master, {
-      noRouteYet: (c, addr) => this.noRouteYet(c, addr),
+      noRouteYet: (c, addr, boundMs) => this.noRouteYet(c, addr, boundMs),
       nack: (c, seq, code, message) => this.nack(c, seq, code, message),
       violation: (c, what, fatal) => this.violation(c, what, fatal),
       addRoute: (origin, originSeq, target, topic, timeoutMs) => this.addRoute(origin, originSeq, target, topic, timeoutMs),
@@ -220,11 +221,16 @@ export class MessageHub extends EventEmitter {
 
   /** The process exited: its token stops working, and requests waiting on it are rejected now. */
   workerGone(wid: number): void {
-    this.auth.forget(wid);
+    this.auth.forget(wid, this.table.hasWid(wid));
     const conn = this.table.ofWid(wid);
     if (conn) this.drop(conn);
     this.abuse.forget(wid);
     this.ipc.forget(wid);
+  }
+
+  /** The supervisor saw the process ready (or the agent): calls waiting for it to connect get CONNECT_GRACE_MS from now. */
+  ready(wid: number): void {
+    this.auth.ready(wid);
   }
 
   close(): void {
@@ -315,6 +321,7 @@ export class MessageHub extends EventEmitter {
       drainWaiters: new Set(),
       masterWaiting: 0,
       authTimer: undefined,
+      noRouteSince: undefined,
       resume: () => this.flow.unblock(c),
     };
     this.auth.unauthenticated.add(c);
@@ -358,30 +365,62 @@ export class MessageHub extends EventEmitter {
     return this.auth.startingFor(addr, (wid) => this.table.hasWid(wid));
   }
 
-  /** The connection at addr, waiting (CONNECT_GRACE_MS after its start at most) for a process that has started but not connected yet. */
-  private async connected(addr: number): Promise<Conn | undefined> {
-    const now = performance.now();
-    for (;;) {
+  /**
+   * The connection at addr, waiting for a process that has started but not
+   * connected yet: while it boots, and CONNECT_GRACE_MS after it is ready, at
+   * most boundMs (the request's timeout; 0: the default request timeout).
+   * Throws NO_ROUTE (nothing to wait for, or it exited first), TIMEOUT (boundMs
+   * ran out while it was still starting), OVERFLOW (too many calls wait).
+   */
+  private async connected(addr: number, boundMs: number): Promise<Conn> {
+    const since = performance.now();
+    const deadline = since + (boundMs > 0 && Number.isFinite(boundMs) ? boundMs : this.requestTimeoutMs);
+    for (let waited = false; ; waited = true) {
       const t = this.table.target(addr);
-      if (t || this.closed) return t;
-      const waitMs = this.startingFor(addr);
-      if (waitMs <= 0 || performance.now() - now > CONNECT_GRACE_MS) return undefined;
-      await new Promise<void>((resolve) => this.auth.onConnectOrTimeout(addr, waitMs, resolve));
+      if (t) return t;
+      if (this.closed) throw new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(addr)} cannot be reached: the supervisor stopped`);
+      // The process it waited for exited first: fail now, even while its replacement starts.
+      if (waited && this.auth.exitedUnconnectedSince(addr, since)) {
+        throw new DroverError('DROVER_E_MSG_NO_ROUTE', `${describeAddress(addr)} exited before it connected to the message hub (it crashed or stopped while starting): the message was not delivered`);
+      }
+      const starting = this.startingFor(addr);
+      const left = deadline - performance.now();
+      if (starting <= 0) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+      if (left <= 0) {
+        throw new DroverError(
+          'DROVER_E_MSG_TIMEOUT',
+          `${describeAddress(addr)} is still starting and did not connect to the message hub within ${Math.round(deadline - since)} ms: the message was not delivered; raise { timeoutMs }, or wait for the worker to be ready`,
+          { timeoutMs: Math.round(deadline - since) },
+        );
+      }
+      await new Promise<void>((resolve, reject) => {
+        if (!this.auth.onConnectOrTimeout(addr, Math.min(starting, left), resolve)) {
+          reject(new DroverError('DROVER_E_MSG_OVERFLOW', `more than ${MAX_WAITING_PER_ADDRESS} messages wait for ${describeAddress(addr)} to connect: await some before sending more`));
+        }
+      });
     }
   }
 
   /**
    * A frame from c for addr, which has no connection: when a process for addr
-   * has just been started (a worker's replacement, an agent still booting),
-   * reading from c pauses until it connects or its grace ends, and the frame is
-   * retried (false: held); otherwise true, and the caller answers NO_ROUTE.
-   * Pausing keeps c's messages in order; it lasts CONNECT_GRACE_MS at most.
+   * has started (a worker's replacement, an agent still booting), reading from
+   * c pauses until it connects, is ready and its grace ends, or exits, and the
+   * frame is retried (false: held); otherwise true, and the caller answers
+   * NO_ROUTE. Pausing keeps c's messages in order and its memory bounded (the
+   * socket's buffer); it lasts the request's own timeout at most (a send's:
+   * the default request timeout).
    */
-  private noRouteYet(c: Conn, addr: number): boolean {
-    const waitMs = this.startingFor(addr);
-    if (waitMs <= 0 || this.closed) return true;
+  private noRouteYet(c: Conn, addr: number, boundMs: number): boolean {
+    const now = performance.now();
+    const since = (c.noRouteSince ??= now);
+    const bound = boundMs > 0 && Number.isFinite(boundMs) ? boundMs : this.requestTimeoutMs;
+    const waitMs = Math.min(this.startingFor(addr), since + bound - now);
+    const exited = since < now && this.auth.exitedUnconnectedSince(addr, since);
+    if (waitMs <= 0 || exited || this.closed || !this.auth.onConnectOrTimeout(addr, waitMs, c.resume)) {
+      c.noRouteSince = undefined;
+      return true;
+    }
     this.flow.block(c);
-    this.auth.onConnectOrTimeout(addr, waitMs, c.resume);
     return false;
   }
 
@@ -471,6 +510,7 @@ export class MessageHub extends EventEmitter {
           c.held = frame;
           break;
         }
+        c.noRouteSince = undefined;
       }
     } finally {
       c.pumping = false;

@@ -2,12 +2,13 @@
 // publishes and requests like any other process, and answers requests and
 // receives messages addressed to 'master'. The hub gives it a narrow view of
 // itself (HubCore): writing to a connection, flow control, routes.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
 import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
 import { HEADER_BYTES, Kind, decodePayload, encodeFrame, type Serialization } from './frame.js';
-import { encodeErrorFrame, errorFrame, noRoute, type Conn } from './hub-conn.js';
+import { encodeErrorFrame, errorFrame, type Conn } from './hub-conn.js';
 import type { PendingRequests } from './rpc.js';
 
 const SEQ_LIMIT = 0x1_0000_0000;
@@ -39,8 +40,8 @@ export interface HubCore {
   subscribers(topic: string): Iterable<Conn>;
   /** The connection of a worker id or the agent, if connected. */
   target(addr: number): Conn | undefined;
-  /** The same, waiting a moment for a process that has just started. */
-  connected(addr: number): Promise<Conn | undefined>;
+  /** The same, waiting for a process that is starting (at most boundMs; 0: the default request timeout); throws when it will not connect. */
+  connected(addr: number, boundMs: number): Promise<Conn>;
   nextRouteSeq(): number;
   addRoute(target: Conn, topic: string, timeoutMs: number, seq: number): number;
 }
@@ -137,8 +138,7 @@ export class MasterEndpoint {
     if (addr === ADDR_WORKERS) {
       targets = [...this.core.subscribers(topic)].filter((t) => t.reg?.role === 'worker');
     } else {
-      const t = await this.core.connected(addr);
-      if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
+      const t = await this.core.connected(addr, 0);
       targets = t.subs.has(topic) ? [t] : [];
     }
     await this.masterWrite(targets, frame, addr !== ADDR_WORKERS);
@@ -204,9 +204,11 @@ export class MasterEndpoint {
       // No async hop on the common path: the frame leaves in this tick.
       const target = this.core.target(addr);
       if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
-      return this.core.connected(addr).then((t) => {
-        if (!t) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
-        return this.requestTo(t, addr, topic, payload, timeoutMs);
+      // Waiting for a worker that is starting counts against the request's timeout.
+      const since = performance.now();
+      return this.core.connected(addr, timeoutMs).then((t) => {
+        const left = timeoutMs > 0 && Number.isFinite(timeoutMs) ? Math.max(1, Math.round(timeoutMs - (performance.now() - since))) : timeoutMs;
+        return this.requestTo(t, addr, topic, payload, left);
       });
     } catch (err) {
       return Promise.reject(err);

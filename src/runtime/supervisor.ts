@@ -141,6 +141,9 @@ export class AppSupervisor extends EventEmitter {
     this.store = this.stateStore.client;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.
+    // A worker (or the agent) that is ready gets CONNECT_GRACE_MS more to connect to the hub; calls to it wait until then.
+    this.on('ready', (e: { wid: number }) => this.hub.ready(e.wid));
+    this.on('agent-ready', (e: { wid: number }) => this.hub.ready(e.wid));
     this.hub.on('abuse', (e: AbuseEvent) => this.enqueue({ type: 'exiting', wid: e.wid, error: `replaced for abusing the message channels: ${e.reason}`, abuse: true }));
     this.broker = new ListenBroker({
       balance: () => this.state.spec.balance,

@@ -250,6 +250,16 @@ test('v8 mode: plain data travels as JSON (cheaper), anything JSON would change 
   }
   const [a, b] = roundTrip([shared, shared]).value;
   assert.equal(a, b, 'a shared reference stays shared');
+  // Past the first few dozen objects the walk remembers them in a Set (json-exact.ts): still exact.
+  const many = Array.from({ length: 200 }, (_, i) => ({ i }));
+  assert.equal(roundTrip(many).envelope.flags & FLAG_JSON, FLAG_JSON, '200 distinct objects: JSON');
+  const late = [...many, many[3]];
+  const back = roundTrip(late);
+  assert.equal(back.envelope.flags & FLAG_JSON, 0, 'a shared reference after 200 objects: v8');
+  assert.equal(back.value[200], back.value[3]);
+  const emptyNamed = [];
+  emptyNamed.x = 1;
+  assert.equal(roundTrip(emptyNamed).envelope.flags & FLAG_JSON, 0, 'an empty array with a named property: v8');
   let deep = {};
   for (let i = 0; i < 100; i++) deep = { deep };
   assert.equal(roundTrip(deep).envelope.flags & FLAG_JSON, 0);

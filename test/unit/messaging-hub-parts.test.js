@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnTable, MAX_TOPICS_PER_CONNECTION } from '../../dist/messaging/hub-table.js';
-import { CONNECT_GRACE_MS, HubAuth } from '../../dist/messaging/hub-auth.js';
+import { performance } from 'node:perf_hooks';
+import { CONNECT_GRACE_MS, HubAuth, MAX_WAITING_PER_ADDRESS } from '../../dist/messaging/hub-auth.js';
 import { ADDR_AGENT } from '../../dist/messaging/envelope.js';
 
 const conn = (wid, slot, role = 'worker') => ({ reg: { wid, slot, role }, subs: new Set() });
@@ -39,7 +40,7 @@ test('connection table: a connection subscribes to MAX_TOPICS_PER_CONNECTION top
   assert.equal(table.subscribe(c, 'one-more'), false);
 });
 
-test('registrations: a token per process, replaced by a new start of the same wid; a process still connecting gets a grace', () => {
+test('registrations: a token per process, replaced by a new start of the same wid; a process still booting is waited for, then gets a grace once ready', () => {
   const auth = new HubAuth();
   const first = auth.register(7, 1, 'worker');
   const second = auth.register(7, 1, 'worker');
@@ -47,14 +48,39 @@ test('registrations: a token per process, replaced by a new start of the same wi
   assert.equal(auth.byToken(first), undefined, 'the old token stops working');
   assert.equal(auth.byToken(second).wid, 7);
   assert.equal(auth.byWid(7).token, second);
+  assert.equal(auth.startingFor(1, () => false), Infinity, 'booting (not ready): however long it takes');
+  auth.ready(7);
   const left = auth.startingFor(1, () => false);
   assert.ok(left > CONNECT_GRACE_MS - 1000 && left <= CONNECT_GRACE_MS, `grace left: ${left}`);
   assert.equal(auth.startingFor(1, (wid) => wid === 7), 0, 'connected: no grace needed');
   assert.equal(auth.startingFor(2, () => false), 0, 'nothing starting for slot 2');
   assert.equal(auth.startingFor(ADDR_AGENT, () => false), 0);
-  auth.forget(7);
+  const since = performance.now();
+  auth.forget(7, false);
   assert.equal(auth.byToken(second), undefined);
   assert.equal(auth.startingFor(1, () => false), 0);
+  assert.ok(auth.exitedUnconnectedSince(1, since), 'it exited before it connected');
+  assert.equal(auth.exitedUnconnectedSince(2, since), false);
+  auth.register(8, 2, 'worker');
+  auth.forget(8, true);
+  assert.equal(auth.exitedUnconnectedSince(2, since), false, 'a connected process that exits is no boot failure');
+});
+
+test('registrations: callers waiting for an address look again when a process for it becomes ready or exits; the waiters per address are bounded', () => {
+  const auth = new HubAuth();
+  auth.register(5, 3, 'worker');
+  let calls = 0;
+  assert.ok(auth.onConnectOrTimeout(3, Infinity, () => calls++));
+  auth.ready(5);
+  assert.equal(calls, 1);
+  assert.ok(auth.onConnectOrTimeout(3, 60_000, () => calls++));
+  auth.forget(5, false);
+  assert.equal(calls, 2);
+  for (let i = 0; i < MAX_WAITING_PER_ADDRESS; i++) assert.ok(auth.onConnectOrTimeout(3, 60_000, () => calls++));
+  assert.equal(auth.onConnectOrTimeout(3, 60_000, () => calls++), false, 'one too many');
+  assert.ok(auth.onConnectOrTimeout(4, 60_000, () => {}), 'another address has its own bound');
+  auth.releaseAll();
+  assert.equal(calls, 2 + MAX_WAITING_PER_ADDRESS);
 });
 
 test('registrations: callers waiting for an address go on when it connects, once', () => {
