@@ -13,11 +13,13 @@
 //                scheduled time, so a late generator is charged, not hidden.
 //   closed loop: `concurrency` loops, each sending its next request when the
 //                previous one is answered, for `duration` s (capacity).
-// Every `burnEvery`-th request (i % burnEvery === burnEvery - 1) is GET /burn.
+// About one request in `burnEvery` is GET /burn, the same seeded sequence in
+// every run (burns.js).
 // Keep-alive: one request per socket at a time; a request takes the free socket
 // that has been free longest (FIFO, as http.Agent's 'fifo' scheduling) or opens
 // a new one (open loop: no cap but MAX_OUTSTANDING).
 import net from 'node:net';
+import { burnPicker, burnSchedule } from './burns.js';
 
 const MAX_OUTSTANDING = 2000;
 const TIMEOUT_MS = 10000;
@@ -54,7 +56,6 @@ function run(job) {
     plain: requestBytes(host, port, '/', closeEach),
     burn: requestBytes(host, port, '/burn', closeEach),
   };
-  const isBurn = (i) => burnEvery > 0 && i % burnEvery === burnEvery - 1;
   const free = []; // keep-alive sockets with nothing in flight, longest-free first
   let outstanding = 0;
   let failed = 0;
@@ -82,8 +83,7 @@ function run(job) {
   };
 
   // Sends request i on a free keep-alive socket or a new one; `done` runs after it is counted.
-  const send = (i, at, done) => {
-    const burn = isBurn(i);
+  const send = (burn, at, done) => {
     const bytes = burn ? reqs.burn : reqs.plain;
     outstanding++;
     let sock = closeEach ? undefined : free.shift();
@@ -130,11 +130,11 @@ function run(job) {
 
   if (mode === 'closed') {
     const { concurrency = 32, duration } = job;
-    let i = 0;
+    const nextBurns = burnPicker(burnEvery);
     let stopped = false;
     return new Promise((resolve) => {
       const loop = () => {
-        if (!stopped) send(i++, 0, loop);
+        if (!stopped) send(nextBurns(), 0, loop);
       };
       for (let k = 0; k < concurrency; k++) loop();
       setTimeout(() => {
@@ -150,6 +150,7 @@ function run(job) {
 
   const { rate, duration } = job;
   const total = Math.floor(rate * duration);
+  const burns = burnSchedule(total, burnEvery);
   let i = 0;
   return new Promise((resolve) => {
     const tick = () => {
@@ -157,7 +158,7 @@ function run(job) {
       while (i < total && (i / rate) * 1000 <= now) {
         const at = (i / rate) * 1000;
         if (outstanding >= MAX_OUTSTANDING) overflow++;
-        else send(i, at);
+        else send(burns[i] === 1, at);
         i++;
       }
       if (i < total) return void setTimeout(tick, 1);

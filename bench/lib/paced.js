@@ -10,8 +10,8 @@
 // probe run in a separate, cheap generator process (openloop-gen.js: raw
 // sockets, pre-built requests), whose own CPU is measured and reported; when
 // it falls behind, the late sends are charged to the latency (measured from
-// the schedule), which is the point. `burnEvery`: every n-th request goes to
-// /burn (deterministic, so every subject gets the same sequence). Each
+// the schedule), which is the point. `burnEvery`: about one request in n goes
+// to /burn, the same seeded sequence for every subject (burns.js). Each
 // response's `x-pid` header says which worker answered. closedLoop() (the
 // reload scenarios' load) stays in-process, on http.get.
 import { fork } from 'node:child_process';

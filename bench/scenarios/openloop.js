@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bestCase } from '../lib/ideal.js';
 import { blindPicks, measureCapacity, percentile, runPaced } from '../lib/paced.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table } from '../lib/report.js';
@@ -129,7 +130,10 @@ export default {
               const r = await runPaced({ url: running.url, rate: rates[m.id], duration: durations[m.id], closeEach: m.closeEach, burnEvery: BURN_EVERY });
               const b = blindPicks(r.samples, BURN_MS);
               const { samples, ...rest } = r;
-              const run = { round: round + 1, ...rest, blind: b.total ? b.blind / b.total : null, burnP99: burnP99(samples), stale: null };
+              // The fastest plain request of this run: the model's cost of a response (lib/ideal.js).
+              const floorMs = Math.min(...samples.filter((x) => !x.burn).map((x) => x.latency));
+              const model = bestCase({ rate: rates[m.id], duration: durations[m.id], burnEvery: BURN_EVERY, burnMs: BURN_MS, floorMs: Number.isFinite(floorMs) ? floorMs : 0 });
+              const run = { round: round + 1, ...rest, blind: b.total ? b.blind / b.total : null, burnP99: burnP99(samples), stale: null, model };
               row.runs[m.id].push(run);
               windows.push({ range: [from, wallClock()], done: (x) => (run.stale = x) });
               staled.push(run);
@@ -192,10 +196,15 @@ export default {
       const cands = CANDIDATES.map((id) => ({ row: get(id), ratios: paired(get(id), m.id) }));
       const meds = cands.map((c) => (c.ratios ? median(c.ratios) : null));
       const known = meds.filter((x) => x != null);
+      // The bound (lib/ideal.js): a perfect least-work balancer on this schedule, against the model's
+      // round-robin and against the measured Node cluster RR of the same round.
+      const modelRatio = median(rr.runs[m.id].map((x) => x.model?.ratio));
+      const bestVsMeasured = median(rr.runs[m.id].map((x) => (x.model && x.p99 ? x.model.best / x.p99 : null)));
+      const bound = modelRatio == null ? '' : `; bound: a perfect least-work balancer on the same schedule reaches ${num(modelRatio, 2)}× a model round-robin's p99 and ${num(bestVsMeasured, 2)}× the measured Node cluster RR p99 (medians over rounds)`;
       return {
         name: `openloop: least-connections p99 ≤ ${TARGET}× Node cluster RR p99 (least-loaded not run: time budget), ${m.label}`,
         ok: known.length === 0 ? null : known.some((x) => x <= TARGET),
-        value: cands.map((c, i) => `${c.row.label.replace('drover ', '')} ${c.ratios ? `paired ${c.ratios.map((x) => num(x, 2)).join(', ')}: median ${num(meds[i], 2)}` : '—'}`).join('; '),
+        value: cands.map((c, i) => `${c.row.label.replace('drover ', '')} ${c.ratios ? `paired ${c.ratios.map((x) => num(x, 2)).join(', ')}: median ${num(meds[i], 2)}` : '—'}`).join('; ') + bound,
         why: known.length === 0 ? 'no paired run' : null,
       };
     });
@@ -206,7 +215,7 @@ export default {
     if (data.unavailable) return `Not run: ${data.unavailable}.`;
     const out = [];
     out.push(
-      `App ${code(APP)} (\`GET /burn\` burns ${BURN_MS} ms of CPU), 2 workers. Load: ${code('bench/lib/openloop-gen.js')}, a separate process (raw \`net\` sockets, pre-built requests, no http.Agent), open loop: request i is sent at start + i / rate whatever the earlier responses did (a 1 ms timer sends what is due), and its latency is measured from that scheduled time (no coordinated omission); every ${BURN_EVERY}th request is \`/burn\`. The generator is not pinned to a core nor reprioritised (2 cores: any pinning would take a core from the subjects, unevenly); instead its own CPU is measured per run and shown below. The rate is ${LOAD_SHARE * 100}% of the capacity measured at the start of this run: Node cluster RR under the same request mix with the same generator in closed loop (32 concurrent loops, ${p.probe} s after a ${p.warmup} s warm-up): ${MODES.map((m) => `${m.label} ${num(data.capacity[m.id])} req/s (generator ${num(data.probeCpu[m.id], 2)} cores) → offered ${data.rates[m.id]} req/s for ${data.durations[m.id]} s`).join('; ')} (at least ${num(p.minRequests)} requests per run unless capped at ${p.maxDuration} s). Each subject is started fresh per round, warmed up ${p.warmup} s, then gets the two loads; ${p.rounds} round(s), the order reversed every other round; the verdict is the median of the per-round ratios to Node cluster RR (paired).`,
+      `App ${code(APP)} (\`GET /burn\` burns ${BURN_MS} ms of CPU), 2 workers. Load: ${code('bench/lib/openloop-gen.js')}, a separate process (raw \`net\` sockets, pre-built requests, no http.Agent), open loop: request i is sent at start + i / rate whatever the earlier responses did (a 1 ms timer sends what is due), and its latency is measured from that scheduled time (no coordinated omission); about one request in ${BURN_EVERY} is \`/burn\`, picked by a seeded PRNG (${code('bench/lib/burns.js')}: the same sequence for every subject; not every ${BURN_EVERY}th request, which a strictly alternating round-robin would send all to one worker). The generator is not pinned to a core nor reprioritised (2 cores: any pinning would take a core from the subjects, unevenly); instead its own CPU is measured per run and shown below. The rate is ${LOAD_SHARE * 100}% of the capacity measured at the start of this run: Node cluster RR under the same request mix with the same generator in closed loop (32 concurrent loops, ${p.probe} s after a ${p.warmup} s warm-up): ${MODES.map((m) => `${m.label} ${num(data.capacity[m.id])} req/s (generator ${num(data.probeCpu[m.id], 2)} cores) → offered ${data.rates[m.id]} req/s for ${data.durations[m.id]} s`).join('; ')} (at least ${num(p.minRequests)} requests per run unless capped at ${p.maxDuration} s). Each subject is started fresh per round, warmed up ${p.warmup} s, then gets the two loads; ${p.rounds} round(s), the order reversed every other round; the verdict is the median of the per-round ratios to Node cluster RR (paired).`,
     );
     out.push('');
     out.push(
@@ -245,7 +254,11 @@ export default {
       );
       out.push('');
     }
-    out.push('Medians over the rounds. Every run:');
+    out.push(
+      `The bound (${code('bench/lib/ideal.js')}): the same schedule replayed against 2 model workers with optimistic costs (a plain request occupies no worker time, the master and the generator cost nothing and never share a core with a burn, every response adds only the fastest plain request's latency measured in that run), once dispatched round-robin and once to the worker that will be free first, knowing every burn's remaining time (a balancer with perfect, instant knowledge). The second p99 ÷ the first is the best a load-aware strategy can reach against round-robin on this schedule; the second ÷ the measured Node cluster RR p99 is the best against the real one, CPU sharing included.`,
+    );
+    out.push('');
+    out.push('Medians over the rounds. Every run (model p99s on the Node cluster RR rows):');
     out.push('');
     out.push(
       table(
@@ -256,7 +269,9 @@ export default {
             r.label,
             ...MODES.map((m) => {
               const x = r.runs[m.id][k];
-              return x ? `p99 ${num(x.p99, 1)} ms, burn p99 ${num(x.burnP99, 1)} ms, ${x.completed} answered, generator ${num(x.generatorCpu, 2)} cores` : '—';
+              if (!x) return '—';
+              const model = r.id === 'node-rr' && x.model ? `; model: round-robin ${num(x.model.rr, 1)} ms, perfect least-work ${num(x.model.best, 1)} ms` : '';
+              return `p99 ${num(x.p99, 1)} ms, burn p99 ${num(x.burnP99, 1)} ms, ${x.completed} answered, generator ${num(x.generatorCpu, 2)} cores${model}`;
             }),
           ]),
         ).sort((a, b) => a[0] - b[0]),
