@@ -6,16 +6,18 @@
 // fewer samples (coordinated omission); here a stall delays every request
 // scheduled during it, as it would for independent clients.
 //
-// Request i is scheduled at start + i / rate. A 1 ms timer sends every request
-// that is due; when the harness itself falls behind, the late sends are
-// charged to the latency (measured from the schedule), which is the point.
-// `burnEvery`: every n-th request goes to /burn (deterministic, so every
-// subject gets the same sequence). Each response's `x-pid` header says which
-// worker answered.
+// Request i is scheduled at start + i / rate. The open loop and the capacity
+// probe run in a separate, cheap generator process (openloop-gen.js: raw
+// sockets, pre-built requests), whose own CPU is measured and reported; when
+// it falls behind, the late sends are charged to the latency (measured from
+// the schedule), which is the point. `burnEvery`: about one request in n goes
+// to /burn, the same seeded sequence for every subject (burns.js). Each
+// response's `x-pid` header says which worker answered. closedLoop() (the
+// reload scenarios' load) stays in-process, on http.get.
+import { fork } from 'node:child_process';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 
-/** Outstanding requests beyond this are not sent and count as `overflow` (the server is far behind). */
-const MAX_OUTSTANDING = 2000;
 const TIMEOUT_MS = 10000;
 
 function checkUrl(url) {
@@ -25,7 +27,7 @@ function checkUrl(url) {
 /** One GET; resolves { status, pid } or rejects. */
 function get(url, path, agent, closeEach) {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${url}${path}`, { agent, headers: closeEach ? { connection: 'close' } : {}, timeout: TIMEOUT_MS }, (res) => {
+    const req = http.get(new URL(path, url), { agent, headers: closeEach ? { connection: 'close' } : {}, timeout: TIMEOUT_MS }, (res) => {
       const pid = Number(res.headers['x-pid']) || 0;
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode, pid }));
@@ -49,68 +51,55 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+const GENERATOR = fileURLToPath(new URL('./openloop-gen.js', import.meta.url));
+
 /**
- * Open loop: `rate` requests per second for `duration` s. Resolves with
+ * Runs one job in a fresh openloop-gen.js process (its own CPU, measured by
+ * itself) and resolves with its result; the process is gone when this resolves.
+ */
+function inGenerator(url, job) {
+  checkUrl(url);
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const child = fork(GENERATOR, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let answer;
+    child.once('message', (m) => (answer = m));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (answer?.result) resolve(answer.result);
+      else reject(new Error(answer?.error ?? `load generator exited (${signal ?? code}) without a result`));
+    });
+    child.send({ ...job, host: '127.0.0.1', port: Number(port) });
+  });
+}
+
+/**
+ * Open loop: `rate` requests per second for `duration` s, from a separate
+ * process (openloop-gen.js). Resolves with
  * { sent, completed, failed, overflow, rate (achieved sends/s), p50, p99, p999, max (ms),
+ *   generatorCpu (cores the generator used over its run), opened (connections),
  *   samples: [{ at (scheduled, ms from start), latency, pid, burn }] }.
  */
 export async function runPaced({ url, rate, duration, closeEach = false, burnEvery = 0 }) {
-  checkUrl(url);
   if (!(duration > 0 && duration <= 120)) throw new Error(`unbounded or odd duration ${duration}`);
   if (!(rate > 0 && rate <= 50000)) throw new Error(`odd rate ${rate}`);
-  const agent = makeAgent(closeEach);
-  const total = Math.floor(rate * duration);
+  const r = await inGenerator(url, { mode: 'open', rate, duration, closeEach, burnEvery });
   const samples = [];
-  let failed = 0;
-  let overflow = 0;
-  let outstanding = 0;
-  let i = 0;
-  const pending = [];
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    const tick = () => {
-      const now = performance.now() - t0;
-      while (i < total && i / rate * 1000 <= now) {
-        const at = (i / rate) * 1000;
-        const path = pathOf(i, burnEvery);
-        i++;
-        if (outstanding >= MAX_OUTSTANDING) {
-          overflow++;
-          continue;
-        }
-        outstanding++;
-        pending.push(
-          get(url, path, agent, closeEach).then(
-            ({ status, pid }) => {
-              outstanding--;
-              if (status !== 200) failed++;
-              else samples.push({ at, latency: performance.now() - t0 - at, pid, burn: path === '/burn' });
-            },
-            () => {
-              outstanding--;
-              failed++;
-            },
-          ),
-        );
-      }
-      if (i < total) setTimeout(tick, 1);
-      else resolve();
-    };
-    tick();
-  });
-  await Promise.all(pending);
-  if (agent) agent.destroy();
+  for (let k = 0; k < r.samples.length; k += 4) samples.push({ at: r.samples[k], latency: r.samples[k + 1], pid: r.samples[k + 2], burn: r.samples[k + 3] === 1 });
   const lat = samples.map((s) => s.latency).sort((a, b) => a - b);
+  const sent = Math.floor(rate * duration) - r.overflow;
   return {
-    sent: i - overflow,
-    completed: samples.length,
-    failed,
-    overflow,
-    rate: (i - overflow) / duration,
+    sent,
+    completed: r.completed,
+    failed: r.failed,
+    overflow: r.overflow,
+    rate: sent / duration,
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
     p999: percentile(lat, 99.9),
     max: lat.length ? lat[lat.length - 1] : null,
+    generatorCpu: r.cpuS / r.wallS,
+    opened: r.opened,
     samples,
   };
 }
@@ -150,17 +139,14 @@ export function closedLoop({ url, loops, closeEach = false, burnEvery = 0 }) {
 }
 
 /**
- * The same requests in closed loop (`concurrency` loops) for `duration` s:
- * the completed requests per second are the capacity of server + this
- * generator together.
+ * The same requests in closed loop (`concurrency` loops) for `duration` s,
+ * from the same separate generator: the completed requests per second are the
+ * capacity of the server with this generator beside it.
  */
 export async function measureCapacity({ url, duration, concurrency = 32, closeEach = false, burnEvery = 0 }) {
   if (!(duration > 0 && duration <= 60)) throw new Error(`unbounded or odd duration ${duration}`);
-  const t0 = performance.now();
-  const load = closedLoop({ url, loops: concurrency, closeEach, burnEvery });
-  await new Promise((resolve) => setTimeout(resolve, duration * 1000));
-  const stats = await load.stop();
-  return { reqPerSec: stats.ok / ((performance.now() - t0) / 1000), failed: stats.failures.length };
+  const r = await inGenerator(url, { mode: 'closed', concurrency, duration, closeEach, burnEvery });
+  return { reqPerSec: r.reqPerSec, failed: r.failed, generatorCpu: r.cpuS / r.wallS };
 }
 
 /**

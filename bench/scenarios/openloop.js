@@ -3,9 +3,21 @@
 // new connection per request and keep-alive. The closed-loop mixed load of the
 // balance scenario saturates both cores, so every strategy queues; below
 // saturation a strategy that keeps new work off a busy worker should show it.
+//
+// The load comes from a separate, cheap generator process (lib/openloop-gen.js)
+// whose CPU is measured per run and shown. Every run also records what
+// drover's strategy saw at each hand-off (DROVER_BALANCE_TRACE) and, in the
+// app, when each connection really closed and when each burn ran
+// (MIXED_TRACE), so the doc can say how stale the counts were
+// (lib/staleness.js).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bestCase } from '../lib/ideal.js';
 import { blindPicks, measureCapacity, percentile, runPaced } from '../lib/paced.js';
 import { freePort } from '../lib/ports.js';
 import { code, num, table } from '../lib/report.js';
+import { readTraces, staleness } from '../lib/staleness.js';
 import { droverSubject, nodeClusterSubject } from '../lib/subjects.js';
 import { median } from '../lib/time.js';
 
@@ -14,32 +26,57 @@ const BURN_EVERY = 10;
 const BURN_MS = 20;
 const LOAD_SHARE = 0.7;
 const TARGET = 0.5;
+// least-loaded is not run here: two subjects × 3 rounds × ≥ 5,000 requests per
+// load already take the ~150 s budget, and on a new connection per request it
+// decides on the same counts plus a heartbeat-old ELU (scenario E runs it).
+const CANDIDATES = ['drover-least-connections'];
 
 const MODES = [
   { id: 'close', label: 'new connection per request', closeEach: true },
   { id: 'keepalive', label: 'keep-alive', closeEach: false },
 ];
 
-// Node cluster RR first and last of each forward/backward pass would leave the
-// drover subjects unevenly far from it; in this order each is at most two
-// positions away.
 function subjects() {
   const drover = (b) => droverSubject({ id: `drover-${b}`, label: `drover ${b}`, app: APP, extra: ['--balance', b] });
-  return [
-    drover('least-connections'),
-    drover('round-robin'),
-    nodeClusterSubject({ id: 'node-rr', label: 'Node cluster RR', sched: 'rr', app: APP }),
-    drover('least-loaded'),
-  ];
+  return [drover('least-connections'), nodeClusterSubject({ id: 'node-rr', label: 'Node cluster RR', sched: 'rr', app: APP })];
 }
 
+const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * Starts `subject` with the two traces on (the spawn copies process.env
+ * synchronously, so the variables are set for that call only), runs fn, stops it.
+ */
 async function withSubject(subject, fn) {
-  const running = await subject.start({ port: await freePort() });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drover-openloop-'));
+  const trace = { dispatch: path.join(dir, 'dispatch'), app: path.join(dir, 'app') };
+  const saved = { a: process.env.DROVER_BALANCE_TRACE, b: process.env.MIXED_TRACE };
+  process.env.DROVER_BALANCE_TRACE = trace.dispatch;
+  process.env.MIXED_TRACE = trace.app;
+  let starting;
   try {
-    return await fn(running);
+    starting = subject.start({ port: await freePort() });
   } finally {
-    await running.stop();
+    restoreEnv('DROVER_BALANCE_TRACE', saved.a);
+    restoreEnv('MIXED_TRACE', saved.b);
   }
+  const running = await starting;
+  const windows = [];
+  try {
+    return await fn(running, windows);
+  } finally {
+    // The app writes its log once a second: let the last second in before the stop.
+    await new Promise((r) => setTimeout(r, 1100));
+    await running.stop();
+    const traces = readTraces(trace.dispatch, trace.app);
+    for (const w of windows) w.done(traces ? staleness(traces, w.range) : null);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function restoreEnv(name, value) {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }
 
 export default {
@@ -48,7 +85,9 @@ export default {
   title: 'E2. Balancing under an open-loop mixed load (70% of capacity)',
 
   params({ quick }) {
-    return quick ? { probe: 1.5, duration: 2, warmup: 0.5, rounds: 1 } : { probe: 3, duration: 4, warmup: 0.5, rounds: 3 };
+    return quick
+      ? { probe: 1.5, warmup: 0.5, rounds: 1, minRequests: 1000, maxDuration: 4 }
+      : { probe: 3, warmup: 0.5, rounds: 3, minRequests: 5000, maxDuration: 12 };
   },
 
   async run(ctx) {
@@ -58,63 +97,91 @@ export default {
     if (unavailable) return { params: p, unavailable, rows: [] };
     // Capacity: Node cluster RR, closed loop with the same generator and request mix.
     const capacity = {};
+    const probeCpu = {};
     await withSubject(
       list.find((s) => s.id === 'node-rr'),
       async (running) => {
         for (const m of MODES) {
           await measureCapacity({ url: running.url, duration: p.warmup, closeEach: m.closeEach, burnEvery: BURN_EVERY });
-          capacity[m.id] = (await measureCapacity({ url: running.url, duration: p.probe, closeEach: m.closeEach, burnEvery: BURN_EVERY })).reqPerSec;
+          const c = await measureCapacity({ url: running.url, duration: p.probe, closeEach: m.closeEach, burnEvery: BURN_EVERY });
+          capacity[m.id] = c.reqPerSec;
+          probeCpu[m.id] = c.generatorCpu;
         }
       },
     );
     const rates = Object.fromEntries(MODES.map((m) => [m.id, Math.round(capacity[m.id] * LOAD_SHARE)]));
-    ctx.log(`  capacity (Node cluster RR, closed loop): ${MODES.map((m) => `${m.id} ${num(capacity[m.id])} req/s`).join(', ')}; offered ${MODES.map((m) => `${m.id} ${rates[m.id]}/s`).join(', ')}`);
+    // Long enough for minRequests (a p99 of 5,000 samples rests on 50), within maxDuration.
+    const durations = Object.fromEntries(MODES.map((m) => [m.id, Math.min(p.maxDuration, Math.max(1, Math.ceil(p.minRequests / rates[m.id])))]));
+    ctx.log(
+      `  capacity (Node cluster RR, closed loop): ${MODES.map((m) => `${m.id} ${num(capacity[m.id])} req/s`).join(', ')}; offered ${MODES.map((m) => `${m.id} ${rates[m.id]}/s for ${durations[m.id]} s`).join(', ')}`,
+    );
     const rows = list.map((s) => ({ id: s.id, label: s.label, command: s.command, runs: Object.fromEntries(MODES.map((m) => [m.id, []])), errors: [] }));
     for (let round = 0; round < p.rounds; round++) {
       const order = round % 2 === 0 ? list : [...list].reverse();
       for (const s of order) {
         const row = rows.find((r) => r.id === s.id);
         try {
-          await withSubject(s, async (running) => {
+          const staled = [];
+          await withSubject(s, async (running, windows) => {
             await runPaced({ url: running.url, rate: rates.keepalive, duration: p.warmup, burnEvery: BURN_EVERY });
             const parts = [];
             for (const m of MODES) {
-              const r = await runPaced({ url: running.url, rate: rates[m.id], duration: p.duration, closeEach: m.closeEach, burnEvery: BURN_EVERY });
+              const from = wallClock();
+              const r = await runPaced({ url: running.url, rate: rates[m.id], duration: durations[m.id], closeEach: m.closeEach, burnEvery: BURN_EVERY });
               const b = blindPicks(r.samples, BURN_MS);
               const { samples, ...rest } = r;
-              row.runs[m.id].push({ round: round + 1, ...rest, blind: b.total ? b.blind / b.total : null, burnP99: burnP99(samples) });
-              parts.push(`${m.id} p50 ${num(r.p50, 1)} p99 ${num(r.p99, 1)} ms, blind ${num(100 * (b.blind / (b.total || 1)), 1)}%${r.failed + r.overflow ? `, failed ${r.failed + r.overflow}` : ''}`);
+              // The fastest plain request of this run: the model's cost of a response (lib/ideal.js).
+              const floorMs = Math.min(...samples.filter((x) => !x.burn).map((x) => x.latency));
+              const model = bestCase({ rate: rates[m.id], duration: durations[m.id], burnEvery: BURN_EVERY, burnMs: BURN_MS, floorMs: Number.isFinite(floorMs) ? floorMs : 0 });
+              const run = { round: round + 1, ...rest, blind: b.total ? b.blind / b.total : null, burnP99: burnP99(samples), stale: null, model };
+              row.runs[m.id].push(run);
+              windows.push({ range: [from, wallClock()], done: (x) => (run.stale = x) });
+              staled.push(run);
+              parts.push(
+                `${m.id} ${r.completed} done, p50 ${num(r.p50, 1)} p99 ${num(r.p99, 1)} ms, client-side blind ${num(100 * (b.blind / (b.total || 1)), 1)}%, generator ${num(r.generatorCpu, 2)} cores${r.failed + r.overflow ? `, failed ${r.failed + r.overflow}` : ''}`,
+              );
             }
             ctx.log(`  round ${round + 1} ${s.label}: ${parts.join('; ')}`);
           });
+          for (const run of staled.filter((x) => x.stale?.dispatches)) {
+            const x = run.stale;
+            ctx.log(`    trace: ${x.dispatches} hand-offs, counts exact ${num(100 * x.exact, 0)}%, +${num(x.overcount, 2)} per member, blind ${num(100 * x.blindOfAvoidable, 0)}% of the choices that mattered`);
+          }
         } catch (err) {
           row.errors.push(`round ${round + 1}: ${err.message}`);
           ctx.log(`  ${s.label}: ${err.message}`);
         }
       }
     }
+    const med = (runs, f) => median(runs.map(f));
     for (const row of rows) {
       row.med = {};
       for (const m of MODES) {
         const runs = row.runs[m.id];
         row.med[m.id] = runs.length
           ? {
-              p50: median(runs.map((x) => x.p50)),
-              p99: median(runs.map((x) => x.p99)),
-              p999: median(runs.map((x) => x.p999)),
-              rate: median(runs.map((x) => x.rate)),
-              blind: median(runs.map((x) => x.blind)),
+              p50: med(runs, (x) => x.p50),
+              p99: med(runs, (x) => x.p99),
+              p999: med(runs, (x) => x.p999),
+              rate: med(runs, (x) => x.rate),
+              completed: med(runs, (x) => x.completed),
+              blind: med(runs, (x) => x.blind),
+              generatorCpu: med(runs, (x) => x.generatorCpu),
+              exact: med(runs, (x) => x.stale?.exact),
+              overcount: med(runs, (x) => x.stale?.overcount),
+              avoidable: med(runs, (x) => x.stale?.avoidable),
+              traceBlind: med(runs, (x) => x.stale?.blindOfAvoidable),
               failed: runs.reduce((a, x) => a + x.failed + x.overflow, 0),
               n: runs.length,
             }
           : null;
       }
     }
-    return { params: p, capacity, rates, rows };
+    return { params: p, capacity, probeCpu, rates, durations, rows };
   },
 
   targets(data) {
-    if (data.unavailable) return [{ name: 'openloop: least-connections or least-loaded p99 ≤ 0.5× Node cluster RR p99', ok: null, value: '—', why: data.unavailable }];
+    if (data.unavailable) return [{ name: 'openloop: least-connections p99 ≤ 0.5× Node cluster RR p99', ok: null, value: '—', why: data.unavailable }];
     const get = (id) => data.rows.find((r) => r.id === id);
     const rr = get('node-rr');
     // Paired: the ratio within each round (the subjects ran minutes apart at most), then the median.
@@ -126,13 +193,18 @@ export default {
       return rs.length > 0 && rs.every((x) => x != null) ? rs : null;
     };
     return MODES.map((m) => {
-      const cands = ['drover-least-connections', 'drover-least-loaded'].map((id) => ({ row: get(id), ratios: paired(get(id), m.id) }));
+      const cands = CANDIDATES.map((id) => ({ row: get(id), ratios: paired(get(id), m.id) }));
       const meds = cands.map((c) => (c.ratios ? median(c.ratios) : null));
       const known = meds.filter((x) => x != null);
+      // The bound (lib/ideal.js): a perfect least-work balancer on this schedule, against the model's
+      // round-robin and against the measured Node cluster RR of the same round.
+      const modelRatio = median(rr.runs[m.id].map((x) => x.model?.ratio));
+      const bestVsMeasured = median(rr.runs[m.id].map((x) => (x.model && x.p99 ? x.model.best / x.p99 : null)));
+      const bound = modelRatio == null ? '' : `; bound: a perfect least-work balancer on the same schedule reaches ${num(modelRatio, 2)}× a model round-robin's p99 and ${num(bestVsMeasured, 2)}× the measured Node cluster RR p99 (medians over rounds)`;
       return {
-        name: `openloop: least-connections or least-loaded p99 ≤ ${TARGET}× Node cluster RR p99, ${m.label}`,
+        name: `openloop: least-connections p99 ≤ ${TARGET}× Node cluster RR p99 (least-loaded not run: time budget), ${m.label}`,
         ok: known.length === 0 ? null : known.some((x) => x <= TARGET),
-        value: cands.map((c, i) => `${c.row.label.replace('drover ', '')} ${c.ratios ? `paired ${c.ratios.map((x) => num(x, 2)).join(', ')}: median ${num(meds[i], 2)}` : '—'}`).join('; '),
+        value: cands.map((c, i) => `${c.row.label.replace('drover ', '')} ${c.ratios ? `paired ${c.ratios.map((x) => num(x, 2)).join(', ')}: median ${num(meds[i], 2)}` : '—'}`).join('; ') + bound,
         why: known.length === 0 ? 'no paired run' : null,
       };
     });
@@ -143,40 +215,69 @@ export default {
     if (data.unavailable) return `Not run: ${data.unavailable}.`;
     const out = [];
     out.push(
-      `App ${code(APP)} (\`GET /burn\` burns ${BURN_MS} ms of CPU), 2 workers. Load: ${code('bench/lib/paced.js')}, open loop: request i is sent at start + i / rate whatever the earlier responses did, and its latency is measured from that scheduled time (no coordinated omission); every ${BURN_EVERY}th request is \`/burn\`. The rate is ${LOAD_SHARE * 100}% of the capacity measured at the start of this run: Node cluster RR under the same request mix with the same generator in closed loop (32 concurrent loops, ${p.probe} s after a ${p.warmup} s warm-up): ${MODES.map((m) => `${m.label} ${num(data.capacity[m.id])} req/s → offered ${data.rates[m.id]} req/s`).join('; ')}. Each subject is started fresh per round, warmed up ${p.warmup} s, then gets the two loads (${p.duration} s each); ${p.rounds} round(s), the order reversed every other round; the verdict is the median of the per-round ratios to Node cluster RR (paired).`,
+      `App ${code(APP)} (\`GET /burn\` burns ${BURN_MS} ms of CPU), 2 workers. Load: ${code('bench/lib/openloop-gen.js')}, a separate process (raw \`net\` sockets, pre-built requests, no http.Agent), open loop: request i is sent at start + i / rate whatever the earlier responses did (a 1 ms timer sends what is due), and its latency is measured from that scheduled time (no coordinated omission); about one request in ${BURN_EVERY} is \`/burn\`, picked by a seeded PRNG (${code('bench/lib/burns.js')}: the same sequence for every subject; not every ${BURN_EVERY}th request, which a strictly alternating round-robin would send all to one worker). The generator is not pinned to a core nor reprioritised (2 cores: any pinning would take a core from the subjects, unevenly); instead its own CPU is measured per run and shown below. The rate is ${LOAD_SHARE * 100}% of the capacity measured at the start of this run: Node cluster RR under the same request mix with the same generator in closed loop (32 concurrent loops, ${p.probe} s after a ${p.warmup} s warm-up): ${MODES.map((m) => `${m.label} ${num(data.capacity[m.id])} req/s (generator ${num(data.probeCpu[m.id], 2)} cores) → offered ${data.rates[m.id]} req/s for ${data.durations[m.id]} s`).join('; ')} (at least ${num(p.minRequests)} requests per run unless capped at ${p.maxDuration} s). Each subject is started fresh per round, warmed up ${p.warmup} s, then gets the two loads; ${p.rounds} round(s), the order reversed every other round; the verdict is the median of the per-round ratios to Node cluster RR (paired).`,
     );
     out.push('');
     out.push(
-      `"Blind" is the share of the non-burn requests that reached a worker while it was burning (it answered a \`/burn\` within the next ${BURN_MS} ms) although another worker was free: the picks a load-aware balancer should have avoided (an estimate from the client's side: the burn interval is taken as the ${BURN_MS} ms before the \`/burn\` response). With keep-alive the balancer only places connections (opened as the open loop needs them, then reused first-in first-out by the client's agent): which worker a request meets is the client's choice of socket, so no strategy can steer requests there, and the blind share stays near the burn's share of the time.`,
+      `Client-side "blind" is the share of the non-burn requests that reached a worker while it was burning (it answered a \`/burn\` within the next ${BURN_MS} ms) although another worker was free (an estimate: the burn is taken as the ${BURN_MS} ms before the \`/burn\` response). The trace columns (drover only) join what the strategy saw at each hand-off (\`DROVER_BALANCE_TRACE\`) with the app's own log of when each connection closed and each burn ran (\`MIXED_TRACE\`, bench/lib/staleness.js): "counts exact" is the share of (member, hand-off) pairs whose connection count was the truth (hand-offs so far minus connections the worker had really closed), "over" the mean excess (closes not yet reported), "blind (trace)" the share of the hand-offs made while one worker burned and the other did not that went to the burning one. With keep-alive the balancer only places connections (opened as the open loop needs them, then reused first-in first-out by the generator): which worker a request meets is the client's choice of socket, so no strategy can steer requests there.`,
     );
     out.push('');
     const cell = (m, f, d = 1) => (m ? num(m[f], d) : '—');
+    const pct = (m, f) => (m?.[f] != null ? `${num(100 * m[f], 0)}%` : '—');
     const rr = data.rows.find((r) => r.id === 'node-rr');
     for (const m of MODES) {
-      out.push(`${m.label[0].toUpperCase()}${m.label.slice(1)}, ${data.rates[m.id]} req/s offered:`);
+      out.push(`${m.label[0].toUpperCase()}${m.label.slice(1)}, ${data.rates[m.id]} req/s offered for ${data.durations[m.id]} s:`);
       out.push('');
       out.push(
         table(
-          ['Subject', 'sent req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'p99 ÷ Node cluster RR', 'blind', 'failed (all runs)', 'runs'],
+          ['Subject', 'answered', 'p50 ms', 'p99 ms', 'p99.9 ms', 'p99 ÷ Node cluster RR', 'blind (client)', 'counts exact', 'over', 'blind (trace)', 'generator CPU (cores)', 'failed (all runs)', 'runs'],
           data.rows.map((r) => {
             const x = r.med[m.id];
             return [
               r.label,
-              cell(x, 'rate', 0),
+              cell(x, 'completed', 0),
               cell(x, 'p50'),
               cell(x, 'p99'),
               cell(x, 'p999'),
               x?.p99 != null && rr?.med[m.id]?.p99 ? num(x.p99 / rr.med[m.id].p99, 2) : '—',
-              x?.blind != null ? `${num(100 * x.blind, 1)}%` : '—',
+              pct(x, 'blind'),
+              pct(x, 'exact'),
+              cell(x, 'overcount', 2),
+              pct(x, 'traceBlind'),
+              cell(x, 'generatorCpu', 2),
               x ? num(x.failed) : '—',
               `${r.runs[m.id].length}/${p.rounds}${r.errors.length ? ` (${r.errors.join('; ')})` : ''}`,
             ];
           }),
-          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         ),
       );
       out.push('');
     }
+    out.push(
+      `The bound (${code('bench/lib/ideal.js')}): the same schedule replayed against 2 model workers with optimistic costs (a plain request occupies no worker time, the master and the generator cost nothing and never share a core with a burn, every response adds only the fastest plain request's latency measured in that run), once dispatched round-robin and once to the worker that will be free first, knowing every burn's remaining time (a balancer with perfect, instant knowledge). The second p99 ÷ the first is the best a load-aware strategy can reach against round-robin on this schedule; the second ÷ the measured Node cluster RR p99 is the best against the real one, CPU sharing included.`,
+    );
+    out.push('');
+    out.push('Medians over the rounds. Every run (model p99s on the Node cluster RR rows):');
+    out.push('');
+    out.push(
+      table(
+        ['Round', 'Subject', ...MODES.map((m) => m.label)],
+        data.rows.flatMap((r) =>
+          r.runs[MODES[0].id].map((_, k) => [
+            r.runs[MODES[0].id][k].round,
+            r.label,
+            ...MODES.map((m) => {
+              const x = r.runs[m.id][k];
+              if (!x) return '—';
+              const model = r.id === 'node-rr' && x.model ? `; model: round-robin ${num(x.model.rr, 1)} ms, perfect least-work ${num(x.model.best, 1)} ms` : '';
+              return `p99 ${num(x.p99, 1)} ms, burn p99 ${num(x.burnP99, 1)} ms, ${x.completed} answered, generator ${num(x.generatorCpu, 2)} cores${model}`;
+            }),
+          ]),
+        ).sort((a, b) => a[0] - b[0]),
+        ['r', 'l', 'l', 'l'],
+      ),
+    );
     return out.join('\n');
   },
 };

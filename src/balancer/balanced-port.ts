@@ -18,6 +18,7 @@ import { HANDOFF_WINDOW, sendHandle } from '../protocol/handoff.js';
 import { envelope, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
 import type { Member, Strategy } from './strategy.js';
 import { InFlight } from './in-flight.js';
+import { flushTrace, traceDispatch, tracing } from './dispatch-trace.js';
 import { headOf, readHead } from './head-reader.js';
 import { extractStickyKey, type StickyKeySpec } from './sticky-key.js';
 import type { StickyTable } from './sticky-table.js';
@@ -101,7 +102,7 @@ export class BalancedPort {
 
   add(id: number, child: ChildProcess, weight = 1): void {
     if (this.members.has(id)) return;
-    const member: Member = { id, connections: 0, elu: 0, weight, queued: 0, quietSince: 0 };
+    const member: Member = { id, connections: 0, elu: 0, weight, queued: 0, quietSince: 0, silentSince: 0 };
     this.recount(member);
     this.members.set(id, { member, child });
     this.strategy.add(member);
@@ -115,7 +116,7 @@ export class BalancedPort {
     const entry = this.members.get(id);
     if (!entry) return;
     this.recount(entry.member);
-    entry.member.quietSince = performance.now();
+    entry.member.quietSince = entry.member.silentSince = performance.now();
     if (this.pending.length > 0 && entry.member.queued < HANDOFF_WINDOW) this.flush();
   }
 
@@ -257,9 +258,12 @@ export class BalancedPort {
 
   private send(entry: Entry, handle: RawHandle): void {
     const { member, child } = entry;
+    if (tracing) traceDispatch(this.key, member, this.members.values());
     this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
+    const now = performance.now();
+    if (member.connections <= 0) member.silentSince = now;
     member.connections++;
-    if (member.queued === 0) member.quietSince = performance.now();
+    if (member.queued === 0) member.quietSince = now;
     member.queued++;
     // The callback runs once the fd is written to the channel (SCM_RIGHTS): the
     // kernel then holds its own reference, so ours can be closed. On a write
@@ -297,6 +301,7 @@ export class BalancedPort {
   }
 
   close(): Promise<void> {
+    if (tracing) flushTrace();
     for (const handle of this.pending.splice(0)) handle.close();
     for (const held of this.inFlight.values()) held.closeAll();
     this.inFlight.clear();

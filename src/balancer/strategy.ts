@@ -24,6 +24,14 @@ export interface Member {
    * loop ran, so it restarts the clock (strategies/stalled.ts).
    */
   quietSince: number;
+  /**
+   * Since when (performance.now() of the master) the worker has held
+   * connections without a report: set by each report and by a hand-off to a
+   * member that held none. A worker whose event loop runs reports each change
+   * within a few ms; one that holds connections and has said nothing for a
+   * while is likelier stuck in one of them (strategies/stalled.ts).
+   */
+  silentSince: number;
 }
 
 export interface PickContext {

@@ -12,5 +12,5 @@
  * @returns {Member}
  */
 export function member(id, fields = {}) {
-  return { id, connections: 0, elu: 0, weight: 1, queued: 0, quietSince: 0, ...fields };
+  return { id, connections: 0, elu: 0, weight: 1, queued: 0, quietSince: 0, silentSince: 0, ...fields };
 }

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { leastConnections } from '../../dist/balancer/strategies/least-connections.js';
 import { leastLoaded } from '../../dist/balancer/strategies/least-loaded.js';
 import { roundRobin } from '../../dist/balancer/strategies/round-robin.js';
-import { STALL_MS, stalled } from '../../dist/balancer/strategies/stalled.js';
+import { rotating } from '../../dist/balancer/strategies/rotating.js';
+import { STALL_MS, STALLED_COST, stalled, timePenalty } from '../../dist/balancer/strategies/stalled.js';
 import { member } from '../helpers/balancer.js';
 
 const NO_ADDR = { remoteAddress: undefined };
@@ -61,7 +62,7 @@ for (const [name, make] of [
     assert.equal(s.pick(NO_ADDR), 1);
   });
 
-  test(`${name}: when every member is stalled the counts decide as before`, () => {
+  test(`${name}: when every member is stalled for as long the counts decide as before`, () => {
     const clock = fakeClock();
     const s = make(clock);
     const a = member(1, { connections: 5, queued: 1, quietSince: clock() });
@@ -70,6 +71,49 @@ for (const [name, make] of [
     s.add(b);
     clock.advance(10 * STALL_MS);
     assert.equal(s.pick(NO_ADDR), 2);
+  });
+
+  test(`${name}: when every member is stalled the one stalled for the shortest time comes first (the likeliest to be merely slow)`, () => {
+    const clock = fakeClock();
+    const s = make(clock);
+    const long = member(1, { connections: 1, queued: 1, quietSince: clock() });
+    s.add(long);
+    clock.advance(15);
+    const short = member(2, { connections: 3, queued: 2, quietSince: clock() });
+    s.add(short);
+    clock.advance(STALL_MS + 1);
+    assert.equal(stalled(long, clock()), true);
+    assert.equal(stalled(short, clock()), true);
+    for (let i = 0; i < 3; i++) assert.equal(s.pick(NO_ADDR), 2);
+  });
+
+  test(`${name}: on equal counts the member silent for longer while holding connections goes last`, () => {
+    const clock = fakeClock();
+    const s = make(clock);
+    // 1 reported just before a burn 8 ms ago and holds that connection; 2 was
+    // handed a connection 1 ms ago (its close not reported yet).
+    const burning = member(1, { connections: 1, quietSince: clock(), silentSince: clock() });
+    s.add(burning);
+    clock.advance(7);
+    const idle = member(2, { connections: 1, quietSince: clock(), silentSince: clock() });
+    s.add(idle);
+    clock.advance(1);
+    for (let i = 0; i < 3; i++) assert.equal(s.pick(NO_ADDR), 2);
+  });
+
+  test(`${name}: silence only breaks ties: it never outweighs one connection, and members without connections take turns`, () => {
+    const clock = fakeClock();
+    const s = make(clock);
+    const silentLong = member(1, { connections: 1, silentSince: clock() - 1e6 });
+    const busier = member(2, { connections: 2, silentSince: clock() });
+    s.add(silentLong);
+    s.add(busier);
+    assert.ok(timePenalty(silentLong, clock()) < 1);
+    assert.equal(s.pick(NO_ADDR), 1);
+    const t = make(clock);
+    t.add(member(1, { silentSince: clock() - 1e6 }));
+    t.add(member(2, { silentSince: clock() }));
+    assert.deepEqual([t.pick(NO_ADDR), t.pick(NO_ADDR), t.pick(NO_ADDR), t.pick(NO_ADDR)], [1, 2, 1, 2]);
   });
 }
 
@@ -85,7 +129,7 @@ test('round-robin ignores stalls beyond its queued rule (it weighs no time)', ()
 // worker 2 answers each connection within 0.3 ms and its report reaches the
 // master `staleness` ms after each change. Counts how many connections go to
 // the blocked worker during its burn.
-function blindDuringBurn(make, staleness) {
+function blindDuringBurn(make, staleness, every = 2.5) {
   const clock = fakeClock(0);
   const s = make(clock);
   const burning = member(1, { connections: 1, quietSince: 0 });
@@ -95,7 +139,7 @@ function blindDuringBurn(make, staleness) {
   /** @type {Array<{ at: number, apply: () => void }>} */
   let events = [];
   let blind = 0;
-  for (let t = 0.5; t < 20; t += 2.5) {
+  for (let t = 0.5; t < 20; t += every) {
     clock.advance(t - clock());
     for (const e of events.filter((x) => x.at <= t)) e.apply();
     events = events.filter((x) => x.at > t);
@@ -103,14 +147,18 @@ function blindDuringBurn(make, staleness) {
     if (id === 1) {
       blind++;
       if (burning.queued === 0) burning.quietSince = t;
+      if (burning.connections <= 0) burning.silentSince = t;
       burning.connections++;
       burning.queued++;
     } else {
+      if (worker2.queued === 0) worker2.quietSince = t;
+      if (worker2.connections <= 0) worker2.silentSince = t;
       worker2.connections++;
       worker2.queued++;
       // Received at once (reported after `staleness`), closed 0.3 ms later (reported after `staleness`).
-      events.push({ at: t + staleness, apply: () => ((worker2.queued = Math.max(0, worker2.queued - 1)), (worker2.quietSince = clock())) });
-      events.push({ at: t + 0.3 + staleness, apply: () => ((worker2.connections -= 1), (worker2.quietSince = clock())) });
+      const heard = () => (worker2.quietSince = worker2.silentSince = clock());
+      events.push({ at: t + staleness, apply: () => ((worker2.queued = Math.max(0, worker2.queued - 1)), heard()) });
+      events.push({ at: t + 0.3 + staleness, apply: () => ((worker2.connections -= 1), heard()) });
     }
   }
   return blind;
@@ -125,4 +173,14 @@ test('model: with 5 ms stale reports plain counting sends connections to the bur
   assert.ok(stale >= 2, `stale counts: ${stale} blind picks`);
   assert.ok(fresh < stale, `fresh ${fresh} < stale ${stale}`);
   assert.ok(withStall <= 1, `stall detection: ${withStall} blind picks (at most the one that reveals the stall)`);
+});
+
+test('model: connections 1 ms apart, reports 1.5 ms late: counts alone tie the burning worker with the idle one; the silence tie-break sends it none', (t) => {
+  // The strategy before the tie-break: counts plus stall detection only.
+  const countsAndStall = (clock) => rotating('least-connections', 'surplus', (m, now) => m.connections + (stalled(m, now) ? STALLED_COST : 0), clock);
+  const before = blindDuringBurn(countsAndStall, 1.5, 1);
+  const after = blindDuringBurn(leastConnections, 1.5, 1);
+  t.diagnostic(`blind picks during one burn: counts + stall ${before}, + silence tie-break ${after}`);
+  assert.ok(before >= 1, `counts + stall: ${before}`);
+  assert.equal(after, 0);
 });

@@ -1,6 +1,6 @@
 import type { Member, Strategy } from '../strategy.js';
 import { rotating } from './rotating.js';
-import { masterClock, stalled, STALLED_COST, type Clock } from './stalled.js';
+import { masterClock, timePenalty, type Clock } from './stalled.js';
 
 /**
  * How much a busy event loop inflates a member's load:
@@ -16,13 +16,14 @@ export const ELU_WEIGHT = 4;
 // worker; the connections factor spreads them. The +1 keeps elu meaningful
 // for idle workers (0 connections would otherwise score 0 whatever the elu).
 // A stalled member (stalled.ts) comes last: its elu is a heartbeat old, the
-// stall is a few ms. Ties take turns (rotating.ts).
+// stall is a few ms; a silent one with connections pays a fraction of one
+// connection. Ties take turns (rotating.ts).
 export function leastLoaded(clock: Clock = masterClock): Strategy {
   return rotating('least-loaded', 'surplus', (m: Member, now: number): number => {
     let elu = m.elu;
     if (!(elu > 0)) elu = 0; // also NaN
     else if (elu > 1) elu = 1;
     const c = m.connections > 0 ? m.connections : 0;
-    return (c + 1) * (1 + ELU_WEIGHT * elu) + (stalled(m, now) ? STALLED_COST : 0);
+    return (c + 1) * (1 + ELU_WEIGHT * elu) + timePenalty(m, now);
   }, clock);
 }
