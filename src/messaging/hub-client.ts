@@ -76,7 +76,8 @@ export class HubClient implements Messenger {
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.decoder = new FrameDecoder(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
-    this.rpc = new PendingRequests<number>(undefined, () => this.updateRef());
+    // One shared deadline timer, not one per request: the request/reply path arms no timer (rpc.ts).
+    this.rpc = new PendingRequests<number>(undefined, () => this.updateRef(), { shared: true });
   }
 
   /** From the variables the master put in this process's environment; undefined outside drover. */

@@ -35,6 +35,22 @@ interface Entry<Tag> {
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: Error) => void;
   timer: unknown;
+  /** shared mode: when it times out (clock of options.now); Infinity without a timeout. */
+  deadline: number;
+}
+
+export interface PendingOptions {
+  /**
+   * One timer for every pending request, armed for the earliest deadline,
+   * instead of one per request: a request that is answered costs no timer at
+   * all (a hub client doing sequential awaited requests arms one per timeoutMs,
+   * not one per request). The timer is unref'd: what keeps the process alive
+   * while a request waits is its caller's business (the hub client refs its
+   * socket). A timeout may fire up to 1 ms early (the timer clock is whole ms).
+   */
+  readonly shared?: boolean;
+  /** ms clock for shared deadlines; default performance.now. */
+  readonly now?: () => number;
 }
 
 const SEQ_LIMIT = 0x1_0000_0000;
@@ -42,12 +58,21 @@ const SEQ_LIMIT = 0x1_0000_0000;
 export class PendingRequests<Tag = unknown> {
   private readonly pending = new Map<number, Entry<Tag>>();
   private lastSeq = 0;
+  private readonly shared: boolean;
+  private readonly now: () => number;
+  /** shared mode: the one timer, and the deadline it is armed for. */
+  private sweepTimer: unknown;
+  private sweepAt = Infinity;
 
   constructor(
     private readonly timers: Timers = realTimers,
     /** Called after a timeout settled a request (the other ways to settle are the caller's own calls). */
     private readonly onTimeout?: () => void,
-  ) {}
+    options: PendingOptions = {},
+  ) {
+    this.shared = options.shared === true;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   get size(): number {
     return this.pending.size;
@@ -69,22 +94,57 @@ export class PendingRequests<Tag = unknown> {
   add<T = unknown>(seq: number, info: RequestInfo<Tag>): Promise<T> {
     if (this.pending.has(seq)) return Promise.reject(new DroverError('DROVER_E_INTERNAL', `seq ${seq} is already pending`));
     return new Promise<T>((resolve, reject) => {
-      const entry: Entry<Tag> = { info, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
+      const entry: Entry<Tag> = { info, resolve: resolve as (v: unknown) => void, reject, timer: undefined, deadline: Infinity };
       if (info.timeoutMs > 0 && Number.isFinite(info.timeoutMs)) {
-        entry.timer = this.timers.setTimeout(() => {
-          if (this.pending.get(seq) !== entry) return;
-          this.pending.delete(seq);
-          reject(
-            info.timeoutError?.() ??
-            new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
-              timeoutMs: info.timeoutMs,
-            }),
-          );
-          this.onTimeout?.();
-        }, info.timeoutMs);
+        if (this.shared) {
+          entry.deadline = this.now() + info.timeoutMs;
+          if (entry.deadline < this.sweepAt) this.armSweep(entry.deadline);
+        } else {
+          entry.timer = this.timers.setTimeout(() => {
+            if (this.pending.get(seq) !== entry) return;
+            this.pending.delete(seq);
+            this.expire(entry);
+          }, info.timeoutMs);
+        }
       }
       this.pending.set(seq, entry);
     });
+  }
+
+  private expire(entry: Entry<Tag>): void {
+    const info = entry.info;
+    entry.reject(
+      info.timeoutError?.() ??
+        new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
+          timeoutMs: info.timeoutMs,
+        }),
+    );
+    this.onTimeout?.();
+  }
+
+  private armSweep(at: number): void {
+    if (this.sweepTimer !== undefined) this.timers.clearTimeout(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = this.timers.setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - this.now())));
+    (this.sweepTimer as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  /** shared mode: times out what is due, and arms the timer for the earliest deadline left (if any). */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    // Timers count whole ms: 1 ms of slack, so a request is not kept a whole extra sweep for a fraction.
+    const now = this.now() + 1;
+    let next = Infinity;
+    const due: Entry<Tag>[] = [];
+    for (const [seq, entry] of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(seq);
+        due.push(entry);
+      } else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next < Infinity) this.armSweep(next);
+    for (const entry of due) this.expire(entry);
   }
 
   /** The tag of a pending request (e.g. where its progress events go). */
@@ -120,8 +180,13 @@ export class PendingRequests<Tag = unknown> {
 
   rejectAll(makeError: (info: RequestInfo<Tag>) => Error): number {
     const entries = [...this.pending.values()];
-    for (const entry of entries) this.timers.clearTimeout(entry.timer);
+    for (const entry of entries) if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
     this.pending.clear();
+    if (this.sweepTimer !== undefined) {
+      this.timers.clearTimeout(this.sweepTimer);
+      this.sweepTimer = undefined;
+      this.sweepAt = Infinity;
+    }
     for (const entry of entries) entry.reject(makeError(entry.info));
     return entries.length;
   }
