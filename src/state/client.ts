@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
 import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
 import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';
-import { requestText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
+import { requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
 
 export interface ClientTransport {
   /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
@@ -109,7 +109,7 @@ export class StateClient implements StateApi {
   async set<T = unknown>(key: string, value: T, options: WriteOptions = {}): Promise<Entry<T>> {
     checkKey(key);
     const json = encodeValue(value, key);
-    const reply = await this.call({ op: 'set', key, ...(options.ifVersion === undefined ? {} : { if: options.ifVersion }) }, json, timeoutOf(options));
+    const reply = await this.send('set', setText(key, options.ifVersion, false, json), timeoutOf(options), false);
     return this.written<T>(reply.e!);
   }
 
@@ -128,7 +128,7 @@ export class StateClient implements StateApi {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const json = encodeValue(fn(cur?.value as T | undefined), key);
       // u: an update() attempt, which the master may hold until it is this process's turn on a contended key (fair-cas.ts).
-      const reply = await this.call({ op: 'set', key, if: cur?.version ?? 0, u: 1 }, json, timeoutMs, true);
+      const reply = await this.send('set', setText(key, cur?.version ?? 0, true, json), timeoutMs, true);
       if (reply.ok) return this.written<T>(reply.e!);
       // A conflict: its reply carries the current entry, which call() put in the replica; retry at once, no extra read.
       cur = reply.e ? (this.replica.get(key)?.entry ?? deepFreeze(reply.e as Entry)) : undefined;
@@ -311,10 +311,14 @@ export class StateClient implements StateApi {
   // ── requests ────────────────────────────────────────────────────────────
 
   /** conflictOk: a conflict reply is returned (update() retries), not thrown: no error object per lost attempt. */
-  private async call(header: Request, value: string | undefined, timeoutMs: number, conflictOk = false): Promise<WireReply> {
+  private call(header: Request, value: string | undefined, timeoutMs: number, conflictOk = false): Promise<WireReply> {
+    return this.send(header.op, requestText(header, value), timeoutMs, conflictOk);
+  }
+
+  private async send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply> {
     let text: string;
     try {
-      text = await this.transport.request(requestText(header, value), timeoutMs);
+      text = await this.transport.request(request, timeoutMs);
     } catch (err) {
       const code = (err as DroverError)?.code;
       if (code === 'DROVER_E_MSG_TOO_LARGE') throw new DroverError('DROVER_E_STATE_LIMIT', (err as Error).message);
@@ -322,14 +326,14 @@ export class StateClient implements StateApi {
       this.connected = false;
       throw new DroverError(
         'DROVER_E_STATE_UNAVAILABLE',
-        `the master did not answer the state ${header.op} within ${timeoutMs} ms (${(err as Error).message})${header.op === 'set' || header.op === 'del' ? ': the write may or may not have been made' : ''}; reads are served from the local replica, marked stale`,
+        `the master did not answer the state ${op} within ${timeoutMs} ms (${(err as Error).message})${op === 'set' || op === 'del' ? ': the write may or may not have been made' : ''}; reads are served from the local replica, marked stale`,
       );
     }
     const reply = JSON.parse(text) as WireReply;
     if (!this.connected) {
       this.connected = true;
       // Pushes may have been lost while the master was unreachable.
-      if (header.op !== 'watch') this.resync(false);
+      if (op !== 'watch') this.resync(false);
     }
     if (typeof reply.epoch === 'number' && reply.epoch !== this.epoch) {
       const changed = this.epoch !== 0;
@@ -338,7 +342,7 @@ export class StateClient implements StateApi {
     }
     if (reply.ok) {
       if (typeof reply.up === 'boolean') this.backendUp = reply.up;
-      else if (header.op === 'set' || header.op === 'del') this.backendUp = true;
+      else if (op === 'set' || op === 'del') this.backendUp = true;
       return reply;
     }
     const code = (typeof reply.code === 'string' && reply.code in CATALOG ? reply.code : 'DROVER_E_STATE_UNAVAILABLE') as ErrorCode;

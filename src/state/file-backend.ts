@@ -24,12 +24,12 @@ import type { Change, Stored } from './wire.js';
 const SYNC_DELAY_MS = 1_000;
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 
-const crc32: (data: string) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (data) => (zlib as unknown as { crc32(d: string): number }).crc32(data) : crc32Fallback;
+const crc32: (data: string | Uint8Array) => number =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (data) => (zlib as unknown as { crc32(d: string | Uint8Array): number }).crc32(data) : crc32Fallback;
 
-function crc32Fallback(data: string): number {
+function crc32Fallback(data: string | Uint8Array): number {
   let c = ~0;
-  for (const byte of Buffer.from(data)) {
+  for (const byte of typeof data === 'string' ? Buffer.from(data) : data) {
     c ^= byte;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
@@ -40,8 +40,26 @@ function record(json: string): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
+function changeJson(c: Change): string {
+  return c.type === 'put' ? `{"r":${c.entry.rev},"k":${JSON.stringify(c.entry.key)},"v":${c.entry.version},"d":${c.entry.json}}` : `{"r":${c.rev},"k":${JSON.stringify(c.key)},"x":1}`;
+}
+
 function changeRecord(c: Change): string {
-  return record(c.type === 'put' ? `{"r":${c.entry.rev},"k":${JSON.stringify(c.entry.key)},"v":${c.entry.version},"d":${c.entry.json}}` : `{"r":${c.rev},"k":${JSON.stringify(c.key)},"x":1}`);
+  return record(changeJson(c));
+}
+
+const HEX = Buffer.from('0123456789abcdef');
+
+/** record() as bytes, encoded once (the checksum is taken over the bytes in place): the write path's form. */
+function recordBytes(json: string): Buffer {
+  const n = Buffer.byteLength(json);
+  const buf = Buffer.allocUnsafe(n + 10);
+  buf.write(json, 9, n, 'utf8');
+  let crc = crc32(buf.subarray(9, 9 + n));
+  for (let i = 7; i >= 0; i--, crc >>>= 4) buf[i] = HEX[crc & 15]!;
+  buf[8] = 0x20;
+  buf[n + 9] = 0x0a;
+  return buf;
 }
 
 export interface FileBackendEvents {
@@ -56,7 +74,7 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
   let size = 0;
   let liveBytes = 0;
   let rev = 0;
-  const recordBytes = new Map<string, number>();
+  const keyBytes = new Map<string, number>();
   let syncTimer: NodeJS.Timeout | undefined;
 
   const sync = () => {
@@ -90,13 +108,13 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
       if (typeof r.r === 'number' && typeof r.k === 'string') {
         rev = Math.max(rev, r.r);
         const bytes = Buffer.byteLength(line) + 1;
-        liveBytes -= recordBytes.get(r.k) ?? 0;
+        liveBytes -= keyBytes.get(r.k) ?? 0;
         if (r.x) {
           entries.delete(r.k);
-          recordBytes.delete(r.k);
+          keyBytes.delete(r.k);
         } else {
           entries.set(r.k, { key: r.k, json: JSON.stringify(r.d), version: r.v ?? 1, rev: r.r });
-          recordBytes.set(r.k, bytes);
+          keyBytes.set(r.k, bytes);
           liveBytes += bytes;
         }
       }
@@ -113,8 +131,8 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     return { entries: entries.values(), rev };
   }
 
-  function writeAll(target: number, data: string): void {
-    const buf = Buffer.from(data);
+  function writeAll(target: number, data: string | Buffer): void {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += fs.writeSync(target, buf, off);
   }
@@ -123,13 +141,13 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     const tmp = `${file}.tmp`;
     const out = fs.openSync(tmp, 'w', 0o600);
     let bytes = 0;
-    recordBytes.clear();
+    keyBytes.clear();
     try {
       let chunk = record(`{"h":${rev}}`);
       for (const e of live()) {
         const line = changeRecord({ type: 'put', entry: e });
         const n = Buffer.byteLength(line);
-        recordBytes.set(e.key, n);
+        keyBytes.set(e.key, n);
         bytes += n;
         chunk += line;
         if (chunk.length > 1 << 20) {
@@ -170,21 +188,23 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     load,
     append(c: Change): void {
       if (fd === undefined) throw new Error('the state log is not open');
-      const line = changeRecord(c);
+      const line = recordBytes(changeJson(c));
       writeAll(fd, line);
-      const n = Buffer.byteLength(line);
+      const n = line.length;
       size += n;
       rev = c.type === 'put' ? c.entry.rev : c.rev;
       const key = c.type === 'put' ? c.entry.key : c.key;
-      liveBytes -= recordBytes.get(key) ?? 0;
+      liveBytes -= keyBytes.get(key) ?? 0;
       if (c.type === 'put') {
-        recordBytes.set(key, n);
+        keyBytes.set(key, n);
         liveBytes += n;
       } else {
-        recordBytes.delete(key);
+        keyBytes.delete(key);
       }
-      syncTimer ??= setTimeout(sync, SYNC_DELAY_MS);
-      syncTimer.unref?.();
+      if (syncTimer === undefined) {
+        syncTimer = setTimeout(sync, SYNC_DELAY_MS);
+        syncTimer.unref?.();
+      }
       // live() is the master's table, which gets this change after append returns: compact on the next turn.
       if (size > COMPACT_MIN_BYTES && size > 2 * liveBytes) queueMicrotask(compactIfDue);
     },

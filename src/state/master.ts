@@ -38,9 +38,19 @@ export interface MasterState {
 
 export function startState(spec: StateSpec, messages: Messenger, log: ServerLog | undefined): MasterState {
   const server = new StateServer(backendFor(spec, log), log);
-  messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) =>
-    server.handle(payload, `p:${String(meta.from)}`, (batch) => messages.send(meta.from, TOPIC_EVENTS, batch)),
-  );
+  // Per sender, its subscriber key and push function, made once (not a string and a closure per request).
+  const peers = new Map<Address, { readonly key: string; readonly deliver: (batch: string) => Promise<void> }>();
+  messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) => {
+    let peer = peers.get(meta.from);
+    if (peer === undefined) {
+      const from = meta.from;
+      peer = { key: `p:${String(from)}`, deliver: (batch) => messages.send(from, TOPIC_EVENTS, batch) };
+      // Addresses are worker ids and the agent: bounded by the app's size, but an app that replaces workers for a long time reuses none.
+      if (peers.size >= 10_000) peers.clear();
+      peers.set(from, peer);
+    }
+    return server.handle(payload, peer.key, peer.deliver);
+  });
   const client = new StateClient(localTransport(server, 'master'));
   return { server, client, close: () => server.close() };
 }

@@ -206,7 +206,7 @@ export class StateServer {
     }
     const c = out.change;
     if (c === undefined) return `{"ok":1,"existed":false,"rev":${this.rev}}`;
-    return c.type === 'put' ? `{"ok":1,"e":${entryJson(c.entry, this.epoch)}}` : `{"ok":1,"existed":true,"rev":${c.rev}}`;
+    return c.type === 'put' ? `{"ok":1,"e":${this.entryText(c.entry)}}` : `{"ok":1,"existed":true,"rev":${c.rev}}`;
   }
 
   /** One compare-and-set of update() (local backends): its reply, and whether it lost. */
@@ -229,8 +229,15 @@ export class StateServer {
     if (backend.kind === 'remote') {
       if (!this.backendUp) throw unavailable('the state backend is unreachable');
       return backend.write(op, { maxKeys: STATE_LIMITS.maxKeys }).then((out) => {
-        // The feed brings the change to every master (this one too), maybe after this reply: the table has it now.
-        if (out.ok && out.change) this.applyToTable(out.change);
+        // The feed brings the change to every master (this one too), maybe after this reply. The next change
+        // in rev order (nothing between it and what this master has seen) goes out to the watchers now, so
+        // they need not wait for the feed's wake-up; the feed's copy is then skipped as already seen. A change
+        // further ahead must wait for the feed (the ones before it come first): only the table has it now.
+        if (out.ok && out.change) {
+          const rev = out.change.type === 'put' ? out.change.entry.rev : out.change.rev;
+          if (rev === this.rev + 1) this.applyFeed(out.change);
+          else this.applyToTable(out.change);
+        }
         return out;
       });
     }
@@ -289,18 +296,35 @@ export class StateServer {
     if (rev <= this.rev) return;
     this.applyToTable(c);
     this.rev = rev;
-    for (const [key, at] of this.tombstones) if (at <= rev) this.tombstones.delete(key);
+    if (this.tombstones.size > 0) for (const [key, at] of this.tombstones) if (at <= rev) this.tombstones.delete(key);
     const key = c.type === 'put' ? c.entry.key : c.key;
-    const event = c.type === 'put' ? `{"t":"put","e":${entryJson(c.entry, this.epoch)}}` : `{"t":"del","key":${JSON.stringify(key)},"rev":${rev}}`;
-    this.remember(rev, c, event.length);
+    // The event's text is made once, and only if a watcher wants it; the history counts its size alike.
+    let event: string | undefined;
     for (const sub of this.subs.values()) {
       for (const p of sub.patterns.values()) {
         if (!matches(p, key)) continue;
+        event ??= this.eventText(c);
         this.enqueue(sub, event);
         this.flush(sub);
         break;
       }
     }
+    this.remember(rev, c, event?.length ?? eventBytes(c, this.epoch));
+  }
+
+  /** The entry's JSON of the last put (its write's reply splices the same text the event did). */
+  private lastEntry: { readonly entry: Stored; readonly json: string } | undefined;
+
+  private entryText(e: Stored): string {
+    const last = this.lastEntry;
+    if (last !== undefined && last.entry === e) return last.json;
+    const json = entryJson(e, this.epoch);
+    this.lastEntry = { entry: e, json };
+    return json;
+  }
+
+  private eventText(c: Change): string {
+    return c.type === 'put' ? `{"t":"put","e":${this.entryText(c.entry)}}` : `{"t":"del","key":${JSON.stringify(c.key)},"rev":${c.rev}}`;
   }
 
   private remember(rev: number, change: Change, bytes: number): void {
@@ -466,6 +490,13 @@ export class StateServer {
     if (backend.kind === 'local') backend.close();
     else await backend.close();
   }
+}
+
+/** The length of a change's event text without making it (the history's bound counts it): exact unless the key needs escaping in JSON. */
+function eventBytes(c: Change, epoch: number): number {
+  if (c.type === 'del') return 27 + c.key.length + String(c.rev).length;
+  const e = c.entry;
+  return 62 + e.key.length + String(e.version).length + String(e.rev).length + String(epoch).length + e.json.length;
 }
 
 function version(x: unknown): number | undefined {

@@ -35,9 +35,39 @@ function invalid(message: string): DroverError {
   return new DroverError('DROVER_E_STATE_VALUE', `${message}: store plain JSON data (objects, arrays, strings, finite numbers, booleans, null)`);
 }
 
+/**
+ * check() without the bookkeeping of its messages (no path strings, no set of
+ * ancestors): true when the value is plain JSON data. A cycle ends at the depth
+ * limit; anything it refuses goes through check(), which says exactly why.
+ */
+function plain(x: unknown, depth: number): boolean {
+  if (x === null) return true;
+  switch (typeof x) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(x);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (depth > 256) return false;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) if (!plain(x[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(x);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const keys = Object.keys(x as object);
+  for (let i = 0; i < keys.length; i++) if (!plain((x as Record<string, unknown>)[keys[i]!], depth + 1)) return false;
+  return true;
+}
+
 /** The value as JSON text; throws DROVER_E_STATE_VALUE / DROVER_E_STATE_LIMIT. */
 export function encodeValue(value: unknown, key: string): string {
-  check(value, '', new Set(), 0);
+  if (!plain(value, 0)) check(value, '', new Set(), 0);
   const text = JSON.stringify(value);
   checkValueSize(text, key);
   return text;
@@ -54,7 +84,8 @@ export function checkValueSize(text: string, key: string): void {
 export function checkKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0) throw new DroverError('DROVER_E_STATE_VALUE', `invalid key ${JSON.stringify(key) ?? String(key)}: a key is a non-empty string`);
   if (key.includes('*')) throw new DroverError('DROVER_E_STATE_VALUE', `invalid key ${JSON.stringify(key.slice(0, 80))}: '*' is for watch patterns, not keys`);
-  if (key.length > STATE_LIMITS.maxKeyBytes || Buffer.byteLength(key) > STATE_LIMITS.maxKeyBytes) {
+  // length is a lower bound of the UTF-8 size, and a third of an upper bound: the exact count only near the limit.
+  if (key.length > STATE_LIMITS.maxKeyBytes || (key.length * 3 > STATE_LIMITS.maxKeyBytes && Buffer.byteLength(key) > STATE_LIMITS.maxKeyBytes)) {
     throw new DroverError('DROVER_E_STATE_LIMIT', `key ${JSON.stringify(key.slice(0, 80))}… is longer than ${STATE_LIMITS.maxKeyBytes} bytes`);
   }
   return key;
@@ -74,8 +105,14 @@ export function matches(pattern: string, key: string): boolean {
 }
 
 export function deepFreeze<T>(x: T): T {
-  if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) {
-    Object.freeze(x);
+  if (typeof x !== 'object' || x === null || Object.isFrozen(x)) return x;
+  Object.freeze(x);
+  // Values come from JSON.parse: arrays by index and plain objects by for-in allocate nothing per level.
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) deepFreeze(x[i]);
+  } else if (Object.getPrototypeOf(x) === Object.prototype) {
+    for (const k in x) deepFreeze((x as Record<string, unknown>)[k]);
+  } else {
     for (const v of Object.values(x)) deepFreeze(v);
   }
   return x;

@@ -40,6 +40,11 @@ export function requestText(header: Request, valueJson?: string): string {
   return valueJson === undefined ? h : `${h}\n${valueJson}`;
 }
 
+/** requestText() of a set, without building the header object first (the write path's form). */
+export function setText(key: string, ifVersion: number | undefined, update: boolean, valueJson: string): string {
+  return `{"op":"set","key":${JSON.stringify(key)}${ifVersion === undefined ? '' : `,"if":${ifVersion}`}${update ? ',"u":1' : ''}}\n${valueJson}`;
+}
+
 /** Splits a request; throws on anything malformed (the caller answers with an error). */
 export function parseRequest(text: unknown): { header: Request; value: string | undefined } {
   if (typeof text !== 'string') throw new Error('a state request is a string');
