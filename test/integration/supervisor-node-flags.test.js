@@ -11,12 +11,20 @@ import { ROOT } from '../helpers/drover.js';
 import { APP, daemonPid, describe, makeHome, ok } from '../helpers/daemon.js';
 import { childrenOf } from '../helpers/procs.js';
 import { tempDir } from '../helpers/tmp.js';
-import { waitFor } from '../helpers/wait.js';
+import { BOOT_TIMEOUT_MS, waitFor } from '../helpers/wait.js';
 
 const linux = process.platform !== 'linux' && 'needs /proc';
 const dist = (f) => import(pathToFileURL(path.join(ROOT, 'dist', f)).href);
-const argv = (pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
-const environ = (pid) => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+/** [] once the process is gone (a worker may be replaced while the test reads). */
+const procList = (pid, file) => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+const argv = (pid) => procList(pid, 'cmdline');
+const environ = (pid) => procList(pid, 'environ');
 const alive = (pid) => {
   try {
     process.kill(pid, 0);
@@ -63,9 +71,10 @@ test("the daemon has the flags; an app master's workers have neither its flags n
   const workers = await waitFor(() => {
     const w = childrenOf(master).filter((pid) => alive(pid) && argv(pid).some((a) => a.endsWith(path.basename(APP))));
     return w.length === 2 && w;
-  }, { message: 'two workers of the master' });
+  }, { timeoutMs: BOOT_TIMEOUT_MS, message: 'two workers of the master' });
   for (const pid of workers) {
     const args = argv(pid);
+    assert.ok(args.length > 0, `worker ${pid} still runs`);
     for (const flag of SUPERVISOR_NODE_FLAGS) assert.ok(!args.includes(flag), `worker ${pid}: ${flag} in ${args.join(' ')}`);
     assert.ok(!environ(pid).some((e) => e.startsWith('MALLOC_ARENA_MAX=')), `worker ${pid} has no MALLOC_ARENA_MAX`);
   }
