@@ -40,3 +40,22 @@ export function sumMemory(list) {
 }
 
 export const toMB = (bytes) => (bytes == null ? null : bytes / 2 ** 20);
+
+/**
+ * The least a set of processes could cost with the same structure (issue 17):
+ * each process whose role is in `atFloor` (the manager's own node processes:
+ * daemon, app masters) costs as if its private memory were the bare-node
+ * floor `floorUss` (USS of an idle `node -e` timer read while the set runs, so
+ * the binary's pages are shared as theirs are), its shared pages as measured;
+ * every other process (workers, helpers) as measured. `procs`: [{ role, mem }].
+ * Returns the bound's PSS in bytes, or null without a floor.
+ */
+export function floorBoundPss(procs, floorUss, atFloor) {
+  if (floorUss == null) return null;
+  let pss = 0;
+  for (const p of procs) {
+    if (!p.mem) continue;
+    pss += atFloor.has(p.role) ? p.mem.pss - p.mem.uss + Math.min(p.mem.uss, floorUss) : p.mem.pss;
+  }
+  return pss;
+}

@@ -25,9 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { smaps, sumMemory, toMB } from '../lib/memory.js';
+import { floorBoundPss, smaps, sumMemory, toMB } from '../lib/memory.js';
 import { freePort } from '../lib/ports.js';
-import { onCleanup, pidAlive, runCommand } from '../lib/procs.js';
+import { onCleanup, pidAlive, runCommand, startProcess, stopProcess } from '../lib/procs.js';
 import { code, num, table, verdict } from '../lib/report.js';
 import { ensureNode24 } from '../lib/node24.js';
 import { APP, ROOT } from '../lib/subjects.js';
@@ -301,6 +301,33 @@ function measured(procs) {
 
 const ofRole = (m, role) => (m?.procs ?? []).filter((p) => p.role === role);
 
+/** The least drover's measured processes could cost with its structure (bytes of PSS), or null. */
+const floorBound = (m) => (m?.drover && m.floor ? floorBoundPss(m.drover.procs, m.floor.uss, CONTROL_PLANE) : null);
+
+/** drover's own node processes: the bound puts each at the bare-node floor (floorBoundPss). */
+const CONTROL_PLANE = new Set(['daemon', 'app master', 'spare master']);
+
+/**
+ * The bare-node floor, same run: an idle `node -e` timer on the pass's Node,
+ * started after drover's processes were read and while they still run (so it
+ * shares the binary's pages as they do; alone, those pages would be private
+ * to it), read once it has printed and settled. Its USS is the least any node
+ * process costs here.
+ */
+async function bareNodeFloor() {
+  const bare = startProcess({ name: 'bare node', cmd: NODE, args: ['-e', "setTimeout(() => {}, 60000); console.log('up')"] });
+  try {
+    await new Promise((resolve, reject) => {
+      bare.events.once('line', resolve);
+      bare.exited.then((x) => reject(new Error(`the bare node exited (${JSON.stringify(x)}) before it was up`)));
+    });
+    await sleep(SETTLE_MS / 2); // its start-up garbage is its own: read it idle, as drover's processes are
+    return smaps(bare.pid);
+  } finally {
+    await stopProcess(bare, { timeoutMs: 2000 });
+  }
+}
+
 const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 
 // ── phases ─────────────────────────────────────────────────────────────────
@@ -423,6 +450,7 @@ async function twoAppsPhase(p, ctx, withPm2) {
     await startTwoApps(homes.drover);
     await sleep(SETTLE_MS * 1.5);
     const memory = { drover: await droverMemory(homes.drover) };
+    memory.floor = await bareNodeFloor();
     if (withPm2) {
       homes.pm2 = makeHome('pm2');
       await startTwoApps(homes.pm2);
@@ -575,10 +603,12 @@ function evaluate(data, suffix = '') {
   const dPss = m?.drover?.total.pss;
   const qPss = m?.pm2?.total.pss;
   const r = ratio(dPss, qPss);
+  const bound = floorBound(m);
+  const rb = ratio(bound, qPss);
   t.push({
     name: `PSS of all drover processes (default settings) ≤ ${TARGET_PSS}× PM2's, 2 apps × 2 workers${suffix}`,
     ok: r == null ? null : r <= TARGET_PSS,
-    value: r == null ? '—' : `${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×`,
+    value: r == null ? '—' : `${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×${rb == null ? '' : `; bound (daemon and masters at the bare-node floor, USS ${num(mb(m.floor.uss), 1)} MB) ${num(mb(bound), 1)} MB = ${num(rb, 2)}×`}`,
     why: data.two?.error ?? noPm2 ?? 'no result',
   });
   const masters = ofRole(m?.drover, 'app master');
@@ -767,6 +797,16 @@ function renderPass(data, h) {
     const rows = [];
     for (const [k, label] of subjects) for (const x of two.memory[k].procs) rows.push([label, x.role, x.app || '—', x.pid, ...cells(x.mem)]);
     out.push(table(['Subject', 'process', 'app', 'pid', 'RSS MB', 'PSS MB', 'USS MB'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r']));
+    const f = two.memory.floor;
+    const bound = floorBound(two.memory);
+    if (f && bound != null) {
+      const plane = ofRole(two.memory.drover, 'daemon').length + ofRole(two.memory.drover, 'app master').length + ofRole(two.memory.drover, 'spare master').length;
+      const pm2 = two.memory.pm2?.total.pss;
+      out.push(
+        '',
+        `**The bound of drover's structure**: a bare \`node -e\` timer, read idle while drover's processes ran (sharing the binary's pages as they do), has RSS ${num(mb(f.rss), 1)} MB, PSS ${num(mb(f.pss), 1)} MB, USS ${num(mb(f.uss), 1)} MB: no node process costs less. With drover's ${plane} node processes of its own (the daemon and one master per app) each at that floor (USS ${num(mb(f.uss), 1)} MB, its shared pages as measured) and its workers and group guards as measured, drover would cost ${num(mb(bound), 1)} MB of PSS${pm2 ? ` = ${num(bound / pm2, 2)}× PM2's ${num(mb(pm2), 1)} MB` : ''}; measured: ${num(mb(two.memory.drover.total.pss), 1)} MB, ${num(mb(two.memory.drover.total.pss - bound), 1)} MB above the bound (what the daemon and masters hold beyond a bare node: their modules and heaps).`,
+      );
+    }
   }
 
   out.push('', '| Target | Measured | Result |', '| --- | --- | --- |');

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DroverError, isDroverError } from '../errors.js';
 import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
+import { SUPERVISOR_NODE_FLAGS } from '../control/node-flags.js';
 import { supervisorEnv } from '../control/stored-env.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands } from '../control/commands.js';
@@ -49,7 +50,7 @@ function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   const fd = openLogFd(paths.daemonLog);
   const state: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
+    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (state.exited = -1));
     child.on('exit', (code) => (state.exited = code ?? -1));
     child.unref();

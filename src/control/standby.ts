@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
+import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from './node-flags.js';
 import { masterLog, type DroverPaths } from './paths.js';
 import type { LaunchRecord } from './records.js';
 import { supervisorEnv } from './stored-env.js';
@@ -50,10 +51,10 @@ export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: Standby
   // holds its starter's environment (stored-env.ts): its app's env comes with the record.
   const fd = openLogFd(masterLog(paths));
   try {
-    const child = spawn(process.execPath, [MASTER_JS], {
+    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, MASTER_JS], {
       detached: true,
       stdio: ['pipe', 'ignore', fd],
-      env: { ...supervisorEnv(process.env), DROVER_HOME: paths.home },
+      env: { ...supervisorEnv(process.env), ...SUPERVISOR_MALLOC_ENV, DROVER_HOME: paths.home },
       cwd: paths.home,
     });
     let provided = false;

@@ -21,7 +21,7 @@ import { installMasterSignals } from '../../control/signals.js';
 import { startMasterHttp } from '../http-hooks.js';
 import type { AppSpec, LifecycleEvent, Outcome } from '../../core/types.js';
 import { DroverError, formatError, isDroverError, type ErrorCode } from '../../errors.js';
-import { createAppLog, type AppLog } from '../../logs/index.js';
+import { createAppLog, type AppLog } from '../../logs/app-log.js';
 import { formatAddress } from '../../runtime/listen-broker.js';
 import { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import { appLogger, logSettings } from './app-log-settings.js';

@@ -1,0 +1,25 @@
+// How drover's own long-lived node processes are started: V8 flags and glibc
+// settings that keep an idle app master (and the daemon) small (issue 17: an
+// app master ≤ 10 MB of private memory). Measured with smaps_rollup, 2 apps ×
+// 2 workers of the hello app, Node 20, paired runs (docs/daemon.md, "Memory"):
+// - --optimize-for-size: V8's heap sizing and its memory reducer favour
+//   footprint over allocation speed: once idle, a master gives back what its
+//   start used (~15 → ~11 MB USS); without it the reducer frees little.
+// - --gc-memory-reducer-start-delay-ms=500: that reducer runs 0.5 s after the
+//   start's burst instead of 8 s (it collects only while the process
+//   allocates little, so a busy master is not slowed by it).
+// - --max-semi-space-size=1 (MB): V8 grows the young generation with the
+//   allocation burst of the start and keeps it (4 MB in an idle master, 1 MB
+//   in a bare node).
+// - --v8-pool-size=1 and MALLOC_ARENA_MAX=2: fewer V8 helper threads and
+//   glibc malloc arenas, each with pages of its own.
+// A master's steady work (handing connections to workers, routing messages)
+// allocates little: its CPU per handed connection did not grow (paired A/B in
+// docs/daemon.md).
+// Contract: these apply to the process they start, never to its children: a
+// master forks workers with the app's own node args (runtime/process-host.ts)
+// and adopts its app's environment before it forks (daemon/app-master-process.ts).
+export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--gc-memory-reducer-start-delay-ms=500', '--max-semi-space-size=1', '--v8-pool-size=1'];
+
+/** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
+export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
