@@ -12,21 +12,22 @@ import type { droverPaths as DroverPaths } from '../control/paths.js' with { 're
 import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
 
 async function answerList(): Promise<number | undefined> {
-  let cjs: { isPlainList: typeof IsPlainList; fastList?: typeof FastList };
+  let list: { json: boolean } | undefined;
+  let startWithCompileCache: typeof StartWithCompileCache;
+  let droverPaths: typeof DroverPaths;
   try {
-    cjs = require('../cjs/cli/list-argv.js');
+    list = (require('../cjs/cli/list-argv.js') as { isPlainList: typeof IsPlainList }).isPlainList(process.argv.slice(2));
+    if (!list) return undefined;
+    ({ startWithCompileCache } = require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache });
+    ({ droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths });
   } catch {
     return undefined; // a build without dist/cjs (tsc alone): the ES module CLI answers
   }
-  const list = cjs.isPlainList(process.argv.slice(2));
-  if (!list) return undefined;
   // Node >= 22.1: the V8 compile cache on before the rest loads, as main.ts does.
-  const { startWithCompileCache } = require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache };
-  const { droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths };
   let code: number | undefined;
   await startWithCompileCache(droverPaths(), async () => {
     const { fastList } = require('../cjs/cli/list-fast.js') as { fastList: typeof FastList };
-    code = await fastList(list);
+    code = await fastList(list!);
   });
   return code;
 }

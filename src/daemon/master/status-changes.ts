@@ -69,8 +69,7 @@ export class StatusChanges {
     this.announced = false;
   }
 
-  /** A change that is no lifecycle event (the halt, an error set by the master itself). */
-  announce(): void {
+  private announce(): void {
     if (this.announced) return;
     this.announced = true;
     for (const l of this.listeners) l();
