@@ -35,7 +35,8 @@ import { median, pollUntil, sleep } from '../lib/time.js';
 
 /** The Node binary of the pass running (run() sets it): every command of both managers runs on it. */
 let NODE = process.execPath;
-const DROVER_MAIN = path.join(ROOT, 'dist/cli/main.js');
+// The package's bin (package.json): CommonJS, answers `list` without the ESM loader, loads main.js for the rest.
+const DROVER_MAIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 const MASTER_JS = 'dist/daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
@@ -583,10 +584,18 @@ function evaluate(data, suffix = '') {
     if (isNode24(data.node)) {
       const q = x?.lists?.pm2?.median;
       const r = ratio(d, q);
+      // The bound, from the same run: no CLI written in Node exits before `node -e 0` does.
+      const node = x?.lists?.node?.median;
+      const bound =
+        node == null || q == null || d == null
+          ? ''
+          : node > TARGET_LIST * q
+            ? `; bounded by Node's start-up: \`node -e 0\` alone is ${num(node)} ms = ${num(node / q, 2)}× (> ${TARGET_LIST}× = ${num(TARGET_LIST * q)} ms), drover list is ${num(d - node)} ms above it`
+            : `; \`node -e 0\` ${num(node)} ms = ${num(node / q, 2)}×, drover list ${num(d - node)} ms above it`;
       t.push({
         name: `\`drover list\`, ${label}, ≤ ${TARGET_LIST}× \`pm2 list\` (medians)${suffix}`,
         ok: r == null ? null : r <= TARGET_LIST,
-        value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×`,
+        value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×${bound}`,
         why: x?.error ?? noPm2 ?? 'no result',
       });
     } else {
@@ -693,7 +702,7 @@ function renderPass(data, h) {
   const p = data.params;
   const out = [];
   out.push(
-    `Every command runs as \`node dist/cli/main.js …\` or \`node node_modules/pm2/bin/pm2 …\` (Node ${data.node ?? process.version}), from the repository root, with \`NO_COLOR=1\`, stdout and stderr piped (not a TTY), and a fresh temporary \`DROVER_HOME\` / \`PM2_HOME\` per round. Wall times are from spawning the command in the harness. Medians, with min–max and the number of runs. The machine may be shared: see "CPU used by other processes".`,
+    `Every command runs as \`node dist/cli/bin.cjs …\` (the \`drover\` bin) or \`node node_modules/pm2/bin/pm2 …\` (Node ${data.node ?? process.version}), from the repository root, with \`NO_COLOR=1\`, stdout and stderr piped (not a TTY), and a fresh temporary \`DROVER_HOME\` / \`PM2_HOME\` per round. Wall times are from spawning the command in the harness. Medians, with min–max and the number of runs. The machine may be shared: see "CPU used by other processes".`,
   );
   if (data.pm2Unavailable) out.push('', `PM2 was not run: ${data.pm2Unavailable}.`);
 

@@ -9,7 +9,8 @@ import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { SUPERVISOR_NODE_FLAGS } from '../control/node-flags.js';
 import { supervisorEnv } from '../control/stored-env.js';
-import { ControlClient } from '../control/client.js';
+import type { ControlClient } from '../control/client.js';
+import { connectRunningDaemon } from './daemon-socket.js';
 import type { DaemonCommands } from '../control/commands.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
 import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
@@ -28,13 +29,7 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-function connect(paths: DroverPaths): Promise<ControlClient<DaemonCommands>> {
-  return ControlClient.connect<DaemonCommands>(paths.socket, {
-    timeoutMs: 3000,
-    lostCode: 'DROVER_E_DAEMON_UNREACHABLE',
-    lostMessage: `the drover daemon closed the connection before answering: see ${paths.daemonLog}`,
-  });
-}
+const connect = connectRunningDaemon;
 
 const NOT_RUNNING = new Set(['ENOENT', 'ECONNREFUSED']);
 

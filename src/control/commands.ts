@@ -108,7 +108,11 @@ export type MasterCommands = {
   info: { args: NoArgs; result: { pid: number; record: LaunchRecord; status: MasterStatus } };
   status: { args: NoArgs; result: MasterStatus };
   'wait-ready': { args: NoArgs; result: { workers: number; durationMs: number; addresses: string[] } };
-  /** Answers when the master halts; a connection that closes without this answer means it died. */
+  /**
+   * Answers when the master halts; a connection that closes without this
+   * answer means it died. Emits 'changed' at once and when what `list` shows
+   * may have moved since the last status read (daemon/master/status-changes.ts).
+   */
   watch: { args: NoArgs; result: MasterOutcome };
   /** Emits 'reload-start', 'fork', 'worker-ready', 'worker-exit'. */
   reload: { args: { options?: SuperviseOptions }; result: ReloadResult };

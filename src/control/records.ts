@@ -93,6 +93,8 @@ export interface AppSummary {
   readonly restarts: number;
   /** Restarts of the app master itself by the daemon. */
   readonly masterRestarts: number;
+  /** The workers' pids (`list --json`: scripts that signal or watch them). */
+  readonly pids: readonly number[];
   readonly uptimeMs: number;
   readonly cpu: number;
   readonly memory: number;

@@ -25,6 +25,10 @@ export interface AppEntry {
   lastRestarts: number;
   /** Resolves when the current master's connection closes. */
   gone: Promise<void>;
+  /** The current master's 'changed' events so far (masters.ts); undefined: it sends none, ask it every time. */
+  changes: number | undefined;
+  /** Its status as read last, with the count of 'changed' events at the time of asking (daemon.ts, list). */
+  lastStatus: { readonly client: ControlClient<MasterCommands>; readonly changes: number; readonly status: MasterStatus } | undefined;
 }
 
 export function newEntry(record: LaunchRecord): AppEntry {
@@ -41,13 +45,16 @@ export function newEntry(record: LaunchRecord): AppEntry {
     lastError: undefined,
     lastRestarts: 0,
     gone: Promise.resolve(),
+    changes: undefined,
+    lastStatus: undefined,
   };
 }
 
 export function summarize(entry: AppEntry, s: MasterStatus | undefined): AppSummary {
   let cpu = 0;
   let memory = 0;
-  const pids = (s?.workers ?? []).map((w) => w.pid);
+  const workerPids = (s?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  const pids: Array<number | undefined> = [...workerPids];
   if (s?.agent) pids.push(s.agent.pid);
   for (const pid of pids) {
     const st = procStats(pid);
@@ -67,6 +74,7 @@ export function summarize(entry: AppEntry, s: MasterStatus | undefined): AppSumm
     desired: s?.desired ?? 0,
     restarts: s?.restarts ?? entry.lastRestarts,
     masterRestarts: entry.masterRestarts,
+    pids: workerPids,
     uptimeMs: s?.uptimeMs ?? 0,
     cpu: Math.round(cpu * 10) / 10,
     memory,

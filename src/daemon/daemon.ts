@@ -352,9 +352,30 @@ export class Daemon {
     return [...this.apps.values()].sort((a, b) => a.record.createdAt - b.record.createdAt || (a.name < b.name ? -1 : 1));
   }
 
+  /**
+   * A master's status for `list`: the one read last while the master has
+   * announced no change since (its 'changed' events, masters.ts), else asked
+   * now. Pushing whole statuses on every change was the alternative: it would
+   * send a 100-worker table per event while nobody lists; this sends one small
+   * event per change after a read, and a read only after a change.
+   */
+  private async listStatus(entry: AppEntry): Promise<MasterStatus | undefined> {
+    const client = entry.client;
+    if (!client) return undefined;
+    const last = entry.lastStatus;
+    if (last && last.client === client && entry.changes !== undefined && last.changes === entry.changes) {
+      return { ...last.status, uptimeMs: Date.now() - last.status.startedAt };
+    }
+    const changes = entry.changes;
+    const status = await this.status(entry);
+    // Events that arrive while this was asked make it stale at once (changes moved on).
+    if (status && changes !== undefined && entry.client === client) entry.lastStatus = { client, changes, status };
+    return status;
+  }
+
   private async list(): Promise<AppSummary[]> {
     const entries = this.ordered();
-    const statuses = await Promise.all(entries.map((e) => this.status(e)));
+    const statuses = await Promise.all(entries.map((e) => this.listStatus(e)));
     const rows = entries.map((e, i) => summarize(e, statuses[i]));
     pruneSamples(new Set(statuses.flatMap((s) => (s ? s.workers.map((w) => w.pid ?? 0) : []))));
     return rows;

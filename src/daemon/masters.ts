@@ -50,13 +50,20 @@ export class Masters {
   /** Watches a master over its control connection: its end without a halt reply is a crash. */
   attach(entry: AppEntry, client: MasterClient): void {
     entry.client = client;
+    entry.changes = undefined;
+    entry.lastStatus = undefined;
     let halted = false;
     let resolveGone!: () => void;
     entry.gone = new Promise((r) => (resolveGone = r));
+    // 'changed': what list shows of this master may have moved (master/status-changes.ts); list asks it again.
+    const onEvent = (event: string) => {
+      if (event === 'changed' && entry.client === client) entry.changes = (entry.changes ?? 0) + 1;
+    };
     client
-      .call('watch')
+      .call('watch', {}, { onEvent })
       .then((outcome) => {
         halted = true;
+        entry.lastStatus = undefined;
         if (outcome.error) entry.lastError = outcome.error;
         if (typeof outcome.restarts === 'number') entry.lastRestarts = outcome.restarts;
         // 'errored' already: its start failed (launch), which its own exit must not turn into 'stopped'.

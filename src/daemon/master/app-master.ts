@@ -27,6 +27,7 @@ import { AppSupervisor as Supervisor } from '../../runtime/supervisor.js';
 import { appLogger, logSettings } from './app-log-settings.js';
 import { WorkerOutput } from './worker-output.js';
 import { stateCommand } from '../state-command.js';
+import { StatusChanges } from './status-changes.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
@@ -56,6 +57,8 @@ export class AppMaster {
   private checked: Promise<Run> | undefined;
   private halted: MasterOutcome | undefined;
   private readonly watchers = new Set<(outcome: MasterOutcome) => void>();
+  /** 'changed' events for the watchers: the daemon answers `list` from the status it read last (issue 17). */
+  private readonly changes = new StatusChanges();
   private stopRequested = false;
   private restarts = 0;
   /** restarts by reason: 'crash' (any unplanned exit or hang), 'memory', 'max-requests'. */
@@ -103,6 +106,7 @@ export class AppMaster {
     });
     supervisor.on('start-failed', (e: { code: ErrorCode; message: string }) => (this.lastError = { code: e.code, message: e.message }));
     supervisor.on('giveup', (e: { restarts: number }) => (this.lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));
+    this.changes.follow(supervisor);
     const uninstall = installMasterSignals(() => supervisor, { onStop: () => (this.stopRequested = true) });
     supervisor.start();
     const outcome = await supervisor.done;
@@ -145,6 +149,7 @@ export class AppMaster {
     this.halted = halted;
     for (const w of this.watchers) w(halted);
     this.watchers.clear();
+    this.changes.clear();
     await this.log.close().catch(() => {});
     // The socket file goes first, so a successor may bind the same path at once.
     removeSocket(this.socketPath);
@@ -167,6 +172,7 @@ export class AppMaster {
   }
 
   status(): MasterStatus {
+    this.changes.read();
     const s = this.supervisor();
     const spec = this.spec();
     const agent = s?.agent();
@@ -242,7 +248,11 @@ export class AppMaster {
         if (this.halted) return this.halted;
         return new Promise<MasterOutcome>((resolve) => {
           this.watchers.add(resolve);
-          ctx.signal.addEventListener('abort', () => this.watchers.delete(resolve));
+          const unwatch = this.changes.add(() => ctx.emit('changed'));
+          ctx.signal.addEventListener('abort', () => {
+            this.watchers.delete(resolve);
+            unwatch();
+          });
         });
       },
       reload: (args, ctx) => this.reload(args.options, ctx),

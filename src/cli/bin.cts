@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The `drover` bin (package.json), CommonJS on purpose: on Node 20 an ES
+// module entry costs the ESM loader's start-up (~15 ms of a ~20 ms budget for
+// `drover list`, issue 17). A plain `drover list` / `ls` [--json] is answered
+// from the CommonJS build (dist/cjs, scripts/build-cjs-preload.js) when a
+// daemon runs; everything else, and a list it cannot answer, loads the ES
+// module CLI (main.js) as `node dist/cli/main.js` would: same argv, same
+// output and exit codes.
+import type { isPlainList as IsPlainList } from './list-argv.js' with { 'resolution-mode': 'import' };
+import type { fastList as FastList } from './list-fast.js' with { 'resolution-mode': 'import' };
+import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
+import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
+
+async function answerList(): Promise<number | undefined> {
+  let list: { json: boolean } | undefined;
+  let startWithCompileCache: typeof StartWithCompileCache;
+  let droverPaths: typeof DroverPaths;
+  try {
+    list = (require('../cjs/cli/list-argv.js') as { isPlainList: typeof IsPlainList }).isPlainList(process.argv.slice(2));
+    if (!list) return undefined;
+    ({ startWithCompileCache } = require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache });
+    ({ droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths });
+  } catch {
+    return undefined; // a build without dist/cjs (tsc alone): the ES module CLI answers
+  }
+  // Node >= 22.1: the V8 compile cache on before the rest loads, as main.ts does.
+  let code: number | undefined;
+  await startWithCompileCache(droverPaths(), async () => {
+    const { fastList } = require('../cjs/cli/list-fast.js') as { fastList: typeof FastList };
+    code = await fastList(list!);
+  });
+  return code;
+}
+
+answerList().then(
+  (code) => (code === undefined ? import('./main.js') : process.exit(code)),
+  (err: unknown) => {
+    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);
