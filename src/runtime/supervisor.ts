@@ -365,7 +365,13 @@ export class AppSupervisor extends EventEmitter {
         const next = this.queue.shift()!;
         const { state, effects } = step(this.state, next, performance.now());
         this.state = state;
-        for (const effect of effects) this.perform(effect);
+        // Forks first: a replacement after a crash boots while the rest of the
+        // step (its exit and restart log lines, timers, listeners of those
+        // events) is carried out, instead of after it (issue 17). No other
+        // effect of a step needs to precede a fork: the new process's events
+        // (spawned, its messages) are queued and handled after this step.
+        for (const effect of effects) if (effect.type === 'spawn') this.perform(effect);
+        for (const effect of effects) if (effect.type !== 'spawn') this.perform(effect);
       }
     } finally {
       this.draining = false;
