@@ -28,8 +28,18 @@ export async function runOne(s, p, ctx, round) {
   const { tracker } = running;
   const kills = [];
   const { result, stop, otherCpu, failures, artifacts } = await underLoad(running, { duration: p.duration, connections: p.connections }, async ({ loadStart, settle }) => {
+    let previous = Promise.resolve();
     for (let k = 1; k * p.interval < p.duration; k++) {
-      await sleep(loadStart + k * p.interval * 1000 - Date.now());
+      // Not before the previous kill's replacement is seen (or given up on): on a
+      // machine loaded enough that a replacement takes longer than the interval,
+      // its line would otherwise be taken for the next kill's replacement.
+      await previous;
+      const due = loadStart + k * p.interval * 1000;
+      if (Date.now() > due + p.interval * 500) {
+        kills.push({ round, n: k, error: "skipped: the previous kill's replacement came up too late for this one" });
+        continue;
+      }
+      await sleep(due - Date.now());
       const live = tracker.pids();
       if (live.length === 0) {
         kills.push({ round, n: k, error: 'no live worker to kill' });
@@ -48,6 +58,7 @@ export async function runOne(s, p, ctx, round) {
       const { at } = killed;
       const kill = { round, n: k, victim, conns, at, offset: (at - loadStart) / 1000 };
       kills.push(kill);
+      previous = killed.up;
       settle(
         killed.up.then((up) => {
           if (!up) return;
