@@ -13,7 +13,8 @@
 //
 // So each worker's autogroup gets the nice value whose kernel weight, times the
 // number of workers, comes closest to one session at nice 0 (1024): the app's
-// workers together weigh what one process would. Raising an autogroup's nice
+// workers together weigh what one process would, once they are ready (a
+// starting worker boots at the default weight: supervisor.ts weighCpu). Raising an autogroup's nice
 // needs no privilege (but is rate-limited: AutogroupWriter). Where autogroups
 // are off, or /proc is not Linux's, nothing is written. DROVER_AUTOGROUP=off
 // leaves every worker at the kernel's default.

@@ -13,9 +13,10 @@
 // - A hostname is resolved here, with dns.lookup as net.Server#listen does
 //   (first address, any family), so every balancing mode binds an address:
 //   kernel mode's shared handle cannot bind a name (bind EINVAL).
-import dns from 'node:dns';
+import type dns from 'node:dns';
 import net from 'node:net';
 import type { ListenAddress } from '../protocol/messages.js';
+import { lazyBuiltin } from './lazy-builtin.js';
 
 export class ListenSlots {
   private readonly used = new Map<string, Set<number>>();
@@ -46,5 +47,6 @@ export class ListenSlots {
 /** `address` with its host resolved to an IP address; calls back with net's lookup error as listen() would emit it. */
 export function resolveHost(address: ListenAddress, cb: (err: Error | null, address: ListenAddress) => void): void {
   if (address.type !== 'tcp' || address.host === null || net.isIP(address.host) !== 0) return cb(null, address);
-  dns.lookup(address.host, (err, ip) => (err ? cb(err, address) : cb(null, { ...address, host: ip })));
+  // node:dns only for a hostname: most apps listen on a port or an IP, and a worker that never resolves one never loads it.
+  lazyBuiltin<typeof dns>('node:dns').lookup(address.host, (err, ip) => (err ? cb(err, address) : cb(null, { ...address, host: ip })));
 }

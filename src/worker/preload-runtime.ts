@@ -4,10 +4,10 @@
 // (drover/worker) finds it even when the app loads another copy of drover.
 import { markAppReady } from './app-ready.js';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import net from 'node:net';
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { EventLoopUtilization, IntervalHistogram } from 'node:perf_hooks';
+import type perfHooks from 'node:perf_hooks';
+import { lazyBuiltin } from './lazy-builtin.js';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
 import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
@@ -106,9 +106,14 @@ export class WorkerRuntime {
   readonly killTimeoutMs: number;
   /** Hand-offs still in the pipe when a server closes (close-barrier.ts). */
   private readonly barrier: CloseBarrier;
-  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
-  // Sampling every 100 ms: finer sampling wakes an idle worker 50 times a second.
-  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 100 });
+  /**
+   * Load figures for the heartbeat reply, set up at the first ping, not at
+   * boot: node:perf_hooks and its histogram are ~10 modules a replacement
+   * would load before it can listen (issue 17). The first reply's ELU covers
+   * the time since the process started (as before); its lag is 0, the
+   * histogram having just started.
+   */
+  private load: { lastElu: EventLoopUtilization; readonly delay: IntervalHistogram } | undefined;
 
   constructor() {
     this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
@@ -122,15 +127,21 @@ export class WorkerRuntime {
     this.udp = new UdpBinder(this.channel);
     // A hand-off whose fd was lost (MSG_CTRUNC) still returns its credit.
     suppressHandleAcks((key) => this.counts.add(key, 1, 1));
-    this.delay.enable();
   }
 
   /** The heartbeat reply. It runs on the event loop, so a blocked loop cannot answer. */
   private pong(seq: number): void {
-    const elu = performance.eventLoopUtilization(this.lastElu).utilization;
-    this.lastElu = performance.eventLoopUtilization();
-    const lagMs = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : 0;
-    this.delay.reset();
+    let load = this.load;
+    if (!load) {
+      // Sampling every 100 ms: finer sampling wakes an idle worker 50 times a second.
+      const delay = lazyBuiltin<typeof perfHooks>('node:perf_hooks').monitorEventLoopDelay({ resolution: 100 });
+      delay.enable();
+      load = this.load = { lastElu: { idle: 0, active: 0, utilization: 0 }, delay };
+    }
+    const elu = performance.eventLoopUtilization(load.lastElu).utilization;
+    load.lastElu = performance.eventLoopUtilization();
+    const lagMs = load.delay.count > 0 ? load.delay.percentile(99) / 1e6 : 0;
+    load.delay.reset();
     let requests = 0;
     let connections = 0;
     for (const t of this.trackers.values()) {
@@ -199,7 +210,7 @@ export class WorkerRuntime {
   private patchHttpsFor(server: net.Server): void {
     if (this.httpsPatched || server instanceof http.Server || typeof (server as { addContext?: unknown }).addContext !== 'function') return;
     this.httpsPatched = true;
-    const https = createRequire(path.join(process.cwd(), 'noop.js'))('node:https') as typeof import('node:https');
+    const https = lazyBuiltin<typeof import('node:https')>('node:https');
     this.patchClose(https.Server.prototype);
   }
 

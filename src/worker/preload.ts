@@ -2,12 +2,27 @@
 // CommonJS build with `node --require`, CommonJS and ES module apps alike
 // (runtime/preload-flag.ts). Outside drover (no IPC channel, no worker id) it
 // does nothing, so the same app runs unchanged with plain `node`.
-import cluster from 'node:cluster';
+import type cluster from 'node:cluster';
+import { lazyBuiltin } from './lazy-builtin.js';
 import { WorkerRuntime } from './preload-runtime.js';
 
 if (typeof process.send === 'function' && process.env.DROVER_WORKER_ID !== undefined) {
-  if (cluster.isWorker) leaveClusterWorkerAlone();
+  if (isClusterWorker()) leaveClusterWorkerAlone();
   else WorkerRuntime.install();
+}
+
+/**
+ * Node sets up a cluster worker (loading node:cluster) before it runs the
+ * preloads, so whether node:cluster is loaded already tells a worker of the
+ * app's own cluster from drover's worker without loading it: in drover's
+ * worker, `import cluster` loaded Node's cluster primary (5 modules) on every
+ * boot, a replacement's included (issue 17). process.moduleLoadList is
+ * undocumented (Node 20 and 24 have it): without it, node:cluster is asked.
+ */
+function isClusterWorker(): boolean {
+  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (Array.isArray(loaded)) return loaded.includes('NativeModule cluster') && lazyBuiltin<typeof cluster>('node:cluster').isWorker;
+  return lazyBuiltin<typeof cluster>('node:cluster').isWorker;
 }
 
 /**

@@ -1,10 +1,11 @@
 // Detached workers (each its own session) share one session's CPU weight under
-// autogroup scheduling: each worker's autogroup gets nice 3 with 2 workers.
+// autogroup scheduling: each ready worker's autogroup gets nice 3 with 2 workers
+// (a starting one keeps the default weight until it is ready).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { CLI, example, runDrover } from '../helpers/drover.js';
+import { CLI, example, fixture, runDrover } from '../helpers/drover.js';
 import { waitFor } from '../helpers/wait.js';
 
 function autogroupsOn() {
@@ -42,6 +43,33 @@ test('2 workers: each worker session has autogroup nice 3; DROVER_AUTOGROUP=off 
   assert.equal((await off.wait()).code, 0);
   await d.assertNothingLeft();
   await off.assertNothingLeft();
+});
+
+test('a starting worker keeps the default weight until it is ready, then gets nice 3 (issue 17: replacement time)', { skip }, async (t) => {
+  const d = runDrover(t, [fixture('ready-on-signal.js'), '-i', '2', '--wait-ready'], { env: { PORT: '0' } });
+  await d.waitEvent('listening', () => true, { count: 2 });
+  const [a, b] = d.workerPids();
+  assert.equal(niceOf(a), 0, `worker ${a} listens but is not ready`);
+  assert.equal(niceOf(b), 0, `worker ${b} listens but is not ready`);
+  process.kill(a, 'SIGUSR2');
+  await d.waitEvent('ready', (e) => e.pid === a);
+  await waitFor(() => niceOf(a) === 3, { timeoutMs: 5_000, message: `worker ${a} at nice 3 once ready (now ${niceOf(a)})` });
+  assert.equal(niceOf(b), 0, `worker ${b} is still not ready`);
+  process.kill(b, 'SIGUSR2');
+  await d.ready();
+  await waitFor(() => niceOf(b) === 3, { timeoutMs: 5_000, message: `worker ${b} at nice 3 once ready (now ${niceOf(b)})` });
+
+  // A replacement after a crash boots at the default weight as well, and is weighed once ready.
+  process.kill(a, 'SIGKILL');
+  const fork = await d.waitEvent('fork', (e) => e.pid !== a && e.pid !== b);
+  await d.waitEvent('listening', (e) => e.pid === fork.pid);
+  assert.equal(niceOf(fork.pid), 0, `replacement ${fork.pid} before it is ready`);
+  process.kill(fork.pid, 'SIGUSR2');
+  await d.waitEvent('ready', (e) => e.pid === fork.pid);
+  await waitFor(() => niceOf(fork.pid) === 3, { timeoutMs: 5_000, message: `replacement ${fork.pid} at nice 3 once ready (now ${niceOf(fork.pid)})` });
+  d.signal('SIGTERM');
+  assert.equal((await d.wait()).code, 0);
+  await d.assertNothingLeft();
 });
 
 test('scale 2 -> 4: every worker is re-weighed to nice 6; back to 2: the two left are at nice 3 again', { skip }, async (t) => {
