@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { DroverPaths } from '../control/paths.js';
 import { loadProm } from '../metrics/prom.js';
 import { mergeSnapshots } from '../metrics/merge.js';
+import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { renderJson, wantsOpenMetrics, withoutClashes } from '../metrics/render.js';
 import type { MetricJson } from '../metrics/snapshot.js';
 import type { HealthAnswer } from './health.js';
@@ -27,7 +28,8 @@ export function httpInfoFile(paths: DroverPaths): string {
 export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): Promise<HttpEndpoint> {
   const prom = await loadProm();
   const own = new prom.Registry();
-  prom.collectDefaultMetrics({ register: own, prefix: 'drover_daemon_' });
+  // The daemon's process metrics, read at most once a second (process-metrics.ts says why not prom-client's defaults).
+  const processMetrics = new ProcessMetrics('drover_daemon_', {}, 1_000);
   const errors = new prom.Counter({ name: 'drover_daemon_collect_errors_total', help: 'Scrapes in which an app master did not answer in time.', labelNames: ['app'], registers: [own] });
 
   const metrics = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -45,7 +47,7 @@ export async function serveDaemon(paths: DroverPaths, settings: HttpSettings): P
     );
     // Apps carry distinct `app` labels, so merging joins their series.
     const apps = mergeSnapshots(answers.filter((a): a is MetricJson[] => a !== undefined));
-    const families = withoutClashes((await own.getMetricsAsJSON()) as unknown as MetricJson[], apps);
+    const families = withoutClashes([...((await own.getMetricsAsJSON()) as unknown as MetricJson[]), ...processMetrics.families()], apps);
     const page = renderJson(families, wantsOpenMetrics(req.headers.accept));
     send(res, 200, page.body, page.contentType);
   };

@@ -1,20 +1,32 @@
 // Everything /metrics needs for one app master: drover's families, the app
 // metrics collector, and the page renderer, bound to one Supervisor.
 //
-// What a scrape costs: drover's own families (read live from the supervisor),
-// the text of the master's process metrics (sampled every intervalMs: prom-client
-// reads them with process.memoryUsage(), v8 heap statistics and a turn of the
-// event loop, the most expensive part of a page) and the merged app families
-// (worked out again only after a worker pushed a changed snapshot).
+// A scrape is served from cached parts, each made again only when what it
+// shows changed: the merged app families after a worker pushed a changed
+// snapshot; drover's own families after a lifecycle event or a collect error,
+// else once they are intervalMs old (their gauges — connections, messages,
+// heartbeat figures — move without events, and reading them all through
+// prom-client was most of a scrape's CPU); the master's process metrics once
+// they are intervalMs old; the state store's families at every scrape (one
+// request in this process; the test of issue 12 reads a write at once). So a page is at most intervalMs
+// behind, as the app families always were (workers push every intervalMs),
+// and the common case is one cached Buffer written in one piece.
 import { readFileSync } from 'node:fs';
 import type { LifecycleEvent } from '../core/types.js';
 import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { AppMetricsCollector, DEFAULT_METRICS_INTERVAL_MS } from './collector.js';
 import { DroverMetrics } from './drover-metrics.js';
 import { mergeSnapshots } from './merge.js';
+import { ProcessMetrics } from './process-metrics.js';
 import { loadProm } from './prom.js';
-import { page, renderFamilies } from './render.js';
+import { contentTypeOf, page, renderFamilies } from './render.js';
 import { withLabel, type MetricJson } from './snapshot.js';
+
+/** Events that change drover's own families (counters, worker states): the cached ones are made again at the next scrape. */
+const CHANGES: readonly LifecycleEvent['event'][] = [
+  'fork', 'online', 'listening', 'ready', 'disconnect', 'exit', 'crash', 'hung', 'restart', 'recycle', 'promote', 'scale', 'stopping', 'stopped',
+  'giveup', 'reload-start', 'reloaded', 'reload-failed', 'reload-refused', 'start-failed', 'started',
+];
 
 function droverVersion(): string {
   try {
@@ -37,53 +49,107 @@ interface Cached {
   readonly text: [string | undefined, string | undefined];
 }
 
+interface Own extends Cached {
+  /** The count of changes it was read after. */
+  readonly changes: number;
+  readonly at: number;
+}
+
 const textOf = (c: Cached, openMetrics: boolean): string => (c.text[+openMetrics] ??= renderFamilies(c.families, openMetrics));
 
 export class AppMetrics {
   private readonly own: DroverMetrics;
   private readonly collector: AppMetricsCollector;
+  private readonly process: ProcessMetrics;
   private readonly onExit: (e: LifecycleEvent) => void;
-  private readonly sampler: NodeJS.Timeout;
+  private readonly onChange: () => void;
   private app: Cached | undefined;
-  private process: Cached;
-  private sampling = false;
+  private proc: Cached | undefined;
+  private state: (Cached & { readonly plain: string }) | undefined;
+  private ownCached: Own | undefined;
+  private ownPending: Promise<Own> | undefined;
+  private readings = 0;
+  /** Bumped by whatever makes the cached own families wrong (an event, a collect error). */
+  private changes = 0;
+  private readonly pages: [{ key: string; body: Buffer } | undefined, { key: string; body: Buffer } | undefined] = [undefined, undefined];
 
   private constructor(
     private readonly supervisor: Supervisor,
     private readonly perWorker: boolean,
     own: DroverMetrics,
-    processJson: MetricJson[],
-    intervalMs: number,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.own = own;
-    this.process = { key: 0, families: processJson, text: [undefined, undefined] };
-    this.collector = new AppMetricsCollector(supervisor.messages, () => supervisor.workers(), (slot) => this.own.collectErrors.inc({ worker: String(slot) }), intervalMs);
+    this.process = new ProcessMetrics('drover_master_', { app: supervisor.spec.name }, intervalMs);
+    this.collector = new AppMetricsCollector(
+      supervisor.messages,
+      () => supervisor.workers(),
+      (slot) => {
+        this.own.collectErrors.inc({ worker: String(slot) });
+        this.changes++;
+      },
+      intervalMs,
+    );
+    this.collector.store.onChange = () => this.prepareSoon();
     this.onExit = (e) => {
       if (e.event === 'exit') this.collector.exited(e.wid, e.pid);
     };
+    this.onChange = () => void this.changes++;
     supervisor.on('exit', this.onExit);
-    this.sampler = setInterval(() => void this.sample(), intervalMs);
-    this.sampler.unref();
+    for (const name of CHANGES) supervisor.on(name, this.onChange);
   }
+
+  /**
+   * A push changed the app families: while scrapes come more often than pushes,
+   * merge and render them now, off the scrape's path (else a scrape after each
+   * push paid the merge, which made the scrape time's tail). A scraper slower
+   * than the pushes (Prometheus' 15 s against 1 s) gets them made at its
+   * scrape, once, not at every push.
+   */
+  private prepareSoon(): void {
+    if (this.preparing || this.lastScrape === undefined || this.now() - this.lastScrape > this.intervalMs) return;
+    this.preparing = setImmediate(() => {
+      this.preparing = undefined;
+      void this.render(false, false).catch(() => {});
+    });
+  }
+
+  private preparing: NodeJS.Immediate | undefined;
+  private lastScrape: number | undefined;
 
   /** Attach before supervisor.start(), so that no lifecycle event is missed. */
   static async create(supervisor: Supervisor, options: AppMetricsOptions): Promise<AppMetrics> {
     const own = new DroverMetrics(await loadProm(), supervisor, droverVersion(), options.logStats);
-    const processJson = (await own.processRegistry.getMetricsAsJSON()) as unknown as MetricJson[];
-    return new AppMetrics(supervisor, options.perWorker, own, processJson, options.intervalMs ?? DEFAULT_METRICS_INTERVAL_MS);
+    return new AppMetrics(supervisor, options.perWorker, own, options.intervalMs ?? DEFAULT_METRICS_INTERVAL_MS);
   }
 
-  private async sample(): Promise<void> {
-    if (this.sampling) return;
-    this.sampling = true;
-    try {
-      const families = (await this.own.processRegistry.getMetricsAsJSON()) as unknown as MetricJson[];
-      this.process = { key: this.process.key + 1, families, text: [undefined, undefined] };
-    } catch {
-      // Keep the previous sample; prom-client's default collectors do not throw in practice.
-    } finally {
-      this.sampling = false;
-    }
+  /** drover's own families, read through prom-client again only after a change or once intervalMs old. */
+  private ownFamilies(): Promise<Own> {
+    const c = this.ownCached;
+    if (c && c.changes === this.changes && this.now() - c.at < this.intervalMs) return Promise.resolve(c);
+    // Concurrent scrapes share one reading (a change during it shows at the next scrape).
+    if (this.ownPending) return this.ownPending;
+    const changes = this.changes;
+    const at = this.now();
+    this.ownPending = (this.own.registry.getMetricsAsJSON() as unknown as Promise<MetricJson[]>)
+      .then((families) => (this.ownCached = { key: ++this.readings, changes, at, families, text: [undefined, undefined] }))
+      .finally(() => (this.ownPending = undefined));
+    return this.ownPending;
+  }
+
+  /** The state store's families, read at every scrape (one request to the store in this process); the same text keeps its key. */
+  private async statePart(): Promise<Cached> {
+    const families = (await this.own.stateRegistry.getMetricsAsJSON()) as unknown as MetricJson[];
+    const plain = renderFamilies(families, false);
+    if (this.state?.plain !== plain) this.state = { key: (this.state?.key ?? 0) + 1, families, plain, text: [plain, undefined] };
+    return this.state;
+  }
+
+  private processPart(): Cached {
+    const families = this.process.families();
+    if (this.proc?.key !== this.process.version) this.proc = { key: this.process.version, families, text: [undefined, undefined] };
+    return this.proc;
   }
 
   /** The workers' families merged, with the app label (the daemon's page holds many apps), none named like drover's own. */
@@ -97,27 +163,42 @@ export class AppMetrics {
     return this.app;
   }
 
-  private async parts(): Promise<{ own: MetricJson[]; app: Cached }> {
-    this.collector.checkLate(this.supervisor.workers());
-    const own = (await this.own.registry.getMetricsAsJSON()) as unknown as MetricJson[];
-    const taken = new Set([...own, ...this.process.families].map((m) => m.name));
-    return { own, app: this.appFamilies(taken) };
+  /** drover's parts of the page (its own families, the state store's, the master's process metrics), then the app's. */
+  private async parts(scrape = true): Promise<{ drover: Cached[]; app: Cached }> {
+    // A late worker counts a collect error at each scrape (and so makes the own families read again).
+    if (scrape) this.collector.checkLate(this.supervisor.workers());
+    const [own, state] = await Promise.all([this.ownFamilies(), this.statePart()]);
+    const drover = [own, state, this.processPart()];
+    // drover's family names are the same in every reading: the set matters only when the app part is made again.
+    const taken = new Set(drover.flatMap((c) => c.families.map((m) => m.name)));
+    return { drover, app: this.appFamilies(taken) };
   }
 
   /** Every family of this app master (drover's and the app's merged), as prom-client JSON. */
   async json(): Promise<MetricJson[]> {
-    const { own, app } = await this.parts();
-    return [...own, ...this.process.families, ...app.families];
+    const { drover, app } = await this.parts();
+    return [...drover.flatMap((c) => c.families), ...app.families];
   }
 
-  async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
-    const { own, app } = await this.parts();
-    return page([renderFamilies(own, openMetrics), textOf(this.process, openMetrics), textOf(app, openMetrics)], openMetrics);
+  /** The page as bytes, made again only when one of its parts changed. */
+  async render(openMetrics: boolean, scrape = true): Promise<{ contentType: string; body: Buffer }> {
+    if (scrape) this.lastScrape = this.now();
+    const { drover, app } = await this.parts(scrape);
+    const parts = [...drover, app];
+    const key = parts.map((c) => c.key).join(':');
+    const contentType = contentTypeOf(openMetrics);
+    const cached = this.pages[+openMetrics];
+    if (cached?.key === key) return { contentType, body: cached.body };
+    const body = Buffer.from(page(parts.map((c) => textOf(c, openMetrics)), openMetrics).body);
+    this.pages[+openMetrics] = { key, body };
+    return { contentType, body };
   }
 
   close(): void {
-    clearInterval(this.sampler);
+    if (this.preparing) clearImmediate(this.preparing);
+    this.collector.store.onChange = undefined;
     this.supervisor.off('exit', this.onExit);
+    for (const name of CHANGES) this.supervisor.off(name, this.onChange);
     this.collector.close();
     this.own.close();
   }

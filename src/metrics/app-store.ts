@@ -13,10 +13,13 @@ export class AppMetricsStore {
   private readonly retired = new Map<number, MetricJson[]>();
   /** Bumped at every change: the merged page is worked out again only when it moved. */
   version = 0;
+  /** Called after every change (the page's app part can be made ahead of the next scrape). */
+  onChange: (() => void) | undefined;
 
   update(wid: number, slot: number, snapshot: Snapshot): void {
     this.live.set(wid, { slot, snapshot });
     this.version++;
+    this.onChange?.();
   }
 
   has(wid: number): boolean {
@@ -29,6 +32,7 @@ export class AppMetricsStore {
     if (!w) return;
     this.live.delete(wid);
     this.version++;
+    this.onChange?.();
     this.retired.set(w.slot, accumulate(this.retired.get(w.slot) ?? [], w.snapshot));
   }
 

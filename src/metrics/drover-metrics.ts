@@ -1,7 +1,8 @@
 // drover's own metric families for one app master, in a prom-client registry:
 // lifecycle counters fed by the supervisor's events, gauges read at scrape
-// time, and the master's own process metrics (prefixed drover_master_, so they
-// never collide with the workers' default metrics merged into the same page).
+// time. The master's own process metrics (prefixed drover_master_, so they
+// never collide with the workers' default metrics merged into the same page)
+// are process-metrics.ts.
 //
 // Naming: base units, _total counters, _info; `worker` is the stable slot,
 // never a pid (a pid label makes a new series on every restart).
@@ -32,8 +33,8 @@ export function newestPerSlot(workers: readonly WorkerInfo[]): WorkerInfo[] {
 
 export class DroverMetrics {
   readonly registry: Registry;
-  /** The master's own process metrics (prom-client's default metrics), apart: they are sampled on a timer, not per scrape. */
-  readonly processRegistry: Registry;
+  /** The state store's families, apart: they change with no lifecycle event, so they are read at every scrape. */
+  readonly stateRegistry: Registry;
   readonly collectErrors;
   private readonly samples = new Map<number, WorkerSample>();
   /** Connections handed to each live worker when last seen, and the sum for exited ones. */
@@ -52,12 +53,11 @@ export class DroverMetrics {
     const app = supervisor.spec.name;
     const registry = (this.registry = new prom.Registry());
     registry.setDefaultLabels({ app });
-    this.processRegistry = new prom.Registry();
-    this.processRegistry.setDefaultLabels({ app });
-    prom.collectDefaultMetrics({ register: this.processRegistry, prefix: 'drover_master_' });
     const self = this;
     const opts = { registers: [registry] };
-    registerStateMetrics(prom, registry, supervisor.store);
+    this.stateRegistry = new prom.Registry();
+    this.stateRegistry.setDefaultLabels({ app });
+    registerStateMetrics(prom, this.stateRegistry, supervisor.store);
 
     new prom.Gauge({
       ...opts,

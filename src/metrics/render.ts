@@ -52,10 +52,12 @@ export function renderFamilies(families: Snapshot, openMetrics: boolean): string
   return out;
 }
 
+export const contentTypeOf = (openMetrics: boolean): string => (openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT);
+
 /** A whole page from its parts' text; OpenMetrics ends with `# EOF`. */
 export function page(parts: readonly string[], openMetrics: boolean): { contentType: string; body: string } {
   const body = parts.join('') + (openMetrics ? '# EOF\n' : '');
-  return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, body };
+  return { contentType: contentTypeOf(openMetrics), body };
 }
 
 export function renderJson(families: Snapshot, openMetrics: boolean): { contentType: string; body: string } {
