@@ -31,6 +31,8 @@ export interface Conn {
   closed: boolean;
   /** A frame read but not yet routed, waiting for capacity. */
   held: Buffer | undefined;
+  /** The held frame is held for want of a rate token: it takes one when retried (a retry must not be free). */
+  heldUnpaid: boolean;
   blocked: boolean;
   pumping: boolean;
   corked: boolean;

@@ -309,6 +309,7 @@ export class MessageHub extends EventEmitter {
       subs: new Set(),
       closed: false,
       held: undefined,
+      heldUnpaid: false,
       blocked: false,
       pumping: false,
       corked: false,
@@ -476,8 +477,11 @@ export class MessageHub extends EventEmitter {
     try {
       while (!c.blocked && !c.closed) {
         let frame = c.held;
+        let unpaid = true;
         if (frame) {
           c.held = undefined;
+          unpaid = c.heldUnpaid;
+          c.heldUnpaid = false;
         } else {
           try {
             frame = c.decoder.next();
@@ -490,12 +494,14 @@ export class MessageHub extends EventEmitter {
             return;
           }
           if (!frame) break;
-          // Replies are answers to requests the hub routed, so bounded by them: only unmatched ones are charged (in onReply).
-          const kind = frame[5];
-          if (this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.flow.takeToken(c)) {
-            c.held = frame;
-            break;
-          }
+        }
+        // Replies are answers to requests the hub routed, so bounded by them: only unmatched ones are charged (in onReply).
+        // A frame held for capacity (onFrame false) has paid already; one held for want of a token pays when retried.
+        const kind = frame[5];
+        if (unpaid && this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.flow.takeToken(c)) {
+          c.held = frame;
+          c.heldUnpaid = true;
+          break;
         }
         let done: boolean;
         try {
