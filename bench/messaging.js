@@ -368,10 +368,7 @@ function report(results, args, costs) {
   lines.push('| Case | Shape | drover v8 / raw json | drover json / raw json | bare / raw json | drover v8 / bare | Met |');
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- |');
   for (const c of CASES) {
-    const base = get('raw-json', c.shape, c.size, c.inflight);
-    const v8r = get('drover-v8', c.shape, c.size, c.inflight);
-    const json = get('drover-json', c.shape, c.size, c.inflight);
-    const bare = get('bare', c.shape, c.size, c.inflight);
+    const { base, v8r, json, bare } = cellsOf(get, c);
     if (!base || !v8r || !json || !bare) continue;
     const misses = [];
     if (v8r.rps / base.rps < VS_RAW_JSON) misses.push(`< ${VS_RAW_JSON.toFixed(1)}x raw json`);
@@ -418,6 +415,16 @@ function report(results, args, costs) {
  * and the busier one bounds: cap = T / (T + extra). A cap below the target makes the
  * target unreachable for this design; a cap above it with a miss is overhead left.
  */
+/** The four subjects' results for one case (the targets and the bounds tables read the same cells). */
+function cellsOf(get, c) {
+  return {
+    base: get('raw-json', c.shape, c.size, c.inflight),
+    v8r: get('drover-v8', c.shape, c.size, c.inflight),
+    json: get('drover-json', c.shape, c.size, c.inflight),
+    bare: get('bare', c.shape, c.size, c.inflight),
+  };
+}
+
 function boundsSection(results, costs, get) {
   const out = ['## Bounds (same run)', ''];
   out.push(
@@ -431,9 +438,7 @@ function boundsSection(results, costs, get) {
   out.push('| Case | Shape | Target | Measured | Extra work per end (µs) | Cap from it | drover p50 / bare p50 (ms) | Verdict |');
   out.push('| --- | --- | --- | ---: | ---: | ---: | --- | --- |');
   for (const c of CASES) {
-    const base = get('raw-json', c.shape, c.size, c.inflight);
-    const v8r = get('drover-v8', c.shape, c.size, c.inflight);
-    const bare = get('bare', c.shape, c.size, c.inflight);
+    const { base, v8r, bare } = cellsOf(get, c);
     const cost = costs.find((k) => k.shape === c.shape && k.label === c.label);
     if (!base || !v8r || !bare || !cost) continue;
     const vsBare = c.shape === 'text';
