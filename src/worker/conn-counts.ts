@@ -8,7 +8,9 @@
 // the gap is over): at most one report per gap, at most a gap late. Once
 // HANDOFF_REPORT_EVERY connections are unreported the report goes at the end
 // of the turn regardless (the credit). A busy event loop reports nothing,
-// which is what makes the master send its connections elsewhere.
+// which is what makes the master send its connections elsewhere. The gap
+// depends on the balance mode: 1 ms where the strategy reads the counts,
+// longer where only the credit matters (balancer/report-gap.ts).
 import { HANDOFF_REPORT_EVERY, HANDOFF_REPORT_GAP_MS } from '../protocol/handoff.js';
 
 interface Counts {
@@ -27,6 +29,7 @@ export class ConnCounts {
   constructor(
     private readonly report: (key: string, got: number, closed: number) => void,
     private readonly now: () => number = () => performance.now(),
+    /** At most one report per gap (ms). */
     private readonly gapMs = HANDOFF_REPORT_GAP_MS,
   ) {}
 

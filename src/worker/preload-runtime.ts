@@ -13,6 +13,7 @@ import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
 import { CloseBarrier } from './close-barrier.js';
 import { ConnCounts } from './conn-counts.js';
+import { reportGapMs } from '../balancer/report-gap.js';
 import { ServerTracker } from './drain.js';
 import { parseListenArgs, type ListenRequest } from './listen-args.js';
 import { ListenSlots, resolveHost } from './listen-slots.js';
@@ -95,8 +96,8 @@ export class WorkerRuntime {
   private readonly handles = new Map<string, Set<FauxHandle>>();
   private readonly trackers = new Map<net.Server, ServerTracker>();
   private readonly hooks: ShutdownHook[] = [];
-  /** Connections received and closed per key, cumulative; reported once per event-loop turn. */
-  private readonly counts = new ConnCounts((key, got, closed) => this.channel.send({ kind: 'conns', key, got, closed }));
+  /** Connections received and closed per key, cumulative; reported at most once per gap (balancer/report-gap.ts). */
+  private readonly counts = new ConnCounts((key, got, closed) => this.channel.send({ kind: 'conns', key, got, closed }), undefined, reportGapMs(process.env.DROVER_BALANCE));
   private readonly trackerByKey = new Map<string, ServerTracker>();
   private shutdownStarted = false;
   /** dgram bind() through the master (udp-bind.ts). */
