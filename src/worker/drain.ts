@@ -20,7 +20,8 @@
 // server.keepAliveTimeout.
 //
 // Hot path: outside a drain, a request costs a counter increment and two
-// property reads; per-request listeners are added only while draining.
+// property reads, a connection a Set entry and one shared 'close' listener;
+// per-request listeners are added only while draining.
 import http from 'node:http';
 import type net from 'node:net';
 
@@ -28,13 +29,22 @@ const SWEEP_MS = 50;
 
 const kShed = Symbol('drover.shed');
 const kIdleSince = Symbol('drover.idleSince');
+const kTracker = Symbol('drover.tracker');
 
 interface TrackedSocket extends net.Socket {
   [kShed]?: boolean;
   /** While draining: when the socket's last response finished; undefined while a request is in flight. */
   [kIdleSince]?: number;
+  [kTracker]?: ServerTracker;
   /** Node's http server: the response being written on this socket, if any. */
   _httpMessage?: http.ServerResponse | null;
+}
+
+function onTrackedClose(this: TrackedSocket): void {
+  const tracker = this[kTracker];
+  if (!tracker) return;
+  tracker.sockets.delete(this);
+  tracker.onClose?.();
 }
 
 export class ServerTracker {
@@ -51,10 +61,9 @@ export class ServerTracker {
     server.on('connection', (socket: TrackedSocket) => {
       if (!this.isHttp) this.requests++;
       this.sockets.add(socket);
-      socket.once('close', () => {
-        this.sockets.delete(socket);
-        this.onClose?.();
-      });
+      // One shared listener, no closure per connection ('close' fires once).
+      socket[kTracker] = this;
+      socket.on('close', onTrackedClose);
     });
     if (this.isHttp) {
       // Runs before the app's handler, so the header is set before any write.
