@@ -19,8 +19,8 @@ import { DroverMetrics } from './drover-metrics.js';
 import { mergeSnapshots } from './merge.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { loadProm } from './prom.js';
-import { contentTypeOf, page, renderFamilies } from './render.js';
-import { withLabel, type MetricJson } from './snapshot.js';
+import { contentTypeOf, renderFamilies } from './render.js';
+import { withLabel, type MetricJson, type MetricValue, type Snapshot } from './snapshot.js';
 
 /** Events that change drover's own families (counters, worker states): the cached ones are made again at the next scrape. */
 const CHANGES: readonly LifecycleEvent['event'][] = [
@@ -46,7 +46,8 @@ export interface AppMetricsOptions {
 interface Cached {
   readonly key: number;
   readonly families: MetricJson[];
-  readonly text: [string | undefined, string | undefined];
+  /** The part's bytes, plain and OpenMetrics, made when a page first needs them. */
+  readonly bytes: [Buffer | undefined, Buffer | undefined];
 }
 
 interface Own extends Cached {
@@ -55,7 +56,16 @@ interface Own extends Cached {
   readonly at: number;
 }
 
-const textOf = (c: Cached, openMetrics: boolean): string => (c.text[+openMetrics] ??= renderFamilies(c.families, openMetrics));
+const EOF = Buffer.from('# EOF\n');
+
+const APP_LABELLED = new WeakMap<Snapshot, boolean>();
+const hasAppLabel = (s: Snapshot): boolean => {
+  let has = APP_LABELLED.get(s);
+  if (has === undefined) APP_LABELLED.set(s, (has = s.some((m) => m.values.some((v) => 'app' in v.labels))));
+  return has;
+};
+
+const bytesOf = (c: Cached, openMetrics: boolean): Buffer => (c.bytes[+openMetrics] ??= Buffer.from(renderFamilies(c.families, openMetrics)));
 
 export class AppMetrics {
   private readonly own: DroverMetrics;
@@ -133,7 +143,7 @@ export class AppMetrics {
     const changes = this.changes;
     const at = this.now();
     this.ownPending = (this.own.registry.getMetricsAsJSON() as unknown as Promise<MetricJson[]>)
-      .then((families) => (this.ownCached = { key: ++this.readings, changes, at, families, text: [undefined, undefined] }))
+      .then((families) => (this.ownCached = { key: ++this.readings, changes, at, families, bytes: [undefined, undefined] }))
       .finally(() => (this.ownPending = undefined));
     return this.ownPending;
   }
@@ -142,13 +152,13 @@ export class AppMetrics {
   private async statePart(): Promise<Cached> {
     const families = (await this.own.stateRegistry.getMetricsAsJSON()) as unknown as MetricJson[];
     const plain = renderFamilies(families, false);
-    if (this.state?.plain !== plain) this.state = { key: (this.state?.key ?? 0) + 1, families, plain, text: [plain, undefined] };
+    if (this.state?.plain !== plain) this.state = { key: (this.state?.key ?? 0) + 1, families, plain, bytes: [undefined, undefined] };
     return this.state;
   }
 
   private processPart(): Cached {
     const families = this.process.families();
-    if (this.proc?.key !== this.process.version) this.proc = { key: this.process.version, families, text: [undefined, undefined] };
+    if (this.proc?.key !== this.process.version) this.proc = { key: this.process.version, families, bytes: [undefined, undefined] };
     return this.proc;
   }
 
@@ -157,11 +167,35 @@ export class AppMetrics {
     const key = this.collector.store.version;
     if (this.app?.key === key) return this.app;
     const name = this.supervisor.spec.name;
-    // An app's own label named `app` stays.
-    const merged = mergeSnapshots(this.collector.store.snapshots(this.perWorker).map((s) => withLabel(s, 'app', name, true)));
-    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), text: [undefined, undefined] };
+    const inputs = this.collector.store.snapshots(this.perWorker);
+    // The label goes on after the merge (so the merge meets the value objects it has keys for, see seriesKey), which
+    // gives the same series unless an app has its own label named `app` (it stays): then it goes on first, as it must.
+    const merged = inputs.some(hasAppLabel) ? mergeSnapshots(inputs.map((s) => withLabel(s, 'app', name, true))) : this.mergeWithApp(inputs);
+    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), bytes: [undefined, undefined] };
     return this.app;
   }
+
+  /**
+   * The merge with the app label added to each merged series, in one labels
+   * object per series kept from one merge to the next (render.ts keeps label
+   * text per object: a page made again after a push escapes no label twice).
+   */
+  private mergeWithApp(inputs: readonly Snapshot[]): MetricJson[] {
+    const name = this.supervisor.spec.name;
+    const before = this.appLabels;
+    const now = (this.appLabels = new Map());
+    return mergeSnapshots(inputs, (family, key, own) => {
+      let series = now.get(family);
+      if (!series) now.set(family, (series = new Map()));
+      let labels = before.get(family)?.get(key);
+      if (!labels) labels = { app: name, ...own };
+      series.set(key, labels);
+      return labels;
+    });
+  }
+
+  /** family → series key → labels with the app label, as the last merge wrote them. */
+  private appLabels = new Map<string, Map<string, MetricValue['labels']>>();
 
   /** drover's parts of the page (its own families, the state store's, the master's process metrics), then the app's. */
   private async parts(scrape = true): Promise<{ drover: Cached[]; app: Cached }> {
@@ -189,7 +223,8 @@ export class AppMetrics {
     const contentType = contentTypeOf(openMetrics);
     const cached = this.pages[+openMetrics];
     if (cached?.key === key) return { contentType, body: cached.body };
-    const body = Buffer.from(page(parts.map((c) => textOf(c, openMetrics)), openMetrics).body);
+    // Only a changed part is written out as text again; the page is the parts' bytes end to end.
+    const body = Buffer.concat(openMetrics ? [...parts.map((c) => bytesOf(c, true)), EOF] : parts.map((c) => bytesOf(c, false)));
     this.pages[+openMetrics] = { key, body };
     return { contentType, body };
   }

@@ -26,10 +26,19 @@ function formatValue(v: number | null): string {
   return String(v);
 }
 
+// A series' label text, kept per labels object: the merged app series reuse
+// their labels objects from one merge to the next (app-metrics.ts), so a page
+// made again after a push escapes only the labels of series that are new.
+const LABEL_TEXT = new WeakMap<MetricValue['labels'], string>();
+
 function formatLabels(labels: MetricValue['labels']): string {
+  const cached = LABEL_TEXT.get(labels);
+  if (cached !== undefined) return cached;
   const parts: string[] = [];
   for (const k in labels) parts.push(`${k}="${escapeLabel(String(labels[k]))}"`);
-  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+  const text = parts.length > 0 ? `{${parts.join(',')}}` : '';
+  LABEL_TEXT.set(labels, text);
+  return text;
 }
 
 /**
