@@ -46,6 +46,8 @@ export interface AppMetricsOptions {
 interface Cached {
   readonly key: number;
   readonly families: MetricJson[];
+  /** Its series' labels objects live on from one reading to the next (the app part's: render.ts keeps their text). */
+  readonly keptLabels?: boolean;
   /** The part's bytes, plain and OpenMetrics, made when a page first needs them. */
   readonly bytes: [Buffer | undefined, Buffer | undefined];
 }
@@ -65,7 +67,7 @@ const hasAppLabel = (s: Snapshot): boolean => {
   return has;
 };
 
-const bytesOf = (c: Cached, openMetrics: boolean): Buffer => (c.bytes[+openMetrics] ??= Buffer.from(renderFamilies(c.families, openMetrics)));
+const bytesOf = (c: Cached, openMetrics: boolean): Buffer => (c.bytes[+openMetrics] ??= Buffer.from(renderFamilies(c.families, openMetrics, c.keptLabels)));
 
 export class AppMetrics {
   private readonly own: DroverMetrics;
@@ -171,7 +173,7 @@ export class AppMetrics {
     // The label goes on after the merge (so the merge meets the value objects it has keys for, see seriesKey), which
     // gives the same series unless an app has its own label named `app` (it stays): then it goes on first, as it must.
     const merged = inputs.some(hasAppLabel) ? mergeSnapshots(inputs.map((s) => withLabel(s, 'app', name, true))) : this.mergeWithApp(inputs);
-    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), bytes: [undefined, undefined] };
+    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), keptLabels: true, bytes: [undefined, undefined] };
     return this.app;
   }
 
