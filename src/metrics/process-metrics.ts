@@ -97,6 +97,11 @@ export class ProcessMetrics {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** When the families were last read (the clock given), undefined before the first reading. */
+  get readAt(): number | undefined {
+    return this.cached?.at;
+  }
+
   families(): MetricJson[] {
     const now = this.now();
     if (this.cached && now - this.cached.at < this.maxAgeMs) return this.cached.families;
