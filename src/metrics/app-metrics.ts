@@ -128,8 +128,8 @@ export class AppMetrics {
   }
 
   /**
-   * While scrapes come at least once per interval, drover's own families and
-   * the master's process metrics are read again by a timer when they turn
+   * While scrapes come, drover's own families and the master's process
+   * metrics are read again by a timer when they turn
    * intervalMs old, off the scrape's path: else the first scrape after that
    * paid the reading, one scrape in every interval (at a dashboard's rate of
    * scrapes, the scrape time's p99). A scrape still reads them itself when the
@@ -205,8 +205,9 @@ export class AppMetrics {
     const inputs = this.collector.store.snapshots(this.perWorker);
     // The label goes on after the merge (so the merge meets the value objects it has keys for, see seriesKey), which
     // gives the same series unless an app has its own label named `app` (it stays): then it goes on first, as it must.
-    const merged = inputs.some(hasAppLabel) ? mergeSnapshots(inputs.map((s) => withLabel(s, 'app', name, true))) : this.mergeWithApp(inputs);
-    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), keptLabels: true, bytes: [undefined, undefined] };
+    const ownApp = inputs.some(hasAppLabel);
+    const merged = ownApp ? mergeSnapshots(inputs.map((s) => withLabel(s, 'app', name, true))) : this.mergeWithApp(inputs);
+    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), keptLabels: !ownApp, bytes: [undefined, undefined] };
     return this.app;
   }
 
