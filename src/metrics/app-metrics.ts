@@ -19,8 +19,8 @@ import { DroverMetrics } from './drover-metrics.js';
 import { mergeSnapshots } from './merge.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { loadProm } from './prom.js';
-import { contentTypeOf, page, renderFamilies } from './render.js';
-import { withLabel, type MetricJson } from './snapshot.js';
+import { contentTypeOf, renderFamilies } from './render.js';
+import { withLabel, type MetricJson, type MetricValue, type Snapshot } from './snapshot.js';
 
 /** Events that change drover's own families (counters, worker states): the cached ones are made again at the next scrape. */
 const CHANGES: readonly LifecycleEvent['event'][] = [
@@ -46,7 +46,10 @@ export interface AppMetricsOptions {
 interface Cached {
   readonly key: number;
   readonly families: MetricJson[];
-  readonly text: [string | undefined, string | undefined];
+  /** Its series' labels objects live on from one reading to the next (the app part's: render.ts keeps their text). */
+  readonly keptLabels?: boolean;
+  /** The part's bytes, plain and OpenMetrics, made when a page first needs them. */
+  readonly bytes: [Buffer | undefined, Buffer | undefined];
 }
 
 interface Own extends Cached {
@@ -55,7 +58,16 @@ interface Own extends Cached {
   readonly at: number;
 }
 
-const textOf = (c: Cached, openMetrics: boolean): string => (c.text[+openMetrics] ??= renderFamilies(c.families, openMetrics));
+const EOF = Buffer.from('# EOF\n');
+
+const APP_LABELLED = new WeakMap<Snapshot, boolean>();
+const hasAppLabel = (s: Snapshot): boolean => {
+  let has = APP_LABELLED.get(s);
+  if (has === undefined) APP_LABELLED.set(s, (has = s.some((m) => m.values.some((v) => 'app' in v.labels))));
+  return has;
+};
+
+const bytesOf = (c: Cached, openMetrics: boolean): Buffer => (c.bytes[+openMetrics] ??= Buffer.from(renderFamilies(c.families, openMetrics, c.keptLabels)));
 
 export class AppMetrics {
   private readonly own: DroverMetrics;
@@ -115,8 +127,41 @@ export class AppMetrics {
     });
   }
 
+  /**
+   * While scrapes come, drover's own families and the master's process
+   * metrics are read again by a timer when they turn
+   * intervalMs old, off the scrape's path: else the first scrape after that
+   * paid the reading, one scrape in every interval (at a dashboard's rate of
+   * scrapes, the scrape time's p99). A scrape still reads them itself when the
+   * timer has not run yet, so a page is never older than before. "Scrapes
+   * come": the last two were at most two intervals apart, and the last is at
+   * most two intervals old (a scraper slower than that, as Prometheus' 15 s
+   * against 1 s, gets the readings at its scrapes, as before, and no timer).
+   */
+  private refreshAhead(): void {
+    const own = this.ownCached;
+    if (this.refreshing || own === undefined || !this.scrapesCome()) return;
+    const due = Math.max(own.at, this.process.readAt ?? own.at) + this.intervalMs - this.now();
+    this.refreshing = setTimeout(() => {
+      this.refreshing = undefined;
+      if (!this.scrapesCome()) return;
+      void this.render(false, false)
+        .then(() => this.refreshAhead())
+        .catch(() => {});
+    }, Math.max(0, due) + 1);
+    this.refreshing.unref();
+  }
+
+  private scrapesCome(): boolean {
+    const { lastScrape, scrapeGap } = this;
+    return lastScrape !== undefined && scrapeGap !== undefined && scrapeGap <= 2 * this.intervalMs && this.now() - lastScrape <= 2 * this.intervalMs;
+  }
+
   private preparing: NodeJS.Immediate | undefined;
+  private refreshing: NodeJS.Timeout | undefined;
   private lastScrape: number | undefined;
+  /** Time between the last two scrapes. */
+  private scrapeGap: number | undefined;
 
   /** Attach before supervisor.start(), so that no lifecycle event is missed. */
   static async create(supervisor: Supervisor, options: AppMetricsOptions): Promise<AppMetrics> {
@@ -133,7 +178,7 @@ export class AppMetrics {
     const changes = this.changes;
     const at = this.now();
     this.ownPending = (this.own.registry.getMetricsAsJSON() as unknown as Promise<MetricJson[]>)
-      .then((families) => (this.ownCached = { key: ++this.readings, changes, at, families, text: [undefined, undefined] }))
+      .then((families) => (this.ownCached = { key: ++this.readings, changes, at, families, bytes: [undefined, undefined] }))
       .finally(() => (this.ownPending = undefined));
     return this.ownPending;
   }
@@ -142,13 +187,13 @@ export class AppMetrics {
   private async statePart(): Promise<Cached> {
     const families = (await this.own.stateRegistry.getMetricsAsJSON()) as unknown as MetricJson[];
     const plain = renderFamilies(families, false);
-    if (this.state?.plain !== plain) this.state = { key: (this.state?.key ?? 0) + 1, families, plain, text: [plain, undefined] };
+    if (this.state?.plain !== plain) this.state = { key: (this.state?.key ?? 0) + 1, families, plain, bytes: [undefined, undefined] };
     return this.state;
   }
 
   private processPart(): Cached {
     const families = this.process.families();
-    if (this.proc?.key !== this.process.version) this.proc = { key: this.process.version, families, text: [undefined, undefined] };
+    if (this.proc?.key !== this.process.version) this.proc = { key: this.process.version, families, bytes: [undefined, undefined] };
     return this.proc;
   }
 
@@ -157,11 +202,36 @@ export class AppMetrics {
     const key = this.collector.store.version;
     if (this.app?.key === key) return this.app;
     const name = this.supervisor.spec.name;
-    // An app's own label named `app` stays.
-    const merged = mergeSnapshots(this.collector.store.snapshots(this.perWorker).map((s) => withLabel(s, 'app', name, true)));
-    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), text: [undefined, undefined] };
+    const inputs = this.collector.store.snapshots(this.perWorker);
+    // The label goes on after the merge (so the merge meets the value objects it has keys for, see seriesKey), which
+    // gives the same series unless an app has its own label named `app` (it stays): then it goes on first, as it must.
+    const ownApp = inputs.some(hasAppLabel);
+    const merged = ownApp ? mergeSnapshots(inputs.map((s) => withLabel(s, 'app', name, true))) : this.mergeWithApp(inputs);
+    this.app = { key, families: merged.filter((m) => !taken.has(m.name)), keptLabels: !ownApp, bytes: [undefined, undefined] };
     return this.app;
   }
+
+  /**
+   * The merge with the app label added to each merged series, in one labels
+   * object per series kept from one merge to the next (render.ts keeps label
+   * text per object: a page made again after a push escapes no label twice).
+   */
+  private mergeWithApp(inputs: readonly Snapshot[]): MetricJson[] {
+    const name = this.supervisor.spec.name;
+    const before = this.appLabels;
+    const now = (this.appLabels = new Map());
+    return mergeSnapshots(inputs, (family, key, own) => {
+      let series = now.get(family);
+      if (!series) now.set(family, (series = new Map()));
+      let labels = before.get(family)?.get(key);
+      if (!labels) labels = { app: name, ...own };
+      series.set(key, labels);
+      return labels;
+    });
+  }
+
+  /** family → series key → labels with the app label, as the last merge wrote them. */
+  private appLabels = new Map<string, Map<string, MetricValue['labels']>>();
 
   /** drover's parts of the page (its own families, the state store's, the master's process metrics), then the app's. */
   private async parts(scrape = true): Promise<{ drover: Cached[]; app: Cached }> {
@@ -182,20 +252,27 @@ export class AppMetrics {
 
   /** The page as bytes, made again only when one of its parts changed. */
   async render(openMetrics: boolean, scrape = true): Promise<{ contentType: string; body: Buffer }> {
-    if (scrape) this.lastScrape = this.now();
+    if (scrape) {
+      const now = this.now();
+      if (this.lastScrape !== undefined) this.scrapeGap = now - this.lastScrape;
+      this.lastScrape = now;
+    }
     const { drover, app } = await this.parts(scrape);
     const parts = [...drover, app];
     const key = parts.map((c) => c.key).join(':');
     const contentType = contentTypeOf(openMetrics);
+    if (scrape) this.refreshAhead();
     const cached = this.pages[+openMetrics];
     if (cached?.key === key) return { contentType, body: cached.body };
-    const body = Buffer.from(page(parts.map((c) => textOf(c, openMetrics)), openMetrics).body);
+    // Only a changed part is written out as text again; the page is the parts' bytes end to end.
+    const body = Buffer.concat(openMetrics ? [...parts.map((c) => bytesOf(c, true)), EOF] : parts.map((c) => bytesOf(c, false)));
     this.pages[+openMetrics] = { key, body };
     return { contentType, body };
   }
 
   close(): void {
     if (this.preparing) clearImmediate(this.preparing);
+    clearTimeout(this.refreshing);
     this.collector.store.onChange = undefined;
     this.supervisor.off('exit', this.onExit);
     for (const name of CHANGES) this.supervisor.off(name, this.onChange);

@@ -5,12 +5,20 @@ import { accumulate, withLabel, type MetricJson, type Snapshot } from './snapsho
 interface Live {
   readonly slot: number;
   readonly snapshot: Snapshot;
+  /** With the worker label (per-worker series), made at most once per snapshot. */
+  labelled?: Snapshot;
 }
 
 export class AppMetricsStore {
   private readonly live = new Map<number, Live>();
   /** Monotonic series of exited workers, per slot (per-worker series need them apart). */
   private readonly retired = new Map<number, MetricJson[]>();
+  /**
+   * What snapshots() hands out for the exited workers, made again only after
+   * a retire: the merge caches keys per value object (snapshot.ts), so the
+   * same objects at every merge keep it cheap.
+   */
+  private retiredInputs: { perWorker: boolean; snapshots: Snapshot[] } | undefined;
   /** Bumped at every change: the merged page is worked out again only when it moved. */
   version = 0;
   /** Called after every change (the page's app part can be made ahead of the next scrape). */
@@ -31,23 +39,25 @@ export class AppMetricsStore {
     const w = this.live.get(wid);
     if (!w) return;
     this.live.delete(wid);
+    this.retired.set(w.slot, accumulate(this.retired.get(w.slot) ?? [], w.snapshot));
+    this.retiredInputs = undefined;
     this.version++;
     this.onChange?.();
-    this.retired.set(w.slot, accumulate(this.retired.get(w.slot) ?? [], w.snapshot));
   }
 
-  /** Inputs for the merge (merge.ts: sums, and each gauge's own aggregator). */
+  /** Inputs for the merge (merge.ts: sums, and each gauge's own aggregator); the same objects until something changes. */
   snapshots(perWorker: boolean): Snapshot[] {
     const out: Snapshot[] = [];
-    if (perWorker) {
-      for (const w of this.live.values()) out.push(withLabel(w.snapshot, 'worker', String(w.slot)));
-      for (const [slot, r] of this.retired) out.push(withLabel(r, 'worker', String(slot)));
-      return out;
-    }
-    for (const w of this.live.values()) out.push(w.snapshot);
+    for (const w of this.live.values()) out.push(perWorker ? (w.labelled ??= withLabel(w.snapshot, 'worker', String(w.slot))) : w.snapshot);
+    if (this.retiredInputs?.perWorker !== perWorker) this.retiredInputs = { perWorker, snapshots: this.retiredSnapshots(perWorker) };
+    out.push(...this.retiredInputs.snapshots);
+    return out;
+  }
+
+  private retiredSnapshots(perWorker: boolean): Snapshot[] {
+    if (perWorker) return [...this.retired].map(([slot, r]) => withLabel(r, 'worker', String(slot)));
     let all: MetricJson[] = [];
     for (const r of this.retired.values()) all = accumulate(all, r);
-    if (all.length > 0) out.push(all);
-    return out;
+    return all.length > 0 ? [all] : [];
   }
 }

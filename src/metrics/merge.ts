@@ -20,7 +20,12 @@ interface Group {
   readonly values: number[];
 }
 
-export function mergeSnapshots(snapshots: readonly Snapshot[]): MetricJson[] {
+/**
+ * labelsOf: the labels a merged series is written with (its first worker's,
+ * by default); given the family and the series key, a caller can hand back the
+ * same object at every merge (render.ts keeps label text per object).
+ */
+export function mergeSnapshots(snapshots: readonly Snapshot[], labelsOf?: (family: string, key: string, labels: MetricValue['labels']) => MetricValue['labels']): MetricJson[] {
   const families = new Map<string, { head: MetricJson; groups: Map<string, Group> }>();
   for (const snapshot of snapshots) {
     for (const m of snapshot) {
@@ -39,9 +44,10 @@ export function mergeSnapshots(snapshots: readonly Snapshot[]): MetricJson[] {
     const aggregate = AGGREGATE[head.aggregator];
     if (!aggregate) continue; // 'omit' (snapshot.ts admits no other name)
     const values: MetricValue[] = [];
-    for (const { first, values: xs } of groups.values()) {
+    for (const [key, { first, values: xs }] of groups) {
       const value = xs.length === 1 ? xs[0]! : aggregate(xs);
-      values.push(first.metricName === undefined ? { value, labels: first.labels } : { value, labels: first.labels, metricName: first.metricName });
+      const labels = labelsOf ? labelsOf(head.name, key, first.labels) : first.labels;
+      values.push(first.metricName === undefined ? { value, labels } : { value, labels, metricName: first.metricName });
     }
     out.push({ name: head.name, help: head.help, type: head.type, aggregator: head.aggregator, values });
   }

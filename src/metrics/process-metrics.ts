@@ -14,8 +14,7 @@ import type { MetricJson, MetricValue } from './snapshot.js';
 
 export interface ProcessReadings {
   cpu(): NodeJS.CpuUsage;
-  rss(): number;
-  memory(): { heapTotal: number; heapUsed: number; external: number };
+  memory(): { rss: number; heapTotal: number; heapUsed: number; external: number };
   /** Open file descriptors; undefined where /proc is missing. */
   openFds(): number | undefined;
   startTimeSeconds: number;
@@ -35,7 +34,6 @@ function maxOpenFiles(): number | undefined {
 export function liveReadings(): ProcessReadings {
   return {
     cpu: () => process.cpuUsage(),
-    rss: () => process.memoryUsage.rss(),
     memory: () => process.memoryUsage(),
     openFds: () => {
       try {
@@ -57,6 +55,7 @@ export function liveReadings(): ProcessReadings {
  */
 export function processFamilies(r: ProcessReadings, prefix: string, labels: Readonly<Record<string, string>>, lagSeconds: number | undefined): MetricJson[] {
   const cpu = r.cpu();
+  // One memoryUsage() call: it reads the resident size too (a second rss() read cost as much again).
   const mem = r.memory();
   const fds = r.openFds();
   const out: MetricJson[] = [];
@@ -69,7 +68,7 @@ export function processFamilies(r: ProcessReadings, prefix: string, labels: Read
   one('process_cpu_system_seconds_total', 'counter', 'Total system CPU time spent in seconds.', cpu.system / 1e6);
   one('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', (cpu.user + cpu.system) / 1e6);
   one('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', r.startTimeSeconds);
-  one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', r.rss());
+  one('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss);
   one('process_open_fds', 'gauge', 'Number of open file descriptors.', fds);
   one('process_max_fds', 'gauge', 'Maximum number of open file descriptors.', r.maxFds);
   one('nodejs_eventloop_lag_seconds', 'gauge', 'Lag of event loop in seconds (how late a setImmediate ran, at the previous reading).', lagSeconds);
@@ -97,6 +96,11 @@ export class ProcessMetrics {
     private readonly readings: ProcessReadings = liveReadings(),
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** When the families were last read (the clock given), undefined before the first reading. */
+  get readAt(): number | undefined {
+    return this.cached?.at;
+  }
 
   families(): MetricJson[] {
     const now = this.now();

@@ -32,21 +32,36 @@ function formatLabels(labels: MetricValue['labels']): string {
   return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
 
+// A series' label text, kept per labels object for families whose labels
+// objects live on: the merged app series keep theirs from one merge to the next
+// (app-metrics.ts), so a page made again after a push escapes only the labels of
+// series that are new. Labels objects are never changed once made (they come
+// from JSON.parse or are made by drover).
+const LABEL_TEXT = new WeakMap<MetricValue['labels'], string>();
+
+function keptLabels(labels: MetricValue['labels']): string {
+  let text = LABEL_TEXT.get(labels);
+  if (text === undefined) LABEL_TEXT.set(labels, (text = formatLabels(labels)));
+  return text;
+}
+
 /**
  * The families' lines, written straight from the merged JSON (each name once):
  * a second pass through prom-client's registry cost more CPU per scrape than
  * the merge itself. OpenMetrics: a counter's family is named without `_total`,
  * its samples with it. Families render independently, so a part of the page
- * that has not changed can be kept as text.
+ * that has not changed can be kept as text. keepLabelText: keep each labels
+ * object's text for the next page (only for labels objects that live on).
  */
-export function renderFamilies(families: Snapshot, openMetrics: boolean): string {
+export function renderFamilies(families: Snapshot, openMetrics: boolean, keepLabelText = false): string {
+  const labelsText = keepLabelText ? keptLabels : formatLabels;
   let out = '';
   for (const m of families) {
     const family = openMetrics && m.type === 'counter' ? m.name.replace(/_total$/, '') : m.name;
     out += `# HELP ${family} ${escapeHelp(m.help)}\n# TYPE ${family} ${m.type}\n`;
     for (const v of m.values) {
       const name = v.metricName ?? (openMetrics && m.type === 'counter' ? `${family}_total` : m.name);
-      out += `${name}${formatLabels(v.labels)} ${formatValue(v.value)}\n`;
+      out += `${name}${labelsText(v.labels)} ${formatValue(v.value)}\n`;
     }
   }
   return out;

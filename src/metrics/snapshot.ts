@@ -68,12 +68,20 @@ export function parseSnapshot(raw: unknown): { ok: true; snapshot: MetricJson[] 
   return { ok: true, snapshot: out };
 }
 
+// A value's key, made once per value object: a worker that did not push since
+// the last merge brings the same objects, so only a pushed snapshot's values
+// (and each value once) pay for the string. Values are never mutated.
+const KEYS = new WeakMap<MetricValue, string>();
+
 /** metricName and labels (keys sorted; 1 and "1" are one series, as in prom-client's hashObject). */
 export function seriesKey(v: MetricValue): string {
+  const cached = KEYS.get(v);
+  if (cached !== undefined) return cached;
   const keys = Object.keys(v.labels);
   if (keys.length > 1) keys.sort();
   let key = v.metricName ?? '';
   for (const k of keys) key += `\u0000${k}\u0001${String(v.labels[k])}`;
+  KEYS.set(v, key);
   return key;
 }
 

@@ -15,6 +15,7 @@ export interface MetricsRegistry {
 const registries = new Set<MetricsRegistry>();
 let registered = false;
 let timer: NodeJS.Timeout | undefined;
+let phase: NodeJS.Timeout | undefined;
 
 /**
  * prom-client's global registry as the app sees it: the copy the app itself
@@ -42,6 +43,7 @@ const FULL_EVERY = 10;
  * the pid alone, so an idle app costs the master a string compare.
  */
 function startPushing(m: ReturnType<typeof messenger>, intervalMs: number): void {
+  clearTimeout(phase);
   clearInterval(timer);
   let last: string | undefined;
   let pushes = 0;
@@ -62,9 +64,16 @@ function startPushing(m: ReturnType<typeof messenger>, intervalMs: number): void
       busy = false;
     }
   };
-  timer = setInterval(push, intervalMs);
-  timer.unref();
+  // Workers started together pushed within the same few ms of every interval: the master took an app's pushes
+  // (and the cores all workers' readings) in one burst, which a scrape then waited behind. The first push goes at
+  // once; the next ones at a random phase of the interval, so pushes spread over it (never more than an interval apart).
   void push();
+  phase = setTimeout(() => {
+    timer = setInterval(push, intervalMs);
+    timer.unref();
+    void push();
+  }, Math.random() * intervalMs);
+  phase.unref();
 }
 
 export async function registerMetrics(registry?: MetricsRegistry): Promise<void> {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { AppMetrics } from '../../dist/metrics/app-metrics.js';
 import { parsePrometheus, sample } from '../helpers/prom-text.js';
+import { holdsFor, waitFor } from '../helpers/wait.js';
 
 function fakeSupervisor() {
   const sup = new EventEmitter();
@@ -54,4 +55,24 @@ test('the page is the same bytes until an event or a changed push; then it is re
   assert.match(om.contentType, /openmetrics/);
   assert.match(om.body.toString(), /^app_hits_total\{app="web"\} 12$/m);
   assert.match(om.body.toString(), /# EOF\n$/);
+});
+
+test("while scrapes come, drover's own families are read again by a timer when a reading turns an interval old, not by a scrape; without scrapes, not at all", async (t) => {
+  const { sup } = fakeSupervisor();
+  const metrics = await AppMetrics.create(sup, { perWorker: false, intervalMs: 100 });
+  t.after(() => metrics.close());
+  const registry = metrics.own.registry;
+  const read = registry.getMetricsAsJSON.bind(registry);
+  let reads = 0;
+  registry.getMetricsAsJSON = () => (reads++, read());
+
+  await metrics.render(false);
+  assert.equal(reads, 1, 'the first scrape reads them');
+  await metrics.render(false);
+  assert.equal(reads, 1, 'a second scrape within the interval is served from that reading');
+  await waitFor(() => reads >= 2, { timeoutMs: 5_000, message: 'a reading by the timer, with no scrape since' });
+  // No scrape for more than two intervals: the timer stops, and nothing reads them any more.
+  await waitFor(() => metrics.refreshing === undefined, { timeoutMs: 5_000, message: 'the timer to stop' });
+  const settled = reads;
+  await holdsFor(() => reads === settled, 400, { message: 'no reading without scrapes' });
 });

@@ -14,8 +14,7 @@ function fakeReadings() {
       this.reads++;
       return { user: this.cpuUs, system: 500_000 };
     },
-    rss: () => 50_000_000,
-    memory: () => ({ heapTotal: 30, heapUsed: 20, external: 10 }),
+    memory: () => ({ rss: 50_000_000, heapTotal: 30, heapUsed: 20, external: 10 }),
     openFds: () => 12,
     startTimeSeconds: 1_700_000_000,
     maxFds: 1024,
