@@ -85,11 +85,13 @@ export type ParseResult = { readonly ok: true; readonly envelope: Envelope } | {
 
 const fail = (error: string): ParseResult => ({ ok: false, error });
 
+/** Kinds as bits (1 << kind): parsed for every frame, so a bit test rather than a Set lookup. */
+const bits = (...kinds: number[]): number => kinds.reduce((m, k) => m | (1 << k), 0);
 /** Kinds that carry a topic, and those that must not. */
-const NEEDS_TOPIC = new Set<number>([Kind.hello, Kind.send, Kind.request, Kind.sub, Kind.unsub, Kind.publish]);
-const NEEDS_SEQ = new Set<number>([Kind.send, Kind.request, Kind.publish]);
-const NEEDS_ACK = new Set<number>([Kind.reply, Kind.error, Kind.ack, Kind.nack]);
-const NEEDS_TO = new Set<number>([Kind.send, Kind.request]);
+const NEEDS_TOPIC = bits(Kind.hello, Kind.send, Kind.request, Kind.sub, Kind.unsub, Kind.publish);
+const NEEDS_SEQ = bits(Kind.send, Kind.request, Kind.publish);
+const NEEDS_ACK = bits(Kind.reply, Kind.error, Kind.ack, Kind.nack);
+const NEEDS_TO = bits(Kind.send, Kind.request);
 
 /**
  * Validates a whole frame (length prefix included, as FrameDecoder yields it).
@@ -111,10 +113,11 @@ export function parseEnvelope(frame: Buffer, allowed?: ReadonlySet<number>): Par
   const ack = frame.readUInt32BE(12);
   const to = frame.readInt32BE(16);
   const from = frame.readInt32BE(20);
-  if (NEEDS_TOPIC.has(kind) !== topicBytes > 0) return fail(`${kindName(kind)}: ${topicBytes > 0 ? 'must not have' : 'needs'} a topic`);
-  if (NEEDS_SEQ.has(kind) && seq === 0) return fail(`${kindName(kind)}: seq must not be 0`);
-  if (NEEDS_ACK.has(kind) && ack === 0) return fail(`${kindName(kind)}: ack must not be 0`);
-  if (NEEDS_TO.has(kind) ? !(to >= ADDR_AGENT && to < MAX_WORKER_ID) : to !== ADDR_NONE && !(to >= ADDR_AGENT && to < MAX_WORKER_ID)) {
+  const bit = 1 << kind;
+  if ((NEEDS_TOPIC & bit) !== 0 !== topicBytes > 0) return fail(`${kindName(kind)}: ${topicBytes > 0 ? 'must not have' : 'needs'} a topic`);
+  if ((NEEDS_SEQ & bit) !== 0 && seq === 0) return fail(`${kindName(kind)}: seq must not be 0`);
+  if ((NEEDS_ACK & bit) !== 0 && ack === 0) return fail(`${kindName(kind)}: ack must not be 0`);
+  if ((NEEDS_TO & bit) !== 0 ? !(to >= ADDR_AGENT && to < MAX_WORKER_ID) : to !== ADDR_NONE && !(to >= ADDR_AGENT && to < MAX_WORKER_ID)) {
     return fail(`${kindName(kind)}: invalid address ${to}`);
   }
   if (!(from >= ADDR_NONE && from < MAX_WORKER_ID)) return fail(`invalid sender address ${from}`);

@@ -70,8 +70,11 @@ export class HubClient implements Messenger {
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
   private readonly requestTimeoutMs: number;
+  /** This process as error messages name it ("worker 2"). */
+  private readonly where: string;
 
   constructor(private readonly options: HubClientOptions) {
+    this.where = describeAddress(options.self);
     this.mode = options.serialization ?? 'v8';
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
@@ -393,7 +396,7 @@ export class HubClient implements Messenger {
   private answer(socket: net.Socket, env: Envelope, frame: Buffer): void {
     const ack = env.seq;
     const topic = env.topic;
-    const where = describeAddress(this.options.self);
+    const where = this.where;
     const reply = (out: Buffer) => {
       // An answer for a connection that has since closed is dropped: the hub failed that request already.
       if (this.socket === socket) this.write(socket, out);

@@ -32,7 +32,7 @@ export interface RouterHooks {
   noRouteYet(c: Conn, addr: number, boundMs: number): boolean;
   nack(c: Conn, seq: number, code: ErrorCode, message: string): void;
   violation(c: Conn, what: string, fatal: boolean): void;
-  addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number): number;
+  addRoute(origin: Conn, originSeq: number, target: Conn, topic: string, timeoutMs: number): number;
 }
 
 export class HubRouter {
@@ -166,25 +166,15 @@ export class HubRouter {
 
   private onReply(c: Conn, env: Envelope, frame: Buffer): boolean {
     const route = this.routes.get(env.ack);
-    // Late (the requester gave up) or not addressed to this connection: ignored, but charged, so they cannot flood.
-    if (!route || route.target !== c) return this.options.rateLimit <= 0 || this.flow.takeToken(c);
-    const origin = route.origin;
-    if (!origin) {
-      this.routes.forget(env.ack, route);
-      if (env.kind === Kind.error) {
-        this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
-      } else {
-        let value: unknown;
-        try {
-          value = decodePayload(frame, env.payloadOffset);
-        } catch (err) {
-          this.rpc.reject(env.ack, err as Error);
-          return true;
-        }
-        this.rpc.resolve(env.ack, value);
-      }
-      return true;
+    if (!route) {
+      // One of the master's own requests: it has no route, its pending request is tagged with its receiver.
+      if (this.rpc.tagOf(env.ack) === c) return this.toMaster(env, frame);
+      // Late (the requester gave up): ignored, but charged, so they cannot flood.
+      return this.options.rateLimit <= 0 || this.flow.takeToken(c);
     }
+    // Not addressed to this connection: the same.
+    if (route.target !== c) return this.options.rateLimit <= 0 || this.flow.takeToken(c);
+    const origin = route.origin;
     if (origin.closed) {
       this.routes.forget(env.ack, route);
       return true;
@@ -200,6 +190,23 @@ export class HubRouter {
     out.writeUInt32BE(route.originSeq, 12);
     out.writeInt32BE(c.addr, 20);
     this.flow.write(origin, out);
+    return true;
+  }
+
+  /** A reply to one of the master's own requests: settles its promise. */
+  private toMaster(env: Envelope, frame: Buffer): boolean {
+    if (env.kind === Kind.error) {
+      this.rpc.reject(env.ack, errorFromBody(frame.toString('utf8', env.payloadOffset)));
+      return true;
+    }
+    let value: unknown;
+    try {
+      value = decodePayload(frame, env.payloadOffset);
+    } catch (err) {
+      this.rpc.reject(env.ack, err as Error);
+      return true;
+    }
+    this.rpc.resolve(env.ack, value);
     return true;
   }
 }

@@ -178,7 +178,6 @@ export class MessageHub extends EventEmitter {
         target: (addr) => this.table.target(addr),
         connected: (addr, boundMs) => this.connected(addr, boundMs),
         nextRouteSeq: () => this.nextRouteSeq(),
-        addRoute: (target, topic, timeoutMs, seq) => this.addRoute(undefined, 0, target, topic, timeoutMs, seq),
       },
     );
     this.router = new HubRouter({ overflow, maxQueueBytes: this.maxQueueBytes, maxPendingRequests, rateLimit: this.rateLimit }, this.table, this.flow, this.routes, this.rpc, this.master, {
@@ -442,9 +441,7 @@ export class MessageHub extends EventEmitter {
       if (!route) continue;
       this.routes.forget(seq, route);
       const message = `${describeAddress(c.addr)} exited or disconnected before replying to request '${route.topic}'`;
-      if (!route.origin) {
-        this.rpc.reject(seq, new DroverError('DROVER_E_MSG_DISCONNECTED', message));
-      } else if (!route.origin.closed) {
+      if (!route.origin.closed) {
         this.flow.write(route.origin, errorFrame(route.originSeq, c.addr, 'DROVER_E_MSG_DISCONNECTED', message));
       }
     }
@@ -452,7 +449,8 @@ export class MessageHub extends EventEmitter {
       const route = this.routes.get(seq);
       if (route) this.routes.forget(seq, route);
     }
-    this.rpc.rejectTag(c, (info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the receiver exited or disconnected before replying`));
+    // The master's own requests to c (they have no route).
+    this.rpc.rejectTag(c, (info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${describeAddress(c.addr)} exited or disconnected before replying to request '${info.topic ?? '?'}'`));
     const waiters = [...c.drainWaiters];
     c.drainWaiters.clear();
     for (const fn of waiters) fn();
@@ -555,8 +553,8 @@ export class MessageHub extends EventEmitter {
     return this.routes.nextSeq((seq) => this.rpc.has(seq));
   }
 
-  private addRoute(origin: Conn | undefined, originSeq: number, target: Conn, topic: string, timeoutMs: number, seq = this.nextRouteSeq()): number {
-    return this.routes.add(seq, origin, originSeq, target, topic, timeoutMs);
+  private addRoute(origin: Conn, originSeq: number, target: Conn, topic: string, timeoutMs: number): number {
+    return this.routes.add(this.nextRouteSeq(), origin, originSeq, target, topic, timeoutMs);
   }
 
   private nack(c: Conn, seq: number, code: ErrorCode, message: string): void {

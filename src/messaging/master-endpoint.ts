@@ -43,7 +43,6 @@ export interface HubCore {
   /** The same, waiting for a process that is starting (at most boundMs; 0: the default request timeout); throws when it will not connect. */
   connected(addr: number, boundMs: number): Promise<Conn>;
   nextRouteSeq(): number;
-  addRoute(target: Conn, topic: string, timeoutMs: number, seq: number): number;
 }
 
 export class MasterEndpoint {
@@ -221,9 +220,8 @@ export class MasterEndpoint {
     }
     const seq = this.core.nextRouteSeq();
     const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
-    // The route lets the reply be matched to its receiver; a route whose request timed out is swept later.
-    this.core.addRoute(target, topic, timeoutMs, seq);
-    const reply = this.core.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target });
+    // No route: the pending request itself, tagged with its receiver, matches the reply (hub-router.ts onReply) and ends when the receiver goes.
+    const reply = this.core.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target, topic });
     if (!this.core.full(target)) {
       this.core.write(target, frame);
     } else {

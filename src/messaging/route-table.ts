@@ -1,6 +1,6 @@
 // The hub's table of requests in flight between processes: which connection
-// asked (undefined: the master itself, whose promise is in the hub's
-// PendingRequests under the same seq), under which seq, and which connection
+// asked (the master's own requests have no route: their promises, in the hub's
+// PendingRequests, are tagged with the receiver), under which seq, and which connection
 // is to answer. A reply is forwarded by looking its seq up here. Routes whose
 // requester has given up (its timeout passed, plus a grace) are swept once a
 // second, so a receiver that never answers cannot grow the table.
@@ -18,7 +18,7 @@ export interface RouteEnd {
 }
 
 export interface Route<C extends RouteEnd> {
-  readonly origin: C | undefined;
+  readonly origin: C;
   readonly originSeq: number;
   readonly target: C;
   readonly topic: string;
@@ -46,10 +46,10 @@ export class RouteTable<C extends RouteEnd> {
     return this.lastSeq;
   }
 
-  add(seq: number, origin: C | undefined, originSeq: number, target: C, topic: string, timeoutMs: number): number {
+  add(seq: number, origin: C, originSeq: number, target: C, topic: string, timeoutMs: number): number {
     const age = timeoutMs > 0 ? Math.min(timeoutMs, MAX_ROUTE_AGE_MS) : MAX_ROUTE_AGE_MS;
     this.routes.set(seq, { origin, originSeq, target, topic, deadline: performance.now() + age + ROUTE_GRACE_MS });
-    origin?.originRoutes.add(seq);
+    origin.originRoutes.add(seq);
     target.targetRoutes.add(seq);
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), 1_000);
@@ -60,7 +60,7 @@ export class RouteTable<C extends RouteEnd> {
 
   forget(seq: number, route: Route<C>): void {
     this.routes.delete(seq);
-    route.origin?.originRoutes.delete(seq);
+    route.origin.originRoutes.delete(seq);
     route.target.targetRoutes.delete(seq);
   }
 

@@ -26,6 +26,8 @@ export interface RequestInfo<Tag> {
   /** ms; 0 or Infinity: no timeout. */
   readonly timeoutMs: number;
   readonly tag: Tag;
+  /** The request's topic, for the error when its receiver goes away. */
+  readonly topic?: string;
   /** The error a timeout rejects with; default DROVER_E_MSG_TIMEOUT (a messaging handler is slow). */
   readonly timeoutError?: () => Error;
 }

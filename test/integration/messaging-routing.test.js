@@ -40,6 +40,10 @@ test('master ↔ worker: request/reply with structured-clone types, and clear er
   await assert.rejects(m.request('workers', 'echo'), { code: 'DROVER_E_MSG_INVALID' });
   await assert.rejects(m.request(-1, 'echo'), { code: 'DROVER_E_MSG_INVALID' });
   await assert.rejects(m.request(0, 'hang', null, { timeoutMs: 200 }), (err) => err.code === 'DROVER_E_MSG_TIMEOUT' && /request 'hang' to worker 0 got no reply within 200 ms/.test(err.message));
+  // The master's own requests keep no route in the hub: the pending request, tagged with its receiver, matches the reply.
+  const hanging = m.request(0, 'hang', null, { timeoutMs: 300 }).catch((err) => err.code);
+  assert.deepEqual([app.hub.stats().routes, app.hub.stats().pendingMasterRequests], [0, 1]);
+  assert.equal(await hanging, 'DROVER_E_MSG_TIMEOUT');
   await assert.rejects(m.send(0, 'echo', () => 1), { code: 'DROVER_E_MSG_SERIALIZE' });
   await assert.rejects(m.request(0, 'echo', 'x'.repeat(17 * 1024 * 1024)), { code: 'DROVER_E_MSG_TOO_LARGE' });
 
