@@ -169,6 +169,7 @@ export class MessageHub extends EventEmitter {
       {
         rpc: this.rpc,
         write: (c, frame) => this.flow.write(c, frame),
+        writeNow: (c, frame) => this.flow.writeNow(c, frame),
         full: (c) => this.flow.full(c),
         block: (c) => this.flow.block(c),
         unblock: (c) => this.flow.unblock(c),

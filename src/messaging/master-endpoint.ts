@@ -42,6 +42,8 @@ export interface HubCore {
   /** The master's requests waiting for replies, by route seq (the hub settles them when a reply arrives). */
   readonly rpc: PendingRequests<Conn | undefined>;
   write(c: Conn, frame: Buffer): void;
+  /** write(), leaving at once when the connection is idle (not at the end of the tick). */
+  writeNow(c: Conn, frame: Buffer): void;
   /** The connection's outgoing queue is at its bound. */
   full(c: Conn): boolean;
   /** Stops / resumes reading from a connection. */
@@ -169,13 +171,18 @@ export class MasterEndpoint {
     if (last !== undefined && last.payload === payload && last.topic === topic) {
       frame = last.frame;
     } else {
-      checkTopic(topic);
-      frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_WORKERS, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+      try {
+        checkTopic(topic);
+        frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_WORKERS, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+      } catch (err) {
+        // As send() reports it: the caller's push path must not throw (the change it pushes is made already).
+        return Promise.reject(err);
+      }
       // Only for the receivers of this tick: a large batch is not kept alive after it.
       if (last === undefined) queueMicrotask(() => (this.shared = undefined));
       this.shared = { topic, payload, frame };
     }
-    this.core.write(t, frame);
+    this.core.writeNow(t, frame);
     return undefined;
   }
 

@@ -22,6 +22,7 @@ function endpoint(addrs) {
   const core = {
     rpc: undefined,
     write: (c, frame) => writes.push({ addr: c.addr, frame }),
+    writeNow: (c, frame) => writes.push({ addr: c.addr, frame, now: true }),
     full: (c) => c.full,
     block() {},
     unblock() {},
@@ -42,7 +43,7 @@ test('sendNow: one payload to several receivers in one turn is encoded once, the
   const batch = '[{"t":"put","e":{"key":"k","version":1,"rev":1,"epoch":1,"value":{"x":1}}}]';
   const results = [0, 1, 2, 3].map((w) => api.sendNow(w, TOPIC, batch));
   assert.deepEqual(results, [undefined, undefined, undefined, undefined]);
-  assert.deepEqual(writes.map((w) => w.addr), [0, 1, 2, 3]);
+  assert.deepEqual(writes.map((w) => [w.addr, w.now]), [[0, true], [1, true], [2, true], [3, true]], 'written now, not at the end of the tick');
   for (const w of writes) assert.equal(w.frame, writes[0].frame, 'the very same Buffer for every receiver');
   const parsed = parseEnvelope(writes[0].frame);
   assert.ok(parsed.ok);
@@ -105,4 +106,37 @@ test('the server: every watcher of a change gets the same batch at once; one who
   await server.handle(`{"op":"set","key":"k"}\n4`, 'w', () => undefined);
   assert.equal(got.a.at(-1), got.b.at(-1));
   await server.close();
+});
+
+test('the hub\'s writeNow: to an idle connection the frame leaves at once; what follows in the same tick is corked behind it and leaves at the end of the tick, in order', async () => {
+  const { HubFlow } = await import('../../dist/messaging/hub-flow.js');
+  const log = [];
+  const socket = {
+    writableLength: 0,
+    corks: 0,
+    cork() { this.corks++; },
+    uncork() { this.corks--; if (this.corks === 0) log.push('flush'); },
+    write(buf) { log.push(this.corks > 0 ? `queued ${buf}` : `sent ${buf}`); },
+  };
+  const c = { closed: false, corked: false, socket };
+  const flow = new HubFlow({ maxQueueBytes: 1 << 20, rateLimit: 0 }, { pump() {}, flood() {} });
+  flow.writeNow(c, 'a');
+  flow.writeNow(c, 'b');
+  flow.write(c, 'c');
+  assert.deepEqual(log, ['sent a', 'queued b', 'queued c']);
+  await new Promise((r) => process.nextTick(r));
+  assert.deepEqual(log, ['sent a', 'queued b', 'queued c', 'flush']);
+  // A connection with bytes still queued in its socket: the frame waits its turn (corked, in order).
+  socket.writableLength = 10;
+  flow.writeNow(c, 'd');
+  assert.equal(log.at(-1), 'queued d');
+});
+
+test('sendNow: a payload that cannot be sent (over the message size limit) is a rejected promise, never a throw into the caller', async () => {
+  const { api, writes } = endpoint([0]);
+  const big = `[${'"x",'.repeat(300_000)}"x"]`;
+  const out = api.sendNow(0, TOPIC, big);
+  assert.ok(out instanceof Promise);
+  await assert.rejects(out, { code: 'DROVER_E_MSG_TOO_LARGE' });
+  assert.equal(writes.length, 0);
 });
