@@ -178,6 +178,7 @@ export default {
     // way) and Redis pub/sub to the same 4 processes, interleaved.
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-start', { url: redis.url, channel: 'bench:fan' })));
     const stamp = stampWrites();
+    const fanStart = performance.now();
     let fan;
     try {
       fan = await fanOut(
@@ -194,6 +195,8 @@ export default {
     } finally {
       stamp.restore();
     }
+    out.fanSeconds = (performance.now() - fanStart) / 1000;
+    ctx.log(`  fan-out: ${out.fanSeconds.toFixed(1)} s`);
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-stop')));
     const [fanFile, floorFan, subs] = fan.samples;
     out.fan = { store: fanStats(fanFile, fan.master[0], p.fanCount), hub: fanStats(floorFan, fan.master[1], p.fanCount), pubsub: fanStats(subs, null, p.fanCount) };
