@@ -1,6 +1,7 @@
 // A worker for the shared state benchmark (bench/scenarios/state.js): the
 // scenario asks it, over drover's messaging, to time reads, writes and
 // fan-out of the store, and the same with ioredis against a local Redis.
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { handle, on, ready, request, state } from 'drover/worker';
 
@@ -63,10 +64,21 @@ handle('hot', async ({ key, ms }) => {
   return n;
 });
 
-// Fan-out: the time from the writer's set() call (t in the value) to this watcher's callback.
+// Fan-out samples: [ms from the writer's call (t, taken just before it) to this process's callback, ms from t to
+// the 'data' event of the socket it came on (what the master, the kernel and the scheduler took; the rest is this
+// process's parse and dispatch), the change's round]. Every socket's 'data' is stamped: the hub's and the
+// subscriber's alike.
+let lastData = 0;
+const emit = net.Socket.prototype.emit;
+net.Socket.prototype.emit = function (event) {
+  if (event === 'data') lastData = now();
+  return emit.apply(this, arguments);
+};
+const sample = (t1, m) => [t1 - m.t, lastData - m.t, m.i];
 let fan = [];
 state.watch('fan', (ev) => {
-  if (ev.type === 'put' && typeof ev.entry.value?.t === 'number') fan.push(now() - ev.entry.value.t);
+  const t1 = now();
+  if (ev.type === 'put' && typeof ev.entry.value?.t === 'number') fan.push(sample(t1, ev.entry.value));
 });
 handle('fan-collect', () => {
   const out = fan;
@@ -75,7 +87,7 @@ handle('fan-collect', () => {
 });
 // The floor of the fan-out: the master sends a bare message to each worker on the same hub, no store.
 let floor = [];
-on('bench.fan', (t) => floor.push(now() - t));
+on('bench.fan', (m) => floor.push(sample(now(), m)));
 handle('floor-collect', () => {
   const out = floor;
   floor = [];
@@ -86,7 +98,10 @@ let sub = [];
 let subscriber;
 handle('sub-start', async ({ url, channel }) => {
   subscriber = new (await import('ioredis')).Redis(url);
-  subscriber.on('message', (_c, message) => sub.push(now() - JSON.parse(message).t));
+  subscriber.on('message', (_c, message) => {
+    const t1 = now();
+    sub.push(sample(t1, JSON.parse(message)));
+  });
   await subscriber.subscribe(channel);
   return true;
 });

@@ -3,7 +3,8 @@
 // stops being read (block) until that queue drains, and a connection over its
 // rate (rateLimit frames/s, token-bucket.ts) is paused until its next token.
 // Writes are corked and flushed once per tick, so many small frames leave in
-// one writev.
+// one writev; writeNow (the state store's pushes) sends to an idle connection
+// at once and corks only what follows it in the tick.
 import type { Conn } from './hub-conn.js';
 
 export interface FlowOptions {
@@ -84,16 +85,31 @@ export class HubFlow {
   /** Writes are corked and flushed once per tick: many small frames leave in one writev. */
   write(c: Conn, buf: Buffer): void {
     if (c.closed) return;
-    if (!c.corked) {
-      c.corked = true;
-      c.socket.cork();
-      this.corkedConns.push(c);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        process.nextTick(this.flush);
-      }
-    }
+    if (!c.corked) this.cork(c);
     c.socket.write(buf);
+  }
+
+  /** Corked until the end of this tick. */
+  private cork(c: Conn): void {
+    c.corked = true;
+    c.socket.cork();
+    this.corkedConns.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  /**
+   * write(), but to an idle connection the frame leaves now, not at the end
+   * of the tick (a push whose latency counts: the state store's fan-out);
+   * what else is written to it in this tick is corked after it, in order.
+   */
+  writeNow(c: Conn, buf: Buffer): void {
+    if (c.closed) return;
+    if (c.corked || c.socket.writableLength > 0) return this.write(c, buf);
+    c.socket.write(buf);
+    this.cork(c);
   }
 
   private readonly flush = (): void => {

@@ -36,7 +36,7 @@ import { ConnTable } from './hub-table.js';
 import { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
 import { errorFrame, noRoute, type Conn, type Role } from './hub-conn.js';
-import { MasterEndpoint } from './master-endpoint.js';
+import { MasterEndpoint, type MasterMessenger } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
@@ -96,8 +96,8 @@ export interface MessageCounts {
  * hub-router.ts, the master's own end master-endpoint.ts.
  */
 export class MessageHub extends EventEmitter {
-  /** send/request/handle/on/publish for the master itself. */
-  readonly api: Messenger;
+  /** send/request/handle/on/publish for the master itself (and sendNow for drover's own pushes). */
+  readonly api: MasterMessenger;
   readonly counts: MessageCounts = { send: 0, publish: 0, request: 0, reply: 0, ipc: 0 };
   readonly serialization: Serialization;
   private readonly maxMessageBytes: number;
@@ -169,6 +169,7 @@ export class MessageHub extends EventEmitter {
       {
         rpc: this.rpc,
         write: (c, frame) => this.flow.write(c, frame),
+        writeNow: (c, frame) => this.flow.writeNow(c, frame),
         full: (c) => this.flow.full(c),
         block: (c) => this.flow.block(c),
         unblock: (c) => this.flow.unblock(c),
@@ -192,6 +193,7 @@ export class MessageHub extends EventEmitter {
     this.api = {
       ...api,
       send: (to, topic, payload) => (counts.send++, api.send(to, topic, payload)),
+      sendNow: (to, topic, payload) => (counts.send++, api.sendNow(to, topic, payload)),
       request: (to, topic, payload, options) => (counts.request++, api.request(to, topic, payload, options)),
       publish: (topic, payload) => (counts.publish++, api.publish(topic, payload)),
     };

@@ -5,13 +5,26 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
-import { ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
 import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
 import { HEADER_BYTES, Kind, decodePayload, encodeFrame, type Serialization } from './frame.js';
 import { encodeErrorFrame, errorFrame, type Conn } from './hub-conn.js';
 import type { PendingRequests } from './rpc.js';
 
 const SEQ_LIMIT = 0x1_0000_0000;
+
+/** The master's messenger, with one call only drover's own code uses. */
+export interface MasterMessenger extends Messenger {
+  /**
+   * send() to one process for pushes (the state store's fan-out): written in
+   * this tick when the receiver is connected, listens on topic and has room
+   * (undefined: done, no promise); otherwise send()'s promise. The same payload
+   * (the same object) sent to several receivers in one tick is encoded once and
+   * the same bytes written to each. Order between two calls to one receiver
+   * holds only if the caller waits for a returned promise before the next.
+   */
+  sendNow(to: Address, topic: string, payload: unknown): Promise<void> | undefined;
+}
 
 export interface MasterEndpointOptions {
   readonly serialization: Serialization;
@@ -29,6 +42,8 @@ export interface HubCore {
   /** The master's requests waiting for replies, by route seq (the hub settles them when a reply arrives). */
   readonly rpc: PendingRequests<Conn | undefined>;
   write(c: Conn, frame: Buffer): void;
+  /** write(), leaving at once when the connection is idle (not at the end of the tick). */
+  writeNow(c: Conn, frame: Buffer): void;
   /** The connection's outgoing queue is at its bound. */
   full(c: Conn): boolean;
   /** Stops / resumes reading from a connection. */
@@ -46,9 +61,11 @@ export interface HubCore {
 }
 
 export class MasterEndpoint {
-  readonly api: Messenger;
+  readonly api: MasterMessenger;
   private readonly local = new Dispatcher();
   private sendSeq = 0;
+  /** sendNow()'s frame of the payload it sent last, kept until the end of the tick (its `to` says 'workers': more than one receiver). */
+  private shared: { readonly topic: string; readonly payload: unknown; readonly frame: Buffer } | undefined;
 
   constructor(
     private readonly options: MasterEndpointOptions,
@@ -56,6 +73,7 @@ export class MasterEndpoint {
   ) {
     this.api = {
       send: (to, topic, payload) => this.masterSend(to, topic, payload),
+      sendNow: (to, topic, payload) => this.sendNow(to, topic, payload),
       request: <T>(to: Address, topic: string, payload?: unknown, opts?: RequestOptions) => this.masterRequest(to, topic, payload, opts) as Promise<T>,
       handle: (topic, fn) => this.masterHandle(topic, fn),
       on: (topic, fn) => this.masterOn(topic, fn),
@@ -141,6 +159,30 @@ export class MasterEndpoint {
       targets = t.subs.has(topic) ? [t] : [];
     }
     await this.masterWrite(targets, frame, addr !== ADDR_WORKERS);
+  }
+
+  private sendNow(to: Address, topic: string, payload: unknown): Promise<void> | undefined {
+    const addr = encodeAddress(to);
+    const t = addr >= 0 || addr === ADDR_AGENT ? this.core.target(addr) : undefined;
+    if (t === undefined || t.closed || !t.subs.has(topic) || this.core.full(t)) return this.masterSend(to, topic, payload);
+    const last = this.shared;
+    let frame: Buffer;
+    if (last !== undefined && last.payload === payload && last.topic === topic) {
+      frame = last.frame;
+    } else {
+      try {
+        checkTopic(topic);
+        frame = encodeFrame({ kind: Kind.send, seq: this.nextMasterSendSeq(), ack: 0, to: ADDR_WORKERS, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
+      } catch (err) {
+        // As send() reports it: the caller's push path must not throw (the change it pushes is made already).
+        return Promise.reject(err);
+      }
+      // Only for the receivers of this tick: a large batch is not kept alive after it.
+      if (last === undefined) queueMicrotask(() => (this.shared = undefined));
+      this.shared = { topic, payload, frame };
+    }
+    this.core.writeNow(t, frame);
+    return undefined;
   }
 
   private async masterPublish(topic: string, payload: unknown): Promise<void> {

@@ -4,11 +4,12 @@
 // talks to the server in process.
 import type { Messenger } from '../messaging/endpoint.js';
 import type { Address } from '../messaging/envelope.js';
+import type { MasterMessenger } from '../messaging/master-endpoint.js';
 import { StateClient } from './client.js';
 import { localTransport } from './local-transport.js';
 import { fileBackend } from './file-backend.js';
 import { memoryBackend } from './memory-backend.js';
-import { StateServer, type ServerLog } from './server.js';
+import { StateServer, type Deliver, type ServerLog } from './server.js';
 import type { Backend } from './backend.js';
 import type { StateSpec } from './types.js';
 import { TOPIC_EVENTS, TOPIC_REQUEST, type Stored } from './wire.js';
@@ -36,15 +37,17 @@ export interface MasterState {
   close(): Promise<void>;
 }
 
-export function startState(spec: StateSpec, messages: Messenger, log: ServerLog | undefined): MasterState {
+export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<MasterMessenger, 'sendNow'>>, log: ServerLog | undefined): MasterState {
   const server = new StateServer(backendFor(spec, log), log);
   // Per sender, its subscriber key and push function, made once (not a string and a closure per request).
-  const peers = new Map<Address, { readonly key: string; readonly deliver: (batch: string) => Promise<void> }>();
+  const peers = new Map<Address, { readonly key: string; readonly deliver: Deliver }>();
+  // The hub's sendNow: a change leaves for every watcher in the turn it is made, encoded once (the same batch string).
+  const now = typeof messages.sendNow === 'function';
   messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) => {
     let peer = peers.get(meta.from);
     if (peer === undefined) {
       const from = meta.from;
-      peer = { key: `p:${String(from)}`, deliver: (batch) => messages.send(from, TOPIC_EVENTS, batch) };
+      peer = { key: `p:${String(from)}`, deliver: now ? (batch) => messages.sendNow!(from, TOPIC_EVENTS, batch) : (batch) => messages.send(from, TOPIC_EVENTS, batch) };
       // Addresses are worker ids and the agent: bounded by the app's size, but an app that replaces workers for a long time reuses none.
       if (peers.size >= 10_000) peers.clear();
       peers.set(from, peer);

@@ -16,7 +16,8 @@ import { STATE_LIMITS } from './types.js';
 import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
 import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
 
-export type Deliver = (batch: string) => Promise<void>;
+/** Pushes a batch to one process: undefined when it was written at once, else a promise of when it was (or why not). */
+export type Deliver = (batch: string) => Promise<void> | undefined;
 
 /** Entries per reset page, and events per message: well under the hub's message limit (16 MiB) with a 1 MiB value. */
 const PAGE_BYTES = 4 * 1024 * 1024;
@@ -442,34 +443,54 @@ export class StateServer {
       sub.queue = this.resetPages(sub.patterns.values(), undefined);
       sub.queuedBytes = 0;
     }
-    if (sub.queue.length === 0) return;
-    // One message holds at most BATCH_BYTES of events; the rest waits for the next turn.
-    let n = 0;
-    let bytes = 0;
-    while (n < sub.queue.length && (n === 0 || bytes + sub.queue[n]!.length <= BATCH_BYTES)) bytes += sub.queue[n++]!.length;
-    const batch = `[${sub.queue.slice(0, n).join(',')}]`;
-    sub.queue = sub.queue.slice(n);
-    sub.queuedBytes = Math.max(0, sub.queuedBytes - bytes);
-    sub.sending = true;
-    sub.deliver(batch).then(
-      () => {
-        sub.sending = false;
-        this.flush(sub);
-      },
-      (err: DroverError) => {
-        sub.sending = false;
-        if (err?.code === 'DROVER_E_MSG_OVERFLOW') {
-          // Not read for a while: what it missed comes as a reset, once it reads again.
-          sub.queue = [];
-          sub.needsReset = true;
-          sub.retry = setTimeout(() => this.flush(sub), 100);
-          sub.retry.unref?.();
-        } else if (this.subs.get(sub.key) === sub) {
-          // The process is gone (or never subscribed): a new one registers its own watches.
-          this.subs.delete(sub.key);
-        }
-      },
-    );
+    // Batches written at once (the hub had room) leave in this turn, one after the other.
+    while (sub.queue.length > 0) {
+      // One message holds at most BATCH_BYTES of events; the rest waits for the next turn.
+      let n = 0;
+      let bytes = 0;
+      while (n < sub.queue.length && (n === 0 || bytes + sub.queue[n]!.length <= BATCH_BYTES)) bytes += sub.queue[n++]!.length;
+      const batch = n === 1 ? this.batchOf(sub.queue[0]!) : `[${sub.queue.slice(0, n).join(',')}]`;
+      sub.queue = n === sub.queue.length ? [] : sub.queue.slice(n);
+      sub.queuedBytes = Math.max(0, sub.queuedBytes - bytes);
+      const sent = sub.deliver(batch);
+      if (sent === undefined) continue;
+      sub.sending = true;
+      sent.then(
+        () => {
+          sub.sending = false;
+          this.flush(sub);
+        },
+        (err: DroverError) => {
+          sub.sending = false;
+          if (err?.code === 'DROVER_E_MSG_OVERFLOW') {
+            // Not read for a while: what it missed comes as a reset, once it reads again.
+            sub.queue = [];
+            sub.needsReset = true;
+            sub.retry = setTimeout(() => this.flush(sub), 100);
+            sub.retry.unref?.();
+          } else if (this.subs.get(sub.key) === sub) {
+            // The process is gone (or never subscribed): a new one registers its own watches.
+            this.subs.delete(sub.key);
+          }
+        },
+      );
+      return;
+    }
+  }
+
+  /**
+   * The batch of one event, made once per event: a change pushed to several
+   * watchers is the same string for each, which the hub encodes once and
+   * writes to every connection as the same bytes (sendNow).
+   */
+  private single: { readonly event: string; readonly batch: string } | undefined;
+
+  private batchOf(event: string): string {
+    const last = this.single;
+    if (last !== undefined && last.event === event) return last.batch;
+    const batch = `[${event}]`;
+    this.single = { event, batch };
+    return batch;
   }
 
   /** Watching processes and their queued bytes (tests check the bound). */
