@@ -12,6 +12,14 @@
 // gets a conflict reply with the current entry and holds the turn). So a
 // success costs about two attempts and one round trip, and writers take turns.
 //
+// A turn has a quantum: the holder whose attempt just won keeps the turn for
+// up to QUANTUM wins in a row while others wait, if its next attempt comes
+// within STREAK_MS. Its reply carried the version it wrote, so its next
+// attempt is current and wins at once: a run of wins costs one round trip
+// each, as a lone writer's does, where handing the turn on costs the next
+// waiter a stale attempt (a conflict and a retry) per win. A waiter waits at
+// most QUANTUM wins (or STREAK_MS) per writer ahead of it.
+//
 // Only update()'s own attempts (flag u) wait; a plain set/delete, with or
 // without ifVersion, is never held back, so it can make the holder's retry
 // conflict again (the holder keeps the turn). A holder that never retries (its
@@ -20,6 +28,9 @@
 import { realTimers, type Timers } from '../messaging/rpc.js';
 
 export const LEASE_MS = 50;
+/** Wins in a row a holder may make while others wait, and how soon its next attempt must come to keep the turn. */
+export const QUANTUM = 16;
+export const STREAK_MS = 2;
 /** Waiters per key; beyond it an attempt is tried at once, as without turns. */
 const MAX_WAITING = 10_000;
 
@@ -38,6 +49,10 @@ interface Turn<Op> {
   holder: string;
   leaseUntil: number;
   timer: unknown;
+  /** When the timer fires (it re-arms itself while the lease is renewed). */
+  timerAt: number;
+  /** The holder's wins in a row while holding. */
+  wins: number;
   readonly waiting: Waiter<Op>[];
 }
 
@@ -50,6 +65,8 @@ export class FairCas<Op> {
     private readonly timers: Timers = realTimers,
     private readonly now: () => number = () => performance.now(),
     private readonly leaseMs = LEASE_MS,
+    private readonly quantum = QUANTUM,
+    private readonly streakMs = STREAK_MS,
   ) {}
 
   /** An update() attempt on key by process `who`: its reply now, or once it is its turn. */
@@ -60,8 +77,14 @@ export class FairCas<Op> {
     }
     const a = this.run(op);
     if (a.conflicted) this.hold(key, who);
-    else if (turn && turn.holder === who) this.pass(key, turn);
+    else if (turn && turn.holder === who) this.won(key, turn);
     return a.reply;
+  }
+
+  /** The holder's attempt won: it keeps the turn for its next one (the quantum), or the turn passes. */
+  private won(key: string, t: Turn<Op>): void {
+    if (++t.wins >= this.quantum || t.waiting.length === 0) return this.pass(key, t);
+    this.lease(key, t, this.streakMs);
   }
 
   /** Keys with a turn, and attempts waiting (tests and metrics). */
@@ -81,24 +104,37 @@ export class FairCas<Op> {
   }
 
   private hold(key: string, who: string): void {
-    const until = this.now() + this.leaseMs;
-    const turn = this.turns.get(key);
-    if (turn) {
+    let turn = this.turns.get(key);
+    if (!turn) {
+      turn = { holder: who, leaseUntil: 0, timer: undefined, timerAt: 0, wins: 0, waiting: [] };
+      this.turns.set(key, turn);
+    } else if (turn.holder !== who) {
       turn.holder = who;
-      turn.leaseUntil = until;
-      return;
+      turn.wins = 0;
     }
-    // One timer per lease period, not per attempt: it re-arms itself while the lease keeps being renewed.
-    const t: Turn<Op> = { holder: who, leaseUntil: until, timer: undefined, waiting: [] };
-    this.turns.set(key, t);
-    this.arm(key, t, this.leaseMs);
+    this.lease(key, turn, this.leaseMs);
   }
 
-  private arm(key: string, t: Turn<Op>, ms: number): void {
+  /**
+   * The holder's lease runs ms from now. One timer per turn, not per attempt:
+   * it re-arms itself while the lease keeps being renewed, and is armed anew
+   * only when the lease would end before it fires.
+   */
+  private lease(key: string, t: Turn<Op>, ms: number): void {
+    const now = this.now();
+    t.leaseUntil = now + ms;
+    if (t.timer !== undefined && t.timerAt <= t.leaseUntil) return;
+    this.timers.clearTimeout(t.timer);
+    this.arm(key, t, ms, now);
+  }
+
+  private arm(key: string, t: Turn<Op>, ms: number, now: number): void {
+    t.timerAt = now + ms;
     t.timer = this.timers.setTimeout(() => {
       if (this.turns.get(key) !== t) return;
-      const left = t.leaseUntil - this.now();
-      if (left > 0) return this.arm(key, t, left);
+      const at = this.now();
+      const left = t.leaseUntil - at;
+      if (left > 0) return this.arm(key, t, left, at);
       t.timer = undefined;
       this.pass(key, t);
     }, ms);
@@ -118,8 +154,8 @@ export class FairCas<Op> {
       next.resolve(a.reply);
       if (a.conflicted) {
         t.holder = next.who;
-        t.leaseUntil = this.now() + this.leaseMs;
-        if (t.timer === undefined) this.arm(key, t, this.leaseMs);
+        t.wins = 0;
+        this.lease(key, t, this.leaseMs);
         return;
       }
     }

@@ -4,9 +4,10 @@
 // its lease.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FairCas, LEASE_MS } from '../../dist/state/fair-cas.js';
+import { FairCas, LEASE_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
 
-function world() {
+// quantum 1: the turn passes at the holder's first win (the tests of the quantum give their own).
+function world(quantum = 1) {
   let now = 0;
   const timers = [];
   const fake = {
@@ -29,6 +30,8 @@ function world() {
     },
     fake,
     () => now,
+    LEASE_MS,
+    quantum,
   );
   const advance = (ms) => {
     now += ms;
@@ -101,5 +104,50 @@ test('close answers every waiter', async () => {
   const c = w.attempt('c', 0);
   w.cas.close('closed');
   assert.equal(await c, 'closed');
+  assert.equal(w.liveTimers(), 0);
+});
+
+test('a holder that wins keeps the turn for its next attempt, up to the quantum, then the first waiter goes', async () => {
+  const w = world(3);
+  w.attempt('a', 0);
+  assert.equal(w.attempt('b', 0), 'conflict b at 1');
+  const c = w.attempt('c', 0);
+  // b's wins: its reply carried the version it wrote, so its next attempt is current and goes first.
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  assert.equal(w.attempt('b', 2), 'ok b 3');
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  // The third win in a row ends b's quantum: c's stale attempt is tried and loses, so c holds the turn.
+  assert.equal(w.attempt('b', 3), 'ok b 4');
+  assert.equal(await c, 'conflict c at 4');
+  // b's next attempt, current, now waits for c.
+  const b = w.attempt('b', 4);
+  assert.ok(b instanceof Promise);
+  assert.equal(w.attempt('c', 4), 'ok c 5');
+  assert.equal(w.attempt('c', 5), 'ok c 6');
+  assert.equal(w.attempt('c', 6), 'ok c 7');
+  assert.equal(await b, 'conflict b at 7');
+  assert.equal(w.attempt('b', 7), 'ok b 8');
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.liveTimers(), 0);
+  assert.equal(w.table.version, 8);
+});
+
+test('a winner that does not come back within STREAK_MS loses the turn, not the conflict lease', async () => {
+  const w = world(16);
+  w.attempt('a', 0);
+  w.attempt('b', 0);
+  const c = w.attempt('c', 0);
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  w.advance(STREAK_MS - 1);
+  assert.equal(w.attempt('b', 2), 'ok b 3'); // renews its streak
+  w.advance(STREAK_MS - 1);
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(1);
+  assert.equal(await c, 'conflict c at 3');
+  // c holds it with the conflict lease (LEASE_MS), not the streak's.
+  w.advance(STREAK_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 0 });
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
   assert.equal(w.liveTimers(), 0);
 });
