@@ -138,7 +138,7 @@ export class FairCas<Op> {
       t.timer = undefined;
       this.pass(key, t);
     }, ms);
-    (t.timer as { unref?: () => void })?.unref?.();
+    // Not unref'd: attempts waiting for the turn may be all that is left to do (clients in this process, as in tests).
   }
 
   /** The holder is done (or gone): the first waiter's attempt is tried; the first that conflicts holds the turn. */
