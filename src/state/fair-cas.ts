@@ -18,7 +18,10 @@
 // attempt is current and wins at once: a run of wins costs one round trip
 // each, as a lone writer's does, where handing the turn on costs the next
 // waiter a stale attempt (a conflict and a retry) per win. A waiter waits at
-// most QUANTUM wins (or STREAK_MS) per writer ahead of it.
+// most QUANTUM wins (or STREAK_MS) per writer ahead of it. A holder that
+// does not come back in time (it updates now and then, not in a loop) cost
+// the waiters STREAK_MS: it gets no quantum for LAPSE_MS after that, so such
+// writers cost at most one STREAK_MS a second each.
 //
 // Only update()'s own attempts (flag u) wait; a plain set/delete, with or
 // without ifVersion, is never held back, so it can make the holder's retry
@@ -31,6 +34,7 @@ export const LEASE_MS = 50;
 /** Wins in a row a holder may make while others wait, and how soon its next attempt must come to keep the turn. */
 export const QUANTUM = 16;
 export const STREAK_MS = 2;
+export const LAPSE_MS = 1_000;
 /** Waiters per key; beyond it an attempt is tried at once, as without turns. */
 const MAX_WAITING = 10_000;
 
@@ -53,11 +57,15 @@ interface Turn<Op> {
   timerAt: number;
   /** The holder's wins in a row while holding. */
   wins: number;
+  /** The lease is a quantum's (the holder won and may go again), not a conflict's. */
+  streak: boolean;
   readonly waiting: Waiter<Op>[];
 }
 
 export class FairCas<Op> {
   private readonly turns = new Map<string, Turn<Op>>();
+  /** Writers that let a quantum lapse, until when they get none (one entry per process at most). */
+  private readonly lapsed = new Map<string, number>();
 
   constructor(
     /** Tries the compare-and-set now (synchronously) and says whether it conflicted. */
@@ -84,6 +92,12 @@ export class FairCas<Op> {
   /** The holder's attempt won: it keeps the turn for its next one (the quantum), or the turn passes. */
   private won(key: string, t: Turn<Op>): void {
     if (++t.wins >= this.quantum || t.waiting.length === 0) return this.pass(key, t);
+    const lapsed = this.lapsed.get(t.holder);
+    if (lapsed !== undefined) {
+      if (lapsed > this.now()) return this.pass(key, t);
+      this.lapsed.delete(t.holder);
+    }
+    t.streak = true;
     this.lease(key, t, this.streakMs);
   }
 
@@ -106,12 +120,13 @@ export class FairCas<Op> {
   private hold(key: string, who: string): void {
     let turn = this.turns.get(key);
     if (!turn) {
-      turn = { holder: who, leaseUntil: 0, timer: undefined, timerAt: 0, wins: 0, waiting: [] };
+      turn = { holder: who, leaseUntil: 0, timer: undefined, timerAt: 0, wins: 0, streak: false, waiting: [] };
       this.turns.set(key, turn);
     } else if (turn.holder !== who) {
       turn.holder = who;
       turn.wins = 0;
     }
+    turn.streak = false;
     this.lease(key, turn, this.leaseMs);
   }
 
@@ -136,6 +151,10 @@ export class FairCas<Op> {
       const left = t.leaseUntil - at;
       if (left > 0) return this.arm(key, t, left, at);
       t.timer = undefined;
+      if (t.streak) {
+        if (this.lapsed.size >= 10_000) this.lapsed.clear();
+        this.lapsed.set(t.holder, at + LAPSE_MS);
+      }
       this.pass(key, t);
     }, ms);
     // Not unref'd: attempts waiting for the turn may be all that is left to do (clients in this process, as in tests).
@@ -155,6 +174,7 @@ export class FairCas<Op> {
       if (a.conflicted) {
         t.holder = next.who;
         t.wins = 0;
+        t.streak = false;
         this.lease(key, t, this.leaseMs);
         return;
       }

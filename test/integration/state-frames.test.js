@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStateApp } from '../helpers/state.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('set, get, update, delete and watch of a worker go by state frames, not the request topic', async (t) => {
-  const app = await startStateApp(t, { instances: 2, stateBackend: 'file' });
+  const app = await startStateApp(t, { instances: 2, stateBackend: 'file', stateDir: tempDir(t) });
   for (const w of [0, 1]) await app.ask(w, 'no-state-topic', {});
   const before = app.sup['hub'].counts.request;
   await app.ask(1, 'watch', { pattern: 'f:*' });

@@ -4,7 +4,7 @@
 // its lease.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FairCas, LEASE_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
+import { FairCas, LAPSE_MS, LEASE_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
 
 // quantum 1: the turn passes at the holder's first win (the tests of the quantum give their own).
 function world(quantum = 1) {
@@ -147,6 +147,47 @@ test('a winner that does not come back within STREAK_MS loses the turn, not the 
   // c holds it with the conflict lease (LEASE_MS), not the streak's.
   w.advance(STREAK_MS);
   assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 0 });
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.liveTimers(), 0);
+});
+
+test('a holder that let its quantum lapse gets none for LAPSE_MS: its win passes the turn at once', async () => {
+  const w = world(16);
+  w.attempt('a', 0);
+  w.attempt('b', 0);
+  const c = w.attempt('c', 0);
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  // b does not come back: c waited STREAK_MS, and b is marked.
+  w.advance(STREAK_MS);
+  assert.equal(await c, 'conflict c at 2');
+  const b = w.attempt('b', 0);
+  assert.equal(w.attempt('c', 2), 'ok c 3');
+  // c keeps the turn (its quantum); b waits until c lets it lapse too.
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(STREAK_MS);
+  assert.equal(await b, 'conflict b at 3');
+  const d = w.attempt('d', 0);
+  // b's win: no quantum for b now, so d goes at once.
+  assert.equal(w.attempt('b', 3), 'ok b 4');
+  assert.equal(await d, 'conflict d at 4');
+  const b2 = w.attempt('b', 4);
+  assert.equal(w.attempt('d', 4), 'ok d 5');
+  w.advance(STREAK_MS);
+  assert.equal(await b2, 'conflict b at 5');
+  // After LAPSE_MS (b's conflict lease ran out long before) b gets a quantum again.
+  w.advance(LAPSE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.attempt('e', 0), 'conflict e at 5');
+  const b3 = w.attempt('b', 5);
+  assert.equal(w.attempt('e', 5), 'ok e 6');
+  w.advance(STREAK_MS);
+  assert.equal(await b3, 'conflict b at 6');
+  const f = w.attempt('f', 0);
+  assert.equal(w.attempt('b', 6), 'ok b 7');
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(STREAK_MS);
+  assert.equal(await f, 'conflict f at 7');
   w.advance(LEASE_MS);
   assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
   assert.equal(w.liveTimers(), 0);
