@@ -14,14 +14,16 @@
 //
 // A turn has a quantum: the holder whose attempt just won keeps the turn for
 // up to QUANTUM wins in a row while others wait, if its next attempt comes
-// within STREAK_MS. Its reply carried the version it wrote, so its next
+// within twice its last turnaround (reply out to its next attempt in; at
+// least STREAK_MS, at most MAX_STREAK_MS: a loaded machine's round trips are
+// milliseconds). Its reply carried the version it wrote, so its next
 // attempt is current and wins at once: a run of wins costs one round trip
 // each, as a lone writer's does, where handing the turn on costs the next
 // waiter a stale attempt (a conflict and a retry) per win. A waiter waits at
-// most QUANTUM wins (or STREAK_MS) per writer ahead of it. A holder that
+// most QUANTUM wins (or that window) per writer ahead of it. A holder that
 // does not come back in time (it updates now and then, not in a loop) cost
-// the waiters STREAK_MS: it gets no quantum for LAPSE_MS after that, so such
-// writers cost at most one STREAK_MS a second each.
+// the waiters the window: it gets no quantum for LAPSE_MS after that, so such
+// writers cost at most one window a second each.
 //
 // Only update()'s own attempts (flag u) wait; a plain set/delete, with or
 // without ifVersion, is never held back, so it can make the holder's retry
@@ -34,6 +36,7 @@ export const LEASE_MS = 50;
 /** Wins in a row a holder may make while others wait, and how soon its next attempt must come to keep the turn. */
 export const QUANTUM = 16;
 export const STREAK_MS = 2;
+export const MAX_STREAK_MS = 20;
 export const LAPSE_MS = 1_000;
 /** Waiters per key; beyond it an attempt is tried at once, as without turns. */
 const MAX_WAITING = 10_000;
@@ -59,6 +62,9 @@ interface Turn<Op> {
   wins: number;
   /** The lease is a quantum's (the holder won and may go again), not a conflict's. */
   streak: boolean;
+  /** When the holder's last reply was made, and its last turnaround (that reply to its next attempt). */
+  repliedAt: number;
+  turnaround: number;
   readonly waiting: Waiter<Op>[];
 }
 
@@ -83,6 +89,7 @@ export class FairCas<Op> {
     if (turn && turn.holder !== who && turn.waiting.length < MAX_WAITING) {
       return new Promise((resolve) => turn.waiting.push({ op, who, resolve }));
     }
+    if (turn && turn.holder === who) turn.turnaround = this.now() - turn.repliedAt;
     const a = this.run(op);
     if (a.conflicted) this.hold(key, who);
     else if (turn && turn.holder === who) this.won(key, turn);
@@ -98,7 +105,8 @@ export class FairCas<Op> {
       this.lapsed.delete(t.holder);
     }
     t.streak = true;
-    this.lease(key, t, this.streakMs);
+    t.repliedAt = this.now();
+    this.lease(key, t, Math.min(MAX_STREAK_MS, Math.max(this.streakMs, 2 * t.turnaround)));
   }
 
   /** Keys with a turn, and attempts waiting (tests and metrics). */
@@ -120,13 +128,15 @@ export class FairCas<Op> {
   private hold(key: string, who: string): void {
     let turn = this.turns.get(key);
     if (!turn) {
-      turn = { holder: who, leaseUntil: 0, timer: undefined, timerAt: 0, wins: 0, streak: false, waiting: [] };
+      turn = { holder: who, leaseUntil: 0, timer: undefined, timerAt: 0, wins: 0, streak: false, repliedAt: 0, turnaround: 0, waiting: [] };
       this.turns.set(key, turn);
     } else if (turn.holder !== who) {
       turn.holder = who;
       turn.wins = 0;
+      turn.turnaround = 0;
     }
     turn.streak = false;
+    turn.repliedAt = this.now();
     this.lease(key, turn, this.leaseMs);
   }
 
@@ -175,6 +185,8 @@ export class FairCas<Op> {
         t.holder = next.who;
         t.wins = 0;
         t.streak = false;
+        t.turnaround = 0;
+        t.repliedAt = this.now();
         this.lease(key, t, this.leaseMs);
         return;
       }

@@ -4,7 +4,7 @@
 // its lease.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FairCas, LAPSE_MS, LEASE_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
+import { FairCas, LAPSE_MS, LEASE_MS, MAX_STREAK_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
 
 // quantum 1: the turn passes at the holder's first win (the tests of the quantum give their own).
 function world(quantum = 1) {
@@ -188,6 +188,31 @@ test('a holder that let its quantum lapse gets none for LAPSE_MS: its win passes
   assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
   w.advance(STREAK_MS);
   assert.equal(await f, 'conflict f at 7');
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.liveTimers(), 0);
+});
+
+test("the quantum's window is twice the holder's turnaround, at least STREAK_MS, at most MAX_STREAK_MS", async () => {
+  const w = world(16);
+  w.attempt('a', 0);
+  w.attempt('b', 0);
+  const c = w.attempt('c', 0);
+  // b's retry came 5 ms after its conflict reply: its window is 10 ms.
+  w.advance(5);
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  w.advance(9);
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(1);
+  assert.equal(await c, 'conflict c at 2');
+  // c's retry takes 30 ms: its window is capped.
+  const d = w.attempt('d', 0);
+  w.advance(30);
+  assert.equal(w.attempt('c', 2), 'ok c 3');
+  w.advance(MAX_STREAK_MS - 1);
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(1);
+  assert.equal(await d, 'conflict d at 3');
   w.advance(LEASE_MS);
   assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
   assert.equal(w.liveTimers(), 0);
