@@ -33,12 +33,17 @@ function world(quantum = 1) {
     LEASE_MS,
     quantum,
   );
-  const advance = (ms) => {
-    now += ms;
+  // One pass over the timers due now (one turn of the event loop's timers phase).
+  const fire = () => {
     for (const t of [...timers]) if (t.live && t.at <= now) ((t.live = false), t.fn());
   };
+  // The clock moves on, and every timer due by then runs (those the due ones arm, too).
+  const advance = (ms) => {
+    now += ms;
+    while (timers.some((t) => t.live && t.at <= now)) fire();
+  };
   const attempt = (who, ifVersion) => cas.attempt('k', who, { who, ifVersion });
-  return { cas, table, advance, attempt, liveTimers: () => timers.filter((t) => t.live).length };
+  return { cas, table, advance, fire, tick: (ms) => (now += ms), attempt, liveTimers: () => timers.filter((t) => t.live).length };
 }
 
 test('uncontended attempts are tried at once and leave no turn, no timer', () => {
@@ -213,6 +218,28 @@ test("the quantum's window is twice the holder's turnaround, at least STREAK_MS,
   assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
   w.advance(1);
   assert.equal(await d, 'conflict d at 3');
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.liveTimers(), 0);
+});
+
+test("a holder whose next attempt is read in the same turn as its window's timer fires keeps the turn (a descheduled master runs timers before I/O)", async () => {
+  const w = world(16);
+  w.attempt('a', 0);
+  w.attempt('b', 0);
+  const c = w.attempt('c', 0);
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  // The master wakes 10 ms later: the window's timer runs first, then it reads b's attempt.
+  w.tick(10);
+  w.fire();
+  assert.equal(w.attempt('b', 2), 'ok b 3');
+  w.fire();
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  // b's quantum goes on (its turnaround was 10 ms: a 20 ms window); when b stops coming, c gets the turn.
+  w.advance(19);
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(1);
+  assert.equal(await c, 'conflict c at 3');
   w.advance(LEASE_MS);
   assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
   assert.equal(w.liveTimers(), 0);
