@@ -89,9 +89,9 @@ const fail = (error: string): ParseResult => ({ ok: false, error });
 const bits = (...kinds: number[]): number => kinds.reduce((m, k) => m | (1 << k), 0);
 /** Kinds that carry a topic, and those that must not. */
 const NEEDS_TOPIC = bits(Kind.hello, Kind.send, Kind.request, Kind.sub, Kind.unsub, Kind.publish);
-const NEEDS_SEQ = bits(Kind.send, Kind.request, Kind.publish);
+const NEEDS_SEQ = bits(Kind.send, Kind.request, Kind.publish, Kind.state);
 const NEEDS_ACK = bits(Kind.reply, Kind.error, Kind.ack, Kind.nack);
-const NEEDS_TO = bits(Kind.send, Kind.request);
+const NEEDS_TO = bits(Kind.send, Kind.request, Kind.state);
 
 /**
  * Validates a whole frame (length prefix included, as FrameDecoder yields it).
@@ -102,7 +102,7 @@ export function parseEnvelope(frame: Buffer, allowed?: ReadonlySet<number>): Par
   if (frame.readUInt32BE(0) !== frame.length - 4) return fail('length prefix does not match the frame');
   if (frame[4] !== MAGIC) return fail(`bad magic byte 0x${frame[4]!.toString(16)}: not a drover messaging frame, or an unsupported version`);
   const kind = frame[5]!;
-  if (kind < Kind.hello || kind > Kind.fatal) return fail(`unknown kind ${kind}`);
+  if (kind < Kind.hello || kind > Kind.state) return fail(`unknown kind ${kind}`);
   if (allowed && !allowed.has(kind)) return fail(`kind ${kindName(kind)} is not accepted from this peer`);
   const flags = frame[6]!;
   if ((flags & ~KNOWN_FLAGS) !== 0) return fail(`unknown flags 0x${flags.toString(16)}`);

@@ -52,6 +52,12 @@ export const Kind = {
   nack: 11,
   /** hub → process: the connection is being closed; payload JSON {code, message}. */
   fatal: 12,
+  /**
+   * process → master: a request of the shared state store (src/state), its text as payload; ack = its timeout
+   * in ms. The master's state handler answers it from the hub's read loop with a reply frame (ack = seq), with
+   * no topic, handler table or serialiser in between: a worker's set() is one frame each way.
+   */
+  state: 13,
 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 
@@ -117,6 +123,11 @@ export function encodeEmpty(f: FrameFields): Buffer {
   const buf = Buffer.allocUnsafe(HEADER_BYTES + t);
   writeHeader(buf, f, 0, t);
   return buf;
+}
+
+/** A frame whose payload is a string sent as UTF-8 (FLAG_TEXT); the caller knows it is well-formed UTF-16 (JSON text is). */
+export function encodeTextFrame(f: FrameFields, text: string, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
+  return encodeText(f, text, FLAG_TEXT, maxPayloadBytes);
 }
 
 /** A frame whose payload is JSON text (errors, nacks, and JSON payloads). */

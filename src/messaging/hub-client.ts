@@ -11,7 +11,7 @@
 // maxQueueBytes and then gets DROVER_E_MSG_OVERFLOW instead of unbounded memory.
 import net from 'node:net';
 import { DroverError } from '../errors.js';
-import { ADDR_AGENT, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   Dispatcher,
@@ -25,7 +25,7 @@ import {
   type Messenger,
   type RequestOptions,
 } from './endpoint.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, type Serialization } from './frame.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
@@ -151,6 +151,26 @@ export class HubClient implements Messenger {
       this.local.removeHandler(topic, fn);
       this.updateRef();
     };
+  }
+
+  /**
+   * A request of the shared state store (src/state/client.ts): its text in a
+   * state frame to the master, the reply's text back. Rejects like request()
+   * (timeout, disconnected, too large).
+   */
+  stateRequest(text: string, timeoutMs: number): Promise<string> {
+    try {
+      const seq = this.rpc.nextSeq();
+      const frame = encodeTextFrame({ kind: Kind.state, seq, ack: timeoutMs, to: ADDR_MASTER, from: this.options.self, topic: '' }, text, this.maxMessageBytes);
+      const socket = this.connect();
+      this.checkQueue(socket, frame.length);
+      const reply = this.rpc.add<string>(seq, { what: 'a state request to the master', timeoutMs, tag: 0 });
+      this.write(socket, frame);
+      this.updateRef();
+      return reply;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   on(topic: string, fn: Listener): () => void {

@@ -57,6 +57,10 @@ export class HubRouter {
         return this.onPublish(c, env, frame);
       case Kind.request:
         return this.onRequest(c, env, frame);
+      case Kind.state:
+        if (env.to === ADDR_MASTER) return this.master.answerState(c, env, frame);
+        this.hooks.violation(c, 'sent a state frame not addressed to the master', true);
+        return true;
       case Kind.reply:
       case Kind.error:
         return this.onReply(c, env, frame);

@@ -36,7 +36,7 @@ import { ConnTable } from './hub-table.js';
 import { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
 import { errorFrame, noRoute, type Conn, type Role } from './hub-conn.js';
-import { MasterEndpoint, type MasterMessenger } from './master-endpoint.js';
+import { MasterEndpoint, type MasterMessenger, type StateHandler } from './master-endpoint.js';
 import { TokenBucket } from './token-bucket.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
@@ -75,7 +75,7 @@ export interface AbuseEvent {
 }
 
 const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
-const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish]);
+const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish, Kind.state]);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 
 /** Messages through the master (drover_messages_total): hub frames by kind, both ways, and workers' drover IPC messages. */
@@ -197,6 +197,11 @@ export class MessageHub extends EventEmitter {
       request: (to, topic, payload, options) => (counts.request++, api.request(to, topic, payload, options)),
       publish: (topic, payload) => (counts.publish++, api.publish(topic, payload)),
     };
+  }
+
+  /** The shared state store's handler of state frames (master-endpoint.ts answerState). */
+  handleState(fn: StateHandler): () => void {
+    return this.master.handleState(fn);
   }
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
@@ -547,7 +552,7 @@ export class MessageHub extends EventEmitter {
   private count(kind: number): void {
     if (kind === Kind.send) this.counts.send++;
     else if (kind === Kind.publish) this.counts.publish++;
-    else if (kind === Kind.request) this.counts.request++;
+    else if (kind === Kind.request || kind === Kind.state) this.counts.request++;
     else if (kind === Kind.reply || kind === Kind.error) this.counts.reply++;
   }
 

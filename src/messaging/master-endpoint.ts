@@ -7,7 +7,7 @@ import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
 import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
-import { HEADER_BYTES, Kind, decodePayload, encodeFrame, type Serialization } from './frame.js';
+import { FLAG_TEXT, HEADER_BYTES, Kind, decodePayload, encodeFrame, encodeTextFrame, type Serialization } from './frame.js';
 import { encodeErrorFrame, errorFrame, type Conn } from './hub-conn.js';
 import type { PendingRequests } from './rpc.js';
 
@@ -60,12 +60,16 @@ export interface HubCore {
   nextRouteSeq(): number;
 }
 
+/** Answers a state frame's text (src/state/master.ts): a reply text, at once or later; never throws by contract (a throw is answered as a handler failure). */
+export type StateHandler = (from: number, text: string) => string | Promise<string>;
+
 export class MasterEndpoint {
   readonly api: MasterMessenger;
   private readonly local = new Dispatcher();
   private sendSeq = 0;
   /** sendNow()'s frame of the payload it sent last, kept until the end of the tick (its `to` says 'workers': more than one receiver). */
   private shared: { readonly topic: string; readonly payload: unknown; readonly frame: Buffer } | undefined;
+  private stateHandler: StateHandler | undefined;
 
   constructor(
     private readonly options: MasterEndpointOptions,
@@ -125,19 +129,80 @@ export class MasterEndpoint {
     c.masterInflight++;
     const seq = env.seq;
     const topic = env.topic;
-    const done = (reply: Buffer) => {
-      c.masterInflight--;
-      if (c.closed) return;
-      this.core.write(c, reply);
-      if (c.waitingForMasterSlot) {
-        c.waitingForMasterSlot = false;
-        this.core.unblock(c);
-      }
-    };
-    const ok = (value: unknown) => done(this.replyFrame(seq, c.addr, value));
-    const failed = (err: unknown) => done(encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
+    const ok = (value: unknown) => this.answered(c, this.replyFrame(seq, c.addr, value));
+    const failed = (err: unknown) => this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
     invokeHandler(handler, payload, { from: decodeAddress(c.addr), topic }, ok, failed);
     return true;
+  }
+
+  /** A reply of a handler that ran asynchronously: its slot is free again. */
+  private answered(c: Conn, reply: Buffer): void {
+    c.masterInflight--;
+    if (c.closed) return;
+    this.core.write(c, reply);
+    if (c.waitingForMasterSlot) {
+      c.waitingForMasterSlot = false;
+      this.core.unblock(c);
+    }
+  }
+
+  /** The shared state store's handler of state frames (one; a second replaces the first). */
+  handleState(fn: StateHandler): () => void {
+    this.stateHandler = fn;
+    return () => {
+      if (this.stateHandler === fn) this.stateHandler = undefined;
+    };
+  }
+
+  /**
+   * A state frame: the store's reply goes out in a reply frame, in this turn
+   * when the store answers at once (a local backend), with no topic lookup,
+   * closure or promise per request; the same bound on answers in progress as
+   * answer() when it answers later (opening the store, the redis backend).
+   */
+  answerState(c: Conn, env: Envelope, frame: Buffer): boolean {
+    const handler = this.stateHandler;
+    const seq = env.seq;
+    if (!handler) {
+      this.core.write(c, errorFrame(seq, ADDR_MASTER, 'DROVER_E_MSG_NO_HANDLER', 'the master has no shared state store to answer a state request'));
+      return true;
+    }
+    if ((env.flags & FLAG_TEXT) === 0) {
+      this.core.violation(c, 'sent a state frame whose payload is not text');
+      this.core.write(c, errorFrame(seq, ADDR_MASTER, 'DROVER_E_MSG_SERIALIZE', 'a state request is text'));
+      return true;
+    }
+    if (c.masterInflight >= this.options.maxPendingRequests) {
+      c.waitingForMasterSlot = true;
+      this.core.block(c);
+      return false;
+    }
+    let out: string | Promise<string>;
+    try {
+      out = handler(c.addr, frame.toString('utf8', env.payloadOffset));
+    } catch (err) {
+      this.core.write(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, 'state', 'the master')));
+      return true;
+    }
+    if (typeof out === 'string') {
+      this.core.write(c, this.stateReply(seq, c.addr, out));
+      return true;
+    }
+    c.masterInflight++;
+    out.then(
+      (text) => this.answered(c, this.stateReply(seq, c.addr, text)),
+      (err: unknown) => this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, 'state', 'the master'))),
+    );
+    return true;
+  }
+
+  private stateReply(ack: number, to: number, text: string): Buffer {
+    try {
+      return encodeTextFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, text, this.options.maxMessageBytes);
+    } catch (err) {
+      const e = err as DroverError;
+      return errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
+    }
   }
 
   private listenerFailed(topic: string, err: unknown): void {

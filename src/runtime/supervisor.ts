@@ -137,7 +137,7 @@ export class AppSupervisor extends EventEmitter {
     this.hub = new MessageHub({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
     // Shared state (issue 12): the store's server behind the hub, and the master's own client.
-    this.stateStore = startState(spec.state, this.messages, this.log);
+    this.stateStore = startState(spec.state, this.messages, this.log, this.hub);
     this.store = this.stateStore.client;
     // Repeated abuse of the message channels: a worker is replaced like one that announced its crash (replacement
     // first, then a graceful stop); the agent is stopped, and restarted once it has exited.

@@ -3,7 +3,7 @@
 // and get pushes on 'drover.state.ev'), and the master's own client, which
 // talks to the server in process.
 import type { Messenger } from '../messaging/endpoint.js';
-import type { Address } from '../messaging/envelope.js';
+import { decodeAddress, type Address } from '../messaging/envelope.js';
 import type { MasterMessenger } from '../messaging/master-endpoint.js';
 import { StateClient } from './client.js';
 import { localTransport } from './local-transport.js';
@@ -37,21 +37,34 @@ export interface MasterState {
   close(): Promise<void>;
 }
 
-export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<MasterMessenger, 'sendNow'>>, log: ServerLog | undefined): MasterState {
+/** Where workers' state frames arrive (the message hub: MessageHub.handleState). */
+export interface StateFrames {
+  handleState(fn: (from: number, text: string) => string | Promise<string>): () => void;
+}
+
+export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<MasterMessenger, 'sendNow'>>, log: ServerLog | undefined, frames?: StateFrames): MasterState {
   const server = new StateServer(backendFor(spec, log), log);
   // Per sender, its subscriber key and push function, made once (not a string and a closure per request).
   const peers = new Map<Address, { readonly key: string; readonly deliver: Deliver }>();
   // The hub's sendNow: a change leaves for every watcher in the turn it is made, encoded once (the same batch string).
   const now = typeof messages.sendNow === 'function';
-  messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) => {
-    let peer = peers.get(meta.from);
+  const peerOf = (from: Address) => {
+    let peer = peers.get(from);
     if (peer === undefined) {
-      const from = meta.from;
       peer = { key: `p:${String(from)}`, deliver: now ? (batch) => messages.sendNow!(from, TOPIC_EVENTS, batch) : (batch) => messages.send(from, TOPIC_EVENTS, batch) };
       // Addresses are worker ids and the agent: bounded by the app's size, but an app that replaces workers for a long time reuses none.
       if (peers.size >= 10_000) peers.clear();
       peers.set(from, peer);
     }
+    return peer;
+  };
+  // Workers send state frames (the hub answers them from its read loop); the topic serves a client of another copy of drover.
+  frames?.handleState((from, text) => {
+    const peer = peerOf(decodeAddress(from));
+    return server.handle(text, peer.key, peer.deliver);
+  });
+  messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) => {
+    const peer = peerOf(meta.from);
     return server.handle(payload, peer.key, peer.deliver);
   });
   const client = new StateClient(localTransport(server, 'master'));

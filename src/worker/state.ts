@@ -1,7 +1,7 @@
 // `state` in drover/worker: the client of the master's store over the message
 // hub. Outside drover (plain `node app.js`) it is a store in this process
 // (memory backend), so an app runs the same on its own.
-import { messenger } from '../messaging/hub-client.js';
+import { messenger, type HubClient } from '../messaging/hub-client.js';
 import { StateClient, type ClientTransport } from '../state/client.js';
 import { memoryBackend } from '../state/memory-backend.js';
 import { localTransport } from '../state/local-transport.js';
@@ -13,8 +13,13 @@ const KEY = Symbol.for('drover.state-client');
 
 function hubTransport(): ClientTransport {
   const m = messenger();
+  // State frames when the hub client has them (it may be another copy of drover's, older: then the topic).
+  const frames = m as Partial<Pick<HubClient, 'stateRequest'>>;
   return {
-    request: (text, timeoutMs) => m.request<string>('master', TOPIC_REQUEST, text, { timeoutMs }),
+    request:
+      typeof frames.stateRequest === 'function'
+        ? (text, timeoutMs) => frames.stateRequest!(text, timeoutMs)
+        : (text, timeoutMs) => m.request<string>('master', TOPIC_REQUEST, text, { timeoutMs }),
     listen: (fn) => void m.on(TOPIC_EVENTS, (batch: string) => fn(batch)),
   };
 }

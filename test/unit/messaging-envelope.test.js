@@ -39,6 +39,7 @@ test('a valid frame of every kind parses', () => {
     [Kind.ack, { topic: '', ack: 3, seq: 0, to: ADDR_NONE }],
     [Kind.nack, { topic: '', ack: 3, seq: 0, to: ADDR_NONE }],
     [Kind.fatal, { topic: '', seq: 0, to: ADDR_NONE }],
+    [Kind.state, { topic: '', ack: 1000, to: ADDR_MASTER }],
   ];
   for (const [kind, over] of cases) {
     const r = parseEnvelope(encodeEmpty({ ...base, kind, ...over }));
@@ -55,6 +56,8 @@ test('malformed frames are refused with a reason', () => {
     ['version', () => broken((f) => (f[4] = MAGIC + 1)), /bad magic/],
     ['kind 0', () => broken((f) => (f[5] = 0)), /unknown kind 0/],
     ['kind 200', () => broken((f) => (f[5] = 200)), /unknown kind 200/],
+    ['state without seq', () => parseEnvelope(encodeEmpty({ ...base, kind: Kind.state, topic: '', seq: 0, to: ADDR_MASTER })), /seq must not be 0/],
+    ['state to nobody', () => parseEnvelope(encodeEmpty({ ...base, kind: Kind.state, topic: '', to: ADDR_NONE })), /invalid address/],
     ['unknown flags', () => broken((f) => (f[6] |= 0x40)), /unknown flags/],
     ['contradictory flags', () => broken((f) => (f[6] = FLAG_PAYLOAD | FLAG_JSON | FLAG_TEXT)), /contradictory/],
     ['topic past the end', () => broken((f) => (f[7] = 250)), /past the end/],
