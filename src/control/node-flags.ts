@@ -18,7 +18,10 @@
 //   memory and ~5 MB of the node binary's compiler code that no worker of an
 //   idle app touches counted as the master's own (USS 20.4 → 14.7 MB on
 //   Node 24, the CommonJS master, smaps_rollup). Hot code still reaches
-//   TurboFan. Node 20 accepts the flag and changes nothing.
+//   TurboFan, later: the master's CPU per handed connection (round-robin, a
+//   new connection per request) was 1.3-1.6× over the first 3 000
+//   connections, and the same after 6 000 (paired, docs/daemon.md). Node 20
+//   accepts the flag and changes nothing.
 // A master's steady work (handing connections to workers, routing messages)
 // allocates little: its CPU per handed connection did not grow (paired A/B in
 // docs/daemon.md).
