@@ -1,6 +1,8 @@
-// The worker runtime's CommonJS build (dist/cjs), preloaded with `--require`
-// into every Node worker (src/runtime/preload-flag.ts). The package.json marks
-// the folder CommonJS inside this "type": "module" package.
+// The CommonJS build (dist/cjs, tsconfig.cjs.json): the worker runtime,
+// preloaded with `--require` into every Node worker (src/runtime/preload-flag.ts),
+// the CLI's fast list path, and the app master (dist/cjs/daemon/app-master.js,
+// started by control/standby.ts: no ESM loader in a master, issue 17). The
+// package.json marks the folder CommonJS inside this "type": "module" package.
 //
 // dist/cjs/worker/preload.js is then replaced by one file holding it and every
 // module it requires by a relative path (built-ins stay real requires): each

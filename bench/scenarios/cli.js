@@ -38,7 +38,8 @@ let NODE = process.execPath;
 // The package's bin (package.json): CommonJS, answers `list` without the ESM loader, loads main.js for the rest.
 const DROVER_MAIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
-const MASTER_JS = 'dist/daemon/app-master.js';
+// The ESM build or its CommonJS build (dist/cjs/daemon/app-master.js), which drover starts when it exists.
+const MASTER_JS = 'daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
 const POLL_MS = 10; // HTTP polling interval while a start runs
 const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)

@@ -13,13 +13,22 @@
 //   in a bare node).
 // - --v8-pool-size=1 and MALLOC_ARENA_MAX=2: fewer V8 helper threads and
 //   glibc malloc arenas, each with pages of its own.
+// - --no-maglev: Node 24's V8 compiles warm functions with Maglev (off by
+//   default in Node 20's), and a master's start makes a few warm: its zone
+//   memory and ~5 MB of the node binary's compiler code that no worker of an
+//   idle app touches counted as the master's own (USS 20.4 → 14.7 MB on
+//   Node 24, the CommonJS master, smaps_rollup). Hot code still reaches
+//   TurboFan, later: the master's CPU per handed connection (round-robin, a
+//   new connection per request) was 1.3-1.6× over the first 3 000
+//   connections, and the same after 6 000 (paired, docs/daemon.md). Node 20
+//   accepts the flag and changes nothing.
 // A master's steady work (handing connections to workers, routing messages)
 // allocates little: its CPU per handed connection did not grow (paired A/B in
 // docs/daemon.md).
 // Contract: these apply to the process they start, never to its children: a
 // master forks workers with the app's own node args (runtime/process-host.ts)
 // and adopts its app's environment before it forks (daemon/app-master-process.ts).
-export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--gc-memory-reducer-start-delay-ms=500', '--max-semi-space-size=1', '--v8-pool-size=1'];
+export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--gc-memory-reducer-start-delay-ms=500', '--max-semi-space-size=1', '--v8-pool-size=1', '--no-maglev'];
 
 /** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
 export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

@@ -12,6 +12,7 @@
 // behind, as the app families always were (workers push every intervalMs),
 // and the common case is one cached Buffer written in one piece.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { LifecycleEvent } from '../core/types.js';
 import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
 import { AppMetricsCollector, DEFAULT_METRICS_INTERVAL_MS } from './collector.js';
@@ -21,6 +22,8 @@ import { ProcessMetrics } from './process-metrics.js';
 import { loadProm } from './prom.js';
 import { contentTypeOf, renderFamilies } from './render.js';
 import { withLabel, type MetricJson, type MetricValue, type Snapshot } from './snapshot.js';
+// Not import.meta: this module is also built as CommonJS, for the app master.
+import { PACKAGE_DIR } from '../platform/install-dir.cjs';
 
 /** Events that change drover's own families (counters, worker states): the cached ones are made again at the next scrape. */
 const CHANGES: readonly LifecycleEvent['event'][] = [
@@ -30,7 +33,7 @@ const CHANGES: readonly LifecycleEvent['event'][] = [
 
 function droverVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -12,13 +12,15 @@
 // listens and exits, 15 interleaved runs each, medians, a loaded machine):
 // none 160 ms, `--import` 210 ms, `--require` 190 ms (issue 17).
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+// Not import.meta: this module is also built as CommonJS, for the app master (platform/install-dir.cts).
+import { DIST_DIR } from '../platform/install-dir.cjs';
 
-export const PRELOAD_PATH = fileURLToPath(new URL('../worker/preload.js', import.meta.url));
+export const PRELOAD_PATH = path.join(DIST_DIR, 'worker/preload.js');
 /** The agent's preload (worker/agent-preload.ts): only the IPC bound. ESM, loaded with `--import` for any agent. */
-export const AGENT_PRELOAD_PATH = fileURLToPath(new URL('../worker/agent-preload.js', import.meta.url));
+export const AGENT_PRELOAD_PATH = path.join(DIST_DIR, 'worker/agent-preload.js');
 /** Built by `npm run build` (tsconfig.cjs.json); absent after a bare `tsc -p tsconfig.json`, then `--import` is used. */
-export const PRELOAD_CJS_PATH = fileURLToPath(new URL('../cjs/worker/preload.js', import.meta.url));
+export const PRELOAD_CJS_PATH = path.join(DIST_DIR, 'cjs/worker/preload.js');
 
 let args: readonly string[] | undefined;
 

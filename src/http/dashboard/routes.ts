@@ -4,12 +4,16 @@
 // (a cross-site form cannot send one without a CORS preflight), and the
 // server's own Origin when a browser sends one (server.ts).
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDroverError } from '../../errors.js';
 import { send, sendJson, type Route } from '../server.js';
 import { LiveStreams } from './live.js';
 import { redacting } from './redacting-source.js';
 import { ACTIONS, type ActionName, type DashboardSource } from './source.js';
+// Not import.meta: this module is also built as CommonJS (it is in the app master's module graph).
+import { PACKAGE_DIR } from '../../platform/install-dir.cjs';
 
 const ASSETS: Record<string, string> = {
   '/': 'index.html',
@@ -17,7 +21,7 @@ const ASSETS: Record<string, string> = {
   '/assets/style.css': 'style.css',
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-const ASSET_DIR = new URL('../../../public/dashboard/', import.meta.url);
+const ASSET_DIR = pathToFileURL(path.join(PACKAGE_DIR, 'public/dashboard/'));
 
 function readBody(req: IncomingMessage, limit = 4096): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,65 @@
+// The app master runs from its CommonJS build (issue 17: the ESM loader's
+// module records cost an idle master ~1.8 MB of private memory): drover
+// starts dist/cjs/daemon/app-master.js, its whole module graph loads through
+// require(), and the optional dependencies stay lazy there too.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NODE24, ROOT, fixture } from '../helpers/drover.js';
+import { waitFor } from '../helpers/wait.js';
+import { droverPaths, ensureHome } from '../../dist/control/paths.js';
+import { spawnStandbyMaster } from '../../dist/control/standby.js';
+
+const MASTER_CJS = path.join(ROOT, 'dist/cjs/daemon/app-master.js');
+
+test('npm run build makes the CommonJS app master', () => {
+  assert.ok(existsSync(MASTER_CJS), `${MASTER_CJS} is missing: run npm run build`);
+});
+
+test('a standby master given no app loads its module graph by require(), from dist/cjs, and no package', (t) => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'drover-master-cjs-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  // Empty stdin: the master loads everything, reads end-of-file without an app and exits 0 (app-master-process.ts).
+  const r = spawnSync(process.execPath, ['--require', fixture('master-required.cjs'), MASTER_CJS], {
+    input: '',
+    env: { PATH: process.env.PATH, DROVER_HOME: home },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const line = r.stderr.trim().split('\n').pop();
+  const required = JSON.parse(line).required.map((f) => path.relative(ROOT, f));
+  for (const f of ['dist/cjs/daemon/app-master-process.js', 'dist/cjs/daemon/master/app-master.js', 'dist/cjs/runtime/supervisor.js']) {
+    assert.ok(required.includes(f), `${f} loaded by require (got ${required.length} files)`);
+  }
+  const drover = required.filter((f) => f.startsWith('dist/'));
+  assert.deepEqual(drover.filter((f) => !f.startsWith('dist/cjs/')), [], 'no module of the ESM build');
+  assert.deepEqual(required.filter((f) => f.includes('node_modules')), [], 'no package at start (zod, pino, chokidar, croner, ioredis, prom-client load when used)');
+});
+
+test('drover starts the CommonJS build of a master', async (t) => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'drover-master-cjs-'));
+  const paths = droverPaths({ DROVER_HOME: home });
+  ensureHome(paths);
+  const master = spawnStandbyMaster(paths);
+  t.after(() => {
+    if (master.exited === undefined) master.child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+  // Read before it has an app: process.title replaces the command line once it has one.
+  const argv = readFileSync(`/proc/${master.pid}/cmdline`, 'utf8').split('\0');
+  assert.ok(argv.includes(MASTER_CJS), argv.join(' '));
+  master.provide(undefined); // end-of-file: it exits
+  await waitFor(() => master.exited, { timeoutMs: 30_000, message: 'the standby master exits' });
+  assert.equal(master.exited.code, 0);
+});
+
+test('the supervisor node flags are valid on Node 24 too (where --no-maglev matters)', { skip: !existsSync(NODE24) && 'Node 24 is not in .cache/node24' }, async () => {
+  const { SUPERVISOR_NODE_FLAGS } = await import('../../dist/control/node-flags.js');
+  const r = spawnSync(NODE24, [...SUPERVISOR_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ok');
+});
