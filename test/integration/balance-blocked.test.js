@@ -23,6 +23,12 @@ async function afterBlock(t, balance) {
   const port = (await sup.ready).addresses[0].port;
   // Both workers have served (and reported) before the block, as in a running app.
   for (let i = 0; i < 4; i++) await request({ port });
+  // A worker reports at most once per report gap (5 ms for round-robin, 1 ms for
+  // least-connections: balancer/report-gap.ts). Pausing past it first, the block's
+  // hand-off is reported before the burn starts in both modes, so round-robin's
+  // "still waiting to acknowledge" pass-over (strategies/round-robin.ts) does not
+  // hide the blocked worker from the control by chance of timing.
+  await new Promise((resolve) => setTimeout(resolve, PACE_MS));
   const blocked = pidOf((await request({ port, path: `/block?ms=${BLOCK_MS}` })).body);
   const next = [];
   for (let i = 0; i < NEXT; i++) {
