@@ -131,12 +131,7 @@ export class HubClient implements Messenger {
       const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
       const seq = this.rpc.nextSeq();
       const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes);
-      const socket = this.connect();
-      this.checkQueue(socket, frame.length);
-      const reply = this.rpc.add<T>(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: 0 });
-      this.write(socket, frame);
-      this.updateRef();
-      return reply;
+      return this.sendRequest<T>(seq, frame, `request '${topic}' to ${describeAddress(addr)}`, timeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -162,15 +157,20 @@ export class HubClient implements Messenger {
     try {
       const seq = this.rpc.nextSeq();
       const frame = encodeTextFrame({ kind: Kind.state, seq, ack: timeoutMs, to: ADDR_MASTER, from: this.options.self, topic: '' }, text, this.maxMessageBytes);
-      const socket = this.connect();
-      this.checkQueue(socket, frame.length);
-      const reply = this.rpc.add<string>(seq, { what: 'a state request to the master', timeoutMs, tag: 0 });
-      this.write(socket, frame);
-      this.updateRef();
-      return reply;
+      return this.sendRequest<string>(seq, frame, 'a state request to the master', timeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Writes a request frame and waits for its reply (throws, synchronously, when the queue is over its bound). */
+  private sendRequest<T>(seq: number, frame: Buffer, what: string, timeoutMs: number): Promise<T> {
+    const socket = this.connect();
+    this.checkQueue(socket, frame.length);
+    const reply = this.rpc.add<T>(seq, { what, timeoutMs, tag: 0 });
+    this.write(socket, frame);
+    this.updateRef();
+    return reply;
   }
 
   on(topic: string, fn: Listener): () => void {

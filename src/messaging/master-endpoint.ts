@@ -185,24 +185,15 @@ export class MasterEndpoint {
       return true;
     }
     if (typeof out === 'string') {
-      this.core.write(c, this.stateReply(seq, c.addr, out));
+      this.core.write(c, this.replyFrame(seq, c.addr, out, true));
       return true;
     }
     c.masterInflight++;
     out.then(
-      (text) => this.answered(c, this.stateReply(seq, c.addr, text)),
+      (text) => this.answered(c, this.replyFrame(seq, c.addr, text, true)),
       (err: unknown) => this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, 'state', 'the master'))),
     );
     return true;
-  }
-
-  private stateReply(ack: number, to: number, text: string): Buffer {
-    try {
-      return encodeTextFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, text, this.options.maxMessageBytes);
-    } catch (err) {
-      const e = err as DroverError;
-      return errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
-    }
   }
 
   private listenerFailed(topic: string, err: unknown): void {
@@ -381,9 +372,11 @@ export class MasterEndpoint {
   }
 
   /** The master's reply; a value it cannot send becomes an error reply instead. */
-  private replyFrame(ack: number, to: number, value: unknown): Buffer {
+  /** A reply frame; `text`: value is a state reply's text, sent as it is (FLAG_TEXT). */
+  private replyFrame(ack: number, to: number, value: unknown, text = false): Buffer {
+    const f = { kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' } as const;
     try {
-      return encodeFrame({ kind: Kind.reply, seq: 0, ack, to, from: ADDR_MASTER, topic: '' }, value, this.options.serialization, this.options.maxMessageBytes);
+      return text ? encodeTextFrame(f, value as string, this.options.maxMessageBytes) : encodeFrame(f, value, this.options.serialization, this.options.maxMessageBytes);
     } catch (err) {
       const e = err as DroverError;
       return errorFrame(ack, ADDR_MASTER, e.code ?? 'DROVER_E_MSG_SERIALIZE', `the master's reply could not be sent: ${e.message}`);
