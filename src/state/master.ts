@@ -7,32 +7,13 @@ import { decodeAddress, type Address } from '../messaging/envelope.js';
 import type { MasterMessenger } from '../messaging/master-endpoint.js';
 import { StateClient } from './client.js';
 import { localTransport } from './local-transport.js';
-import { fileBackend } from './file-backend.js';
-import { memoryBackend } from './memory-backend.js';
-import { StateServer, type Deliver, type ServerLog } from './server.js';
-import type { Backend } from './backend.js';
+import type { Deliver, ServerLog, StateServer } from './server.js';
 import type { StateSpec } from './types.js';
-import { TOPIC_EVENTS, TOPIC_REQUEST, type Stored } from './wire.js';
-
-function backendFor(spec: StateSpec, log: ServerLog | undefined): (live: () => Iterable<Stored>) => Backend | Promise<Backend> {
-  switch (spec.backend) {
-    case 'memory':
-      return () => memoryBackend();
-    case 'file':
-      return (live) =>
-        fileBackend(spec.dir, live, {
-          truncated: (file, dropped, at) => log?.warn({ event: 'state-log-truncated', file, droppedBytes: dropped, atByte: at }, `the state log ${file} was damaged at byte ${at} (a cut write): ${dropped} bytes dropped`),
-          compactFailed: (file, err) => log?.error({ event: 'state-compact-failed', file, err: err.message }, `compacting ${file} failed: ${err.message}`),
-        });
-    case 'redis':
-      // Loaded only when used: ioredis costs the master memory and start time.
-      return async () => (await import('./redis-backend.js')).redisBackend(spec, log);
-  }
-}
-
+import { TOPIC_EVENTS, TOPIC_REQUEST } from './wire.js';
 
 export interface MasterState {
-  readonly server: StateServer;
+  /** The server, once the store's first request made it (master-server.ts). */
+  readonly server: StateServer | undefined;
   readonly client: StateClient;
   close(): Promise<void>;
 }
@@ -43,7 +24,19 @@ export interface StateFrames {
 }
 
 export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<MasterMessenger, 'sendNow'>>, log: ServerLog | undefined, frames?: StateFrames): MasterState {
-  const server = new StateServer(backendFor(spec, log), log);
+  // The server and its backend load at the first request (a worker's, the
+  // master's own client's, a metrics scrape's status), not with the master
+  // (issue 17). Requests that come while it loads wait on `loading` in the
+  // order they came (each continuation is queued before any later I/O can
+  // run); once it is there they go straight to it, so a local backend's reply
+  // is again a string in the same turn.
+  let server: StateServer | undefined;
+  let loading: Promise<StateServer> | undefined;
+  const handle = (payload: unknown, subKey: string, deliver: Deliver): string | Promise<string> => {
+    if (server) return server.handle(payload, subKey, deliver);
+    loading ??= import('./master-server.js').then((m) => (server = m.masterServer(spec, log)));
+    return loading.then((s) => s.handle(payload, subKey, deliver));
+  };
   // Per sender, its subscriber key and push function, made once (not a string and a closure per request).
   const peers = new Map<Address, { readonly key: string; readonly deliver: Deliver }>();
   // The hub's sendNow: a change leaves for every watcher in the turn it is made, encoded once (the same batch string).
@@ -61,12 +54,22 @@ export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<M
   // Workers send state frames (the hub answers them from its read loop); the topic serves a client of another copy of drover.
   frames?.handleState((from, text) => {
     const peer = peerOf(decodeAddress(from));
-    return server.handle(text, peer.key, peer.deliver);
+    return handle(text, peer.key, peer.deliver);
   });
   messages.handle(TOPIC_REQUEST, (payload: unknown, meta: { from: Address }) => {
     const peer = peerOf(meta.from);
-    return server.handle(payload, peer.key, peer.deliver);
+    return handle(payload, peer.key, peer.deliver);
   });
-  const client = new StateClient(localTransport(server, 'master'));
-  return { server, client, close: () => server.close() };
+  const client = new StateClient(localTransport({ handle }, 'master'));
+  return {
+    get server() {
+      return server;
+    },
+    client,
+    // A store that was never used has nothing to close; one still loading is closed once it is there.
+    close: async () => {
+      const s = server ?? (await loading);
+      await s?.close();
+    },
+  };
 }

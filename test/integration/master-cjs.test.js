@@ -38,6 +38,11 @@ test('a standby master given no app loads its module graph by require(), from di
   const drover = required.filter((f) => f.startsWith('dist/'));
   assert.deepEqual(drover.filter((f) => !f.startsWith('dist/cjs/')), [], 'no module of the ESM build');
   assert.deepEqual(required.filter((f) => f.includes('node_modules')), [], 'no package at start (zod, pino, chokidar, croner, ioredis, prom-client load when used)');
+  // The state store's server and backends load at its first request (state/master.ts), the client with the master.
+  assert.ok(required.includes('dist/cjs/state/client.js'), 'the master\'s own state client loads with it');
+  for (const f of ['dist/cjs/state/server.js', 'dist/cjs/state/master-server.js', 'dist/cjs/state/file-backend.js', 'dist/cjs/state/fair-cas.js']) {
+    assert.ok(!required.includes(f), `${f} is not loaded before the store's first request`);
+  }
 });
 
 test('drover starts the CommonJS build of a master', async (t) => {
