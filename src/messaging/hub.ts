@@ -17,23 +17,19 @@
 // sender that does not read its own replies. Frames from a connection are also
 // rate-limited; protocol violations and floods are strikes, and repeated
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
-import { EventEmitter } from 'node:events';
-import { chmodSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, errorBody, type Messenger } from './endpoint.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
-import { AbuseTracker } from './abuse.js';
-import { AUTH_TIMEOUT_MS, HubAuth, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS } from './hub-auth.js';
-import { createHubDir, removeHubDir } from './hub-dir.js';
+import { errorBody, type Messenger } from './endpoint.js';
+import { FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
+import { AUTH_TIMEOUT_MS, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS, type HubAuth } from './hub-auth.js';
+import { HubFront } from './hub-front.js';
 import { HubFlow } from './hub-flow.js';
 import { HubRouter } from './hub-router.js';
 import { ConnTable } from './hub-table.js';
-import { IpcGuard } from './ipc-guard.js';
+import type { IpcGuard } from './ipc-guard.js';
 import { RouteTable } from './route-table.js';
 import { errorFrame, noRoute, type Conn, type Role } from './hub-conn.js';
 import { MasterEndpoint, type MasterMessenger, type StateHandler } from './master-endpoint.js';
@@ -93,27 +89,22 @@ export interface MessageCounts {
  * The hub: its socket and lifecycle, connections (accept, hello, drop), and
  * reading each connection's frames in order. Who may connect is hub-auth.ts,
  * where connections are hub-table.ts, flow control hub-flow.ts, routing
- * hub-router.ts, the master's own end master-endpoint.ts.
+ * hub-router.ts, the master's own end master-endpoint.ts. What exists from
+ * the master's start (the socket, tokens, IPC guard, strikes) is hub-front.ts,
+ * which loads this module when it is first needed.
  */
-export class MessageHub extends EventEmitter {
+export class MessageHub {
   /** send/request/handle/on/publish for the master itself (and sendNow for drover's own pushes). */
   readonly api: MasterMessenger;
-  readonly counts: MessageCounts = { send: 0, publish: 0, request: 0, reply: 0, ipc: 0 };
+  readonly counts: MessageCounts;
   readonly serialization: Serialization;
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
   private readonly rateLimit: number;
-  private readonly abuseWindowMs: number;
   private readonly requestTimeoutMs: number;
   private readonly log: Logger | undefined;
 
-  private server: net.Server | undefined;
-  private dir: string | undefined;
-  private socketPath: string | undefined;
-  private unavailable = false;
-  private closed = false;
-
-  private readonly auth = new HubAuth();
+  private readonly auth: HubAuth;
   private readonly table = new ConnTable();
   private readonly conns = new Set<Conn>();
   private nextConnId = 1;
@@ -124,28 +115,25 @@ export class MessageHub extends EventEmitter {
   private readonly flow: HubFlow;
   private readonly router: HubRouter;
 
-  private readonly abuse: AbuseTracker;
   readonly ipc: IpcGuard;
 
-  constructor(options: HubOptions = {}) {
-    super();
-    this.serialization = options.serialization ?? 'v8';
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
+  /** front: the part made at the master's start that loaded this hub (hub-front.ts); options are the front's. */
+  constructor(
+    options: HubOptions = {},
+    private readonly front = new HubFront(options),
+  ) {
+    this.counts = front.counts;
+    this.serialization = front.serialization;
+    this.maxMessageBytes = front.maxMessageBytes;
+    this.maxQueueBytes = front.maxQueueBytes;
     const overflow = options.overflow ?? 'wait';
     this.rateLimit = options.rateLimit ?? 50_000;
     const maxPendingRequests = options.maxPendingRequests ?? 10_000;
-    this.abuseWindowMs = options.abuseWindowMs ?? 30_000;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.log = options.log;
-    this.abuse = new AbuseTracker({ log: this.log, strikes: options.abuseStrikes ?? 5, windowMs: this.abuseWindowMs });
+    this.requestTimeoutMs = front.requestTimeoutMs;
+    this.log = front.log;
+    this.auth = front.auth;
+    this.ipc = front.ipc;
     this.rpc = new PendingRequests<Conn | undefined>(new DeadlineWheel());
-    this.ipc = new IpcGuard({
-      ratePerSecond: options.ipcRateLimit ?? 20_000,
-      // Rate-limited per worker and kind of offence, so one kind cannot hide another.
-      offense: (wid, pid, what, details) => this.offense(wid, `ipc:${wid}:${String(details.kind ?? details.event)}`, `worker (wid ${wid}, pid ${pid}) ${what}`, details),
-      strike: (wid, reason) => this.strike(wid, reason),
-    });
     this.flow = new HubFlow(
       { maxQueueBytes: this.maxQueueBytes, rateLimit: this.rateLimit },
       {
@@ -165,6 +153,7 @@ export class MessageHub extends EventEmitter {
         requestTimeoutMs: this.requestTimeoutMs,
         maxPendingRequests,
         log: this.log,
+        local: front.local,
       },
       {
         rpc: this.rpc,
@@ -197,6 +186,7 @@ export class MessageHub extends EventEmitter {
       request: (to, topic, payload, options) => (counts.request++, api.request(to, topic, payload, options)),
       publish: (topic, payload) => (counts.publish++, api.publish(topic, payload)),
     };
+    front.attach(this);
   }
 
   /** The shared state store's handler of state frames (master-endpoint.ts answerState). */
@@ -206,23 +196,9 @@ export class MessageHub extends EventEmitter {
 
   // ── lifecycle (called by the supervisor) ────────────────────────────────
 
-  /**
-   * Registers a process about to be started and returns the variables to add
-   * to its environment. Empty when the hub cannot listen (the worker then
-   * starts anyway; its messaging calls fail with DROVER_E_MSG_NO_ROUTE).
-   */
+  /** Registers a process about to be started; returns the variables to add to its environment (hub-front.ts). */
   env(wid: number, slot: number, role: Role = 'worker'): Record<string, string> {
-    const socketPath = this.listen();
-    if (!socketPath) return {};
-    const token = this.auth.register(wid, slot, role);
-    return {
-      DROVER_MSG_SOCKET: socketPath,
-      DROVER_MSG_TOKEN: token,
-      DROVER_MSG_SERIALIZATION: this.serialization,
-      DROVER_MSG_MAX_BYTES: String(this.maxMessageBytes),
-      DROVER_MSG_QUEUE_BYTES: String(this.maxQueueBytes),
-      DROVER_MSG_TIMEOUT_MS: String(this.requestTimeoutMs),
-    };
+    return this.front.env(wid, slot, role);
   }
 
   /** The process exited: its token stops working, and requests waiting on it are rejected now. */
@@ -230,25 +206,24 @@ export class MessageHub extends EventEmitter {
     this.auth.forget(wid, this.table.hasWid(wid));
     const conn = this.table.ofWid(wid);
     if (conn) this.drop(conn);
-    this.abuse.forget(wid);
+    this.front.abuse.forget(wid);
     this.ipc.forget(wid);
   }
 
   /** The supervisor saw the process ready (or the agent): calls waiting for it to connect get CONNECT_GRACE_MS from now. */
   ready(wid: number): void {
-    this.auth.ready(wid);
+    this.front.ready(wid);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    this.front.close();
+  }
+
+  /** The front is closing (hub-front.ts close): every connection and pending request ends. */
+  dropAll(): void {
     for (const c of [...this.conns]) this.drop(c);
-    this.auth.releaseAll();
     this.rpc.rejectAll((info) => new DroverError('DROVER_E_MSG_DISCONNECTED', `${info.what} failed: the supervisor stopped`));
     this.routes.close();
-    this.server?.close();
-    this.server = undefined;
-    if (this.dir) removeHubDir(this.dir);
   }
 
   /** For tests and diagnostics. */
@@ -259,7 +234,7 @@ export class MessageHub extends EventEmitter {
   }
 
   get path(): string | undefined {
-    return this.socketPath;
+    return this.front.path;
   }
 
   /** Connections waiting to say hello (diagnostics, tests). */
@@ -267,36 +242,14 @@ export class MessageHub extends EventEmitter {
     return this.auth.unauthenticated.size;
   }
 
-  private listen(): string | undefined {
-    if (this.socketPath && this.server) return this.socketPath;
-    if (this.unavailable || this.closed) return undefined;
-    try {
-      this.dir = createHubDir();
-      const socketPath = path.join(this.dir, 'hub.sock');
-      const server = net.createServer((socket) => this.accept(socket));
-      server.on('error', (err) => {
-        this.unavailable = true;
-        this.log?.error({ event: 'message-hub-error', err: err.message }, `message hub: ${err.message}; worker messaging is unavailable`);
-      });
-      // exclusive: never handed to a cluster primary, should this process be a cluster worker.
-      // Binding a unix socket is synchronous, so workers can connect as soon as they run.
-      server.listen({ path: socketPath, exclusive: true });
-      chmodSync(socketPath, 0o600);
-      server.unref();
-      this.server = server;
-      this.socketPath = socketPath;
-      return socketPath;
-    } catch (err) {
-      this.unavailable = true;
-      if (this.dir) removeHubDir(this.dir);
-      this.log?.error({ event: 'message-hub-error', err: (err as Error).message }, `message hub could not listen: ${(err as Error).message}; worker messaging is unavailable`);
-      return undefined;
-    }
+  private get closed(): boolean {
+    return this.front.closed;
   }
 
   // ── connections ──────────────────────────────────────────────────────────
 
-  private accept(socket: net.Socket): void {
+  /** A connection to the front's socket. */
+  accept(socket: net.Socket): void {
     if (this.closed) {
       socket.destroy();
       return;
@@ -583,21 +536,11 @@ export class MessageHub extends EventEmitter {
   }
 
   private offense(wid: number | undefined, key: string, message: string, details: Record<string, unknown>): void {
-    this.abuse.offense(wid, key, message, details);
+    this.front.offense(wid, key, message, details);
   }
 
-  /** Counts a strike; enough within the window and the hub asks for the worker to be replaced (once). */
+  /** Counts a strike; enough within the window and the front emits 'abuse' (once). */
   strike(wid: number, reason: string): void {
-    if (this.closed) return;
-    const strikes = this.abuse.strike(wid);
-    if (strikes === undefined) return;
-    const reg = this.auth.byWid(wid);
-    const slot = reg?.slot ?? -1;
-    this.log?.error(
-      { event: 'message-abuse-restart', wid, slot, reason, strikes },
-      `${reg?.role === 'agent' ? 'the agent' : `worker ${slot}`} (wid ${wid}) abused the message channels ${strikes} times within ${this.abuseWindowMs} ms (last: ${reason}): replacing it`,
-    );
-    this.emit('abuse', { wid, slot, reason, strikes } satisfies AbuseEvent);
+    this.front.strike(wid, reason);
   }
-
 }

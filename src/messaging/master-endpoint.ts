@@ -35,6 +35,8 @@ export interface MasterEndpointOptions {
   /** Requests from one connection the master's handlers may be answering at once. */
   readonly maxPendingRequests: number;
   readonly log: Logger | undefined;
+  /** The master's own handlers and listeners, when they were registered before the hub loaded (hub-front.ts). */
+  readonly local?: Dispatcher;
 }
 
 /** What the endpoint may do with the hub. */
@@ -65,7 +67,7 @@ export type StateHandler = (from: number, text: string) => string | Promise<stri
 
 export class MasterEndpoint {
   readonly api: MasterMessenger;
-  private readonly local = new Dispatcher();
+  private readonly local: Dispatcher;
   private sendSeq = 0;
   /** sendNow()'s frame of the payload it sent last, kept until the end of the tick (its `to` says 'workers': more than one receiver). */
   private shared: { readonly topic: string; readonly payload: unknown; readonly frame: Buffer } | undefined;
@@ -75,6 +77,7 @@ export class MasterEndpoint {
     private readonly options: MasterEndpointOptions,
     private readonly core: HubCore,
   ) {
+    this.local = options.local ?? new Dispatcher();
     this.api = {
       send: (to, topic, payload) => this.masterSend(to, topic, payload),
       sendNow: (to, topic, payload) => this.sendNow(to, topic, payload),

@@ -23,7 +23,8 @@ import { signalGroup } from './terminate.js';
 import { GroupGuard } from './group-guard.js';
 import { boundChannel } from './ipc-bound.js';
 import { IPC_MAX_MESSAGE_ENV, ipcMaxMessage } from '../protocol/ipc-limit.js';
-import { MessageHub, type AbuseEvent, type HubOptions, type MessageCounts } from '../messaging/hub.js';
+import type { AbuseEvent, HubOptions, MessageCounts } from '../messaging/hub.js';
+import { HubFront } from '../messaging/hub-front.js';
 import type { Messenger } from '../messaging/endpoint.js';
 import { DeferredRestarts } from './deferred-restarts.js';
 import { AppTree } from './tree-sweep.js';
@@ -109,8 +110,8 @@ export class AppSupervisor extends EventEmitter {
   private readonly guard = new GroupGuard();
   private readonly ipcMax: number;
 
-  /** The message hub: a unix socket the workers connect to on their first messaging call. */
-  private readonly hub: MessageHub;
+  /** The message hub: a unix socket the workers connect to on their first messaging call (the hub proper loads then: hub-front.ts). */
+  private readonly hub: HubFront;
   /** send/request/handle/on/publish for the master, as drover/worker offers them to workers. */
   readonly messages: Messenger;
 
@@ -134,7 +135,7 @@ export class AppSupervisor extends EventEmitter {
     this.ipcMax = spec.ipcMaxMessageBytes ?? ipcMaxMessage();
     this.tree = new AppTree(spec.treeTracking ?? 'auto', spec.name);
     this.log = options.logger === false ? undefined : (options.logger ?? createLogger(spec.logLevel, { app: spec.name }));
-    this.hub = new MessageHub({ ...options.messaging, log: this.log });
+    this.hub = new HubFront({ ...options.messaging, log: this.log });
     this.messages = this.hub.api;
     // Shared state (issue 12): the store's server behind the hub, and the master's own client.
     this.stateStore = startState(spec.state, this.messages, this.log, this.hub);

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { assertNever } from '../core/assert-never.js';
 import type { Event } from '../core/types.js';
-import type { MessageHub } from '../messaging/hub.js';
+import type { HubFront } from '../messaging/hub-front.js';
 import { CMD, parseWorkerMessage, type WorkerToMaster } from '../protocol/messages.js';
 import type { ListenBroker } from './listen-broker.js';
 import { attachHead } from '../balancer/head-reader.js';
@@ -12,7 +12,7 @@ import { attachHead } from '../balancer/head-reader.js';
 export interface WorkerIpcContext {
   readonly wid: number;
   readonly child: ChildProcess;
-  readonly hub: MessageHub;
+  readonly hub: Pick<HubFront, 'ipc' | 'counts'>;
   readonly broker: ListenBroker;
   readonly enqueue: (event: Event) => void;
   /** The heartbeat's figures as the worker sent them, for metrics and the dashboard (src/metrics, src/http). */

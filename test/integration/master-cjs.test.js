@@ -43,6 +43,11 @@ test('a standby master given no app loads its module graph by require(), from di
   for (const f of ['dist/cjs/state/server.js', 'dist/cjs/state/master-server.js', 'dist/cjs/state/file-backend.js', 'dist/cjs/state/fair-cas.js']) {
     assert.ok(!required.includes(f), `${f} is not loaded before the store's first request`);
   }
+  // The message hub proper loads at the first connection or master send (messaging/hub-front.ts); its socket's part with the master.
+  assert.ok(required.includes('dist/cjs/messaging/hub-front.js'), 'the hub front loads with the master');
+  for (const f of ['dist/cjs/messaging/hub.js', 'dist/cjs/messaging/hub-router.js', 'dist/cjs/messaging/master-endpoint.js', 'dist/cjs/messaging/hub-flow.js']) {
+    assert.ok(!required.includes(f), `${f} is not loaded before the hub's first use`);
+  }
 });
 
 test('drover starts the CommonJS build of a master', async (t) => {
