@@ -48,7 +48,7 @@ async function startApp(options) {
   const sup = supervise({ script: APP, instances: WORKERS, waitReady: true, heartbeatIntervalMs: 0, logLevel: 'silent', ...options }, { logger: false });
   onCleanup(() => sup.stop({ force: true }));
   await sup.ready;
-  const ask = (w, topic, args) => sup.messages.request(w, topic, args, { timeoutMs: 120_000 });
+  const ask = (w, topic, args, timeoutMs = 120_000) => sup.messages.request(w, topic, args, { timeoutMs });
   return { sup, ask };
 }
 
@@ -171,8 +171,9 @@ export default {
     const echo = startProcess({ name: 'raw-echo', cmd: process.execPath, args: [path.join(ROOT, 'bench/apps/raw-echo.js'), rawSocket] });
     await pollUntil(() => echo.stdoutTail.includes('listening'), { deadline: Date.now() + 10_000, what: 'the raw echo process to listen' });
     let setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat;
+    // 5 × setCount timed operations in one request: under load (each op several ms) that is minutes.
     try {
-      [setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat] = await app.ask(0, 'write-lat', { url: redis.url, key: 'bench:set', n: p.setCount, rawSocket, rawFile: path.join(dir, 'raw-write.log') });
+      [setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat] = await app.ask(0, 'write-lat', { url: redis.url, key: 'bench:set', n: p.setCount, rawSocket, rawFile: path.join(dir, 'raw-write.log') }, 600_000);
     } finally {
       await stopProcess(echo, { timeoutMs: 2000 });
     }
