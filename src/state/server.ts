@@ -354,7 +354,14 @@ export class StateServer {
   private readonly flushDirty = (): void => {
     const subs = [...this.dirty];
     this.dirty.clear();
-    for (const sub of subs) this.flush(sub);
+    for (const sub of subs) {
+      // Outside any request now: a failure here is logged, never the master's uncaught exception.
+      try {
+        this.flush(sub);
+      } catch (err) {
+        this.log?.error({ event: 'state-error', err: (err as Error)?.stack }, `pushing changes to a watcher failed: ${(err as Error)?.message}`);
+      }
+    }
   };
 
   /** The entry's JSON of the last put (its write's reply splices the same text the event did). */
