@@ -1,6 +1,7 @@
 // A worker for the shared state benchmark (bench/scenarios/state.js): the
 // scenario asks it, over drover's messaging, to time reads, writes and
 // fan-out of the store, and the same with ioredis against a local Redis.
+import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { handle, on, ready, request, state } from 'drover/worker';
@@ -38,19 +39,55 @@ handle('redis-get-rate', async ({ url, key, ms }) => {
   for (let i = 0; i < 200; i++) await r.get(key);
   return rate(ms, () => r.get(key));
 });
-// set, its floor (a bare round trip to the master on the same transport, the message hub, no store)
-// and ioredis SET, interleaved one of each per step, so that a change of the machine's load hits all three alike.
-handle('write-lat', async ({ url, key, n }) => {
-  const r = await redisClient(url);
-  const ops = [(i) => state.set(key, { i }), () => request('master', 'bench.echo', 'x'), (i) => r.set(key, JSON.stringify({ i }))];
-  const out = ops.map(() => []);
-  for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < ops.length; k++) {
-      const t0 = performance.now();
-      await ops[k](i);
-      out[k].push(performance.now() - t0);
+// A raw round trip to a bare Node process (bench/apps/raw-echo.js) over a unix socket: one short line out,
+// the same back, no framing beyond the newline. The floor under any round trip worker → master → worker.
+function rawPeer(socketPath) {
+  const socket = net.createConnection(socketPath);
+  socket.setNoDelay?.(true);
+  let waiting;
+  socket.on('data', (chunk) => {
+    if (chunk[chunk.length - 1] === 0x0a && waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w();
     }
+  });
+  const line = Buffer.from(`${'x'.repeat(40)}\n`);
+  return {
+    ready: new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+    rt: () => new Promise((resolve) => {
+      waiting = resolve;
+      socket.write(line);
+    }),
+    close: () => socket.destroy(),
+  };
+}
+// set, its floors (a bare round trip to the master on the same transport, the message hub, no store; a raw
+// socket round trip to a bare Node process; a raw writeSync of a ~100-byte record, the file backend's one
+// syscall per set, to a file opened as its log is) and ioredis SET, interleaved one of each per step, so that
+// a change of the machine's load hits all of them alike.
+handle('write-lat', async ({ url, key, n, rawSocket, rawFile }) => {
+  const r = await redisClient(url);
+  const raw = rawSocket ? rawPeer(rawSocket) : undefined;
+  await raw?.ready;
+  const fd = rawFile ? fs.openSync(rawFile, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600) : undefined;
+  const record = Buffer.from(`${'0'.repeat(8)} {"r":1,"k":"bench:set","v":1,"d":{"i":1}}${' '.repeat(50)}\n`);
+  const ops = [(i) => state.set(key, { i }), () => request('master', 'bench.echo', 'x'), (i) => r.set(key, JSON.stringify({ i }))];
+  if (raw) ops.push(() => raw.rt());
+  if (fd !== undefined) ops.push(() => fs.writeSync(fd, record));
+  const out = ops.map(() => []);
+  try {
+    for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < ops.length; k++) {
+        const t0 = performance.now();
+        await ops[k](i);
+        out[k].push(performance.now() - t0);
+      }
+    }
+  } finally {
+    raw?.close();
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return out;
 });

@@ -5,8 +5,11 @@
 // Timers (rpc.ts), which stays unaware of it.
 //
 // The one timer is ref'd while any deadline is pending, as a setTimeout per
-// request was, and cleared as soon as none is: a process whose requests have
-// all been answered exits as before.
+// request was, and unref'd as soon as none is: a process whose requests have
+// all been answered exits as before. It is kept (not cleared) while idle, so a
+// process making one request at a time does not remove and re-insert a Node
+// timer per request (the next deadline is later than the one it is armed for,
+// so it only refs it again); when it fires with nothing due it is simply gone.
 import { performance } from 'node:perf_hooks';
 import type { Timers } from './rpc.js';
 
@@ -24,6 +27,8 @@ export class DeadlineWheel implements Timers {
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
+  /** The timer is ref'd: some deadline is pending. */
+  private refd = false;
 
   /** now: the clock (ms), injectable for tests; the one real timer is the global setTimeout, looked up at call time. */
   constructor(private readonly now: () => number = () => performance.now()) {}
@@ -34,8 +39,9 @@ export class DeadlineWheel implements Timers {
     if (!bucket) this.buckets.set(at, (bucket = new Set()));
     const d: Deadline = { fn, bucket, at };
     bucket.add(d);
-    this.count++;
     if (at < this.armedAt) this.arm(at);
+    else if (this.count === 0) this.hold(true);
+    this.count++;
     return d;
   }
 
@@ -43,19 +49,26 @@ export class DeadlineWheel implements Timers {
     const d = handle as Deadline | undefined;
     if (!d || !d.bucket.delete(d)) return;
     if (d.bucket.size === 0 && this.buckets.get(d.at) === d.bucket) this.buckets.delete(d.at);
-    if (--this.count === 0) this.disarm();
+    if (--this.count === 0) this.hold(false);
+  }
+
+  /** The timer keeps the process alive (a deadline is pending); for tests. */
+  get holdsProcess(): boolean {
+    return this.timer !== undefined && this.refd;
+  }
+
+  private hold(on: boolean): void {
+    if (this.timer === undefined) return;
+    this.refd = on;
+    if (on) this.timer.ref();
+    else this.timer.unref();
   }
 
   private arm(at: number): void {
     clearTimeout(this.timer);
     this.armedAt = at;
     this.timer = setTimeout(this.fire, Math.max(0, at - this.now()));
-  }
-
-  private disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedAt = Infinity;
+    this.refd = true;
   }
 
   private readonly fire = (): void => {

@@ -176,7 +176,7 @@ export class StateServer {
         return this.watch(subKey, deliver, h);
       case 'unwatch': {
         const sub = this.subs.get(subKey);
-        if (sub && sub.session === h.s) sub.patterns.delete(Number(h.id));
+        if (sub && sub.session === h.s && sub.patterns.delete(Number(h.id))) this.watchersOf.clear();
         return '{"ok":1}';
       }
       case 'list': {
@@ -301,17 +301,68 @@ export class StateServer {
     const key = c.type === 'put' ? c.entry.key : c.key;
     // The event's text is made once, and only if a watcher wants it; the history counts its size alike.
     let event: string | undefined;
-    for (const sub of this.subs.values()) {
-      for (const p of sub.patterns.values()) {
-        if (!matches(p, key)) continue;
-        event ??= this.eventText(c);
+    const subs = this.subsOf(key);
+    if (subs.length > 0) {
+      event = this.eventText(c);
+      for (const sub of subs) {
         this.enqueue(sub, event);
-        this.flush(sub);
-        break;
+        this.later(sub);
       }
     }
     this.remember(rev, c, event?.length ?? eventBytes(c, this.epoch));
   }
+
+  /**
+   * The processes watching a key, by key: the patterns of every process are
+   * matched once per key, not at every change of it. Cleared whenever a watch
+   * or a process comes or goes; bounded (an app writing many distinct keys
+   * refills it as it goes).
+   */
+  private readonly watchersOf = new Map<string, Sub[]>();
+
+  private subsOf(key: string): Sub[] {
+    let list = this.watchersOf.get(key);
+    if (list !== undefined) return list;
+    list = [];
+    for (const sub of this.subs.values()) {
+      for (const p of sub.patterns.values()) {
+        if (!matches(p, key)) continue;
+        list.push(sub);
+        break;
+      }
+    }
+    if (this.watchersOf.size >= 10_000) this.watchersOf.clear();
+    this.watchersOf.set(key, list);
+    return list;
+  }
+
+  /**
+   * Watchers with new events are flushed at the end of this turn's
+   * synchronous work (a microtask), not inside the write: the writer's reply
+   * is made and written first (the hub writes a reply from its read loop and
+   * flushes it at the next tick, before microtasks run), then the pushes, in
+   * the same turn and in rev order. Changes made in one turn reach a watcher
+   * as one batch.
+   */
+  private readonly dirty = new Set<Sub>();
+
+  private later(sub: Sub): void {
+    if (this.dirty.size === 0) queueMicrotask(this.flushDirty);
+    this.dirty.add(sub);
+  }
+
+  private readonly flushDirty = (): void => {
+    const subs = [...this.dirty];
+    this.dirty.clear();
+    for (const sub of subs) {
+      // Outside any request now: a failure here is logged, never the master's uncaught exception.
+      try {
+        this.flush(sub);
+      } catch (err) {
+        this.log?.error({ event: 'state-error', err: (err as Error)?.stack }, `pushing changes to a watcher failed: ${(err as Error)?.message}`);
+      }
+    }
+  };
 
   /** The entry's JSON of the last put (its write's reply splices the same text the event did). */
   private lastEntry: { readonly entry: Stored; readonly json: string } | undefined;
@@ -375,8 +426,10 @@ export class StateServer {
       if (sub) clearTimeout(sub.retry);
       sub = { key: subKey, session: h.s, deliver, patterns: new Map(), queue: [], queuedBytes: 0, sending: false, needsReset: false, retry: undefined };
       this.subs.set(subKey, sub);
+      this.watchersOf.clear();
     }
     if (sub.patterns.size >= 1_000 && !sub.patterns.has(id)) throw new DroverError('DROVER_E_STATE_LIMIT', 'more than 1000 watches in one process: watch a prefix instead');
+    if (sub.patterns.get(id) !== pattern) this.watchersOf.clear();
     sub.patterns.set(id, pattern);
     const since = typeof h.since === 'number' && Number.isSafeInteger(h.since) && h.since >= 0 ? h.since : undefined;
     if (since !== undefined && since >= this.historyFloor && since <= this.rev && !h.reset) {
@@ -449,7 +502,7 @@ export class StateServer {
       let n = 0;
       let bytes = 0;
       while (n < sub.queue.length && (n === 0 || bytes + sub.queue[n]!.length <= BATCH_BYTES)) bytes += sub.queue[n++]!.length;
-      const batch = n === 1 ? this.batchOf(sub.queue[0]!) : `[${sub.queue.slice(0, n).join(',')}]`;
+      const batch = this.batchOf(sub.queue, n);
       sub.queue = n === sub.queue.length ? [] : sub.queue.slice(n);
       sub.queuedBytes = Math.max(0, sub.queuedBytes - bytes);
       const sent = sub.deliver(batch);
@@ -471,6 +524,7 @@ export class StateServer {
           } else if (this.subs.get(sub.key) === sub) {
             // The process is gone (or never subscribed): a new one registers its own watches.
             this.subs.delete(sub.key);
+            this.watchersOf.clear();
           }
         },
       );
@@ -479,17 +533,24 @@ export class StateServer {
   }
 
   /**
-   * The batch of one event, made once per event: a change pushed to several
-   * watchers is the same string for each, which the hub encodes once and
-   * writes to every connection as the same bytes (sendNow).
+   * The batch of the first n queued events, made once for the same events: a
+   * change (or the changes of one turn) pushed to several watchers is the
+   * same string for each, which the hub encodes once and writes to every
+   * connection as the same bytes (sendNow). Events are compared by identity
+   * first: each change's event text is one string shared by its watchers.
    */
-  private single: { readonly event: string; readonly batch: string } | undefined;
+  private last: { readonly events: readonly string[]; readonly batch: string } | undefined;
 
-  private batchOf(event: string): string {
-    const last = this.single;
-    if (last !== undefined && last.event === event) return last.batch;
-    const batch = `[${event}]`;
-    this.single = { event, batch };
+  private batchOf(queue: readonly string[], n: number): string {
+    const last = this.last;
+    if (last !== undefined && last.events.length === n) {
+      let same = true;
+      for (let i = 0; i < n && same; i++) same = last.events[i] === queue[i];
+      if (same) return last.batch;
+    }
+    const events = n === queue.length ? queue : queue.slice(0, n);
+    const batch = n === 1 ? `[${events[0]}]` : `[${events.join(',')}]`;
+    this.last = { events, batch };
     return batch;
   }
 
@@ -506,6 +567,7 @@ export class StateServer {
     this.turns.close(errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping'));
     for (const sub of this.subs.values()) clearTimeout(sub.retry);
     this.subs.clear();
+    this.watchersOf.clear();
     const backend = this.backend;
     if (!backend) return;
     if (backend.kind === 'local') backend.close();

@@ -45,10 +45,37 @@ export function setText(key: string, ifVersion: number | undefined, update: bool
   return `{"op":"set","key":${JSON.stringify(key)}${ifVersion === undefined ? '' : `,"if":${ifVersion}`}${update ? ',"u":1' : ''}}\n${valueJson}`;
 }
 
+const SET_HEAD = '{"op":"set","key":"';
+/** What may follow a set's key in setText(): its ifVersion, its update flag. */
+const SET_TAIL = /^"(?:,"if":(0|[1-9]\d{0,15}))?(,"u":1)?\}$/;
+
+/**
+ * A set as setText() writes it, read without JSON.parse of the header (the
+ * write path's form); undefined for anything else, which parseRequest reads
+ * in full. The key is taken as it stands only when its JSON has no escape
+ * (no backslash), where the JSON text and the string are the same.
+ */
+function parseSet(text: string, nl: number): { header: Request; value: string } | undefined {
+  if (!text.startsWith(SET_HEAD)) return undefined;
+  const start = SET_HEAD.length;
+  const end = text.indexOf('"', start);
+  if (end < 0 || end > nl) return undefined;
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 92) return undefined;
+  const tail = SET_TAIL.exec(text.slice(end, nl));
+  if (tail === null) return undefined;
+  const key = text.slice(start, end);
+  const header: Request = tail[1] === undefined ? (tail[2] === undefined ? { op: 'set', key } : { op: 'set', key, u: 1 }) : tail[2] === undefined ? { op: 'set', key, if: Number(tail[1]) } : { op: 'set', key, if: Number(tail[1]), u: 1 };
+  return { header, value: text.slice(nl + 1) };
+}
+
 /** Splits a request; throws on anything malformed (the caller answers with an error). */
 export function parseRequest(text: unknown): { header: Request; value: string | undefined } {
   if (typeof text !== 'string') throw new Error('a state request is a string');
   const nl = text.indexOf('\n');
+  if (nl > 0) {
+    const set = parseSet(text, nl);
+    if (set !== undefined) return set;
+  }
   const header = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as Request;
   if (typeof header !== 'object' || header === null || typeof header.op !== 'string') throw new Error('a state request needs an op');
   return { header, value: nl < 0 ? undefined : text.slice(nl + 1) };

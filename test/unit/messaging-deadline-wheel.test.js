@@ -1,6 +1,7 @@
 // The hub's request timeouts (deadline-wheel.ts): one timer for many
-// deadlines, never early, at most GRANULARITY_MS late; the timer is gone once
-// no deadline is pending (a process with nothing to wait for may exit).
+// deadlines, never early, at most GRANULARITY_MS late; the timer no longer
+// holds the process once no deadline is pending (a process with nothing to
+// wait for may exit), and requests made one at a time re-use it.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeadlineWheel, GRANULARITY_MS } from '../../dist/messaging/deadline-wheel.js';
@@ -39,12 +40,53 @@ test('deadlines fire in order, never early, at most GRANULARITY_MS late; cleared
   assert.deepEqual(fired, ['a', 'b', 'nested']);
 });
 
-test('no timer is left once every deadline is cleared or has fired', (t) => {
+test('no timer holds the process once every deadline is cleared or has fired', (t) => {
   const { wheel } = fake(t);
   const handles = Array.from({ length: 1000 }, () => wheel.setTimeout(() => assert.fail('cleared'), 10_000));
-  assert.ok(wheel.timer, 'armed while deadlines are pending');
+  assert.ok(wheel.holdsProcess, 'armed while deadlines are pending');
   for (const h of handles) wheel.clearTimeout(h);
-  assert.equal(wheel.timer, undefined);
+  assert.equal(wheel.holdsProcess, false);
+});
+
+test('requests one at a time re-use the one timer (no Node timer inserted and removed per request)', (t) => {
+  const { wheel, advance } = fake(t);
+  const armed = [];
+  const saved = globalThis.setTimeout;
+  globalThis.setTimeout = (fn, ms) => (armed.push(ms), saved(fn, ms));
+  // Restored before the t.after hooks (mock.timers.reset) run, so the real setTimeout comes back.
+  try {
+    countArms(wheel, advance, armed);
+  } finally {
+    globalThis.setTimeout = saved;
+  }
+});
+
+function countArms(wheel, advance, armed) {
+  for (let i = 0; i < 1000; i++) {
+    const h = wheel.setTimeout(() => assert.fail('cleared'), 10_000);
+    assert.ok(wheel.holdsProcess);
+    wheel.clearTimeout(h);
+    assert.equal(wheel.holdsProcess, false);
+    if (i % 100 === 0) advance(1);
+  }
+  assert.equal(armed.length, 1);
+  // The idle timer fires with nothing due and is gone; a later deadline arms a new one that still fires on time.
+  advance(10_000 + GRANULARITY_MS);
+  let fired = 0;
+  wheel.setTimeout(() => fired++, 50);
+  advance(50 + GRANULARITY_MS);
+  assert.equal(fired, 1);
+  assert.equal(armed.length, 2);
+  assert.equal(wheel.holdsProcess, false);
+}
+
+test('a shorter deadline after an idle spell still fires on time', (t) => {
+  const { wheel, advance } = fake(t);
+  wheel.clearTimeout(wheel.setTimeout(() => assert.fail('cleared'), 10_000));
+  let fired = 0;
+  wheel.setTimeout(() => fired++, 100);
+  advance(100 + GRANULARITY_MS);
+  assert.equal(fired, 1);
 });
 
 test('PendingRequests on the wheel: a request times out with its own timeout in the message', async (t) => {
@@ -58,5 +100,23 @@ test('PendingRequests on the wheel: a request times out with its own timeout in 
   advance(1 + GRANULARITY_MS);
   await assert.rejects(slow, (err) => err.code === 'DROVER_E_MSG_TIMEOUT' && /got no reply within 200 ms/.test(err.message));
   assert.equal(await fast, 'ok');
-  assert.equal(wheel.timer, undefined);
+  assert.equal(wheel.holdsProcess, false);
+});
+
+test('a real process whose deadlines are all cleared exits (the idle timer is unref\'d), one with a pending deadline does not', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const url = new URL('../../dist/messaging/deadline-wheel.js', import.meta.url).href;
+  const run = (clear) => {
+    const code = `const { DeadlineWheel } = await import(${JSON.stringify(url)}); const w = new DeadlineWheel(); const h = w.setTimeout(() => process.stdout.write('fired'), 60000); ${clear ? 'w.clearTimeout(h);' : ''}`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill('SIGKILL'));
+    return child;
+  };
+  const idle = run(true);
+  const code = await new Promise((resolve) => idle.once('exit', resolve));
+  assert.equal(code, 0);
+  // The control: the same process with the deadline pending is still alive once the first has exited and more.
+  const held = run(false);
+  const exited = await Promise.race([new Promise((resolve) => held.once('exit', () => resolve(true))), new Promise((resolve) => setTimeout(() => resolve(false), 1500))]);
+  assert.equal(exited, false, 'a pending deadline keeps the process alive');
 });
