@@ -475,7 +475,11 @@ const DESIGN_NOTES = [
     'and a profile of the worker (records, 1 KB) showed it idle 75% of the time while the master encoded the next 32; Node\'s IPC channel writes each message ' +
     'at once, so its two ends overlap. Batches bounded at 8 KB (the receiver starts on the first frames while the rest are encoded) were tried and left out: ' +
     'at load 10-17 on the 2 cores they cost more CPU per round trip (records 1 KB x 32: 92.5 vs 70.5 µs, master and worker together) and made ' +
-    '0.71-0.98x the round trips/s of unbounded batches (medians of 8 interleaved rounds). Where a second core is free the overlap may pay: measure it on a quiet machine.',
+    '0.71-0.98x the round trips/s of unbounded batches (medians of 8 interleaved rounds). Where a second core is free the overlap may pay: measure it on a quiet machine. ' +
+    'Writing the first frame of a burst at once (the rest corked after it, both ends) was tried next and left out too: at load 25-35, records 1 KB x 32, ' +
+    'it took 180 µs of CPU per round trip (master and worker) against 95 µs corked, and 0.45x the round trips/s (5 interleaved pairs): ' +
+    'the bursts split into many small ones, each write waking the other end. Counted with `strace -c -f` (records 1 KB x 32): raw json makes ' +
+    '2.0 writes, 0.6 recvmsg and 1.1 epoll waits per round trip; drover 0.06 writev, 0.08 reads and 0.07 epoll waits.',
   '- **Serialisation dominates for object payloads.** `v8.deserialize` is about 2x slower than `JSON.parse` for plain objects (table above), so with records ' +
     "the default v8 mode is slower than raw json whatever the transport; json mode comes close to raw json (the same JSON work; what differs is per-message overhead, and noise on this loaded machine). For a string payload (text) drover's frames skip the " +
     'serialiser entirely (UTF-8 bytes, in both modes; a Buffer travels as its bytes in v8 mode), and the transport decides. In v8 mode, plain data that ' +

@@ -266,3 +266,27 @@ test('v8 mode: plain data travels as JSON (cheaper), anything JSON would change 
   const throwing = { get boom() { throw new Error('getter failed'); } };
   assert.throws(() => encodeFrame(fields(), throwing, 'v8'), /getter failed|could not be cloned|cannot be serialised/);
 });
+
+test('v8 mode: a value JSON would change goes through v8 in an array or an object, at any depth, before and after the walk switches to a Set', () => {
+  const bad = [-0, NaN, Infinity, -Infinity, undefined, 1n, () => 1, Symbol('s')];
+  const many = Array.from({ length: 100 }, (_, i) => ({ i, tags: ['t'] }));
+  for (const v of bad) {
+    for (const payload of [[1, v], { a: 1, b: v }, { a: [{ b: [v] }] }, [...many, { last: [v] }]]) {
+      let flags;
+      try {
+        flags = encodeFrame(fields(), payload, 'v8')[6];
+      } catch {
+        continue; // v8 cannot clone a function or a symbol: that error is v8's, not JSON's
+      }
+      assert.equal(flags & FLAG_JSON, 0, `${String(v)} must not travel as JSON`);
+    }
+  }
+  // The finite values that JSON keeps as they are, 0 included, stay JSON.
+  assert.equal(roundTrip([0, -1.5, Number.MAX_VALUE, Number.MIN_VALUE, { z: 0 }]).envelope.flags & FLAG_JSON, FLAG_JSON);
+  // A shared array past the Set threshold is a shared reference too.
+  const tags = ['shared'];
+  const late = [...many, { tags }, { tags }];
+  const back = roundTrip(late);
+  assert.equal(back.envelope.flags & FLAG_JSON, 0);
+  assert.equal(back.value[100].tags, back.value[101].tags);
+});
