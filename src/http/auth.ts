@@ -22,10 +22,17 @@ export function isLoopback(host: string): boolean {
 }
 
 export function sameToken(given: string | undefined, token: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
+  return tokenMatcher(token)(given);
+}
+
+/** sameToken against one token, its bytes made once (a scrape's request compares one string). */
+export function tokenMatcher(token: string): (given: string | undefined) => boolean {
   const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return (given) => {
+    if (given === undefined) return false;
+    const a = Buffer.from(given);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
 }
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {

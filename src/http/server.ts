@@ -4,7 +4,7 @@
 // token, except the health routes when healthPublic is on.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { DroverError } from '../errors.js';
-import { COOKIE, hostAllowed, originAllowed, requestToken, sameToken } from './auth.js';
+import { COOKIE, hostAllowed, originAllowed, requestToken, tokenMatcher } from './auth.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
@@ -58,24 +58,46 @@ function findRoute(routes: readonly Route[], pathname: string): Route[] {
   return routes.filter((r) => (r.path.length > 1 && r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path));
 }
 
+/**
+ * A request whose target is exactly a route's path, with no query (a
+ * scraper's GET /metrics, a probe's /livez), skips URL parsing and the route
+ * search: its URL and candidates are worked out once, here (such a target
+ * parses to that very path). Handlers must treat `url` as read-only.
+ */
+function exactTargets(routes: readonly Route[]): Map<string, { url: URL; candidates: Route[] }> {
+  const out = new Map<string, { url: URL; candidates: Route[] }>();
+  for (const r of routes) {
+    if (out.has(r.path) || !r.path.startsWith('/') || /[?#%\\]|\/\.{1,2}(\/|$)|\/\//.test(r.path)) continue;
+    const url = new URL(r.path, 'http://drover.invalid');
+    if (url.pathname === r.path) out.set(r.path, { url, candidates: findRoute(routes, r.path) });
+  }
+  return out;
+}
+
 export function createHandler(options: Omit<HttpServerOptions, 'port'>): (req: IncomingMessage, res: ServerResponse) => void {
+  const exact = exactTargets(options.routes);
+  const tokenOk = tokenMatcher(options.token);
   return (req, res) => {
     const host = req.headers.host;
     if (!hostAllowed(host, options.host)) return send(res, 403, 'forbidden: the Host header does not name this server\n');
     if (!originAllowed(req.headers.origin, host)) return send(res, 403, 'forbidden: cross-origin request\n');
+    const known = exact.get(req.url ?? '/');
     let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://drover.invalid');
-    } catch {
-      return send(res, 400, 'bad request\n');
+    if (known) url = known.url;
+    else {
+      try {
+        url = new URL(req.url ?? '/', 'http://drover.invalid');
+      } catch {
+        return send(res, 400, 'bad request\n');
+      }
     }
-    const candidates = findRoute(options.routes, url.pathname);
+    const candidates = known ? known.candidates : findRoute(options.routes, url.pathname);
     if (candidates.length === 0) return send(res, 404, 'not found\n');
     const route = candidates.find((r) => r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'));
     if (!route) return send(res, 405, 'method not allowed\n', undefined, { allow: [...new Set(candidates.map((r) => r.method))].join(', ') });
 
-    const fromQuery = url.searchParams.get('token') ?? undefined;
-    const authorised = sameToken(fromQuery ?? requestToken(req), options.token);
+    const fromQuery = known ? undefined : (url.searchParams.get('token') ?? undefined);
+    const authorised = tokenOk(fromQuery ?? requestToken(req));
     if (!authorised && !(route.health && options.healthPublic)) {
       return send(res, 401, 'unauthorised: send the token as "Authorization: Bearer <token>" (drover dashboard prints a link with it)\n', undefined, {
         'www-authenticate': 'Bearer realm="drover"',

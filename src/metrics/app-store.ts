@@ -34,6 +34,11 @@ export class AppMetricsStore {
     return this.live.has(wid);
   }
 
+  /** The worker's last snapshot (its next one reuses what did not change: parseSnapshot). */
+  snapshotOf(wid: number): Snapshot | undefined {
+    return this.live.get(wid)?.snapshot;
+  }
+
   /** The worker exited: its last snapshot's counters and histograms stay in the sums; its gauges go. */
   retire(wid: number): void {
     const w = this.live.get(wid);

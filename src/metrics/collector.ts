@@ -70,7 +70,7 @@ export class AppMetricsCollector {
     } catch {
       return this.onError(worker.slot, 'the snapshot is not JSON');
     }
-    const parsed = parseSnapshot(json);
+    const parsed = parseSnapshot(json, this.store.snapshotOf(worker.wid));
     if (!parsed.ok) return this.onError(worker.slot, parsed.error);
     this.seen.get(worker.wid)!.raw = raw;
     this.store.update(worker.wid, worker.slot, parsed.snapshot);

@@ -44,21 +44,34 @@ function parseValue(v: unknown): MetricValue | undefined {
   return v.metricName === undefined ? { value: v.value, labels } : { value: v.value, labels, metricName: v.metricName };
 }
 
-/** The snapshot, or why it was refused. */
-export function parseSnapshot(raw: unknown): { ok: true; snapshot: MetricJson[] } | { ok: false; error: string } {
+/**
+ * The snapshot, or why it was refused. previous: the same worker's last
+ * snapshot. A worker pushes its whole registry each interval though few
+ * series moved; a value at the same place with the same metricName and labels
+ * as there is taken from it (the very object when the number is the same, else
+ * a new one with its labels object and series key): those labels were checked
+ * when first seen, and the merge and the page keep keys and label text per
+ * object (seriesKey, render.ts), so a push costs the master what changed, not
+ * every series again (each push made new keys for all of them: most of the
+ * master's CPU per push, in the loop a scrape waits on).
+ */
+export function parseSnapshot(raw: unknown, previous?: Snapshot): { ok: true; snapshot: MetricJson[] } | { ok: false; error: string } {
   if (!Array.isArray(raw)) return { ok: false, error: 'not an array of metrics' };
   if (raw.length > SNAPSHOT_LIMITS.metrics) return { ok: false, error: `more than ${SNAPSHOT_LIMITS.metrics} metrics` };
   const out: MetricJson[] = [];
   let count = 0;
-  for (const m of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const m: unknown = raw[i];
     if (!isObject(m) || typeof m.name !== 'string' || !NAME.test(m.name) || typeof m.type !== 'string' || !TYPES.has(m.type) || !Array.isArray(m.values)) {
       return { ok: false, error: 'a metric without a valid name, type or values' };
     }
     count += m.values.length;
     if (count > SNAPSHOT_LIMITS.values) return { ok: false, error: `more than ${SNAPSHOT_LIMITS.values} series` };
+    const before = previous?.[i]?.name === m.name ? previous[i]!.values : undefined;
     const values: MetricValue[] = [];
-    for (const v of m.values) {
-      const parsed = parseValue(v);
+    for (let j = 0; j < m.values.length; j++) {
+      const v: unknown = m.values[j];
+      const parsed = (before && reuse(v, before[j])) ?? parseValue(v);
       if (!parsed) return { ok: false, error: `metric ${m.name}: a value without a number or with bad labels` };
       values.push(parsed);
     }
@@ -66,6 +79,27 @@ export function parseSnapshot(raw: unknown): { ok: true; snapshot: MetricJson[] 
     out.push({ name: m.name, help: typeof m.help === 'string' ? m.help.slice(0, 1024) : '', type: m.type as MetricJson['type'], aggregator, values });
   }
   return { ok: true, snapshot: out };
+}
+
+/** v (as sent) as the same series as prev, taken from it; undefined when it is not the same series (then it is parsed afresh). */
+function reuse(v: unknown, prev: MetricValue | undefined): MetricValue | undefined {
+  if (prev === undefined || !isObject(v) || typeof v.value !== 'number' || v.metricName !== prev.metricName) return undefined;
+  const labels = v.labels ?? {};
+  if (!isObject(labels)) return undefined;
+  // The same keys with the same values: as many keys, and each of prev's there with its value.
+  let n = 0;
+  for (const k in labels) {
+    if (labels[k] !== prev.labels[k]) return undefined;
+    n++;
+  }
+  let m = 0;
+  for (const _ in prev.labels) m++;
+  if (n !== m) return undefined;
+  if (v.value === prev.value) return prev;
+  const next: MetricValue = prev.metricName === undefined ? { value: v.value, labels: prev.labels } : { value: v.value, labels: prev.labels, metricName: prev.metricName };
+  const key = KEYS.get(prev);
+  if (key !== undefined) KEYS.set(next, key);
+  return next;
 }
 
 // A value's key, made once per value object: a worker that did not push since
