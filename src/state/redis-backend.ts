@@ -4,7 +4,10 @@
 // write value and version, bump the store rev, and append the change to a
 // stream whose entry id is the rev (`<rev>-1`). Each master tails that stream
 // on a connection of its own (XREAD BLOCK from the last id it saw) and fans the
-// changes out to its workers; workers never talk to Redis. No pub/sub and no
+// changes out to its workers; workers never talk to Redis. The tail is a bare
+// RESP connection (resp.ts): every change passes through it, and ioredis's
+// per-command machinery was most of the master's time between the stream's
+// reply and the push to the workers. No pub/sub and no
 // keyspace notifications: they drop what is published while a subscriber is
 // disconnected, where a stream is read from the last id.
 //
@@ -20,6 +23,7 @@
 // its watchers get a `reset`.
 import { DroverError } from '../errors.js';
 import type { Loaded, RemoteBackend, RemoteFeed, WriteOp, WriteOutcome } from './backend.js';
+import { RespConnection } from './resp.js';
 import type { ServerLog } from './server.js';
 import type { StateSpec } from './types.js';
 import type { Change, Stored } from './wire.js';
@@ -78,8 +82,8 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
     lazyConnect: true,
   };
   const cmd: RedisLike = new Redis(spec.url!, options);
-  const tail: RedisLike = new Redis(spec.url!, options);
-  for (const c of [cmd, tail]) c.on('error', () => {});
+  const tail = new RespConnection({ url: spec.url!, connectTimeoutMs: 10_000, idleTimeoutMs: BLOCK_MS + 10_000 });
+  cmd.on('error', () => {});
   // EVALSHA, with the script sent once per connection.
   cmd.defineCommand('droverWrite', { numberOfKeys: 4, lua: WRITE_SCRIPT });
   cmd.defineCommand('droverSnapshot', { numberOfKeys: 4, lua: SNAPSHOT_SCRIPT });
@@ -126,7 +130,7 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
           if (rev < lastRev) await resync(`the store rev went back from ${lastRev} to ${rev} (Redis lost its data)`);
           failing = false;
         }
-        const res = (await tail.xread('COUNT', 1000, 'BLOCK', BLOCK_MS, 'STREAMS', keys[3]!, `${lastRev}-1`)) as Array<[string, Array<[string, string[]]>]> | null;
+        const res = (await tail.command(['XREAD', 'COUNT', '1000', 'BLOCK', String(BLOCK_MS), 'STREAMS', keys[3]!, `${lastRev}-1`])) as Array<[string, Array<[string, string[]]>]> | null;
         if (!res) continue;
         for (const [id, fields] of res[0]![1]) {
           const change = toChange(id, fields);
@@ -155,7 +159,7 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
         await Promise.all([cmd.connect(), tail.connect()]);
       } catch (err) {
         cmd.disconnect();
-        tail.disconnect();
+        tail.close();
         throw unavailable(`could not connect to ${spec.url!.replace(/\/\/[^@/]*@/, '//***@')}`, err);
       }
       cmdUp = true;
@@ -190,7 +194,7 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
     },
     async close(): Promise<void> {
       closed = true;
-      tail.disconnect();
+      tail.close();
       await cmd.quit().catch(() => cmd.disconnect());
     },
   };
