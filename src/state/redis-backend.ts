@@ -24,6 +24,7 @@
 import { DroverError } from '../errors.js';
 import type { Loaded, RemoteBackend, RemoteFeed, WriteOp, WriteOutcome } from './backend.js';
 import { RespConnection } from './resp.js';
+import { SameVersionGate } from './same-version.js';
 import type { ServerLog } from './server.js';
 import type { StateSpec } from './types.js';
 import type { Change, Stored } from './wire.js';
@@ -92,6 +93,7 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
   let lastRev = 0;
   let feed: RemoteFeed | undefined;
   let cmdUp = false;
+  const gate = new SameVersionGate();
 
   async function snapshot(): Promise<Loaded> {
     const [rev, meta, data] = (await run.droverSnapshot(...keys)) as [string, string[], string[]];
@@ -174,23 +176,8 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
       void tailLoop();
       return snap;
     },
-    async write(op: WriteOp, limits: { readonly maxKeys: number }): Promise<WriteOutcome> {
-      let r: [number, number?, number?, (string | null)?];
-      try {
-        r = (await run.droverWrite(...keys, op.type, op.key, op.ifVersion === undefined ? '' : String(op.ifVersion), op.type === 'put' ? op.json : '', String(limits.maxKeys), String(FEED_MAXLEN))) as typeof r;
-      } catch (err) {
-        throw unavailable('the write was not confirmed (it may or may not have been made)', err);
-      }
-      switch (r[0]) {
-        case 0:
-          return { ok: false, current: r[1] ? { key: op.key, json: r[3]!, version: r[1], rev: r[2]! } : undefined };
-        case 2:
-          return { ok: true, change: undefined };
-        case 3:
-          throw new DroverError('DROVER_E_STATE_LIMIT', `the store holds ${limits.maxKeys} keys, its limit: delete keys you no longer need before adding '${op.key.slice(0, 80)}'`);
-        default:
-          return { ok: true, change: op.type === 'put' ? { type: 'put', entry: { key: op.key, json: op.json, version: r[1]!, rev: r[2]! } } : { type: 'del', key: op.key, rev: r[2]! } };
-      }
+    write(op: WriteOp, limits: { readonly maxKeys: number }): Promise<WriteOutcome> {
+      return gate.write(op, (o) => writeScript(o, limits));
     },
     async close(): Promise<void> {
       closed = true;
@@ -198,4 +185,23 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
       await cmd.quit().catch(() => cmd.disconnect());
     },
   };
+
+  async function writeScript(op: WriteOp, limits: { readonly maxKeys: number }): Promise<WriteOutcome> {
+    let r: [number, number?, number?, (string | null)?];
+    try {
+      r = (await run.droverWrite(...keys, op.type, op.key, op.ifVersion === undefined ? '' : String(op.ifVersion), op.type === 'put' ? op.json : '', String(limits.maxKeys), String(FEED_MAXLEN))) as typeof r;
+    } catch (err) {
+      throw unavailable('the write was not confirmed (it may or may not have been made)', err);
+    }
+    switch (r[0]) {
+      case 0:
+        return { ok: false, current: r[1] ? { key: op.key, json: r[3]!, version: r[1], rev: r[2]! } : undefined };
+      case 2:
+        return { ok: true, change: undefined };
+      case 3:
+        throw new DroverError('DROVER_E_STATE_LIMIT', `the store holds ${limits.maxKeys} keys, its limit: delete keys you no longer need before adding '${op.key.slice(0, 80)}'`);
+      default:
+        return { ok: true, change: op.type === 'put' ? { type: 'put', entry: { key: op.key, json: op.json, version: r[1]!, rev: r[2]! } } : { type: 'del', key: op.key, rev: r[2]! } };
+    }
+  }
 }
