@@ -18,8 +18,14 @@ export type RespValue = string | number | null | RespValue[];
 
 /** A reply or an error reply, and the byte after it; undefined when `buf` does not hold all of it yet. */
 export function parseReply(buf: Buffer, at = 0): { value: RespValue | Error; end: number } | undefined {
+  const r = parse(buf, at);
+  return typeof r === 'number' ? undefined : r;
+}
+
+/** A reply, or, when `buf` ends first, the length it must reach at least before trying again. */
+function parse(buf: Buffer, at: number): { value: RespValue | Error; end: number } | number {
   const eol = buf.indexOf('\r\n', at, 'latin1');
-  if (eol < 0) return undefined;
+  if (eol < 0) return buf.length + 1;
   const type = buf[at];
   const line = buf.toString('utf8', at + 1, eol);
   switch (type) {
@@ -34,7 +40,7 @@ export function parseReply(buf: Buffer, at = 0): { value: RespValue | Error; end
       const n = lengthOf(line);
       if (n < 0) return { value: null, end: eol + 2 };
       const end = eol + 2 + n + 2;
-      if (buf.length < end) return undefined;
+      if (buf.length < end) return end;
       return { value: buf.toString('utf8', eol + 2, eol + 2 + n), end };
     }
     case 0x2a: {
@@ -44,8 +50,8 @@ export function parseReply(buf: Buffer, at = 0): { value: RespValue | Error; end
       const items: RespValue[] = [];
       let pos = eol + 2;
       for (let i = 0; i < n; i++) {
-        const item = parseReply(buf, pos);
-        if (item === undefined) return undefined;
+        const item = parse(buf, pos);
+        if (typeof item === 'number') return item;
         // An error inside an array (not sent by the commands used here) is kept as its message.
         items.push(item.value instanceof Error ? item.value.message : item.value);
         pos = item.end;
@@ -87,7 +93,10 @@ export class RespConnection {
   private socket: net.Socket | undefined;
   private connecting: Promise<void> | undefined;
   private readonly waiters: Waiter[] = [];
-  private pending: Buffer | undefined;
+  /** Bytes read that hold no whole reply yet, and the length they must reach before a reply can be whole. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private need = 0;
   private closed = false;
 
   constructor(private readonly options: RespOptions) {}
@@ -126,7 +135,9 @@ export class RespConnection {
     const secure = url.protocol === 'rediss:';
     const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
     socket.setNoDelay(true);
-    this.pending = undefined;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.need = 0;
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.read(socket, chunk));
     socket.on('error', () => {});
@@ -169,28 +180,39 @@ export class RespConnection {
     if (r !== 'OK') throw new Error(`${args[0]} answered ${JSON.stringify(r)}`);
   }
 
-  /** Replies in order, each to the command that waits longest; an error reply rejects it. */
+  /**
+   * Replies in order, each to the command that waits longest; an error reply
+   * rejects it. A reply that spans many reads (a large value) is parsed once
+   * its bytes are all there, not once per read.
+   */
   private read(socket: net.Socket, chunk: Buffer): void {
     if (this.socket !== socket) return;
-    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.need) return;
+    let buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
     let at = 0;
+    this.need = 0;
     try {
-      for (;;) {
-        const r = parseReply(buf, at);
-        if (r === undefined) break;
+      while (at < buf.length) {
+        const r = parse(buf, at);
+        if (typeof r === 'number') {
+          this.need = r - at;
+          break;
+        }
         at = r.end;
         const w = this.waiters.shift();
         if (w === undefined) throw new Error('a reply that no command asked for');
         if (r.value instanceof Error) w.reject(r.value);
         else w.resolve(r.value);
-        if (at === buf.length) break;
       }
     } catch (err) {
       // Out of step with the server: nothing read from here on can be trusted.
       socket.destroy(err as Error);
       return;
     }
-    if (at > 0) buf = buf.subarray(at);
-    this.pending = buf.length > 0 ? buf : undefined;
+    buf = buf.subarray(at);
+    this.pending = buf.length > 0 ? [buf] : [];
+    this.pendingBytes = buf.length;
   }
 }
