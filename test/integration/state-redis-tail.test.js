@@ -22,8 +22,11 @@ test('RESP connection: AUTH and SELECT from the URL, blocking reads, error repli
   const admin = conn(redis.url);
   t.after(() => admin.close());
   assert.equal(await admin.command(['CONFIG', 'SET', 'requirepass', 'p@ss wörd']), 'OK');
-  await assert.rejects(conn(redis.url).command(['PING']), /NOAUTH|Authentication required/);
+  const noAuth = conn(redis.url);
+  t.after(() => noAuth.close());
+  await assert.rejects(noAuth.command(['PING']), /NOAUTH|Authentication required/);
   const bad = conn(`redis://:wrong@127.0.0.1:${redis.port}`);
+  t.after(() => bad.close());
   await assert.rejects(bad.connect(), /WRONGPASS|invalid/);
   const c = conn(`redis://:${encodeURIComponent('p@ss wörd')}@127.0.0.1:${redis.port}/3`);
   t.after(() => c.close());
@@ -41,9 +44,9 @@ test('RESP connection: AUTH and SELECT from the URL, blocking reads, error repli
   const got = await read;
   assert.equal(got[0][1][0][1][1].length, 200_000, 'a reply over many socket reads');
   // The server goes away: what waits is rejected, and the next command fails to connect.
-  const waiting = c.command(['XREAD', 'BLOCK', '5000', 'STREAMS', 's', '1-1']);
+  const waiting = assert.rejects(c.command(['XREAD', 'BLOCK', '5000', 'STREAMS', 's', '1-1']), /closed/);
   await redis.stop();
-  await assert.rejects(waiting, /closed/);
+  await waiting;
   await assert.rejects(c.command(['PING']), /ECONNREFUSED|closed/);
 });
 
