@@ -125,7 +125,8 @@ function run(job) {
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     for (const s of free.splice(0)) s.destroy();
-    return { completed, failed, overflow, opened, statuses, samples, wallS, cpuS: (cpu.user + cpu.system) / 1e6 };
+    // origin: the samples' time zero on the traces' clock (performance.timeOrigin + now, ms).
+    return { completed, failed, overflow, opened, statuses, samples, wallS, cpuS: (cpu.user + cpu.system) / 1e6, origin: performance.timeOrigin + t0 };
   };
 
   if (mode === 'closed') {

@@ -100,6 +100,7 @@ export async function runPaced({ url, rate, duration, closeEach = false, burnEve
     max: lat.length ? lat[lat.length - 1] : null,
     generatorCpu: r.cpuS / r.wallS,
     opened: r.opened,
+    origin: r.origin,
     samples,
   };
 }

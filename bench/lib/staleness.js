@@ -38,27 +38,34 @@ function parseDispatches(text) {
 
 function parseApp(text) {
   const closes = [];
+  const conns = []; // [opened, closed], for request-split.js
   const burns = [];
   for (const line of text.split('\n')) {
     const [kind, a, b] = line.split(' ');
-    if (kind === 'c') closes.push(Number(b));
-    else if (kind === 'b') burns.push([Number(a), Number(b)]);
+    if (kind === 'c') {
+      closes.push(Number(b));
+      conns.push([Number(a), Number(b)]);
+    } else if (kind === 'b') burns.push([Number(a), Number(b)]);
   }
   closes.sort((x, y) => x - y);
+  conns.sort((x, y) => x[0] - y[0]);
   burns.sort((x, y) => x[0] - y[0]);
-  return { closes, burns };
+  return { closes, conns, burns };
 }
 
-/** Reads `<dispatchFile>` and every `<appPrefix>.<pid>`; null when there is no trace. */
+/**
+ * Reads `<dispatchFile>` and every `<appPrefix>.<pid>`; null when there is
+ * neither (Node's cluster writes no dispatch trace: its app log alone).
+ */
 export function readTraces(dispatchFile, appPrefix) {
-  if (!fs.existsSync(dispatchFile)) return null;
-  const dispatches = parseDispatches(fs.readFileSync(dispatchFile, 'utf8'));
+  const dispatches = fs.existsSync(dispatchFile) ? parseDispatches(fs.readFileSync(dispatchFile, 'utf8')) : [];
   const dir = path.dirname(appPrefix);
   const base = path.basename(appPrefix) + '.';
   const apps = new Map();
   for (const f of fs.readdirSync(dir)) {
     if (f.startsWith(base)) apps.set(Number(f.slice(base.length)), parseApp(fs.readFileSync(path.join(dir, f), 'utf8')));
   }
+  if (dispatches.length === 0 && apps.size === 0) return null;
   return { dispatches, apps };
 }
 
