@@ -34,14 +34,16 @@ writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\
  * loader does, with a cache (so import cycles behave as in Node). Only the
  * `require("./x.js")` / `require("../x.js")` calls tsc emits are rewritten.
  */
-function bundle(dir, entry, head = []) {
+function bundle(dir, entry, { head = [], packages = [] } = {}) {
   const sources = new Map();
   const add = (file) => {
     const id = path.relative(dir, file);
     if (sources.has(id)) return id;
     sources.set(id, '');
     // tsc keeps a .cts file's quotes; a #! line is only valid first in the file.
-    const text = readFileSync(file, 'utf8').replace(/^#!.*\n/, '').replace(/require\((["'])(\.{1,2}\/[^"']+)\1\)/g, (_, _q, rel) => `__drover_require(${JSON.stringify(add(path.resolve(path.dirname(file), rel)))})`);
+    let text = readFileSync(file, 'utf8').replace(/^#!.*\n/, '').replace(/require\((["'])(\.{1,2}\/[^"']+)\1\)/g, (_, _q, rel) => `__drover_require(${JSON.stringify(add(path.resolve(path.dirname(file), rel)))})`);
+    // The packages named go in too, from the file require() would load (their CommonJS build).
+    for (const name of packages) text = text.replaceAll(`require("${name}")`, () => `__drover_require(${JSON.stringify(add(createRequire(file).resolve(name)))})`);
     sources.set(id, text);
     return id;
   };
@@ -60,7 +62,7 @@ function bundle(dir, entry, head = []) {
     '  __drover_modules[id].call(m.exports, m.exports, require, m);',
     '  return m.exports;',
     '}',
-    `__drover_require(${JSON.stringify(main)});`,
+    `module.exports = __drover_require(${JSON.stringify(main)});`,
     '',
   ].join('\n');
 }
@@ -68,4 +70,8 @@ function bundle(dir, entry, head = []) {
 const cjs = path.join(root, 'dist/cjs');
 writeFileSync(path.join(cjs, 'worker/preload.js'), bundle(cjs, 'worker/preload.js'));
 const bin = path.join(root, 'dist/cli/bin.cjs');
-writeFileSync(bin, bundle(path.join(root, 'dist'), 'cli/bin.cjs', ['#!/usr/bin/env node']));
+writeFileSync(bin, bundle(path.join(root, 'dist'), 'cli/bin.cjs', { head: ['#!/usr/bin/env node'] }));
+// config/resolve.ts with zod (its CommonJS build) for the CLI's start of a script (cli/spec-hint.ts):
+// ~115 files through the ES module loader, one here. It sits at the depth of the dist/cjs files it
+// holds: platform/install-dir.cts finds dist/ from __dirname.
+writeFileSync(path.join(cjs, 'config/resolve-bundle.js'), bundle(cjs, 'config/resolve.js', { packages: ['zod'] }));
