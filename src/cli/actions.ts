@@ -7,7 +7,6 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { LogOptions } from '../config/log-options.js';
-import type { AppSpec } from '../core/types.js';
 import { LOG_OPTION_TABLE } from './option-table.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import type { ControlClient } from '../control/client.js';
@@ -18,6 +17,7 @@ import { resolveScriptPath } from '../config/command.js';
 import type { AppState, LaunchRecord, StartResult } from '../control/records.js';
 import { fromWireError } from '../control/wire.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
+import { resolvedOrNone } from './spec-hint.js';
 import { workerCount } from '../core/wording.js';
 import { formatBytes, formatDuration, paint, printJson, statusColor, table, useColor } from './output.js';
 
@@ -184,20 +184,6 @@ async function recordsFromConfig(file: string, flags: StartFlags, overrides: Par
     });
   }
   return { records, warnings: loaded.warnings };
-}
-
-/**
- * The spec for a master to start from (LaunchRecord.spec), or none when the
- * options do not resolve: then the master refuses the start and reports it,
- * as it always has for a script started with flags.
- */
-async function resolvedOrNone(options: SuperviseOptions): Promise<AppSpec | undefined> {
-  const { resolveSpec } = await import('../config/resolve.js');
-  try {
-    return resolveSpec(options, 'options');
-  } catch {
-    return undefined;
-  }
 }
 
 /** The state of the app of this name a running daemon knows (a daemon is not started for this). */

@@ -5,7 +5,9 @@
 // from the CommonJS build (dist/cjs, scripts/build-cjs-preload.js) when a
 // daemon runs; everything else, and a list it cannot answer, loads the ES
 // module CLI (main.js) as `node dist/cli/main.js` would: same argv, same
-// output and exit codes.
+// output and exit codes. `npm run build` turns this file and the dist/cjs
+// modules it requires into one file (scripts/build-cjs-preload.js): a list
+// then loads no other file of drover's.
 import type { isPlainList as IsPlainList } from './list-argv.js' with { 'resolution-mode': 'import' };
 import type { fastList as FastList } from './list-fast.js' with { 'resolution-mode': 'import' };
 import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
