@@ -34,11 +34,15 @@ writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\
  * loader does, with a cache (so import cycles behave as in Node). Only the
  * `require("./x.js")` / `require("../x.js")` calls tsc emits are rewritten.
  */
-function bundle(dir, entry, { head = [], packages = [] } = {}) {
+function bundle(dir, entry, { head = [], packages = [], lazy = {} } = {}) {
   const sources = new Map();
   const add = (file) => {
     const id = path.relative(dir, file);
     if (sources.has(id)) return id;
+    if (Object.hasOwn(lazy, file)) {
+      sources.set(id, lazyModule(file, lazy[file]));
+      return id;
+    }
     sources.set(id, '');
     // tsc keeps a .cts file's quotes; a #! line is only valid first in the file.
     let text = readFileSync(file, 'utf8').replace(/^#!.*\n/, '').replace(/require\((["'])(\.{1,2}\/[^"']+)\1\)/g, (_, _q, rel) => `__drover_require(${JSON.stringify(add(path.resolve(path.dirname(file), rel)))})`);
@@ -67,6 +71,24 @@ function bundle(dir, entry, { head = [], packages = [] } = {}) {
   ].join('\n');
 }
 
+/**
+ * A module left out of a bundle: its exports (names read now) as getters that
+ * require the package's own file on first use. For zod's locales: zod's
+ * classic API re-exports every locale (`z.locales`), 405 KB of the 1.1 MB
+ * config bundle that `drover start` parses and runs on every call (no V8
+ * compile cache on Node 20), while drover's messages use the English one
+ * zod configures from its own file (issue 17).
+ */
+function lazyModule(file, specifier) {
+  const names = Object.keys(createRequire(import.meta.url)(file)).filter((k) => k !== '__esModule');
+  return [
+    'Object.defineProperty(exports, "__esModule", { value: true });',
+    'let loaded;',
+    `const load = () => (loaded ??= require(${JSON.stringify(specifier)}));`,
+    `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+  ].join('\n');
+}
+
 const cjs = path.join(root, 'dist/cjs');
 writeFileSync(path.join(cjs, 'worker/preload.js'), bundle(cjs, 'worker/preload.js'));
 const bin = path.join(root, 'dist/cli/bin.cjs');
@@ -74,4 +96,5 @@ writeFileSync(bin, bundle(path.join(root, 'dist'), 'cli/bin.cjs', { head: ['#!/u
 // config/resolve.ts with zod (its CommonJS build) for the CLI's start of a script (cli/spec-hint.ts):
 // ~115 files through the ES module loader, one here. It sits at the depth of the dist/cjs files it
 // holds: platform/install-dir.cts finds dist/ from __dirname.
-writeFileSync(path.join(cjs, 'config/resolve-bundle.js'), bundle(cjs, 'config/resolve.js', { packages: ['zod'] }));
+const zodLocales = createRequire(path.join(cjs, 'config/resolve.js')).resolve('zod/v4/locales');
+writeFileSync(path.join(cjs, 'config/resolve-bundle.js'), bundle(cjs, 'config/resolve.js', { packages: ['zod'], lazy: { [zodLocales]: 'zod/v4/locales' } }));

@@ -19,6 +19,7 @@
 // Every DROVER_HOME / PM2_HOME is a fresh temporary directory, ended with
 // `drover kill` / `pm2 kill`, then every process whose environment names that
 // home is SIGKILLed and the directory removed (also on failure, see onCleanup).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -41,6 +42,8 @@ const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 // The ESM build or its CommonJS build (dist/cjs/daemon/app-master.js), which drover starts when it exists.
 const MASTER_JS = 'daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
+// DROVER_BENCH_CLI=start runs the start phase alone (both passes, --quick or not); unset: every phase.
+const PHASES = new Set(process.env.DROVER_BENCH_CLI === 'start' ? ['start'] : ['start', 'list']);
 const POLL_MS = 10; // HTTP polling interval while a start runs
 const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)
 const BIG_SETTLE_MS = 2000;
@@ -222,22 +225,70 @@ async function must(h, args, opts) {
  * every POLL_MS from the same moment. Resolves { first200, cliMs } (ms from the spawn).
  */
 async function timedStart(h, args, port, env = {}) {
-  const url = `http://127.0.0.1:${port}/`;
   const t0 = performance.now();
   let done = null;
   const cmd = h.cli(args, { env: { PORT: String(port), ...env } }).then((r) => (done = { ...r, ms: performance.now() - t0 }));
-  let first200 = null;
-  while (first200 === null) {
-    if (done && done.code !== 0) throw new Error(`${h.show(args)} exited ${done.code}: ${tail(done)}`);
-    if ((await status(url, 2000)) === 200) first200 = performance.now() - t0;
-    else if (performance.now() - t0 > START_DEADLINE_MS) throw new Error(`${url} gave no 200 within ${START_DEADLINE_MS} ms of ${h.show(args)}`);
-    else await sleep(POLL_MS);
-  }
+  const first200 = await first200Since(t0, port, h.show(args), () => done && done.code !== 0 && `${h.show(args)} exited ${done.code}: ${tail(done)}`);
   const r = await cmd;
   if (r.code !== 0) throw new Error(`${h.show(args)} exited ${r.code} after the app answered: ${tail(r)}`);
   // drover prints `hello: 2 workers ready in N ms`: the daemon's launch of the master to its workers being ready.
   const self = /ready in (\d+) ms/.exec(r.stdout);
   return { first200, cliMs: r.ms, selfMs: self ? Number(self[1]) : null };
+}
+
+/**
+ * Polls http://127.0.0.1:port/ every POLL_MS until a 200; ms from t0. failed()
+ * returns why to stop (a message) or a falsy value.
+ */
+async function first200Since(t0, port, what, failed) {
+  const url = `http://127.0.0.1:${port}/`;
+  for (;;) {
+    const why = failed();
+    if (why) throw new Error(why);
+    if ((await status(url, 2000)) === 200) return performance.now() - t0;
+    if (performance.now() - t0 > START_DEADLINE_MS) throw new Error(`${url} gave no 200 within ${START_DEADLINE_MS} ms of ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * The floor of any manager's warm start, in two parts timed one after the
+ * other: `node -e 0` (the CLI's own Node start-up and exit: every design runs
+ * a CLI process before anything knows what to start) and the app alone, run
+ * the way a manager must run it: `node examples/hello.js` forked with an IPC
+ * channel (as Node's cluster, PM2 and drover fork workers), PORT set, from its
+ * spawn to the first 200, polled every POLL_MS exactly as the starts are. It
+ * leaves out everything a manager adds (its daemon, master, preload, the
+ * CLI's own code and the round trip between them) and one worker instead of
+ * two, so no design that starts the app's process after its CLI is called can
+ * be faster. Ended with SIGKILL.
+ */
+async function floorStart() {
+  const nodeMs = await timedCommand(NODE_BASELINE, ['-e', '0']);
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(NODE, [APP], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = signal ?? code));
+  child.on('error', (err) => (exited = err.message));
+  const kill = () => {
+    if (exited !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  const unregister = onCleanup(kill);
+  try {
+    const appMs = await first200Since(t0, port, `node ${APP}`, () => exited !== null && `node ${APP} exited (${exited}) before it answered: ${stderr.trim().slice(-300)}`);
+    return { nodeMs, appMs, total: nodeMs + appMs };
+  } finally {
+    kill();
+    unregister();
+  }
 }
 
 async function waitFor200(port) {
@@ -372,11 +423,26 @@ async function startRound(kind) {
 async function startPhase(p, ctx, kinds) {
   const runs = Object.fromEntries([...kinds, 'spare'].map((k) => [k, { cold: [], warm: [], coldCli: [], warmCli: [], coldSelf: [], warmSelf: [], errors: [] }]));
   const spareMemory = [];
+  const floor = { total: [], node: [], app: [], errors: [] };
   const cpu0 = cpuSnapshot();
   for (let i = 0; i < p.startReps; i++) {
     // Alternate who goes first, so drift in the machine's load hits both alike.
     const order = i % 2 ? [...kinds].reverse() : kinds;
-    for (const kind of order) {
+    // The floor's two parts, between the subjects' rounds (first, then last), under the same load.
+    for (const kind of i % 2 ? [...order, 'floor'] : ['floor', ...order]) {
+      if (kind === 'floor') {
+        try {
+          const f = await floorStart();
+          floor.total.push(f.total);
+          floor.node.push(f.nodeMs);
+          floor.app.push(f.appMs);
+          ctx.log(`  start #${i + 1} floor: node -e 0 ${f.nodeMs.toFixed(0)} ms + the app forked alone to its first 200 ${f.appMs.toFixed(0)} ms`);
+        } catch (err) {
+          floor.errors.push(err.message);
+          ctx.log(`  start #${i + 1} floor: ${err.message}`);
+        }
+        continue;
+      }
       try {
         const r = await startRound(kind);
         const x = runs[kind];
@@ -414,6 +480,7 @@ async function startPhase(p, ctx, kinds) {
     };
   }
   const mid = (k) => (spareMemory.length ? median(spareMemory.map((m) => m[k])) : null);
+  out.floor = { total: floor.total.length ? stats(floor.total) : null, node: floor.node.length ? stats(floor.node) : null, app: floor.app.length ? stats(floor.app) : null, errors: floor.errors };
   return { ...out, spareMemory: spareMemory.length ? { rss: mid('rss'), pss: mid('pss'), uss: mid('uss'), n: spareMemory.length } : null, otherCpu: otherCpu(cpu0, cpuSnapshot()) };
 }
 
@@ -566,9 +633,12 @@ function evaluate(data, suffix = '') {
     const d = s?.drover?.warm?.median;
     const q = s?.pm2?.warm?.median;
     const r = ratio(d, q);
-    // The bound: the CLI process must run before a worker can be forked, and a worker must start before it answers.
-    const node = data.two?.lists?.node?.median;
-    const floor = node != null && q ? `; floor 2 × \`node -e 0\` = ${num(2 * node)} ms = ${num((2 * node) / q, 2)}× (the CLI, then a worker, one after the other)` : '';
+    // The floor, same rounds (floorStart): the CLI's Node, then the app alone forked with IPC to its first 200.
+    const f = s?.floor;
+    const floor =
+      f?.total && q
+        ? `; floor (\`node -e 0\` ${num(f.node.median)} ms, then the app alone forked to its first 200 ${num(f.app.median)} ms): ${num(f.total.median)} ms = ${num(f.total.median / q, 2)}× ${f.total.median / q > TARGET_START ? `(above the ${TARGET_START}× target: bounded for any design that starts the app's process after its CLI is called)` : `(below the ${TARGET_START}× target = ${num(TARGET_START * q)} ms: drover is ${num(d - f.total.median)} ms above the floor)`}`
+        : '';
     t.push({
       name: `\`drover start\` to first 200, warm, ≤ ${TARGET_START}× \`pm2 start\` (medians)${suffix}`,
       ok: r == null ? null : r <= TARGET_START,
@@ -662,8 +732,10 @@ export default {
         const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
         const data = { params: p, pm2Unavailable: pm?.unavailable, node: version };
         data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
-        data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
-        data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
+        if (PHASES.has('list')) {
+          data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
+          data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
+        }
         return data;
       } finally {
         NODE = process.execPath;
@@ -734,6 +806,13 @@ function renderPass(data, h) {
       ),
     );
     out.push('', `CPU used by other processes during the rounds: ${num(s.otherCpu, 2)} cores (of ${os.cpus().length}).`);
+    const f = s.floor;
+    if (f?.total) {
+      out.push(
+        '',
+        `**The floor of any design**, timed in the same rounds (between the subjects' runs): ${code('node -e 0')} ${msCell(f.node)} ms (the CLI's own Node start-up: whatever is asked to start an app runs first), then ${code(`node ${APP}`)} alone, forked with an IPC channel as every manager forks a worker, ${code('PORT')} set, from its spawn to the first 200 polled every ${p.pollMs} ms as above: ${msCell(f.app)} ms; together ${num(f.total.median)} ms${s.pm2?.warm ? ` = ${num(f.total.median / s.pm2.warm.median, 2)}× PM2's warm start (target ${TARGET_START}×)` : ''}. It assumes the app's process starts after the CLI is called (no worker of the app running in advance) and counts no manager code at all: no daemon, master, preload or round trip, one process instead of two.${f.errors.length ? ` Failed: ${f.errors.join('; ')}.` : ''}`,
+      );
+    }
     const gain = ratio(s.drover?.warm?.median, s.spare?.warm?.median);
     if (gain != null) out.push('', `The opt-in spare master's gain, warm: ${num(s.drover.warm.median)} ms with the default (the CLI boots the master) vs ${num(s.spare.warm.median)} ms with the daemon's spare (${num(s.drover.warm.median - s.spare.warm.median)} ms, ${num(gain, 2)}×). Its cost: ${s.spareMemory ? `the idle spare master, read ${p.settleMs} ms after the daemon booted it (1 app running), RSS ${num(mb(s.spareMemory.rss), 1)} MB, PSS ${num(mb(s.spareMemory.pss), 1)} MB, USS ${num(mb(s.spareMemory.uss), 1)} MB (medians, n=${s.spareMemory.n})` : 'not measured'} (docs/daemon.md weighs the two).`);
   }

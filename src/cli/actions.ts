@@ -19,6 +19,7 @@ import { fromWireError } from '../control/wire.js';
 import { connectDaemon, takePrespawnedMaster } from './daemon-client.js';
 import { resolvedOrNone } from './spec-hint.js';
 import { workerCount } from '../core/wording.js';
+import { trace } from '../control/trace.js';
 import { formatBytes, formatDuration, paint, printJson, statusColor, table, useColor } from './output.js';
 
 export interface CommonOptions {
@@ -203,6 +204,7 @@ async function knownApp(name: string): Promise<AppState | undefined> {
 const RUNNING: ReadonlySet<AppState> = new Set(['online', 'starting', 'launching', 'restarting']);
 
 export async function startCommand(target: string, appArgs: string[], flags: StartFlags): Promise<number> {
+  trace('cli: start action');
   const { envName, json, envPairs, ...rest } = flags as StartFlags & { envPairs?: Record<string, string> };
   const split = splitLogOptions(rest);
   const overrides = { ...split.options } as Record<string, unknown>;
@@ -232,18 +234,21 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
     const options = { ...overrides, script, name, cwd, args: [...((overrides.args as string[] | undefined) ?? []), ...appArgs] } as SuperviseOptions;
     records = [{ name, options, spec: await resolvedOrNone(options), logs: split.logs, env: callerEnv(), source: { kind: 'script' }, createdAt: Date.now() }];
   }
+  trace('cli: records ready');
   for (const w of warnings) err(`drover: warning: ${w}`);
   // A cold start: the master booted in parallel with the daemon; it gets its record once the daemon accepted the start.
   const pre = records.length === 1 ? takePrespawnedMaster() : undefined;
   let results: Array<Settled<StartResult>>;
   try {
-    results = await withDaemon((c) =>
-      c.call(
+    results = await withDaemon((c) => {
+      trace('cli: connected, start sent');
+      return c.call(
         'start',
         { records, prespawned: pre?.pid !== undefined ? { [records[0]!.name]: pre.pid } : undefined },
-        { onEvent: (event) => event === 'accepted' && pre?.provide(records[0]) },
-      ),
-    );
+        { onEvent: (event) => event === 'accepted' && (trace('cli: accepted'), pre?.provide(records[0])) },
+      );
+    });
+    trace('cli: start replied');
   } finally {
     pre?.provide(undefined);
     takePrespawnedMaster()?.provide(undefined);

@@ -13,6 +13,9 @@ import type { fastList as FastList } from './list-fast.js' with { 'resolution-mo
 import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
 import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
 
+// DROVER_TRACE: the CLI's exec and this first line (control/trace.ts); nothing without it.
+if (process.env.DROVER_TRACE) (require('../cjs/control/trace.js') as { traceOrigin: (who: string) => void }).traceOrigin('cli');
+
 async function answerList(): Promise<number | undefined> {
   let list: { json: boolean } | undefined;
   let startWithCompileCache: typeof StartWithCompileCache;

@@ -14,6 +14,7 @@ import { connectRunningDaemon } from './daemon-socket.js';
 import type { DaemonCommands } from '../control/commands.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
 import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
+import { trace } from '../control/trace.js';
 
 // Started by path, not imported: the CLI does not load the daemon's code.
 const DAEMON_JS = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
@@ -92,6 +93,7 @@ export function prestartDaemon(options: { master?: boolean } = {}, paths: Drover
 
 function prespawnMaster(paths: DroverPaths): void {
   const standby = spawnStandbyMaster(paths);
+  trace('cli: master spawned');
   if (standby.pid !== undefined) prespawned = standby;
 }
 

@@ -5,8 +5,12 @@
 // daemon early and answers `drover list` on its own, without commander.
 import { droverPaths } from '../control/paths.js';
 import { startWithCompileCache } from '../runtime/compile-cache.js';
+import { trace } from '../control/trace.js';
+
+trace('cli: main.js');
 
 await startWithCompileCache(droverPaths(), async () => {
   await import('./prestart.js');
+  trace('cli: prestart done');
   await import('./program.js');
 });

@@ -7,6 +7,7 @@ import type { LaunchRecord } from '../control/records.js';
 import { formatError, isDroverError } from '../errors.js';
 import { AppMaster } from './master/app-master.js';
 import { guardStdio, writeStderrLine } from '../platform/safe-log.js';
+import { trace } from '../control/trace.js';
 
 // Taken before the environment changes to the record's (HOME may differ there).
 const paths = droverPaths();
@@ -33,11 +34,13 @@ function adoptEnv(env: Readonly<Record<string, string>>): void {
 }
 
 async function main(): Promise<number> {
+  trace('master: imports done');
   guardStdio(); // hook (issue 15): a full disk under masters.log is not fatal
   // A standby master waits here, imports done, until the daemon hands it an
   // app; end-of-file without one (the daemon exited) ends it.
   const input = await readStdin();
   if (input.trim() === '') return 0;
+  trace('master: record read');
   const record = JSON.parse(input) as LaunchRecord;
   appName = record.name;
   adoptEnv(record.env);

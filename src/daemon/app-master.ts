@@ -11,6 +11,9 @@
 // dynamic import()s become require()s inside the same functions, still lazy.
 import { droverPaths } from '../control/paths.js';
 import { startWithCompileCache } from '../runtime/compile-cache.js';
+import { traceOrigin } from '../control/trace.js';
+
+traceOrigin('master');
 
 // A failure here is an unhandled rejection: Node prints it and exits 1, as the top-level await did.
 void startWithCompileCache(droverPaths(), () => import('./app-master-process.js'));

@@ -21,6 +21,7 @@ import { DroverError, isDroverError } from '../errors.js';
 import { describeApp, newEntry, summarize, type AppEntry } from './app-entry.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
 import { log } from './log.js';
+import { trace } from '../control/trace.js';
 import { Masters, type MasterClient } from './masters.js';
 import { releasePidFile, takePidFile } from './pid-file.js';
 import { formatPidClaim } from '../platform/proc-identity.js';
@@ -231,6 +232,7 @@ export class Daemon {
    * or ends it if the start is rejected.
    */
   private async start(records: readonly LaunchRecord[], prespawned: Readonly<Record<string, number>> = {}, ctx?: RequestContext) {
+    trace('daemon: start received');
     // Everything is checked before anything starts.
     for (const r of this.checkRecords(records)) {
       const existing = this.apps.get(r.name);
@@ -247,6 +249,7 @@ export class Daemon {
       return entry;
     });
     ctx?.emit('accepted', { names: entries.map((e) => e.name) });
+    trace('daemon: accepted sent');
     const results = await this.settleEach(entries, (e) => this.masters.launch(e, prespawned[e.name]));
     // An app whose start failed stays in the list as errored, with the reason (drover list, describe);
     // a start refused before any master ran (a pre-started master that is not ours) leaves the list as it was.

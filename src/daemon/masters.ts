@@ -13,6 +13,7 @@ import { toWireError } from '../control/wire.js';
 import { DroverError, isDroverError } from '../errors.js';
 import type { AppEntry } from './app-entry.js';
 import { lastErrorLine, log } from './log.js';
+import { trace } from '../control/trace.js';
 import { decideMasterRestart } from './master-restarts.js';
 import { killNamedMaster, namedMaster, namedMasterAlive } from './named-master.js';
 
@@ -175,9 +176,11 @@ export class Masters {
         : undefined;
       if (!client) await sleep(5);
     }
+    trace('daemon: master connected');
     this.attach(entry, client);
     try {
       const ready = await client.call('wait-ready');
+      trace('daemon: ready');
       if (entry.stopping) {
         // Stopped or deleted while it was starting (a master restart, say): honour that.
         await client.call('stop').catch(() => {});

@@ -39,6 +39,17 @@ fi
 export class GroupGuard {
   private guard: ChildProcess | undefined;
   private failed = process.platform === 'win32';
+  /**
+   * Lines for a guard not started yet. The guard starts on a microtask after
+   * its first line, not in the call: a spawn blocks the master until the child
+   * has exec'd (libuv), and the first lines come from a start's forks, so the
+   * workers of a start are forked first and the guard right after them, in the
+   * same turn (issue 17: the guard's fork was on every start's path to the
+   * first worker). Until then a master SIGKILL is covered by each worker's
+   * pdeathsig; a worker that has just exec'd has started nothing yet, and a
+   * cgroup left behind is swept by the app's next start (tree-sweep.ts).
+   */
+  private pending: string[] | undefined;
 
   /** A worker's process group (its pid: workers are started detached). The guard starts with the first. */
   add(pgid: number | undefined): void {
@@ -59,26 +70,44 @@ export class GroupGuard {
 
   /** The supervisor halted: every group is gone; the guard exits on end-of-file. */
   close(): void {
+    this.pending = undefined;
     this.guard?.stdin?.end();
     this.guard = undefined;
   }
 
   private write(line: string): void {
     if (this.failed) return;
-    if (!this.guard) {
-      try {
-        const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-        guard.on('error', () => (this.failed = true));
-        guard.stdin!.on('error', () => {});
-        // Neither the guard nor its pipe keeps the master alive.
-        guard.unref();
-        (guard.stdin as unknown as { unref?: () => void }).unref?.();
-        this.guard = guard;
-      } catch {
-        this.failed = true;
-        return;
-      }
+    if (this.guard) {
+      this.guard.stdin?.write(line);
+      return;
     }
-    this.guard.stdin?.write(line);
+    if (this.pending) {
+      this.pending.push(line);
+      return;
+    }
+    const pending = (this.pending = [line]);
+    queueMicrotask(() => {
+      // Closed meanwhile (or closed and used again): nothing to guard here.
+      if (this.pending !== pending) return;
+      this.pending = undefined;
+      this.start(pending.join(''));
+    });
+  }
+
+  private start(lines: string): void {
+    let guard: ChildProcess;
+    try {
+      guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    } catch {
+      this.failed = true;
+      return;
+    }
+    guard.on('error', () => (this.failed = true));
+    guard.stdin!.on('error', () => {});
+    // Neither the guard nor its pipe keeps the master alive.
+    guard.unref();
+    (guard.stdin as unknown as { unref?: () => void }).unref?.();
+    this.guard = guard;
+    guard.stdin!.write(lines);
   }
 }

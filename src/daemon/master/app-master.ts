@@ -28,6 +28,7 @@ import { appLogger, logSettings } from './app-log-settings.js';
 import { WorkerOutput } from './worker-output.js';
 import { stateCommand } from '../state-command.js';
 import { StatusChanges } from './status-changes.js';
+import { trace, tracing } from '../../control/trace.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
@@ -80,11 +81,14 @@ export class AppMaster {
   /** Opens the control socket, starts the app and resolves with how it ended (the process exits with outcome.exitCode). */
   async main(): Promise<Outcome> {
     await this.claimSocket();
+    trace('master: socket claimed');
     this.checked = this.check().then((run) => (this.run = run));
     this.server = await listenControl<MasterCommands>(this.socketPath, this.handlers(), {
       unknownCommand: (command) => new DroverError('DROVER_E_PROTOCOL', `unknown app master command "${command}"`),
     });
+    trace('master: control listening');
     const run = await this.checked;
+    trace('master: checked');
     this.run = run;
     if (run.kind === 'refused') {
       this.lastError = { code: run.error.code, message: run.error.message };
@@ -95,6 +99,8 @@ export class AppMaster {
     const { supervisor } = run;
     // The daemon's HTTP endpoint asks this master on a unix socket (issue 13).
     await startMasterHttp(supervisor, this.paths, this.name, this.record.options, { line: (text) => this.log.writeLine('err', 'drover', text), stats: () => this.log.stats() });
+    trace('master: http socket');
+    if (tracing) for (const event of ['fork', 'online', 'listening', 'ready', 'started'] as const) supervisor.on(event, (e: { wid?: number }) => trace(`master: ${event}${e.wid === undefined ? '' : ` w${e.wid}`}`));
     const count = (reason: string) => {
       this.restarts++;
       this.restartReasons[reason] = (this.restartReasons[reason] ?? 0) + 1;
@@ -108,7 +114,9 @@ export class AppMaster {
     supervisor.on('giveup', (e: { restarts: number }) => (this.lastError = { code: 'DROVER_E_GIVEUP', message: `workers crashed ${e.restarts} times within the restart window; gave up` }));
     this.changes.follow(supervisor);
     const uninstall = installMasterSignals(() => supervisor, { onStop: () => (this.stopRequested = true) });
+    trace('master: supervisor.start()');
     supervisor.start();
+    trace('master: supervisor.start() returned');
     const outcome = await supervisor.done;
     uninstall();
     if (outcome.error) this.lastError = outcome.error;
