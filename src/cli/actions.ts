@@ -245,7 +245,13 @@ export async function startCommand(target: string, appArgs: string[], flags: Sta
       return c.call(
         'start',
         { records, prespawned: pre?.pid !== undefined ? { [records[0]!.name]: pre.pid } : undefined },
-        { onEvent: (event) => event === 'accepted' && (trace('cli: accepted'), pre?.provide(records[0])) },
+        {
+          onEvent: (event) => {
+            if (event !== 'accepted') return;
+            trace('cli: accepted');
+            pre?.provide(records[0]);
+          },
+        },
       );
     });
     trace('cli: start replied');
