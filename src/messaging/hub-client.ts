@@ -11,7 +11,7 @@
 // maxQueueBytes and then gets DROVER_E_MSG_OVERFLOW instead of unbounded memory.
 import net from 'node:net';
 import { DroverError } from '../errors.js';
-import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, kindBits, readEnvelope, type Address, type Envelope } from './envelope.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   Dispatcher,
@@ -25,7 +25,8 @@ import {
   type Messenger,
   type RequestOptions,
 } from './endpoint.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
+import { FrameReader } from './frame-reader.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
@@ -41,7 +42,15 @@ export interface HubClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-const FROM_HUB = new Set<number>([Kind.welcome, Kind.send, Kind.request, Kind.reply, Kind.error, Kind.publish, Kind.ack, Kind.nack, Kind.fatal]);
+const FROM_HUB = kindBits(Kind.welcome, Kind.send, Kind.request, Kind.reply, Kind.error, Kind.publish, Kind.ack, Kind.nack, Kind.fatal);
+
+/** As large as libuv's own read suggestion: one read takes what a unix socket holds at once. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Ends the tick's cork (process.nextTick with arguments: no closure per write burst). */
+function uncorkTick(client: HubClient, socket: net.Socket): void {
+  client.uncorked(socket);
+}
 
 interface PendingSend {
   readonly resolve: () => void;
@@ -50,7 +59,11 @@ interface PendingSend {
 
 export class HubClient implements Messenger {
   private socket: net.Socket | undefined;
-  private readonly decoder: FrameDecoder;
+  private readonly reader: FrameReader;
+  /** Every read lands here (net's onread): frames are decoded from it in place (frame-reader.ts). */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  /** The socket whose read is being handled: what is written meanwhile is flushed when the read ends, not at the end of the tick. */
+  private reading: net.Socket | undefined;
   private readonly rpc: PendingRequests<number>;
   /** Sends and publishes waiting for the hub's ack, in seq order. */
   private readonly sends = new Map<number, PendingSend>();
@@ -79,7 +92,7 @@ export class HubClient implements Messenger {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.decoder = new FrameDecoder(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
+    this.reader = new FrameReader(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
     this.rpc = new PendingRequests<number>(new DeadlineWheel(), () => this.updateRef());
   }
 
@@ -237,17 +250,25 @@ export class HubClient implements Messenger {
     }
   }
 
+  /**
+   * Corked until the end of the tick, or of the read being handled: replies
+   * to the requests of one read leave in one writev, as soon as the read is
+   * done.
+   */
   private write(socket: net.Socket, frame: Buffer): void {
     if (this.corked !== socket) {
       this.corked = socket;
       socket.cork();
-      process.nextTick(() => {
-        if (this.corked === socket) this.corked = undefined;
-        socket.uncork();
-      });
+      if (this.reading !== socket) process.nextTick(uncorkTick, this, socket);
     }
     socket.write(frame);
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
+  }
+
+  /** @internal the end of a tick's cork (uncorkTick). */
+  uncorked(socket: net.Socket): void {
+    if (this.corked === socket) this.corked = undefined;
+    socket.uncork();
   }
 
   // ── the connection ───────────────────────────────────────────────────────
@@ -257,11 +278,14 @@ export class HubClient implements Messenger {
     if (this.fatalError) throw this.fatalError;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    const socket = net.createConnection(this.options.socketPath);
+    // onread: no 'data' events; every read lands in readBuffer and is split into frames there.
+    const socket: net.Socket = net.createConnection({
+      path: this.options.socketPath,
+      onread: { buffer: this.readBuffer, callback: (nread: number, buf: Uint8Array) => (this.onRead(socket, nread, buf as Buffer), true) },
+    });
     this.socket = socket;
     this.refd = true;
     this.welcomed = false;
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (err) => {
       this.lastError = err;
     });
@@ -286,7 +310,7 @@ export class HubClient implements Messenger {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    this.decoder.clear();
+    this.reader.clear();
     // hook (issue 15): closed before the welcome: connect again and write the same frames (pre-welcome.ts).
     const retryMs = !this.welcomed && !this.fatalError ? this.preWelcome.retry() : (this.preWelcome.clear(), undefined);
     if (retryMs !== undefined) {
@@ -327,27 +351,37 @@ export class HubClient implements Messenger {
 
   // ── receiving ────────────────────────────────────────────────────────────
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
+  private onRead(socket: net.Socket, nread: number, buf: Buffer): void {
     if (this.socket !== socket) return;
-    this.decoder.push(chunk);
-    for (;;) {
-      let frame: Buffer | undefined;
-      try {
-        frame = this.decoder.next();
-      } catch (err) {
-        this.warn(`the message hub sent an unreadable frame (${(err as Error).message}): reconnecting`);
-        socket.destroy();
-        return;
+    this.reading = socket;
+    try {
+      this.reader.read(buf, nread, (frame, owned) => this.onRawFrame(socket, frame, owned));
+    } catch (err) {
+      this.warn(`the message hub sent an unreadable frame (${(err as Error).message}): reconnecting`);
+      socket.destroy();
+    } finally {
+      this.reading = undefined;
+      if (this.corked === socket) {
+        this.corked = undefined;
+        socket.uncork();
       }
-      if (!frame) break;
-      const parsed = parseEnvelope(frame, FROM_HUB);
-      if (!parsed.ok) {
-        this.warn(`ignored a malformed frame from the message hub: ${parsed.error}`);
-        continue;
-      }
-      this.onFrame(socket, parsed.envelope, frame);
     }
     this.updateRef();
+  }
+
+  /** One frame of a read; false once the connection is gone (the rest of the read is dropped with it). */
+  private onRawFrame(socket: net.Socket, frame: Buffer, owned: boolean): boolean {
+    if (this.socket !== socket) return false;
+    const env = readEnvelope(frame, FROM_HUB);
+    if (typeof env === 'string') {
+      this.warn(`ignored a malformed frame from the message hub: ${env}`);
+      return true;
+    }
+    // A view of the read buffer is overwritten by the next read: v8 and bytes payloads may be decoded into views of it, so they get their own copy.
+    const flags = env.flags;
+    if (!owned && (flags & FLAG_PAYLOAD) !== 0 && (flags & (FLAG_TEXT | FLAG_JSON)) === 0) frame = Buffer.from(frame);
+    this.onFrame(socket, env, frame);
+    return this.socket === socket;
   }
 
   private onFrame(socket: net.Socket, env: Envelope, frame: Buffer): void {
