@@ -19,7 +19,9 @@ import {
   errorBody,
   errorFromBody,
   handlerFailureBody,
-  invokeHandler,
+  HandlerThrew,
+  callHandler,
+  isThenable,
   type Handler,
   type Listener,
   type Messenger,
@@ -450,33 +452,43 @@ export class HubClient implements Messenger {
   private answer(socket: net.Socket, env: Envelope, frame: Buffer): void {
     const ack = env.seq;
     const topic = env.topic;
-    const where = this.where;
-    const reply = (out: Buffer) => {
-      // An answer for a connection that has since closed is dropped: the hub failed that request already.
-      if (this.socket === socket) this.write(socket, out);
-    };
-    const replyError = (body: string) => reply(encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, body, Infinity));
     const handler = this.local.handler(topic);
     if (!handler) {
-      return replyError(errorBody('DROVER_E_MSG_NO_HANDLER', `${where} has no handler for '${topic}': register one with handle('${topic}', fn) from drover/worker`));
+      return this.replyError(socket, ack, errorBody('DROVER_E_MSG_NO_HANDLER', `${this.where} has no handler for '${topic}': register one with handle('${topic}', fn) from drover/worker`));
     }
     let payload: unknown;
     try {
       payload = decodePayload(frame, env.payloadOffset);
     } catch (err) {
-      return replyError(errorBody('DROVER_E_MSG_SERIALIZE', (err as Error).message));
+      return this.replyError(socket, ack, errorBody('DROVER_E_MSG_SERIALIZE', (err as Error).message));
     }
-    const ok = (value: unknown) => {
-      let out: Buffer;
-      try {
-        out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
-      } catch (err) {
-        const e = err as DroverError;
-        return replyError(errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${where} to '${topic}' could not be sent: ${e.message}`));
-      }
-      reply(out);
-    };
-    invokeHandler(handler, payload, { from: decodeAddress(env.from), topic }, ok, (err) => replyError(handlerFailureBody(err, topic, where)));
+    const out = callHandler(handler, payload, { from: decodeAddress(env.from), topic });
+    if (out instanceof HandlerThrew) return this.replyError(socket, ack, handlerFailureBody(out.err, topic, this.where));
+    if (!isThenable(out)) return this.replyValue(socket, ack, topic, out);
+    out.then(
+      (value) => this.replyValue(socket, ack, topic, value),
+      (err: unknown) => this.replyError(socket, ack, handlerFailureBody(err, topic, this.where)),
+    );
+  }
+
+  private replyValue(socket: net.Socket, ack: number, topic: string, value: unknown): void {
+    let out: Buffer;
+    try {
+      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
+    } catch (err) {
+      const e = err as DroverError;
+      return this.replyError(socket, ack, errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${this.where} to '${topic}' could not be sent: ${e.message}`));
+    }
+    this.reply(socket, out);
+  }
+
+  private replyError(socket: net.Socket, ack: number, body: string): void {
+    this.reply(socket, encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, body, Infinity));
+  }
+
+  /** An answer for a connection that has since closed is dropped: the hub failed that request already. */
+  private reply(socket: net.Socket, out: Buffer): void {
+    if (this.socket === socket) this.write(socket, out);
   }
 
   private warn(message: string): void {

@@ -290,7 +290,12 @@ export class MessageHub {
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => {
       c.decoder.push(chunk);
-      this.pump(c);
+      this.flow.beginRead();
+      try {
+        this.pump(c);
+      } finally {
+        this.flow.endRead();
+      }
     });
     socket.on('drain', () => this.flow.drained(c));
     socket.on('error', (err) => this.log?.debug({ event: 'message-connection-error', wid: c.reg?.wid, err: err.message }, 'message connection error'));
