@@ -118,22 +118,26 @@ export class Dispatcher {
   }
 }
 
+/** What callHandler returns when the handler threw (an app cannot return one: the class is drover's own). */
+export class HandlerThrew {
+  constructor(readonly err: unknown) {}
+}
+
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
 /**
- * Runs a request handler: a plain value is answered at once (no promise, no
- * microtask: most handlers are synchronous), a promise when it settles, and a
- * throw or rejection goes to `failed`. The one way the master's hub and a
- * worker's port call handlers.
+ * Runs a request handler: its plain value (no promise, no microtask, no
+ * closure: most handlers are synchronous), its promise, or a HandlerThrew.
+ * The one way the master's hub and a worker's port call handlers.
  */
-export function invokeHandler(handler: Handler, payload: unknown, meta: MessageMeta, ok: (value: unknown) => void, failed: (err: unknown) => void): void {
-  let result: unknown;
+export function callHandler(handler: Handler, payload: unknown, meta: MessageMeta): unknown {
   try {
-    result = handler(payload, meta);
+    return handler(payload, meta);
   } catch (err) {
-    failed(err);
-    return;
+    return new HandlerThrew(err);
   }
-  if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') (result as PromiseLike<unknown>).then(ok, failed);
-  else ok(result);
 }
 
 export interface ErrorBody {

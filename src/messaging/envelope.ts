@@ -83,49 +83,89 @@ export interface Envelope {
 
 export type ParseResult = { readonly ok: true; readonly envelope: Envelope } | { readonly ok: false; readonly error: string };
 
-const fail = (error: string): ParseResult => ({ ok: false, error });
-
 /** Kinds as bits (1 << kind): parsed for every frame, so a bit test rather than a Set lookup. */
-const bits = (...kinds: number[]): number => kinds.reduce((m, k) => m | (1 << k), 0);
+export const kindBits = (...kinds: number[]): number => kinds.reduce((m, k) => m | (1 << k), 0);
 /** Kinds that carry a topic, and those that must not. */
-const NEEDS_TOPIC = bits(Kind.hello, Kind.send, Kind.request, Kind.sub, Kind.unsub, Kind.publish);
-const NEEDS_SEQ = bits(Kind.send, Kind.request, Kind.publish, Kind.state);
-const NEEDS_ACK = bits(Kind.reply, Kind.error, Kind.ack, Kind.nack);
-const NEEDS_TO = bits(Kind.send, Kind.request, Kind.state);
+const NEEDS_TOPIC = kindBits(Kind.hello, Kind.send, Kind.request, Kind.sub, Kind.unsub, Kind.publish);
+const NEEDS_SEQ = kindBits(Kind.send, Kind.request, Kind.publish, Kind.state);
+const NEEDS_ACK = kindBits(Kind.reply, Kind.error, Kind.ack, Kind.nack);
+const NEEDS_TO = kindBits(Kind.send, Kind.request, Kind.state);
+const ANY_KIND = -1;
 
 /**
  * Validates a whole frame (length prefix included, as FrameDecoder yields it).
  * `allowed`: the kinds the receiving side accepts from this peer.
  */
 export function parseEnvelope(frame: Buffer, allowed?: ReadonlySet<number>): ParseResult {
-  if (frame.length < HEADER_BYTES) return fail(`frame of ${frame.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
-  if (frame.readUInt32BE(0) !== frame.length - 4) return fail('length prefix does not match the frame');
-  if (frame[4] !== MAGIC) return fail(`bad magic byte 0x${frame[4]!.toString(16)}: not a drover messaging frame, or an unsupported version`);
+  const r = readEnvelope(frame, allowed ? kindBits(...allowed) : ANY_KIND);
+  return typeof r === 'string' ? { ok: false, error: r } : { ok: true, envelope: r };
+}
+
+/**
+ * parseEnvelope for the read loops: the envelope, or why the frame is
+ * malformed; `allowed` as bits (kindBits). No result wrapper, and a topic
+ * read before is not decoded again (topicOf).
+ */
+export function readEnvelope(frame: Buffer, allowed: number): Envelope | string {
+  if (frame.length < HEADER_BYTES) return `frame of ${frame.length} bytes is shorter than the ${HEADER_BYTES}-byte header`;
+  if (frame.readUInt32BE(0) !== frame.length - 4) return 'length prefix does not match the frame';
+  if (frame[4] !== MAGIC) return `bad magic byte 0x${frame[4]!.toString(16)}: not a drover messaging frame, or an unsupported version`;
   const kind = frame[5]!;
-  if (kind < Kind.hello || kind > Kind.state) return fail(`unknown kind ${kind}`);
-  if (allowed && !allowed.has(kind)) return fail(`kind ${kindName(kind)} is not accepted from this peer`);
+  if (kind < Kind.hello || kind > Kind.state) return `unknown kind ${kind}`;
+  const bit = 1 << kind;
+  if ((allowed & bit) === 0) return `kind ${kindName(kind)} is not accepted from this peer`;
   const flags = frame[6]!;
-  if ((flags & ~KNOWN_FLAGS) !== 0) return fail(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) return `unknown flags 0x${flags.toString(16)}`;
   const topicBytes = frame[7]!;
   const payloadOffset = HEADER_BYTES + topicBytes;
-  if (payloadOffset > frame.length) return fail('topic runs past the end of the frame');
+  if (payloadOffset > frame.length) return 'topic runs past the end of the frame';
   const seq = frame.readUInt32BE(8);
   const ack = frame.readUInt32BE(12);
   const to = frame.readInt32BE(16);
   const from = frame.readInt32BE(20);
-  const bit = 1 << kind;
-  if ((NEEDS_TOPIC & bit) !== 0 !== topicBytes > 0) return fail(`${kindName(kind)}: ${topicBytes > 0 ? 'must not have' : 'needs'} a topic`);
-  if ((NEEDS_SEQ & bit) !== 0 && seq === 0) return fail(`${kindName(kind)}: seq must not be 0`);
-  if ((NEEDS_ACK & bit) !== 0 && ack === 0) return fail(`${kindName(kind)}: ack must not be 0`);
+  if ((NEEDS_TOPIC & bit) !== 0 !== topicBytes > 0) return `${kindName(kind)}: ${topicBytes > 0 ? 'must not have' : 'needs'} a topic`;
+  if ((NEEDS_SEQ & bit) !== 0 && seq === 0) return `${kindName(kind)}: seq must not be 0`;
+  if ((NEEDS_ACK & bit) !== 0 && ack === 0) return `${kindName(kind)}: ack must not be 0`;
   if ((NEEDS_TO & bit) !== 0 ? !(to >= ADDR_AGENT && to < MAX_WORKER_ID) : to !== ADDR_NONE && !(to >= ADDR_AGENT && to < MAX_WORKER_ID)) {
-    return fail(`${kindName(kind)}: invalid address ${to}`);
+    return `${kindName(kind)}: invalid address ${to}`;
   }
-  if (!(from >= ADDR_NONE && from < MAX_WORKER_ID)) return fail(`invalid sender address ${from}`);
-  const topicView = frame.subarray(HEADER_BYTES, payloadOffset);
-  if (topicBytes > 0 && !isUtf8(topicView)) return fail('topic is not valid UTF-8');
-  const topic = topicBytes > 0 ? topicView.toString('utf8') : '';
-  if ((flags & FLAG_PAYLOAD) === 0 && (payloadOffset !== frame.length || flags !== 0)) return fail('bytes or encoding flags on a frame without payload');
+  if (!(from >= ADDR_NONE && from < MAX_WORKER_ID)) return `invalid sender address ${from}`;
+  const topic = topicBytes > 0 ? topicOf(frame, payloadOffset) : '';
+  if (topic === undefined) return 'topic is not valid UTF-8';
+  if ((flags & FLAG_PAYLOAD) === 0 && (payloadOffset !== frame.length || flags !== 0)) return 'bytes or encoding flags on a frame without payload';
   const encodings = (flags & FLAG_JSON ? 1 : 0) + (flags & FLAG_TEXT ? 1 : 0) + (flags & FLAG_BYTES ? 1 : 0);
-  if (encodings > 1) return fail(`contradictory payload flags 0x${flags.toString(16)}`);
-  return { ok: true, envelope: { ch: 'msg', v: 1, kind: kind as KindCode, flags, seq, ack, to, from, topic, payloadOffset } };
+  if (encodings > 1) return `contradictory payload flags 0x${flags.toString(16)}`;
+  return { ch: 'msg', v: 1, kind: kind as KindCode, flags, seq, ack, to, from, topic, payloadOffset };
+}
+
+/**
+ * Topics seen lately, by their bytes: a process uses a few topics over and
+ * over, and comparing up to 64 bytes is cheaper than checking and decoding
+ * UTF-8 into a new string per frame. Direct-mapped by length and last byte.
+ */
+const TOPIC_CACHE_SIZE = 16;
+const TOPIC_CACHE_MAX_BYTES = 64;
+const cachedBytes: (Buffer | undefined)[] = new Array(TOPIC_CACHE_SIZE).fill(undefined);
+const cachedTopics: string[] = new Array(TOPIC_CACHE_SIZE).fill('');
+
+/** The topic in frame[HEADER_BYTES, end), or undefined when it is not valid UTF-8. */
+function topicOf(frame: Buffer, end: number): string | undefined {
+  const n = end - HEADER_BYTES;
+  if (n > TOPIC_CACHE_MAX_BYTES) {
+    const view = frame.subarray(HEADER_BYTES, end);
+    return isUtf8(view) ? view.toString('utf8') : undefined;
+  }
+  const slot = (n + frame[end - 1]!) & (TOPIC_CACHE_SIZE - 1);
+  const known = cachedBytes[slot];
+  if (known !== undefined && known.length === n) {
+    let i = 0;
+    while (i < n && known[i] === frame[HEADER_BYTES + i]) i++;
+    if (i === n) return cachedTopics[slot];
+  }
+  const view = frame.subarray(HEADER_BYTES, end);
+  if (!isUtf8(view)) return undefined;
+  const topic = view.toString('utf8');
+  cachedBytes[slot] = Buffer.from(view);
+  cachedTopics[slot] = topic;
+  return topic;
 }

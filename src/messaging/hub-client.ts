@@ -11,7 +11,7 @@
 // maxQueueBytes and then gets DROVER_E_MSG_OVERFLOW instead of unbounded memory.
 import net from 'node:net';
 import { DroverError } from '../errors.js';
-import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, parseEnvelope, type Address, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, kindBits, readEnvelope, type Address, type Envelope } from './envelope.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   Dispatcher,
@@ -19,13 +19,16 @@ import {
   errorBody,
   errorFromBody,
   handlerFailureBody,
-  invokeHandler,
+  HandlerThrew,
+  callHandler,
+  isThenable,
   type Handler,
   type Listener,
   type Messenger,
   type RequestOptions,
 } from './endpoint.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FrameDecoder, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
+import { FrameReader } from './frame-reader.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
@@ -41,7 +44,15 @@ export interface HubClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-const FROM_HUB = new Set<number>([Kind.welcome, Kind.send, Kind.request, Kind.reply, Kind.error, Kind.publish, Kind.ack, Kind.nack, Kind.fatal]);
+const FROM_HUB = kindBits(Kind.welcome, Kind.send, Kind.request, Kind.reply, Kind.error, Kind.publish, Kind.ack, Kind.nack, Kind.fatal);
+
+/** As large as libuv's own read suggestion: one read takes what a unix socket holds at once. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Ends the tick's cork (process.nextTick with arguments: no closure per write burst). */
+function uncorkTick(client: HubClient, socket: net.Socket): void {
+  client.uncorked(socket);
+}
 
 interface PendingSend {
   readonly resolve: () => void;
@@ -50,7 +61,11 @@ interface PendingSend {
 
 export class HubClient implements Messenger {
   private socket: net.Socket | undefined;
-  private readonly decoder: FrameDecoder;
+  private readonly reader: FrameReader;
+  /** Every read lands here (net's onread): frames are decoded from it in place (frame-reader.ts). */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  /** The socket whose read is being handled: what is written meanwhile is flushed when the read ends, not at the end of the tick. */
+  private reading: net.Socket | undefined;
   private readonly rpc: PendingRequests<number>;
   /** Sends and publishes waiting for the hub's ack, in seq order. */
   private readonly sends = new Map<number, PendingSend>();
@@ -79,7 +94,7 @@ export class HubClient implements Messenger {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.decoder = new FrameDecoder(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
+    this.reader = new FrameReader(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
     this.rpc = new PendingRequests<number>(new DeadlineWheel(), () => this.updateRef());
   }
 
@@ -237,17 +252,25 @@ export class HubClient implements Messenger {
     }
   }
 
+  /**
+   * Corked until the end of the tick, or of the read being handled: replies
+   * to the requests of one read leave in one writev, as soon as the read is
+   * done.
+   */
   private write(socket: net.Socket, frame: Buffer): void {
     if (this.corked !== socket) {
       this.corked = socket;
       socket.cork();
-      process.nextTick(() => {
-        if (this.corked === socket) this.corked = undefined;
-        socket.uncork();
-      });
+      if (this.reading !== socket) process.nextTick(uncorkTick, this, socket);
     }
     socket.write(frame);
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
+  }
+
+  /** @internal the end of a tick's cork (uncorkTick). */
+  uncorked(socket: net.Socket): void {
+    if (this.corked === socket) this.corked = undefined;
+    socket.uncork();
   }
 
   // ── the connection ───────────────────────────────────────────────────────
@@ -257,11 +280,14 @@ export class HubClient implements Messenger {
     if (this.fatalError) throw this.fatalError;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    const socket = net.createConnection(this.options.socketPath);
+    // onread: no 'data' events; every read lands in readBuffer and is split into frames there.
+    const socket: net.Socket = net.createConnection({
+      path: this.options.socketPath,
+      onread: { buffer: this.readBuffer, callback: (nread: number, buf: Uint8Array) => (this.onRead(socket, nread, buf as Buffer), true) },
+    });
     this.socket = socket;
     this.refd = true;
     this.welcomed = false;
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (err) => {
       this.lastError = err;
     });
@@ -286,7 +312,7 @@ export class HubClient implements Messenger {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    this.decoder.clear();
+    this.reader.clear();
     // hook (issue 15): closed before the welcome: connect again and write the same frames (pre-welcome.ts).
     const retryMs = !this.welcomed && !this.fatalError ? this.preWelcome.retry() : (this.preWelcome.clear(), undefined);
     if (retryMs !== undefined) {
@@ -327,27 +353,37 @@ export class HubClient implements Messenger {
 
   // ── receiving ────────────────────────────────────────────────────────────
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
+  private onRead(socket: net.Socket, nread: number, buf: Buffer): void {
     if (this.socket !== socket) return;
-    this.decoder.push(chunk);
-    for (;;) {
-      let frame: Buffer | undefined;
-      try {
-        frame = this.decoder.next();
-      } catch (err) {
-        this.warn(`the message hub sent an unreadable frame (${(err as Error).message}): reconnecting`);
-        socket.destroy();
-        return;
+    this.reading = socket;
+    try {
+      this.reader.read(buf, nread, (frame, owned) => this.onRawFrame(socket, frame, owned));
+    } catch (err) {
+      this.warn(`the message hub sent an unreadable frame (${(err as Error).message}): reconnecting`);
+      socket.destroy();
+    } finally {
+      this.reading = undefined;
+      if (this.corked === socket) {
+        this.corked = undefined;
+        socket.uncork();
       }
-      if (!frame) break;
-      const parsed = parseEnvelope(frame, FROM_HUB);
-      if (!parsed.ok) {
-        this.warn(`ignored a malformed frame from the message hub: ${parsed.error}`);
-        continue;
-      }
-      this.onFrame(socket, parsed.envelope, frame);
     }
     this.updateRef();
+  }
+
+  /** One frame of a read; false once the connection is gone (the rest of the read is dropped with it). */
+  private onRawFrame(socket: net.Socket, frame: Buffer, owned: boolean): boolean {
+    if (this.socket !== socket) return false;
+    const env = readEnvelope(frame, FROM_HUB);
+    if (typeof env === 'string') {
+      this.warn(`ignored a malformed frame from the message hub: ${env}`);
+      return true;
+    }
+    // A view of the read buffer is overwritten by the next read: v8 and bytes payloads may be decoded into views of it, so they get their own copy.
+    const flags = env.flags;
+    if (!owned && (flags & FLAG_PAYLOAD) !== 0 && (flags & (FLAG_TEXT | FLAG_JSON)) === 0) frame = Buffer.from(frame);
+    this.onFrame(socket, env, frame);
+    return this.socket === socket;
   }
 
   private onFrame(socket: net.Socket, env: Envelope, frame: Buffer): void {
@@ -416,33 +452,43 @@ export class HubClient implements Messenger {
   private answer(socket: net.Socket, env: Envelope, frame: Buffer): void {
     const ack = env.seq;
     const topic = env.topic;
-    const where = this.where;
-    const reply = (out: Buffer) => {
-      // An answer for a connection that has since closed is dropped: the hub failed that request already.
-      if (this.socket === socket) this.write(socket, out);
-    };
-    const replyError = (body: string) => reply(encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, body, Infinity));
     const handler = this.local.handler(topic);
     if (!handler) {
-      return replyError(errorBody('DROVER_E_MSG_NO_HANDLER', `${where} has no handler for '${topic}': register one with handle('${topic}', fn) from drover/worker`));
+      return this.replyError(socket, ack, errorBody('DROVER_E_MSG_NO_HANDLER', `${this.where} has no handler for '${topic}': register one with handle('${topic}', fn) from drover/worker`));
     }
     let payload: unknown;
     try {
       payload = decodePayload(frame, env.payloadOffset);
     } catch (err) {
-      return replyError(errorBody('DROVER_E_MSG_SERIALIZE', (err as Error).message));
+      return this.replyError(socket, ack, errorBody('DROVER_E_MSG_SERIALIZE', (err as Error).message));
     }
-    const ok = (value: unknown) => {
-      let out: Buffer;
-      try {
-        out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
-      } catch (err) {
-        const e = err as DroverError;
-        return replyError(errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${where} to '${topic}' could not be sent: ${e.message}`));
-      }
-      reply(out);
-    };
-    invokeHandler(handler, payload, { from: decodeAddress(env.from), topic }, ok, (err) => replyError(handlerFailureBody(err, topic, where)));
+    const out = callHandler(handler, payload, { from: decodeAddress(env.from), topic });
+    if (out instanceof HandlerThrew) return this.replyError(socket, ack, handlerFailureBody(out.err, topic, this.where));
+    if (!isThenable(out)) return this.replyValue(socket, ack, topic, out);
+    out.then(
+      (value) => this.replyValue(socket, ack, topic, value),
+      (err: unknown) => this.replyError(socket, ack, handlerFailureBody(err, topic, this.where)),
+    );
+  }
+
+  private replyValue(socket: net.Socket, ack: number, topic: string, value: unknown): void {
+    let out: Buffer;
+    try {
+      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
+    } catch (err) {
+      const e = err as DroverError;
+      return this.replyError(socket, ack, errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${this.where} to '${topic}' could not be sent: ${e.message}`));
+    }
+    this.reply(socket, out);
+  }
+
+  private replyError(socket: net.Socket, ack: number, body: string): void {
+    this.reply(socket, encodeJson({ kind: Kind.error, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, body, Infinity));
+  }
+
+  /** An answer for a connection that has since closed is dropped: the hub failed that request already. */
+  private reply(socket: net.Socket, out: Buffer): void {
+    if (this.socket === socket) this.write(socket, out);
   }
 
   private warn(message: string): void {

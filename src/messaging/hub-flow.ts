@@ -2,8 +2,9 @@
 // (maxQueueBytes, the socket's own buffer); a sender whose receiver is full
 // stops being read (block) until that queue drains, and a connection over its
 // rate (rateLimit frames/s, token-bucket.ts) is paused until its next token.
-// Writes are corked and flushed once per tick, so many small frames leave in
-// one writev; writeNow (the state store's pushes) sends to an idle connection
+// Writes are corked and flushed once per tick (or when the read that made
+// them has been handled: a reply leaves without waiting for the tick's end),
+// so many small frames leave in one writev; writeNow (the state store's pushes) sends to an idle connection
 // at once and corks only what follows it in the tick.
 import type { Conn } from './hub-conn.js';
 
@@ -23,6 +24,8 @@ export interface FlowHooks {
 export class HubFlow {
   private readonly corkedConns: Conn[] = [];
   private flushScheduled = false;
+  /** A connection's read is being handled: what it writes is flushed by endRead(), not at the end of the tick. */
+  private reading = false;
 
   constructor(
     private readonly options: FlowOptions,
@@ -89,15 +92,25 @@ export class HubFlow {
     c.socket.write(buf);
   }
 
-  /** Corked until the end of this tick. */
+  /** Corked until the end of this tick, or of the read being handled. */
   private cork(c: Conn): void {
     c.corked = true;
     c.socket.cork();
     this.corkedConns.push(c);
-    if (!this.flushScheduled) {
+    if (!this.flushScheduled && !this.reading) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
     }
+  }
+
+  /** Around the handling of one read (hub.ts): the frames it writes leave together when it is done. */
+  beginRead(): void {
+    this.reading = true;
+  }
+
+  endRead(): void {
+    this.reading = false;
+    if (!this.flushScheduled && this.corkedConns.length > 0) this.flush();
   }
 
   /**

@@ -21,7 +21,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
-import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, parseEnvelope, type Envelope } from './envelope.js';
+import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, kindBits, readEnvelope, type Envelope } from './envelope.js';
 import { errorBody, type Messenger } from './endpoint.js';
 import { FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
 import { AUTH_TIMEOUT_MS, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS, type HubAuth } from './hub-auth.js';
@@ -70,8 +70,8 @@ export interface AbuseEvent {
   readonly strikes: number;
 }
 
-const FROM_PEER_BEFORE_AUTH = new Set<number>([Kind.hello]);
-const FROM_PEER = new Set<number>([Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish, Kind.state]);
+const FROM_PEER_BEFORE_AUTH = kindBits(Kind.hello);
+const FROM_PEER = kindBits(Kind.send, Kind.request, Kind.reply, Kind.error, Kind.sub, Kind.unsub, Kind.publish, Kind.state);
 const HELLO_MAX_BYTES = HEADER_BYTES + MAX_TOPIC_BYTES;
 
 /** Messages through the master (drover_messages_total): hub frames by kind, both ways, and workers' drover IPC messages. */
@@ -290,7 +290,12 @@ export class MessageHub {
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => {
       c.decoder.push(chunk);
-      this.pump(c);
+      this.flow.beginRead();
+      try {
+        this.pump(c);
+      } finally {
+        this.flow.endRead();
+      }
     });
     socket.on('drain', () => this.flow.drained(c));
     socket.on('error', (err) => this.log?.debug({ event: 'message-connection-error', wid: c.reg?.wid, err: err.message }, 'message connection error'));
@@ -487,18 +492,18 @@ export class MessageHub {
 
   /** Handles one frame; false when it must wait for capacity (the frame is held and retried). */
   private onFrame(c: Conn, frame: Buffer): boolean {
-    const parsed = parseEnvelope(frame, c.reg ? FROM_PEER : FROM_PEER_BEFORE_AUTH);
-    if (!parsed.ok) {
-      this.violation(c, `sent a malformed frame: ${parsed.error}`, true);
+    const env = readEnvelope(frame, c.reg ? FROM_PEER : FROM_PEER_BEFORE_AUTH);
+    if (typeof env === 'string') {
+      this.violation(c, `sent a malformed frame: ${env}`, true);
       return true;
     }
     if (!c.reg) {
-      this.authenticate(c, parsed.envelope);
+      this.authenticate(c, env);
       return true;
     }
     // Counted once handled: a frame put back (false) comes through here again.
-    const handled = this.router.route(c, parsed.envelope, frame);
-    if (handled) this.count(parsed.envelope.kind);
+    const handled = this.router.route(c, env, frame);
+    if (handled) this.count(env.kind);
     return handled;
   }
 

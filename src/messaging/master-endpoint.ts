@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
-import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, invokeHandler, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
+import { Dispatcher, HandlerThrew, callHandler, checkTimeout, errorFromBody, handlerFailureBody, isThenable, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
 import { FLAG_TEXT, HEADER_BYTES, Kind, decodePayload, encodeFrame, encodeTextFrame, type Serialization } from './frame.js';
 import { encodeErrorFrame, errorFrame, type Conn } from './hub-conn.js';
 import type { PendingRequests } from './rpc.js';
@@ -132,9 +132,15 @@ export class MasterEndpoint {
     c.masterInflight++;
     const seq = env.seq;
     const topic = env.topic;
-    const ok = (value: unknown) => this.answered(c, this.replyFrame(seq, c.addr, value));
-    const failed = (err: unknown) => this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master')));
-    invokeHandler(handler, payload, { from: decodeAddress(c.addr), topic }, ok, failed);
+    const out = callHandler(handler, payload, { from: decodeAddress(c.addr), topic });
+    if (out instanceof HandlerThrew) this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(out.err, topic, 'the master')));
+    else if (!isThenable(out)) this.answered(c, this.replyFrame(seq, c.addr, out));
+    else {
+      out.then(
+        (value) => this.answered(c, this.replyFrame(seq, c.addr, value)),
+        (err: unknown) => this.answered(c, encodeErrorFrame(seq, ADDR_MASTER, handlerFailureBody(err, topic, 'the master'))),
+      );
+    }
     return true;
   }
 

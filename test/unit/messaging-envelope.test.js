@@ -122,3 +122,22 @@ test('topics: non-empty strings of at most 255 bytes', () => {
   assert.throws(() => checkTopic('x'.repeat(256)), { code: 'DROVER_E_MSG_INVALID' });
   assert.equal(checkTopic('x'.repeat(255)).length, 255);
 });
+
+test('topics read before are recognised by their bytes: colliding topics, and a bad one after a good one, are told apart', () => {
+  // Same length and last byte: the same slot of the topic cache, taken in turn.
+  const topics = ['ab.x', 'cd.x', 'é.x', 'ab.x', 'cd.x', 'é.x', 'q'.repeat(100), 'ab.x'];
+  for (const topic of topics) {
+    const r = parseEnvelope(encodeFrame({ ...base, topic }, 1, 'v8'));
+    assert.ok(r.ok, r.error);
+    assert.equal(r.envelope.topic, topic);
+  }
+  // 'ab.x' with its first byte made invalid UTF-8: refused, although 'ab.x' is cached in that slot.
+  const bad = encodeFrame({ ...base, topic: 'ab.x' }, 1, 'v8');
+  bad[HEADER_BYTES] = 0xff;
+  assert.match(parseEnvelope(bad).error, /not valid UTF-8/);
+  // A frame whose buffer is later overwritten leaves no trace in the cache.
+  const reused = encodeFrame({ ...base, topic: 'zz.y' }, 1, 'v8');
+  assert.equal(parseEnvelope(reused).envelope.topic, 'zz.y');
+  reused.write('yy', HEADER_BYTES);
+  assert.equal(parseEnvelope(reused).envelope.topic, 'yy.y');
+});
