@@ -18,6 +18,15 @@ import { median, sleep, sum } from '../lib/time.js';
 import { killWorker, underLoad } from '../lib/under-load.js';
 
 const REPLACEMENT_TIMEOUT_MS = 10000;
+/**
+ * No floor is printed because none bounds this target: a design that keeps a
+ * booted process ready (drover's --spares) replaces a worker without a boot,
+ * far below Node's fork-on-exit (scenario D). Both subjects here fork on exit;
+ * their replacements' main threads ran about as long up to listening (median
+ * 174 vs 177 ms CPU by /proc/<pid>/schedstat, 9 interleaved kills each, Node
+ * 20, issue 17): what differs between the two is scheduling and noise.
+ */
+const NOT_BOUNDED = 'not bounded: a booted spare (--spares, scenario D) takes over without a boot';
 /** The subjects of the paired target: drover against this peer. */
 const SUBJECT = 'drover';
 const PEER = 'node-rr';
@@ -145,7 +154,11 @@ export default {
   title: 'B. Crash under load (SIGKILL a worker every 3 s, drover and Node cluster RR in alternating rounds)',
 
   params({ quick }) {
-    return quick ? { duration: 7, interval: 3, connections: 50, rounds: 1 } : { duration: 12, interval: 3, connections: 50, rounds: 3 };
+    // Full run: 4 kills per segment × 4 rounds = 16 pairs (9 before: per-kill
+    // ratios spread 0.7-1.4 on a quiet machine, so a median of 9 moved by
+    // ±0.15 between runs); an even number of rounds puts each subject first
+    // equally often.
+    return quick ? { duration: 7, interval: 3, connections: 50, rounds: 1 } : { duration: 15, interval: 3, connections: 50, rounds: 4 };
   },
 
   async run(ctx) {
@@ -192,7 +205,7 @@ export default {
     } else if (pairs.length) {
       const ratio = median(pairs.map((x) => x.ratio));
       listen = ratio <= 1;
-      listenText = `paired per kill ${pairs.map((x) => num(x.ratio, 2)).join(', ')}: median ${num(ratio, 2)} (${pairs.length} pairs); medians ${num(d.upMedian)} ms ÷ ${num(rr.upMedian)} ms = ${num(d.upMedian / rr.upMedian, 2)}`;
+      listenText = `paired per kill ${pairs.map((x) => num(x.ratio, 2)).join(', ')}: median ${num(ratio, 2)} (${pairs.length} pairs); medians ${num(d.upMedian)} ms ÷ ${num(rr.upMedian)} ms = ${num(d.upMedian / rr.upMedian, 2)}; ${NOT_BOUNDED}`;
     }
     return [
       { name: "drover: failed requests per kill ≤ the victim's connections at that kill (every kill)", ok: perKill, value: perKillText, why: why ?? 'no kill' },

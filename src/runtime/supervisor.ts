@@ -90,7 +90,8 @@ export class AppSupervisor extends EventEmitter {
   private readonly deferredRestarts = new DeferredRestarts();
   /** Tracks the app's whole process tree (a cgroup, the environment mark), for the sweep at halt (tree-sweep.ts). */
   private readonly tree: AppTree;
-  private readonly queue: Event[] = [];
+  /** Events, each with what the shell must do once its step's forks are made (see enqueue). */
+  private readonly queue: Array<{ readonly event: Event; readonly afterForks: (() => void) | undefined }> = [];
   private draining = false;
   private readonly timers = new Map<TimerKey, NodeJS.Timeout>();
   private readonly children = new Map<number, ChildProcess>();
@@ -360,14 +361,20 @@ export class AppSupervisor extends EventEmitter {
 
   // ── the loop ────────────────────────────────────────────────────────────
 
-  private enqueue(event: Event): void {
-    this.queue.push(event);
+  /**
+   * afterForks: shell work that belongs to this event but can wait for the
+   * forks its step decides (the cleanup of an exited process: issue 17). It
+   * runs after those forks and before the step's other effects, so every
+   * effect still sees it done.
+   */
+  private enqueue(event: Event, afterForks?: () => void): void {
+    this.queue.push({ event, afterForks });
     if (this.draining) return;
     this.draining = true;
     try {
       while (this.queue.length > 0) {
         const next = this.queue.shift()!;
-        const { state, effects } = step(this.state, next, performance.now());
+        const { state, effects } = step(this.state, next.event, performance.now());
         this.state = state;
         // Forks first: a replacement after a crash boots while the rest of the
         // step (its exit and restart log lines, timers, listeners of those
@@ -375,6 +382,7 @@ export class AppSupervisor extends EventEmitter {
         // effect of a step needs to precede a fork: the new process's events
         // (spawned, its messages) are queued and handled after this step.
         for (const effect of effects) if (effect.type === 'spawn') this.perform(effect);
+        next.afterForks?.();
         for (const effect of effects) if (effect.type !== 'spawn') this.perform(effect);
       }
     } finally {
@@ -493,21 +501,23 @@ export class AppSupervisor extends EventEmitter {
     // Not weighed yet: a starting worker boots at the default weight (weighCpu).
     // Hand-offs it never read are rescued once it has exited and its channel is
     // read to the end (every report and conn-back in): balancer/in-flight.ts.
+    // The rescue reads /proc/net/tcp and re-hands each connection (tens of ms
+    // on a loaded host), so on exit it waits for the replacement's fork.
     let gone = this.state.spec.mode === 'node' ? 2 : 1;
     const rescue = () => {
       if (--gone > 0) return;
       const n = this.broker.registry.rescue(wid);
       if (n > 0) this.log?.info({ event: 'rescued', wid, connections: n }, `${n} connections handed to worker ${wid} that it never read went to other workers`);
     };
-    child.once('exit', rescue);
     if (this.state.spec.mode === 'node') child.once('disconnect', rescue);
     this.adopt(wid, slot, child, {
       failed: (message) => ({ type: 'spawn-failed', wid, message }),
-      exited: (code, signal) => {
+      exited: (code, signal) => ({ type: 'exited', wid, code, signal }),
+      gone: () => {
+        rescue();
         // Cleanup of a process that is gone (not a decision): its counts and listen keys go too.
         this.broker.registry.forget(wid);
         this.broker.released(wid);
-        return { type: 'exited', wid, code, signal };
       },
     });
     if (this.state.spec.mode === 'node') {
@@ -590,14 +600,16 @@ export class AppSupervisor extends EventEmitter {
 
   /**
    * What every child gets: its output piped under its label, its process group
-   * known to the guard, and on exit the rest of its tree ended and its message
-   * hub token revoked before the core hears of it.
+   * known to the guard, and on exit the rest of its tree ended, its message hub
+   * token revoked and `gone` run: after the forks of the step that hears of
+   * the exit (a crashed worker's replacement), before that step's other
+   * effects (issue 17: nothing that can wait between an exit and the fork).
    */
   private adopt(
     wid: number,
     label: number | 'agent',
     child: ChildProcess,
-    events: { readonly failed: (message: string) => Event; readonly exited: (code: number | null, signal: NodeJS.Signals | null) => Event },
+    events: { readonly failed: (message: string) => Event; readonly exited: (code: number | null, signal: NodeJS.Signals | null) => Event; readonly gone?: () => void },
   ): void {
     const output = this.output;
     if (output) {
@@ -614,13 +626,14 @@ export class AppSupervisor extends EventEmitter {
       else this.log?.debug({ wid, err: err.message }, 'child channel error');
     });
     child.on('exit', (code, signal) => {
-      const event = events.exited(code, signal);
-      signalGroup(child.pid, 'SIGKILL');
-      this.guard.remove(child.pid);
       this.children.delete(wid);
-      // Requests waiting on this process are rejected now, not at their timeout.
-      this.hub.workerGone(wid);
-      this.enqueue(event);
+      this.enqueue(events.exited(code, signal), () => {
+        signalGroup(child.pid, 'SIGKILL');
+        this.guard.remove(child.pid);
+        // Requests waiting on this process are rejected now, not at their timeout.
+        this.hub.workerGone(wid);
+        events.gone?.();
+      });
     });
   }
 

@@ -22,3 +22,29 @@ test("the replacement of a SIGKILLed worker is already forked when its 'exit' an
   assert.equal(seen.exit[0], replacement, 'that child is the replacement');
   await app.stop();
 });
+
+test("the exited worker's cleanup (balancer counts, hub token, group guard) runs after its replacement's fork", async (t) => {
+  const app = await superviseForTest(t, { script: example('hello.js'), instances: 2, env: { PORT: '0' } });
+  await app.ready();
+  const before = childrenOf(process.pid);
+  const victim = app.sup.workers()[0];
+  const seen = {};
+  // Spies on the shell's cleanup calls (private members, reached from JS on purpose):
+  // each records the children that exist when it runs for the victim.
+  const spy = (name, target, method, isVictim) => {
+    const original = target[method];
+    target[method] = function (...args) {
+      if (isVictim(...args) && !(name in seen)) seen[name] = childrenOf(process.pid).filter((pid) => !before.includes(pid));
+      return original.apply(this, args);
+    };
+    t.after(() => (target[method] = original));
+  };
+  spy('forget', app.sup.broker.registry, 'forget', (wid) => wid === victim.wid);
+  spy('hub', app.sup.hub, 'workerGone', (wid) => wid === victim.wid);
+  spy('guard', app.sup.guard, 'remove', (pid) => pid === victim.pid);
+  process.kill(victim.pid, 'SIGKILL');
+  await app.waitEvent('fork', () => true, { count: 3 });
+  const replacement = app.events('fork')[2].pid;
+  for (const name of ['forget', 'hub', 'guard']) assert.deepEqual(seen[name], [replacement], `${name}: the replacement was already forked (saw ${JSON.stringify(seen[name])})`);
+  await app.stop();
+});
