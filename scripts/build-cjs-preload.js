@@ -18,7 +18,7 @@
 // time on Node 20, 0.96x on Node 24; docs/daemon.md). Its import('./main.js')
 // of the full CLI is a dynamic import, left as it is.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,31 @@ function lazyModule(file, specifier) {
 }
 
 const cjs = path.join(root, 'dist/cjs');
+
+/**
+ * Every file of dist/cjs as ASCII (tsconfig.cjs.json already drops comments):
+ * V8 holds a CommonJS module's source text in the heap for the life of the
+ * process, as one byte per character only if every character is Latin-1, so
+ * one '→' or '…' in an error message doubled a whole file. An app master
+ * holds ~80 of these files (issue 17: its private memory, docs/daemon.md).
+ * With the comments gone, what is left outside ASCII sits in string and
+ * template literals, where a \uXXXX escape (per UTF-16 unit, so astral
+ * characters too) means the same; String.raw is the exception, and none is
+ * used there (checked here).
+ */
+function asciiOnly(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) asciiOnly(file);
+    else if (entry.name.endsWith('.js') || entry.name.endsWith('.cjs')) {
+      const text = readFileSync(file, 'utf8');
+      if (!/[^\x00-\x7f]/.test(text)) continue;
+      if (text.includes('String.raw')) throw new Error(`${file}: String.raw beside non-ASCII text, cannot escape it safely`);
+      writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    }
+  }
+}
+asciiOnly(cjs);
 writeFileSync(path.join(cjs, 'worker/preload.js'), bundle(cjs, 'worker/preload.js'));
 const bin = path.join(root, 'dist/cli/bin.cjs');
 writeFileSync(bin, bundle(path.join(root, 'dist'), 'cli/bin.cjs', { head: ['#!/usr/bin/env node'] }));

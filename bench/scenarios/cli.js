@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
 import { floorBoundPss, smaps, sumMemory, toMB } from '../lib/memory.js';
@@ -42,8 +43,10 @@ const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 // The ESM build or its CommonJS build (dist/cjs/daemon/app-master.js), which drover starts when it exists.
 const MASTER_JS = 'daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
-// DROVER_BENCH_CLI=start runs the start phase alone (both passes, --quick or not); unset: every phase.
-const PHASES = new Set(process.env.DROVER_BENCH_CLI === 'start' ? ['start'] : ['start', 'list']);
+// DROVER_BENCH_CLI=start runs the start phase alone, =memory the 2-apps phase alone (memory, floors,
+// 2-app lists), =list the two list phases (both passes, --quick or not); unset: every phase.
+const PHASE_SETS = { start: ['start'], memory: ['two'], list: ['two', 'big'] };
+const PHASES = new Set(PHASE_SETS[process.env.DROVER_BENCH_CLI] ?? ['start', 'two', 'big']);
 const POLL_MS = 10; // HTTP polling interval while a start runs
 const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)
 const BIG_SETTLE_MS = 2000;
@@ -361,24 +364,43 @@ const floorBound = (m) => (m?.drover && m.floor ? floorBoundPss(m.drover.procs, 
 const CONTROL_PLANE = new Set(['daemon', 'app master', 'spare master']);
 
 /**
- * The bare-node floor, same run: an idle `node -e` timer on the pass's Node,
- * started after drover's processes were read and while they still run (so it
+ * Starts `args` on the pass's Node while drover's processes still run (so it
  * shares the binary's pages as they do; alone, those pages would be private
- * to it), read once it has printed and settled. Its USS is the least any node
- * process costs here.
+ * to it), waits for its first line and `settleMs`, and reads its smaps.
  */
-async function bareNodeFloor() {
-  const bare = startProcess({ name: 'bare node', cmd: NODE, args: ['-e', "setTimeout(() => {}, 60000); console.log('up')"] });
+async function idleFloor(name, args, env, settleMs) {
+  const p = startProcess({ name, cmd: NODE, args, env });
   try {
     await new Promise((resolve, reject) => {
-      bare.events.once('line', resolve);
-      bare.exited.then((x) => reject(new Error(`the bare node exited (${JSON.stringify(x)}) before it was up`)));
+      p.events.once('line', resolve);
+      p.exited.then((x) => reject(new Error(`the ${name} exited (${JSON.stringify(x)}) before it was up`)));
     });
-    await sleep(SETTLE_MS / 2); // its start-up garbage is its own: read it idle, as drover's processes are
-    return smaps(bare.pid);
+    await sleep(settleMs); // its start-up garbage is its own: read it idle, as drover's processes are
+    return smaps(p.pid);
   } finally {
-    await stopProcess(bare, { timeoutMs: 2000 });
+    await stopProcess(p, { timeoutMs: 2000 });
   }
+}
+
+/**
+ * The bare-node floor, same run: an idle `node -e` timer on the pass's Node,
+ * started after drover's processes were read. Its USS is the least any node
+ * process costs here.
+ */
+const bareNodeFloor = () => idleFloor('bare node', ['-e', "setTimeout(() => {}, 60000); console.log('up')"], {}, SETTLE_MS / 2);
+
+/**
+ * The app master's floor, same run (issue 17): bench/apps/master-floor.cjs
+ * does only what any master of a round-robin app must (fork one idle child
+ * with an IPC channel, listen on a TCP port and on a unix socket), with the
+ * master's own node flags and malloc settings (control/node-flags.ts), read
+ * as long after its start as drover's masters are. Its USS (the child not
+ * counted: it stands for a worker) is the least an app master written in Node
+ * costs on this Node, whatever else it does or does not load.
+ */
+async function masterFloor() {
+  const { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } = await import(pathToFileURL(path.join(ROOT, 'dist/control/node-flags.js')).href);
+  return idleFloor('master floor', [...SUPERVISOR_NODE_FLAGS, path.join(ROOT, 'bench/apps/master-floor.cjs')], SUPERVISOR_MALLOC_ENV, SETTLE_MS * 1.5);
 }
 
 const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
@@ -520,6 +542,7 @@ async function twoAppsPhase(p, ctx, withPm2) {
     await sleep(SETTLE_MS * 1.5);
     const memory = { drover: await droverMemory(homes.drover) };
     memory.floor = await bareNodeFloor();
+    memory.masterFloor = await masterFloor().catch((err) => (ctx.log(`  master floor not measured: ${err.message}`), null));
     if (withPm2) {
       homes.pm2 = makeHome('pm2');
       await startTwoApps(homes.pm2);
@@ -693,10 +716,18 @@ function evaluate(data, suffix = '') {
   });
   const masters = ofRole(m?.drover, 'app master');
   const worst = masters.length ? Math.max(...masters.map((x) => x.mem.uss)) : null;
+  // The floor, same run: a process doing only what any master must (masterFloor). Above the target, no master in Node meets it here.
+  const mf = m?.masterFloor ? mb(m.masterFloor.uss) : null;
+  const floorText =
+    mf == null
+      ? ''
+      : mf > TARGET_MASTER_USS_MB
+        ? `; bounded: a minimal master (fork + IPC, TCP and unix listeners, the master's flags) is ${num(mf, 1)} MB USS here, above ${TARGET_MASTER_USS_MB} MB`
+        : `; floor (a minimal master: fork + IPC, TCP and unix listeners, the master's flags) ${num(mf, 1)} MB, so not bounded`;
   t.push({
     name: `an app master ≤ ${TARGET_MASTER_USS_MB} MB USS (the largest)${suffix}`,
     ok: worst == null ? null : mb(worst) <= TARGET_MASTER_USS_MB,
-    value: worst == null ? '—' : masters.map((x) => `${x.app} ${num(mb(x.mem.uss), 1)} MB`).join(', '),
+    value: worst == null ? '—' : `${masters.map((x) => `${x.app} ${num(mb(x.mem.uss), 1)} MB`).join(', ')}${floorText}`,
     why: data.two?.error ?? 'no result',
   });
   return t;
@@ -731,11 +762,9 @@ export default {
         ctx.log(`  pass on Node ${version}`);
         const kinds = withPm2 ? ['drover', 'pm2'] : ['drover'];
         const data = { params: p, pm2Unavailable: pm?.unavailable, node: version };
-        data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
-        if (PHASES.has('list')) {
-          data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
-          data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
-        }
+        if (PHASES.has('start')) data.start = await phase('start', ctx, () => startPhase(p, ctx, kinds));
+        if (PHASES.has('two')) data.two = await phase('2 apps', ctx, () => twoAppsPhase(p, ctx, withPm2));
+        if (PHASES.has('big')) data.big = await phase(`${BIG_APPS * BIG_WORKERS} processes`, ctx, () => bigPhase(p, ctx, withPm2));
         return data;
       } finally {
         NODE = process.execPath;
@@ -894,6 +923,13 @@ function renderPass(data, h) {
       out.push(
         '',
         `**The bound of drover's structure**: a bare \`node -e\` timer, read idle while drover's processes ran (sharing the binary's pages as they do), has RSS ${num(mb(f.rss), 1)} MB, PSS ${num(mb(f.pss), 1)} MB, USS ${num(mb(f.uss), 1)} MB: no node process costs less. With drover's ${plane} node processes of its own (the daemon and one master per app) each at that floor (USS ${num(mb(f.uss), 1)} MB, its shared pages as measured) and its workers and group guards as measured, drover would cost ${num(mb(bound), 1)} MB of PSS${pm2 ? ` = ${num(bound / pm2, 2)}× PM2's ${num(mb(pm2), 1)} MB` : ''}; measured: ${num(mb(two.memory.drover.total.pss), 1)} MB, ${num(mb(two.memory.drover.total.pss - bound), 1)} MB above the bound (what the daemon and masters hold beyond a bare node: their modules and heaps).`,
+      );
+    }
+    const mfl = two.memory.masterFloor;
+    if (mfl) {
+      out.push(
+        '',
+        `**The app master's floor**: bench/apps/master-floor.cjs, started with the master's node flags and malloc settings beside drover's processes and read ${(p.settleMs * 1.5) / 1000} s after it was up, does only what any app master must (fork one idle child with an IPC channel, listen on a TCP port and on a unix socket): RSS ${num(mb(mfl.rss), 1)} MB, PSS ${num(mb(mfl.pss), 1)} MB, USS ${num(mb(mfl.uss), 1)} MB (its child not counted). No app master written in Node costs less private memory on this Node; drover's largest is ${num(mb(Math.max(...ofRole(two.memory.drover, 'app master').map((x) => x.mem.uss))), 1)} MB.`
       );
     }
   }

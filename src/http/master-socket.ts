@@ -5,8 +5,13 @@
 // JSON; GET /health.json → its liveness and readiness. prom-client is loaded
 // at the master's start when DROVER_HTTP_PORT is set, else on the first
 // request (lifecycle counts before that are then not in the counters).
+// node:http itself loads at the first connection (the socket listens with
+// node:net, already loaded): the daemon asks a master only when its own HTTP
+// endpoint is asked, and Node 24's http modules are ~0.7 MB of private memory
+// in every idle master (issue 17, docs/daemon.md).
 import { chmodSync, unlinkSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import type { AppMetrics } from '../metrics/app-metrics.js';
 import type { AppSupervisor as Supervisor } from '../runtime/supervisor.js';
@@ -46,7 +51,7 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
   const dashboard = new SupervisorSource(supervisor);
   const ring = new EventRing<LogEvent>(500);
   dashboard.subscribe((e) => ring.push(e));
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const reply = (status: number, value: unknown) => {
       const body = JSON.stringify(value);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -66,6 +71,22 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
         (families) => reply(200, { families }),
         (err: Error) => reply(500, { error: err.message }),
       );
+  };
+  let httpServer: Promise<http.Server> | undefined;
+  const sockets = new Set<net.Socket>();
+  // pauseOnConnect: nothing is read until http's parser has the socket, whatever the import takes.
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    httpServer ??= import('node:http').then((m) => m.createServer(handle));
+    httpServer.then(
+      (h) => {
+        if (socket.destroyed) return;
+        h.emit('connection', socket);
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
   });
   unlink(socketPath);
   await new Promise<void>((resolve, reject) => {
@@ -82,7 +103,7 @@ export async function serveMasterSocket(supervisor: Supervisor, socketPath: stri
       process.off('exit', onExit);
       dashboard.close();
       server.close();
-      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       unlink(socketPath);
     },
   };

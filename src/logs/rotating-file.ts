@@ -12,12 +12,21 @@
 // written never exceed maxBufferBytes. Past that, lines are dropped and
 // counted; when there is room again a notice line with the count is written
 // (the owner formats it).
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import fs, { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+
+// The callback API, promisified, not node:fs/promises: on Node 24 that module
+// loads readline's interface and the fs watchers with it (~0.5 MB of private
+// memory in every app master, which writes its app's logs through this file);
+// zlib (~0.5 MB more) is loaded by the first gzip. Issue 17, docs/daemon.md.
+const mkdir = promisify(fs.mkdir);
+const readdir = promisify(fs.readdir);
+const rename = promisify(fs.rename);
+const stat = promisify(fs.stat);
+const unlink = promisify(fs.unlink);
 
 export interface RotateOptions {
   /** Rotate before a write would make the file larger than this many bytes. */
@@ -123,6 +132,7 @@ export const DEFAULT_LOG_FILE_MODE = 0o600;
 export async function gzipFile(src: string, mode = DEFAULT_LOG_FILE_MODE): Promise<string> {
   const dest = `${src}.gz`;
   const tmp = `${dest}.tmp`;
+  const { createGzip } = await import('node:zlib');
   await pipeline(createReadStream(src), createGzip(), createWriteStream(tmp, { mode }));
   await rename(tmp, dest);
   await unlink(src);

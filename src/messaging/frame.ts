@@ -18,9 +18,18 @@
 // A fixed binary header lets the hub route a frame by reading five integers,
 // and forward the very same bytes without decoding (or even copying) the
 // payload: a 64 KB message costs the master one read and one write.
-import v8 from 'node:v8';
+import { createRequire } from 'node:module';
+import type v8Module from 'node:v8';
 import { DroverError } from '../errors.js';
 import { isJsonExact } from './json-exact.js';
+
+// node:v8 loads at the first frame that needs it (a payload JSON cannot carry
+// exactly): an idle app master loads frame.ts with the hub's front and would
+// otherwise hold v8's module (~0.3 MB on Node 24) for nothing (issue 17).
+// createRequire: this file is built both as ES module and as CommonJS, and
+// node:module is loaded by Node's bootstrap anyway.
+let v8Loaded: typeof v8Module | undefined;
+const v8 = (): typeof v8Module => (v8Loaded ??= createRequire(process.execPath)('node:v8') as typeof v8Module);
 
 export const MAGIC = 0xd1;
 export const HEADER_BYTES = 24;
@@ -183,7 +192,7 @@ export function encodeFrame(f: FrameFields, payload: unknown, mode: Serializatio
   // The header goes into the serializer first, so the payload is not copied once more.
   const head = Buffer.allocUnsafe(HEADER_BYTES + t);
   writeHeader(head, f, FLAG_PAYLOAD, t);
-  const ser = new v8.DefaultSerializer();
+  const ser = new (v8().DefaultSerializer)();
   ser.writeRawBytes(head);
   ser.writeHeader();
   try {
@@ -222,7 +231,7 @@ export function decodePayload(frame: Buffer, payloadOffset: number): unknown {
       // A view keeps the frame's memory alive: fine when the frame has its own, not when it is a slice of a large read.
       return frame.buffer.byteLength <= 2 * frame.length ? bytes : Buffer.from(bytes);
     }
-    return v8.deserialize(frame.subarray(payloadOffset));
+    return v8().deserialize(frame.subarray(payloadOffset));
   } catch (err) {
     throw new DroverError('DROVER_E_MSG_SERIALIZE', `a message payload could not be decoded: ${(err as Error).message}`);
   }

@@ -3,7 +3,7 @@
 // connections still waiting to say hello. Also the grace for a process that
 // has started but not connected yet: calls to it wait (CONNECT_GRACE_MS after
 // its start at most) instead of failing with "no route".
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../platform/random.js';
 import { performance } from 'node:perf_hooks';
 import { ADDR_AGENT } from './envelope.js';
 import type { Conn, Registration, Role } from './hub-conn.js';

@@ -16,7 +16,7 @@
 //
 // Nothing here throws: a cgroup that cannot be made is a reason (the caller
 // falls back to the mark), and a failing write is skipped.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.js';
 import { readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { anyMasterOf, appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';

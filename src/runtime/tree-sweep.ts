@@ -25,7 +25,7 @@
 // worker groups): with cgroups, the app's next master sweeps a leftover
 // cgroup of a dead master of the same app name at start.
 // Linux only (elsewhere neither /proc/<pid>/environ nor cgroups exist and this does nothing).
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../platform/random.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TreeTracking } from '../core/enums.js';
 import { createAppCgroup, sweepLeftovers, type AppCgroup } from '../platform/cgroup.js';

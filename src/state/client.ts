@@ -7,7 +7,7 @@
 // reply can overtake the event of the same write (or be overtaken), so the
 // replica takes an entry only if its rev is newer than the one it holds, and
 // watch callbacks are driven by the event stream alone.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../platform/random.js';
 import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
 import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
 import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';

@@ -48,6 +48,13 @@ test('a standby master given no app loads its module graph by require(), from di
   for (const f of ['dist/cjs/messaging/hub.js', 'dist/cjs/messaging/hub-router.js', 'dist/cjs/messaging/master-endpoint.js', 'dist/cjs/messaging/hub-flow.js']) {
     assert.ok(!required.includes(f), `${f} is not loaded before the hub's first use`);
   }
+  // Built-ins an idle master does without (issue 17, ~2.5 MB of private memory on Node 24): random bytes from
+  // /dev/urandom (platform/random.ts), node:http at the master socket's first connection, zlib at the first
+  // gzip, the callback fs API for logs, node:v8 at the first v8 frame.
+  const builtins = JSON.parse(line).builtins;
+  for (const m of ['crypto', 'http', 'zlib', 'fs/promises', 'v8']) {
+    assert.ok(!builtins.includes(`NativeModule ${m}`), `node:${m} is not loaded by an idle master`);
+  }
 });
 
 test('drover starts the CommonJS build of a master', async (t) => {
