@@ -13,6 +13,12 @@ import type { fastList as FastList } from './list-fast.js' with { 'resolution-mo
 import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
 import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
 
+/** module.enableCompileCache(): Node >= 22.1. */
+function hasCompileCache(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 1);
+}
+
 async function answerList(): Promise<number | undefined> {
   let list: { json: boolean } | undefined;
   let startWithCompileCache: typeof StartWithCompileCache;
@@ -20,7 +26,11 @@ async function answerList(): Promise<number | undefined> {
   try {
     list = (require('../cjs/cli/list-argv.js') as { isPlainList: typeof IsPlainList }).isPlainList(process.argv.slice(2));
     if (!list) return undefined;
-    ({ startWithCompileCache } = require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache });
+    // Node 20 has no compile cache: its module (and node:module with the ESM
+    // loader's parts, ~1 ms of CPU) is not loaded there (issue 17).
+    startWithCompileCache = hasCompileCache()
+      ? (require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache }).startWithCompileCache
+      : (_paths, load) => load().then(() => undefined);
     ({ droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths });
   } catch {
     return undefined; // a build without dist/cjs (tsc alone): the ES module CLI answers
