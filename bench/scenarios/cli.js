@@ -608,7 +608,7 @@ function socketBound(x, floor) {
   const bare = x?.lists?.bare?.median;
   if (sock == null || bare == null) return '';
   const over = bare - floor;
-  return `; least socket client (same run): to a bare server ${num(bare)} ms (\`node -e 0\` + ${num(over)} ms${over > TARGET_LIST_FLOOR_MS ? `, above the target: bounded for any CLI in Node that asks over a unix socket at request time` : ''}), to drover's daemon ${num(sock)} ms`;
+  return `; least socket client (same run): to a bare server ${num(bare)} ms (\`node -e 0\` ${over < 0 ? '−' : '+'} ${num(Math.abs(over))} ms${over > TARGET_LIST_FLOOR_MS ? `, above the target: bounded for any CLI in Node that asks over a unix socket at request time` : ''}), to drover's daemon ${num(sock)} ms`;
 }
 
 /**
