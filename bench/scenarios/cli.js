@@ -22,6 +22,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +41,8 @@ let NODE = process.execPath;
 // The package's bin (package.json): CommonJS, answers `list` without the ESM loader, loads main.js for the rest.
 const DROVER_MAIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
+// The least socket client of a `list` (issue 17's floor beside `node -e 0`).
+const LIST_FLOOR = path.join(ROOT, 'bench/apps/list-floor.cjs');
 // The ESM build or its CommonJS build (dist/cjs/daemon/app-master.js), which drover starts when it exists.
 const MASTER_JS = 'daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
@@ -515,6 +518,40 @@ async function startTwoApps(h) {
   }
 }
 
+/**
+ * Two more subjects for the list alternation: the floors of a `list` that
+ * asks over a unix socket (issue 17). 'socket': bench/apps/list-floor.cjs
+ * (connect, drover's request frame, the reply's bytes to stdout) asking
+ * drover's daemon: drover's daemon work plus the least client. 'bare': the
+ * same client asking a bare server in this process that answers at once with
+ * the same reply bytes: what any CLI written in Node pays when it asks another
+ * process over a unix socket at request time. { entries, close }.
+ */
+async function socketFloors(h, expect) {
+  const client = (sock) => ({
+    cli: () => runCommand(NODE, [LIST_FLOOR, sock], { cwd: ROOT, timeoutMs: 30000 }),
+    show: () => `node bench/apps/list-floor.cjs ${sock}`,
+  });
+  const daemonSock = path.join(h.home, 'daemon.sock');
+  const body = Buffer.from((await must(client(daemonSock), [])).stdout);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length, 0);
+  const frame = Buffer.concat([head, body]);
+  const bareSock = path.join(h.home, 'bench-bare.sock');
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => s.end(frame));
+  });
+  await new Promise((resolve, reject) => server.once('error', reject).listen(bareSock, resolve));
+  return {
+    entries: [
+      { id: 'socket', h: client(daemonSock), args: [], expect },
+      { id: 'bare', h: client(bareSock), args: [], expect },
+    ],
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
 /** Alternating list timings over the given homes: { [label]: ms[] }. */
 async function listTimings(entries, reps) {
   const out = Object.fromEntries(entries.map((e) => [e.id, []]));
@@ -552,8 +589,10 @@ async function twoAppsPhase(p, ctx, withPm2) {
     const entries = [{ id: 'drover', h: homes.drover, expect: 'hello-b' }];
     if (withPm2) entries.push({ id: 'pm2', h: homes.pm2, expect: 'hello-b' });
     entries.push({ id: 'node', h: NODE_BASELINE, args: ['-e', '0'] });
+    const floors = await socketFloors(homes.drover, 'hello-b');
+    entries.push(...floors.entries);
     const cpu0 = cpuSnapshot();
-    const lists = await listTimings(entries, p.listReps);
+    const lists = await listTimings(entries, p.listReps).finally(floors.close);
     const cpu = otherCpu(cpu0, cpuSnapshot());
     if (withPm2) {
       await homes.drover.kill();
@@ -616,10 +655,12 @@ async function bigPhase(p, ctx, withPm2) {
     const entries = [{ id: 'drover', h: homes.drover, expect: 'idle-24' }];
     if (withPm2) entries.push({ id: 'pm2', h: homes.pm2, expect: 'idle-24' });
     entries.push({ id: 'node', h: NODE_BASELINE, args: ['-e', '0'] });
+    const floors = await socketFloors(homes.drover, 'idle-24');
+    entries.push(...floors.entries);
     const cpu0 = cpuSnapshot();
-    const lists = await listTimings(entries, p.listReps);
+    const lists = await listTimings(entries, p.listReps).finally(floors.close);
     const cpu = otherCpu(cpu0, cpuSnapshot());
-    ctx.log(`  ${total} processes: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms`);
+    ctx.log(`  ${total} processes: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms, socket floor: to the daemon ${median(lists.socket).toFixed(0)} ms, to a bare server ${median(lists.bare).toFixed(0)} ms`);
     return { idle, lists: Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, stats(v)])), otherCpu: cpu };
   } finally {
     await Promise.all(Object.values(homes).map((h) => h.kill()));
@@ -642,6 +683,21 @@ async function phase(name, ctx, fn) {
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 
 const isNode24 = (version) => Number(/^v(\d+)/.exec(version ?? '')?.[1]) >= 24;
+
+/**
+ * The socket floors of the same run beside the `node -e 0` target: the least
+ * client asking a bare server is what any design pays that asks another
+ * process over a unix socket at request time (it assumes that: a CLI reading
+ * a file the daemon keeps current would not pay it); asking drover's daemon,
+ * what drover's daemon adds to that.
+ */
+function socketBound(x, floor) {
+  const sock = x?.lists?.socket?.median;
+  const bare = x?.lists?.bare?.median;
+  if (sock == null || bare == null) return '';
+  const over = bare - floor;
+  return `; least socket client (same run): to a bare server ${num(bare)} ms (\`node -e 0\` ${over < 0 ? '−' : '+'} ${num(Math.abs(over))} ms${over > TARGET_LIST_FLOOR_MS ? `, above the target: bounded for any CLI in Node that asks over a unix socket at request time` : ''}), to drover's daemon ${num(sock)} ms`;
+}
 
 /**
  * The issue 17 targets of one pass. `drover list` is held to the floor on the
@@ -697,7 +753,7 @@ function evaluate(data, suffix = '') {
       t.push({
         name: `\`drover list\`, ${label}, ≤ \`node -e 0\` + ${TARGET_LIST_FLOOR_MS} ms (medians, same run)${suffix}`,
         ok: d == null || floor == null ? null : d <= floor + TARGET_LIST_FLOOR_MS,
-        value: d == null || floor == null ? '—' : `${num(d)} ms vs ${num(floor)} + ${TARGET_LIST_FLOOR_MS} ms (${num(d - floor)} ms above the floor)`,
+        value: d == null || floor == null ? '—' : `${num(d)} ms vs ${num(floor)} + ${TARGET_LIST_FLOOR_MS} ms (${num(d - floor)} ms above the floor)${socketBound(x, floor)}`,
         why: x?.error ?? 'no result',
       });
     }
@@ -858,15 +914,15 @@ function renderPass(data, h) {
     const x = data[key];
     if (!x) continue;
     if (x.error) {
-      listRows.push([label, `failed: ${x.error}`, '—', '—', '—', '—']);
+      listRows.push([label, `failed: ${x.error}`, '—', '—', '—', '—', '—', '—']);
       continue;
     }
-    listRows.push([label, msCell(x.lists.drover), msCell(x.lists.pm2), num(ratio(x.lists.drover?.median, x.lists.pm2?.median), 2), msCell(x.lists.node), num(x.otherCpu, 2)]);
+    listRows.push([label, msCell(x.lists.drover), msCell(x.lists.pm2), num(ratio(x.lists.drover?.median, x.lists.pm2?.median), 2), msCell(x.lists.node), msCell(x.lists.socket), msCell(x.lists.bare), num(x.otherCpu, 2)]);
   }
-  out.push('', table(['Shape', '`drover list`, ms', '`pm2 list`, ms', 'ratio', '`node -e 0`, ms (floor)', 'CPU used by other processes (cores)'], listRows, ['l', 'r', 'r', 'r', 'r', 'r']));
+  out.push('', table(['Shape', '`drover list`, ms', '`pm2 list`, ms', 'ratio', '`node -e 0`, ms (floor)', 'least socket client → drover daemon, ms', 'least socket client → bare server, ms', 'CPU used by other processes (cores)'], listRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
   out.push(
     '',
-    `\`node -e 0\` is run the same way in the same alternation: the start-up of a Node process that does nothing, the floor of any CLI written in Node (a \`list\` at ${TARGET_LIST}× PM2's must be faster than that whenever \`pm2 list\` takes less than ${num(1 / TARGET_LIST, 1)}× this floor).`,
+    `\`node -e 0\` is run the same way in the same alternation: the start-up of a Node process that does nothing, the floor of any CLI written in Node (a \`list\` at ${TARGET_LIST}× PM2's must be faster than that whenever \`pm2 list\` takes less than ${num(1 / TARGET_LIST, 1)}× this floor). The two socket columns, in the same alternation, are ${code('node bench/apps/list-floor.cjs <socket>')}: connect, drover's \`list\` request frame, the reply's JSON bytes to stdout, nothing else (CommonJS, no checks, no parse, no table). Asking drover's daemon, it is drover's daemon work plus the least client; asking a bare server in the harness that answers at once with the same bytes, it is what any CLI written in Node pays to ask another process over a unix socket at request time (Node's start-up, \`net\`, a connect and a round trip).`,
   );
 
   const idleRows = [];

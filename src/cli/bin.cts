@@ -16,6 +16,12 @@ import type { startWithCompileCache as StartWithCompileCache } from '../runtime/
 // DROVER_TRACE: the CLI's exec and this first line (control/trace.ts); nothing without it.
 if (process.env.DROVER_TRACE) (require('../cjs/control/trace.js') as { traceOrigin: (who: string) => void }).traceOrigin('cli');
 
+/** module.enableCompileCache(): Node >= 22.1. */
+function hasCompileCache(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 1);
+}
+
 async function answerList(): Promise<number | undefined> {
   let list: { json: boolean } | undefined;
   let startWithCompileCache: typeof StartWithCompileCache;
@@ -23,7 +29,11 @@ async function answerList(): Promise<number | undefined> {
   try {
     list = (require('../cjs/cli/list-argv.js') as { isPlainList: typeof IsPlainList }).isPlainList(process.argv.slice(2));
     if (!list) return undefined;
-    ({ startWithCompileCache } = require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache });
+    // Node 20 has no compile cache: its module (and node:module with the ESM
+    // loader's parts, ~1 ms of CPU) is not loaded there (issue 17).
+    startWithCompileCache = hasCompileCache()
+      ? (require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache }).startWithCompileCache
+      : (_paths, load) => load().then(() => undefined);
     ({ droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths });
   } catch {
     return undefined; // a build without dist/cjs (tsc alone): the ES module CLI answers

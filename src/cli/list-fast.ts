@@ -18,6 +18,7 @@ import { checkHomeTrust } from '../platform/home-trust.js';
 import { LIST_TIMEOUT_MS } from './list-argv.js';
 import { connectRunningDaemon } from './daemon-socket.js';
 import { renderList } from './list-render.js';
+import { stdoutColor, writeStdout } from './output.js';
 
 /** The exit status, or undefined: not answered, run the full command. */
 export async function fastList(options: { json: boolean }): Promise<number | undefined> {
@@ -32,7 +33,7 @@ export async function fastList(options: { json: boolean }): Promise<number | und
   }
   try {
     const rows = await client.call('list', {}, { timeoutMs: LIST_TIMEOUT_MS });
-    process.stdout.write(renderList(rows, options));
+    writeStdout(renderList(rows, { ...options, color: !options.json && stdoutColor() }));
     return 0;
   } catch (err) {
     process.stderr.write(`${formatError(err)}\n`);

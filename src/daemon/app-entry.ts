@@ -4,7 +4,7 @@ import { redactEnv } from '../config/env.js';
 import type { ControlClient } from '../control/client.js';
 import type { MasterCommands } from '../control/commands.js';
 import { masterLog, type DroverPaths } from '../control/paths.js';
-import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus } from '../control/records.js';
+import type { AppDescription, AppState, AppSummary, LaunchRecord, MasterStatus, ProcStats } from '../control/records.js';
 import { logFiles } from '../logs/log-files.js';
 import { procStats } from './procstats.js';
 
@@ -50,14 +50,20 @@ export function newEntry(record: LaunchRecord): AppEntry {
   };
 }
 
-export function summarize(entry: AppEntry, s: MasterStatus | undefined): AppSummary {
+/** The processes whose CPU and memory make an app's row: its workers and its agent. */
+export function statPids(s: MasterStatus | undefined): number[] {
+  const pids = (s?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  if (s?.agent?.pid !== undefined) pids.push(s.agent.pid);
+  return pids;
+}
+
+/** `stats`: where CPU and memory come from (the daemon's list: its StatSampler). */
+export function summarize(entry: AppEntry, s: MasterStatus | undefined, stats: (pid: number | undefined) => ProcStats | undefined = procStats): AppSummary {
   let cpu = 0;
   let memory = 0;
   const workerPids = (s?.workers ?? []).flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
-  const pids: Array<number | undefined> = [...workerPids];
-  if (s?.agent) pids.push(s.agent.pid);
-  for (const pid of pids) {
-    const st = procStats(pid);
+  for (const pid of statPids(s)) {
+    const st = stats(pid);
     if (st) {
       cpu += st.cpu;
       memory += st.memory;

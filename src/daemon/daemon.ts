@@ -18,7 +18,7 @@ import type { AppDescription, AppSummary, LaunchRecord, MasterStatus } from '../
 import { listenControl, removeSocket, type CommandHandlers, type ControlServer, type RequestContext } from '../control/server.js';
 import { fromWireError, toWireError } from '../control/wire.js';
 import { DroverError, isDroverError } from '../errors.js';
-import { describeApp, newEntry, summarize, type AppEntry } from './app-entry.js';
+import { describeApp, newEntry, statPids, summarize, type AppEntry } from './app-entry.js';
 import { readDump, restoreApp, writeDump } from './dump.js';
 import { log } from './log.js';
 import { trace } from '../control/trace.js';
@@ -26,7 +26,7 @@ import { Masters, type MasterClient } from './masters.js';
 import { releasePidFile, takePidFile } from './pid-file.js';
 import { formatPidClaim } from '../platform/proc-identity.js';
 import { stderrStats } from '../platform/safe-log.js';
-import { pruneSamples } from './procstats.js';
+import { StatSampler } from './stat-sampler.js';
 
 const VERSION = (() => {
   try {
@@ -43,6 +43,8 @@ export class Daemon {
   private readonly masters: Masters;
   private server: ControlServer | undefined;
   private readonly startedAt = Date.now();
+  /** CPU and memory for `list`, read ahead of the request. */
+  private readonly sampler = new StatSampler();
   private exiting = false;
   /** Commands wait until adoption and crash restore are done, so none sees a partial app list. */
   private markBooted!: () => void;
@@ -379,8 +381,8 @@ export class Daemon {
   private async list(): Promise<AppSummary[]> {
     const entries = this.ordered();
     const statuses = await Promise.all(entries.map((e) => this.listStatus(e)));
-    const rows = entries.map((e, i) => summarize(e, statuses[i]));
-    pruneSamples(new Set(statuses.flatMap((s) => (s ? s.workers.map((w) => w.pid ?? 0) : []))));
+    const rows = entries.map((e, i) => summarize(e, statuses[i], this.sampler.stats));
+    this.sampler.track(new Set(statuses.flatMap(statPids)));
     return rows;
   }
 
@@ -440,6 +442,7 @@ export class Daemon {
       e.client?.destroy();
     }
     this.masters.close();
+    this.sampler.stop();
     removeSocket(this.paths.socket);
     await this.server?.close();
     releasePidFile(this.paths.pidFile);

@@ -2,9 +2,10 @@
 // (/proc/<pid>/stat), no child processes, no env gathering (PM2's `list`
 // gathers full stats of every process on every call: #5901, #5369).
 //
-// CPU is the share of one core since the previous sample of the same pid
-// (the daemon keeps one sample per pid); on the first sample it is the
-// average over the process's lifetime.
+// CPU is the share of one core since the previous sample of the same pid, or
+// over a window of windowMs to twice that for reads that come more often (the
+// daemon keeps two samples per pid); on the first sample it is the average
+// over the process's lifetime.
 //
 // The daemon keeps /proc/<pid>/stat open for the pids it samples (up to
 // MAX_KEPT_FDS) and re-reads it with one pread: `drover list` with 100 workers
@@ -23,13 +24,25 @@ const MAX_KEPT_FDS = 512;
 /** A stat line is under 400 bytes (the command name is at most 64); a full buffer means more: read it whole. */
 const STAT_BYTES = 1024;
 
-interface Sample {
+export interface Sample {
   readonly ticks: number;
   readonly at: number;
   readonly startTime: string;
 }
 
-const samples = new Map<number, Sample>();
+/**
+ * Two samples per pid: CPU is measured against `next` once it is windowMs
+ * old (then `next` becomes `base` and this read the new `next`), else against
+ * `base`, which was windowMs older than `next`: a window of windowMs to
+ * 2 × windowMs for reads that come more often (the daemon's sampler, every
+ * second), and since the previous read for reads further apart.
+ */
+export interface Samples {
+  readonly base: Sample;
+  readonly next: Sample;
+}
+
+const samples = new Map<number, Samples>();
 const fds = new Map<number, number>();
 const statBuf = Buffer.allocUnsafe(STAT_BYTES);
 let pageSize: number | undefined;
@@ -117,7 +130,21 @@ function uptimeSeconds(): number {
   return uptimeBase.seconds + (now - uptimeBase.at) / 1000;
 }
 
-export function procStats(pid: number | undefined): ProcStats | undefined {
+/** Shortest CPU window: reads closer than this give the lifetime average. */
+const MIN_WINDOW_MS = 100;
+
+/**
+ * The sample a read's CPU is measured against (none: under MIN_WINDOW_MS,
+ * or a new process: the lifetime average) and the samples kept after it.
+ */
+export function cpuWindow(prev: Samples | undefined, cur: Sample, windowMs: number): { ref: Sample | undefined; keep: Samples } {
+  if (prev === undefined || prev.next.startTime !== cur.startTime) return { ref: undefined, keep: { base: cur, next: cur } };
+  if (cur.at - prev.next.at >= Math.max(windowMs, MIN_WINDOW_MS)) return { ref: prev.next, keep: { base: prev.next, next: cur } };
+  return { ref: cur.at - prev.base.at >= MIN_WINDOW_MS ? prev.base : undefined, keep: prev };
+}
+
+/** windowMs: the CPU window wanted (see Samples); the default, the time since the previous read. */
+export function procStats(pid: number | undefined, windowMs = MIN_WINDOW_MS): ProcStats | undefined {
   if (pid === undefined || process.platform !== 'linux') return undefined;
   const f = readStat(pid);
   if (!f) {
@@ -130,15 +157,15 @@ export function procStats(pid: number | undefined): ProcStats | undefined {
   const startTime = f[19]!;
   const now = Date.now();
   const memory = Number(f[21]) * pageBytes();
-  const prev = samples.get(pid);
+  const { ref, keep } = cpuWindow(samples.get(pid), { ticks, at: now, startTime }, windowMs);
+  samples.set(pid, keep);
   let cpu: number;
-  if (prev && prev.startTime === startTime && now - prev.at >= 100) {
-    cpu = ((ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100;
+  if (ref) {
+    cpu = ((ticks - ref.ticks) / CLK_TCK / ((now - ref.at) / 1000)) * 100;
   } else {
     const lifetime = uptimeSeconds() - Number(startTime) / CLK_TCK;
     cpu = lifetime > 0 ? (ticks / CLK_TCK / lifetime) * 100 : 0;
   }
-  if (!prev || now - prev.at >= 100 || prev.startTime !== startTime) samples.set(pid, { ticks, at: now, startTime });
   return { cpu: Math.max(0, Math.round(cpu * 10) / 10), memory };
 }
 
