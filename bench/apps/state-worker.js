@@ -65,7 +65,7 @@ function rawPeer(socketPath) {
 // set, its floors (a bare round trip to the master on the same transport, the message hub, no store; a raw
 // socket round trip to a bare Node process; a raw writeSync of a ~100-byte record, the file backend's one
 // syscall per set, to a file opened as its log is) and ioredis SET, interleaved one of each per step, so that
-// a change of the machine's load hits all of them alike.
+// a change of the machine's load hits all of them alike, in an order that rotates every step.
 handle('write-lat', async ({ url, key, n, rawSocket, rawFile }) => {
   const r = await redisClient(url);
   const raw = rawSocket ? rawPeer(rawSocket) : undefined;
@@ -79,7 +79,9 @@ handle('write-lat', async ({ url, key, n, rawSocket, rawFile }) => {
   try {
     for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < ops.length; k++) {
+      // A rotating order: each op follows each of the others equally often (what ran just before moves a latency).
+      for (let j = 0; j < ops.length; j++) {
+        const k = (i + j) % ops.length;
         const t0 = performance.now();
         await ops[k](i);
         out[k].push(performance.now() - t0);

@@ -48,20 +48,6 @@ function changeRecord(c: Change): string {
   return record(changeJson(c));
 }
 
-const HEX = Buffer.from('0123456789abcdef');
-
-/** record() as bytes, encoded once (the checksum is taken over the bytes in place): the write path's form. */
-function recordBytes(json: string): Buffer {
-  const n = Buffer.byteLength(json);
-  const buf = Buffer.allocUnsafe(n + 10);
-  buf.write(json, 9, n, 'utf8');
-  let crc = crc32(buf.subarray(9, 9 + n));
-  for (let i = 7; i >= 0; i--, crc >>>= 4) buf[i] = HEX[crc & 15]!;
-  buf[8] = 0x20;
-  buf[n + 9] = 0x0a;
-  return buf;
-}
-
 export interface FileBackendEvents {
   /** Bytes cut off a damaged log at load. */
   readonly truncated?: (file: string, droppedBytes: number, atByte: number) => void;
@@ -131,6 +117,14 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     return { entries: entries.values(), rev };
   }
 
+  /** The write path's form: the record as one string in one writeSync (no Buffer made in JS); a short write is finished. Its size in bytes. */
+  function appendRecord(target: number, line: string): number {
+    const n = fs.writeSync(target, line);
+    const bytes = Buffer.byteLength(line);
+    if (n < bytes) writeAll(target, Buffer.from(line).subarray(n));
+    return bytes;
+  }
+
   function writeAll(target: number, data: string | Buffer): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
@@ -188,9 +182,7 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     load,
     append(c: Change): void {
       if (fd === undefined) throw new Error('the state log is not open');
-      const line = recordBytes(changeJson(c));
-      writeAll(fd, line);
-      const n = line.length;
+      const n = appendRecord(fd, changeRecord(c));
       size += n;
       rev = c.type === 'put' ? c.entry.rev : c.rev;
       const key = c.type === 'put' ? c.entry.key : c.key;

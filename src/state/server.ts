@@ -14,6 +14,7 @@ import type { Backend, Loaded, Persistence, WriteOp, WriteOutcome } from './back
 import { FairCas } from './fair-cas.js';
 import { STATE_LIMITS } from './types.js';
 import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
+import { WatchTable } from './watch-table.js';
 import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
 
 /** Pushes a batch to one process: undefined when it was written at once, else a promise of when it was (or why not). */
@@ -27,7 +28,8 @@ interface Sub {
   readonly key: string;
   readonly session: string;
   readonly deliver: Deliver;
-  readonly patterns: Map<number, string>;
+  /** Its watches by id; changed through the WatchTable only. */
+  readonly patterns: ReadonlyMap<number, string>;
   queue: string[];
   queuedBytes: number;
   sending: boolean;
@@ -51,7 +53,7 @@ export class StateServer {
   private historyBytes = 0;
   /** The oldest rev the history can replay from (a watcher with sinceRev below it gets a reset). */
   private historyFloor = 0;
-  private readonly subs = new Map<string, Sub>();
+  private readonly subs = new WatchTable<Sub>();
   private opened: Promise<void> | undefined;
   private readonly turns = new FairCas<WriteOp>((op) => this.attemptLocal(op));
   private failure: DroverError | undefined;
@@ -176,7 +178,7 @@ export class StateServer {
         return this.watch(subKey, deliver, h);
       case 'unwatch': {
         const sub = this.subs.get(subKey);
-        if (sub && sub.session === h.s && sub.patterns.delete(Number(h.id))) this.watchersOf.clear();
+        if (sub && sub.session === h.s) this.subs.unwatch(sub, Number(h.id));
         return '{"ok":1}';
       }
       case 'list': {
@@ -301,7 +303,7 @@ export class StateServer {
     const key = c.type === 'put' ? c.entry.key : c.key;
     // The event's text is made once, and only if a watcher wants it; the history counts its size alike.
     let event: string | undefined;
-    const subs = this.subsOf(key);
+    const subs = this.subs.of(key);
     if (subs.length > 0) {
       event = this.eventText(c);
       for (const sub of subs) {
@@ -310,30 +312,6 @@ export class StateServer {
       }
     }
     this.remember(rev, c, event?.length ?? eventBytes(c, this.epoch));
-  }
-
-  /**
-   * The processes watching a key, by key: the patterns of every process are
-   * matched once per key, not at every change of it. Cleared whenever a watch
-   * or a process comes or goes; bounded (an app writing many distinct keys
-   * refills it as it goes).
-   */
-  private readonly watchersOf = new Map<string, Sub[]>();
-
-  private subsOf(key: string): Sub[] {
-    let list = this.watchersOf.get(key);
-    if (list !== undefined) return list;
-    list = [];
-    for (const sub of this.subs.values()) {
-      for (const p of sub.patterns.values()) {
-        if (!matches(p, key)) continue;
-        list.push(sub);
-        break;
-      }
-    }
-    if (this.watchersOf.size >= 10_000) this.watchersOf.clear();
-    this.watchersOf.set(key, list);
-    return list;
   }
 
   /**
@@ -426,11 +404,9 @@ export class StateServer {
       if (sub) clearTimeout(sub.retry);
       sub = { key: subKey, session: h.s, deliver, patterns: new Map(), queue: [], queuedBytes: 0, sending: false, needsReset: false, retry: undefined };
       this.subs.set(subKey, sub);
-      this.watchersOf.clear();
     }
     if (sub.patterns.size >= 1_000 && !sub.patterns.has(id)) throw new DroverError('DROVER_E_STATE_LIMIT', 'more than 1000 watches in one process: watch a prefix instead');
-    if (sub.patterns.get(id) !== pattern) this.watchersOf.clear();
-    sub.patterns.set(id, pattern);
+    this.subs.watch(sub, id, pattern);
     const since = typeof h.since === 'number' && Number.isSafeInteger(h.since) && h.since >= 0 ? h.since : undefined;
     if (since !== undefined && since >= this.historyFloor && since <= this.rev && !h.reset) {
       for (const { rev, change } of this.history) {
@@ -521,10 +497,9 @@ export class StateServer {
             sub.needsReset = true;
             sub.retry = setTimeout(() => this.flush(sub), 100);
             sub.retry.unref?.();
-          } else if (this.subs.get(sub.key) === sub) {
+          } else {
             // The process is gone (or never subscribed): a new one registers its own watches.
-            this.subs.delete(sub.key);
-            this.watchersOf.clear();
+            this.subs.delete(sub.key, sub);
           }
         },
       );
@@ -549,7 +524,7 @@ export class StateServer {
       if (same) return last.batch;
     }
     const events = n === queue.length ? queue : queue.slice(0, n);
-    const batch = n === 1 ? `[${events[0]}]` : `[${events.join(',')}]`;
+    const batch = `[${events.join(',')}]`;
     this.last = { events, batch };
     return batch;
   }
@@ -567,7 +542,6 @@ export class StateServer {
     this.turns.close(errorReply('DROVER_E_STATE_UNAVAILABLE', 'the state store is closed: the app is stopping'));
     for (const sub of this.subs.values()) clearTimeout(sub.retry);
     this.subs.clear();
-    this.watchersOf.clear();
     const backend = this.backend;
     if (!backend) return;
     if (backend.kind === 'local') backend.close();

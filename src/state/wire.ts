@@ -61,9 +61,11 @@ function parseSet(text: string, nl: number): { header: Request; value: string } 
   const end = text.indexOf('"', start);
   if (end < 0 || end > nl) return undefined;
   for (let i = start; i < end; i++) if (text.charCodeAt(i) === 92) return undefined;
+  const key = text.slice(start, end);
+  // A plain set (no ifVersion, not update()'s): its header ends at the key's closing quote and a brace.
+  if (nl === end + 2 && text.charCodeAt(end + 1) === 125) return { header: { op: 'set', key }, value: text.slice(nl + 1) };
   const tail = SET_TAIL.exec(text.slice(end, nl));
   if (tail === null) return undefined;
-  const key = text.slice(start, end);
   const header: Request = tail[1] === undefined ? (tail[2] === undefined ? { op: 'set', key } : { op: 'set', key, u: 1 }) : tail[2] === undefined ? { op: 'set', key, if: Number(tail[1]) } : { op: 'set', key, if: Number(tail[1]), u: 1 };
   return { header, value: text.slice(nl + 1) };
 }

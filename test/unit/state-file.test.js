@@ -98,3 +98,23 @@ test('compaction: a log of rewrites shrinks to the live entries, the rev and eve
     again.b.close();
   });
 });
+
+test('records with characters beyond ASCII (written as one string) load back whole, and appends after them too', (t) => {
+  const dir = dirFor(t);
+  const truncated = [];
+  let s = open(dir, { truncated: (...a) => truncated.push(a) });
+  s.write(put('clé', '"日本語 😀"', 1, 1));
+  s.write(put('ascii', '{"n":1}', 1, 2));
+  s.write(put('clé', '{"ü":"\\u2028"}', 2, 3));
+  s.b.close();
+  const lines = readFileSync(path.join(dir, 'state.log'), 'utf8').split('\n');
+  assert.equal(lines.length, 4, 'three records, each ending in a newline');
+  s = open(dir, { truncated: (...a) => truncated.push(a) });
+  s.write({ type: 'del', key: 'ascii', rev: 4 });
+  s.b.close();
+  s = open(dir, { truncated: (...a) => truncated.push(a) });
+  assert.equal(s.rev, 4);
+  assert.deepEqual([...s.table.values()], [{ key: 'clé', json: '{"ü":"\u2028"}', version: 2, rev: 3 }]);
+  assert.deepEqual(truncated, []);
+  s.b.close();
+});
