@@ -11,9 +11,11 @@
 //   most 2 × SAMPLE_MS old. A pid with no sample that recent
 //   (a new worker, a timer held up by a busy loop) is read at request time,
 //   as before the sampler.
-// - The timer runs only while the last list named pids, and is unref'd: it
-//   never keeps the daemon alive. Its cost is one pread per pid per interval
-//   (100 workers: ~2 ms of CPU a second).
+// - The timer runs only while lists come (it stops IDLE_STOP_MS after the
+//   last one: a daemon nobody asks reads nothing) and the last list named
+//   pids, and is unref'd: it never keeps the daemon alive. Its cost is one
+//   pread per pid per interval (100 workers: ~2 ms of CPU a second); the
+//   first list after a pause reads at request time, as before the sampler.
 // - It samples the pids of the last list: a worker started since is read at
 //   the next list (request time) and sampled from then on; one that exited
 //   drops out at its first failed read and is not read again (its number
@@ -22,6 +24,8 @@ import type { ProcStats } from '../control/records.js';
 import { procStats, pruneSamples } from './procstats.js';
 
 export const SAMPLE_MS = 1_000;
+/** No list for this long: the timer stops (the next list starts it again). */
+export const IDLE_STOP_MS = 60_000;
 /**
  * The CPU window of a sampled pid: 5-10 s (procstats.ts). Reads every second
  * over 1 s would show an idle worker as 0% or 1% (a tick is 10 ms): 0-4% for
@@ -39,6 +43,7 @@ export interface StatSamplerOptions {
   readonly prune?: (live: ReadonlySet<number>) => void;
   readonly now?: () => number;
   readonly intervalMs?: number;
+  readonly idleStopMs?: number;
 }
 
 export class StatSampler {
@@ -49,12 +54,15 @@ export class StatSampler {
   private readonly prune: (live: ReadonlySet<number>) => void;
   private readonly now: () => number;
   private readonly intervalMs: number;
+  private readonly idleStopMs: number;
+  private lastTrackAt = 0;
 
   constructor(options: StatSamplerOptions = {}) {
     this.read = options.read ?? ((pid) => procStats(pid, CPU_WINDOW_MS));
     this.prune = options.prune ?? pruneSamples;
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? SAMPLE_MS;
+    this.idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
   }
 
   /** The pid's stats: the latest sample if recent enough, else read now. */
@@ -72,6 +80,7 @@ export class StatSampler {
    */
   track(pids: ReadonlySet<number>): void {
     this.tracked = new Set(pids);
+    this.lastTrackAt = this.now();
     for (const pid of this.latest.keys()) if (!pids.has(pid)) this.latest.delete(pid);
     this.prune(pids);
     if (pids.size > 0 && this.timer === undefined) {
@@ -82,6 +91,10 @@ export class StatSampler {
 
   /** One round over the tracked pids (the timer's; exported for tests). */
   tick(): void {
+    if (this.now() - this.lastTrackAt > this.idleStopMs) {
+      this.stop();
+      return;
+    }
     // A pid whose process is gone is not read again (its number may be reused).
     for (const pid of this.tracked) if (!this.take(pid)) this.tracked.delete(pid);
   }

@@ -84,6 +84,25 @@ test('the timer runs only while pids are tracked, and never holds the process', 
   assert.equal(f.sampler['timer'], undefined, 'stopped with no pid');
 });
 
+test('the timer stops once no list came for idleStopMs, and a new list starts it again', (t) => {
+  const f = fixture();
+  t.after(() => f.sampler.stop());
+  f.sampler.track(new Set([11]));
+  f.advance(60_000);
+  f.sampler.tick();
+  assert.ok(f.sampler['timer'], 'still armed at the limit');
+  const reads = f.reads.length;
+  f.advance(1000);
+  f.sampler.tick();
+  assert.equal(f.sampler['timer'], undefined, 'stopped: nobody asked for a minute');
+  assert.equal(f.reads.length, reads, 'the stopping tick reads nothing');
+  f.alive.set(11, { cpu: 9, memory: 900 });
+  f.advance(2001);
+  assert.deepEqual(f.sampler.stats(11), { cpu: 9, memory: 900 }, 'a list after the pause reads at request time');
+  f.sampler.track(new Set([11]));
+  assert.ok(f.sampler['timer'], 'armed again');
+});
+
 // procstats' CPU window: reads every second with a 5 s window measure over 5-10 s.
 import { cpuWindow } from '../../dist/daemon/procstats.js';
 
