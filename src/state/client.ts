@@ -106,18 +106,46 @@ export class StateClient implements StateApi {
 
   // ── writes ──────────────────────────────────────────────────────────────
 
-  async set<T = unknown>(key: string, value: T, options: WriteOptions = {}): Promise<Entry<T>> {
-    checkKey(key);
-    const json = encodeValue(value, key);
-    const reply = await this.send('set', setText(key, options.ifVersion, false, json), timeoutOf(options), false);
-    return this.written<T>(reply.e!);
+  set<T = unknown>(key: string, value: T, options: WriteOptions = {}): Promise<Entry<T>> {
+    // Not an async function (one promise hop less per set), so what it throws is turned into a rejection here.
+    let json: string;
+    let timeoutMs: number;
+    try {
+      checkKey(key);
+      json = encodeValue(value, key);
+      timeoutMs = timeoutOf(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // bare: the master answers without the value; the writer makes its copy while the master works (ownValue).
+    const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false);
+    const own = ownValue(json);
+    return reply.then((r) => this.written<T>(key, own, r));
   }
 
-  /** The entry a write made, as the replica holds it (the same object when an event brought it first). */
-  private written<T>(e: WireEntry): Entry<T> {
-    this.note(e);
-    const slot = this.replica.get(e.key);
-    return (slot?.entry?.rev === e.rev ? slot.entry : deepFreeze(e as Entry)) as Entry<T>;
+  /**
+   * The entry a write made, as the replica holds it (the same object when an
+   * event brought it first). A bare reply (wire.ts, flag n) has no value: the
+   * entry's is the writer's own text, parsed, which is the value the master
+   * stored (it stores a set's text as it came).
+   */
+  private written<T>(key: string, own: () => unknown, reply: WireReply): Entry<T> {
+    if (reply.e) {
+      const e = reply.e;
+      this.note(e);
+      const slot = this.replica.get(e.key);
+      return (slot?.entry?.rev === e.rev ? slot.entry : deepFreeze(e as Entry)) as Entry<T>;
+    }
+    const { version, rev, epoch } = reply;
+    if (typeof version !== 'number' || typeof rev !== 'number' || typeof epoch !== 'number') {
+      throw new DroverError('DROVER_E_STATE_UNAVAILABLE', `the master answered a set of '${key.slice(0, 80)}' without its entry: the write was made, its entry is unknown; read it again`);
+    }
+    const slot = this.replica.get(key);
+    if (slot?.entry?.rev === rev) return slot.entry as Entry<T>;
+    // The key order of an entry parsed off the wire (entryJson), so that every entry has one shape.
+    const entry = Object.freeze({ key, version, rev, epoch, value: own() }) as Entry;
+    this.note(entry);
+    return entry as Entry<T>;
   }
 
   async update<T = unknown>(key: string, fn: (value: T | undefined) => T, options: Omit<WriteOptions, 'ifVersion'> = {}): Promise<Entry<T>> {
@@ -128,8 +156,10 @@ export class StateClient implements StateApi {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const json = encodeValue(fn(cur?.value as T | undefined), key);
       // u: an update() attempt, which the master may hold until it is this process's turn on a contended key (fair-cas.ts).
-      const reply = await this.send('set', setText(key, cur?.version ?? 0, true, json), timeoutMs, true);
-      if (reply.ok) return this.written<T>(reply.e!);
+      const pending = this.send('set', setText(key, cur?.version ?? 0, true, json, true), timeoutMs, true);
+      const own = ownValue(json);
+      const reply = await pending;
+      if (reply.ok) return this.written<T>(key, own, reply);
       // A conflict: its reply carries the current entry, which call() put in the replica; retry at once, no extra read.
       cur = reply.e ? (this.replica.get(key)?.entry ?? deepFreeze(reply.e as Entry)) : undefined;
     }
@@ -315,20 +345,35 @@ export class StateClient implements StateApi {
     return this.send(header.op, requestText(header, value), timeoutMs, conflictOk);
   }
 
-  private async send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply> {
-    let text: string;
+  /** Not an async function: the reply is read in the transport's own continuation (one promise hop, not two). */
+  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply> {
+    let pending: Promise<string>;
     try {
-      text = await this.transport.request(request, timeoutMs);
+      pending = this.transport.request(request, timeoutMs);
     } catch (err) {
-      const code = (err as DroverError)?.code;
-      if (code === 'DROVER_E_MSG_TOO_LARGE') throw new DroverError('DROVER_E_STATE_LIMIT', (err as Error).message);
-      if (!UNREACHABLE.has(code)) throw err;
-      this.connected = false;
-      throw new DroverError(
-        'DROVER_E_STATE_UNAVAILABLE',
-        `the master did not answer the state ${op} within ${timeoutMs} ms (${(err as Error).message})${op === 'set' || op === 'del' ? ': the write may or may not have been made' : ''}; reads are served from the local replica, marked stale`,
-      );
+      return Promise.reject(this.failure(op, err, timeoutMs));
     }
+    return pending.then(
+      (text) => this.replied(op, text, conflictOk),
+      (err: unknown) => {
+        throw this.failure(op, err, timeoutMs);
+      },
+    );
+  }
+
+  /** What a request that got no reply rejects with. */
+  private failure(op: Request['op'], err: unknown, timeoutMs: number): unknown {
+    const code = (err as DroverError)?.code;
+    if (code === 'DROVER_E_MSG_TOO_LARGE') return new DroverError('DROVER_E_STATE_LIMIT', (err as Error).message);
+    if (!UNREACHABLE.has(code)) return err;
+    this.connected = false;
+    return new DroverError(
+      'DROVER_E_STATE_UNAVAILABLE',
+      `the master did not answer the state ${op} within ${timeoutMs} ms (${(err as Error).message})${op === 'set' || op === 'del' ? ': the write may or may not have been made' : ''}; reads are served from the local replica, marked stale`,
+    );
+  }
+
+  private replied(op: Request['op'], text: string, conflictOk: boolean): WireReply {
     const reply = JSON.parse(text) as WireReply;
     if (!this.connected) {
       this.connected = true;
@@ -354,6 +399,27 @@ export class StateClient implements StateApi {
     if (code === 'DROVER_E_STATE_UNAVAILABLE') this.backendUp = false;
     throw new DroverError(code, String(reply.msg ?? 'the state request failed'), code === 'DROVER_E_STATE_CONFLICT' ? { entry: reply.e ? deepFreeze(reply.e) : undefined } : {});
   }
+}
+
+/**
+ * A write's own value as every process reads it back (its JSON text parsed,
+ * frozen), made on the next tick: after the hub client has sent the request
+ * (it flushes its writes on a tick queued before this one), so the parse runs
+ * while the master handles the write, not after the reply. At once if the
+ * reply comes first (a transport in this process).
+ */
+function ownValue(json: string): () => unknown {
+  let made = false;
+  let value: unknown;
+  const make = (): unknown => {
+    if (!made) {
+      made = true;
+      value = deepFreeze(JSON.parse(json));
+    }
+    return value;
+  };
+  process.nextTick(make);
+  return make;
 }
 
 function timeoutOf(options: WriteOptions): number {

@@ -24,20 +24,50 @@ import type { Change, Stored } from './wire.js';
 const SYNC_DELAY_MS = 1_000;
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 
+/** CRC-32 (IEEE), byte by byte: 256 entries, 1 KiB. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
 const crc32: (data: string | Uint8Array) => number =
   typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (data) => (zlib as unknown as { crc32(d: string | Uint8Array): number }).crc32(data) : crc32Fallback;
 
 function crc32Fallback(data: string | Uint8Array): number {
   let c = ~0;
-  for (const byte of typeof data === 'string' ? Buffer.from(data) : data) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  for (const byte of typeof data === 'string' ? Buffer.from(data) : data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Up to this many characters a record's checksum is computed in JS (below); longer ones by zlib, which is faster per byte. */
+const JS_CRC_MAX = 4096;
+
+/**
+ * crc32() of a string's UTF-8 bytes. A short ASCII string (a set's record of
+ * plain keys and values: the write path's common case) is summed here, one
+ * char code per byte: no call into C++, no UTF-8 copy of the string, and a
+ * 1 KiB table instead of zlib's larger ones, which matters most when the
+ * master handles a set after idling with its caches taken by other processes
+ * (measured on the set path: issue 12). Anything else goes to zlib.
+ */
+export function crc32Text(text: string): number {
+  if (text.length > JS_CRC_MAX) return crc32(text);
+  let c = ~0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return crc32(text);
+    c = CRC_TABLE[(c ^ code) & 0xff]! ^ (c >>> 8);
   }
   return ~c >>> 0;
 }
 
 function record(json: string): string {
-  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+  return `${crc32Text(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
 function changeJson(c: Change): string {
@@ -85,7 +115,7 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
       const json = line.slice(9);
       let r: { r?: number; h?: number; k?: string; v?: number; d?: unknown; x?: number };
       try {
-        if (line[8] !== ' ' || parseInt(line.slice(0, 8), 16) !== crc32(json)) break;
+        if (line[8] !== ' ' || parseInt(line.slice(0, 8), 16) !== crc32Text(json)) break;
         r = JSON.parse(json);
       } catch {
         break;

@@ -37,6 +37,9 @@ interface Sub {
   retry: NodeJS.Timeout | undefined;
 }
 
+/** A write as a client asked for it: bare, its success is answered without the value (wire.ts, flag n). */
+type LocalOp = WriteOp & { readonly bare?: boolean };
+
 export interface ServerLog {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -55,7 +58,7 @@ export class StateServer {
   private historyFloor = 0;
   private readonly subs = new WatchTable<Sub>();
   private opened: Promise<void> | undefined;
-  private readonly turns = new FairCas<WriteOp>((op) => this.attemptLocal(op));
+  private readonly turns = new FairCas<LocalOp>((op) => this.attemptLocal(op));
   private failure: DroverError | undefined;
   private backendUp = true;
   private closed = false;
@@ -165,10 +168,11 @@ export class StateServer {
         } catch {
           throw new DroverError('DROVER_E_STATE_VALUE', `set '${key.slice(0, 80)}': the value is not valid JSON`);
         }
-        const op: WriteOp = { type: 'put', key, json: value, ifVersion: version(h.if) };
+        const bare = h.n === 1;
+        const op: LocalOp = { type: 'put', key, json: value, ifVersion: version(h.if), bare };
         // update()'s compare-and-set attempts take turns on a contended key (fair-cas.ts); a plain set never waits.
         if (h.u === 1 && op.ifVersion !== undefined && this.backend!.kind === 'local') return this.turns.attempt(key, subKey, op);
-        return this.reply(this.write(op), key);
+        return this.reply(this.write(op), key, bare);
       }
       case 'del': {
         const key = checkKey(h.key);
@@ -201,7 +205,8 @@ export class StateServer {
     return `{"ok":1,"rev":${this.rev},"epoch":${this.epoch},"up":${this.backendUp},"keys":${this.cache.size},"bytes":${this.bytes},"watches":${watches},"writes":{"ok":${c.ok},"conflict":${c.conflict},"error":${c.error}},"resets":${c.resets}}`;
   }
 
-  private outcomeReply(out: WriteOutcome, key: string): string {
+  /** bare: a put's success without the value (the writer sent it; wire.ts, flag n). */
+  private outcomeReply(out: WriteOutcome, key: string, bare = false): string {
     this.counts[out.ok ? 'ok' : 'conflict']++;
     if (!out.ok) {
       const cur = out.current;
@@ -209,22 +214,23 @@ export class StateServer {
     }
     const c = out.change;
     if (c === undefined) return `{"ok":1,"existed":false,"rev":${this.rev}}`;
-    return c.type === 'put' ? `{"ok":1,"e":${this.entryText(c.entry)}}` : `{"ok":1,"existed":true,"rev":${c.rev}}`;
+    if (c.type === 'del') return `{"ok":1,"existed":true,"rev":${c.rev}}`;
+    return bare ? `{"ok":1,"version":${c.entry.version},"rev":${c.entry.rev},"epoch":${this.epoch}}` : `{"ok":1,"e":${this.entryText(c.entry)}}`;
   }
 
   /** One compare-and-set of update() (local backends): its reply, and whether it lost. */
-  private attemptLocal(op: WriteOp): { reply: string; conflicted: boolean } {
+  private attemptLocal(op: LocalOp): { reply: string; conflicted: boolean } {
     try {
       const out = this.writeLocal(op);
-      return { reply: this.outcomeReply(out, op.key), conflicted: !out.ok };
+      return { reply: this.outcomeReply(out, op.key, op.bare), conflicted: !out.ok };
     } catch (err) {
       this.counts.error++;
       return { reply: this.failed(err), conflicted: false };
     }
   }
 
-  private reply(out: WriteOutcome | Promise<WriteOutcome>, key: string): string | Promise<string> {
-    return 'then' in out ? out.then((o) => this.outcomeReply(o, key)) : this.outcomeReply(out, key);
+  private reply(out: WriteOutcome | Promise<WriteOutcome>, key: string, bare = false): string | Promise<string> {
+    return 'then' in out ? out.then((o) => this.outcomeReply(o, key, bare)) : this.outcomeReply(out, key, bare);
   }
 
   private write(op: WriteOp): WriteOutcome | Promise<WriteOutcome> {

@@ -19,8 +19,13 @@ export type Change = { readonly type: 'put'; readonly entry: Stored } | { readon
 
 export type Request =
   | { readonly op: 'get'; readonly key: string }
-  /** u: an attempt of update()'s compare-and-set loop (it may wait for its turn on a contended key). */
-  | { readonly op: 'set'; readonly key: string; readonly if?: number; readonly u?: 1 }
+  /**
+   * u: an attempt of update()'s compare-and-set loop (it may wait for its turn on a contended key).
+   * n: a success is answered without the entry's value (`{"ok":1,"version":…,"rev":…,"epoch":…}`): the writer
+   * has the value already (it sent it); a conflict still carries the current entry in full. A server that
+   * does not know n ignores it and answers in full, which the client reads as well.
+   */
+  | { readonly op: 'set'; readonly key: string; readonly if?: number; readonly u?: 1; readonly n?: 1 }
   | { readonly op: 'del'; readonly key: string; readonly if?: number }
   /** s: the client's session (one per process); since: replay after this rev; reset: answer with a reset, not initial puts. */
   | { readonly op: 'watch'; readonly id: number; readonly p: string; readonly s: string; readonly since?: number; readonly reset?: boolean }
@@ -40,14 +45,15 @@ export function requestText(header: Request, valueJson?: string): string {
   return valueJson === undefined ? h : `${h}\n${valueJson}`;
 }
 
-/** requestText() of a set, without building the header object first (the write path's form). */
-export function setText(key: string, ifVersion: number | undefined, update: boolean, valueJson: string): string {
-  return `{"op":"set","key":${JSON.stringify(key)}${ifVersion === undefined ? '' : `,"if":${ifVersion}`}${update ? ',"u":1' : ''}}\n${valueJson}`;
+/** requestText() of a set, without building the header object first (the write path's form); bare: the n flag. */
+export function setText(key: string, ifVersion: number | undefined, update: boolean, valueJson: string, bare = false): string {
+  return `{"op":"set","key":${JSON.stringify(key)}${ifVersion === undefined ? '' : `,"if":${ifVersion}`}${update ? ',"u":1' : ''}${bare ? ',"n":1' : ''}}\n${valueJson}`;
 }
 
 const SET_HEAD = '{"op":"set","key":"';
-/** What may follow a set's key in setText(): its ifVersion, its update flag. */
-const SET_TAIL = /^"(?:,"if":(0|[1-9]\d{0,15}))?(,"u":1)?\}$/;
+/** What may follow a set's key in setText(): its ifVersion, its update flag, its bare-reply flag. */
+const SET_TAIL = /^"(?:,"if":(0|[1-9]\d{0,15}))?(,"u":1)?(,"n":1)?\}$/;
+const BARE_TAIL = ',"n":1}';
 
 /**
  * A set as setText() writes it, read without JSON.parse of the header (the
@@ -64,9 +70,14 @@ function parseSet(text: string, nl: number): { header: Request; value: string } 
   const key = text.slice(start, end);
   // A plain set (no ifVersion, not update()'s): its header ends at the key's closing quote and a brace.
   if (nl === end + 2 && text.charCodeAt(end + 1) === 125) return { header: { op: 'set', key }, value: text.slice(nl + 1) };
+  // The same with only the bare-reply flag (a set from this version's client).
+  if (nl === end + 1 + BARE_TAIL.length && text.startsWith(BARE_TAIL, end + 1)) return { header: { op: 'set', key, n: 1 }, value: text.slice(nl + 1) };
   const tail = SET_TAIL.exec(text.slice(end, nl));
   if (tail === null) return undefined;
-  const header: Request = tail[1] === undefined ? (tail[2] === undefined ? { op: 'set', key } : { op: 'set', key, u: 1 }) : tail[2] === undefined ? { op: 'set', key, if: Number(tail[1]) } : { op: 'set', key, if: Number(tail[1]), u: 1 };
+  const header: { op: 'set'; key: string; if?: number; u?: 1; n?: 1 } = { op: 'set', key };
+  if (tail[1] !== undefined) header.if = Number(tail[1]);
+  if (tail[2] !== undefined) header.u = 1;
+  if (tail[3] !== undefined) header.n = 1;
   return { header, value: text.slice(nl + 1) };
 }
 
@@ -108,6 +119,8 @@ export interface WireReply {
   readonly code?: string;
   readonly msg?: string;
   readonly e?: WireEntry | null;
+  /** A bare set's success (n): the entry's version, rev and epoch, without its value. */
+  readonly version?: number;
   readonly es?: WireEntry[];
   readonly existed?: boolean;
   readonly rev?: number;
