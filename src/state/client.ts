@@ -413,12 +413,19 @@ function ownValue(json: string): () => unknown {
   let value: unknown;
   const make = (): unknown => {
     if (!made) {
-      made = true;
       value = deepFreeze(JSON.parse(json));
+      made = true;
     }
     return value;
   };
-  process.nextTick(make);
+  // The text is JSON.stringify's, so it parses; should it not, the reply's call to make() rejects the write's promise (never an uncaught throw here).
+  process.nextTick(() => {
+    try {
+      make();
+    } catch {
+      // made stays false: the reply's call tries again and rejects.
+    }
+  });
   return make;
 }
 
