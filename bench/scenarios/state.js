@@ -98,10 +98,13 @@ async function fanOut(app, n, writers, collect, stamp) {
   await sleep(50);
   await all();
   const master = writers.map(() => []);
+  const orders = balancedOrders(writers.length);
   for (let i = 0; i < n; i++) {
-    // The writers take turns in a rotating order, so each follows each of the others equally often.
+    // The writers take turns in an order that changes every round, so that each follows each of the others
+    // equally often (what ran just before moves a latency): the rows of a balanced Latin square.
+    const row = orders[i % orders.length];
     for (let j = 0; j < writers.length; j++) {
-      const k = (i + j) % writers.length;
+      const k = row[j];
       const t = now();
       await writers[k](t, i);
       if (stamp) {
@@ -114,6 +117,19 @@ async function fanOut(app, n, writers, collect, stamp) {
   }
   await sleep(200);
   return { samples: await all(), master };
+}
+
+/**
+ * Orders of 0..n-1 in which each item follows each other item equally often (a Williams design): for even n,
+ * the n rows of a balanced Latin square (0, 1, n-1, 2, n-2, … shifted by the row); for odd n those rows and
+ * their reverses. n = 4: 0 1 3 2 / 1 2 0 3 / 2 3 1 0 / 3 0 2 1. (A plain rotation, 0 1 2 3 / 1 2 3 0 / …, puts
+ * the same writer before another three rounds out of four.)
+ */
+export function balancedOrders(n) {
+  const first = [0];
+  for (let j = 1, lo = 1, hi = n - 1; j < n; j++) first.push(j % 2 === 1 ? lo++ : hi--);
+  const rows = [...Array(n).keys()].map((r) => first.map((x) => (x + r) % n));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
 }
 
 /**
@@ -438,7 +454,7 @@ export default {
     if (d.fan) {
       lines.push('');
       lines.push(
-        `Fan-out, embedded, in detail: ${num(d.params.fanCount)} rounds of a store change (file backend), a bare hub message from the master${d.fan.raw ? ', a Redis pub/sub message and a bare line on a plain unix socket (the floor of any design: one write(2) per worker from the master\'s process, no drover on either side)' : ' and a Redis pub/sub message'} to the same 4 workers, interleaved 3 ms apart in an order that rotates every round, after warm-up rounds of each that are not counted (the same number for each); a sample is one worker's callback. "Master" is t (taken just before the writer's call, in the process that runs the supervisor) to that process's last socket write of the round; "worker" is the worker's socket read (the hub client's \`onread\` callback, the other sockets' 'data' event) to its callback, its parse and dispatch; the rest is the kernel and the scheduler (4 workers, the master and Redis on ${os.cpus().length} cores).${d.fan.raw ? ' "Slowest 1%": which worker took them (workers 0-3), and how many had a garbage collection in the master or in their worker while they were under way.' : ''}`,
+        `Fan-out, embedded, in detail: ${num(d.params.fanCount)} rounds of a store change (file backend), a bare hub message from the master${d.fan.raw ? ', a Redis pub/sub message and a bare line on a plain unix socket (the floor of any design: one write(2) per worker from the master\'s process, no drover on either side)' : ' and a Redis pub/sub message'} to the same 4 workers, interleaved 3 ms apart in an order that changes every round (each subject follows each other one equally often), after warm-up rounds of each that are not counted (the same number for each); a sample is one worker's callback. "Master" is t (taken just before the writer's call, in the process that runs the supervisor) to that process's last socket write of the round; "worker" is the worker's socket read (the hub client's \`onread\` callback, the other sockets' 'data' event) to its callback, its parse and dispatch; the rest is the kernel and the scheduler (4 workers, the master and Redis on ${os.cpus().length} cores).${d.fan.raw ? ' "Slowest 1%": which worker took them (workers 0-3), and how many had a garbage collection in the master or in their worker while they were under way.' : ''}`,
       );
       lines.push('');
       const f = d.fan;
