@@ -16,8 +16,10 @@ const redisClient = async (url) => (redis ??= new (await import('ioredis')).Redi
 // the read of the socket it came on (what the master, the kernel and the scheduler took; the rest is this
 // process's parse and dispatch), the change's round, the callback's time]. Every socket's read is stamped: the subscriber's 'data'
 // event, and the hub client's, which reads through net's `onread` option (no 'data' event): its callback is
-// wrapped here, before this module's first handle() makes the hub client connect.
+// wrapped here, before this module's first handle() makes the hub client connect; it stamps only while the
+// fan-out runs ('stamp-reads'), so that the set latencies before it pay nothing for it.
 let lastData = 0;
+let stampReads = false;
 const emit = net.Socket.prototype.emit;
 net.Socket.prototype.emit = function (event) {
   if (event === 'data') lastData = now();
@@ -32,7 +34,7 @@ net.createConnection = function (options, ...rest) {
       onread: {
         ...options.onread,
         callback(nread, buf) {
-          lastData = now();
+          if (stampReads) lastData = now();
           return cb.call(this, nread, buf);
         },
       },
@@ -40,6 +42,8 @@ net.createConnection = function (options, ...rest) {
   }
   return createConnection.call(this, options, ...rest);
 };
+
+handle('stamp-reads', ({ on }) => (stampReads = on === true));
 
 async function rate(ms, once) {
   let n = 0;

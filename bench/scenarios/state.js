@@ -298,6 +298,7 @@ export default {
     const raw = await rawFanOut(app, path.join(dir, 'raw-fan.sock'));
     const gc = watchGc();
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'gc-start')));
+    await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'stamp-reads', { on: true })));
     const stamp = stampWrites();
     const fanStart = performance.now();
     let fan;
@@ -323,6 +324,7 @@ export default {
     const gcs = { master: gc.stop(), workers: await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'gc-collect'))) };
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-stop')));
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'raw-stop')));
+    await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'stamp-reads', { on: false })));
     const [fanFile, floorFan, subs, rawFan] = fan.samples;
     out.fan = {
       store: fanStats(fanFile, fan.master[0], p.fanCount, gcs),
