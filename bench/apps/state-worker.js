@@ -12,6 +12,39 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 let redis;
 const redisClient = async (url) => (redis ??= new (await import('ioredis')).Redis(url));
 
+// Fan-out samples: [ms from the writer's call (t, taken just before it) to this process's callback, ms from t to
+// the read of the socket it came on (what the master, the kernel and the scheduler took; the rest is this
+// process's parse and dispatch), the change's round, the callback's time]. Every socket's read is stamped: the subscriber's 'data'
+// event, and the hub client's, which reads through net's `onread` option (no 'data' event): its callback is
+// wrapped here, before this module's first handle() makes the hub client connect; it stamps only while the
+// fan-out runs ('stamp-reads'), so that the set latencies before it pay nothing for it.
+let lastData = 0;
+let stampReads = false;
+const emit = net.Socket.prototype.emit;
+net.Socket.prototype.emit = function (event) {
+  if (event === 'data') lastData = now();
+  return emit.apply(this, arguments);
+};
+const createConnection = net.createConnection;
+net.createConnection = function (options, ...rest) {
+  const cb = options?.onread?.callback;
+  if (typeof cb === 'function') {
+    options = {
+      ...options,
+      onread: {
+        ...options.onread,
+        callback(nread, buf) {
+          if (stampReads) lastData = now();
+          return cb.call(this, nread, buf);
+        },
+      },
+    };
+  }
+  return createConnection.call(this, options, ...rest);
+};
+
+handle('stamp-reads', ({ on }) => (stampReads = on === true));
+
 async function rate(ms, once) {
   let n = 0;
   const end = performance.now() + ms;
@@ -103,17 +136,7 @@ handle('hot', async ({ key, ms }) => {
   return n;
 });
 
-// Fan-out samples: [ms from the writer's call (t, taken just before it) to this process's callback, ms from t to
-// the 'data' event of the socket it came on (what the master, the kernel and the scheduler took; the rest is this
-// process's parse and dispatch), the change's round]. Every socket's 'data' is stamped: the hub's and the
-// subscriber's alike.
-let lastData = 0;
-const emit = net.Socket.prototype.emit;
-net.Socket.prototype.emit = function (event) {
-  if (event === 'data') lastData = now();
-  return emit.apply(this, arguments);
-};
-const sample = (t1, m) => [t1 - m.t, lastData - m.t, m.i];
+const sample = (t1, m) => [t1 - m.t, lastData - m.t, m.i, t1];
 let fan = [];
 state.watch('fan', (ev) => {
   const t1 = now();
@@ -153,6 +176,64 @@ handle('sub-stop', async () => {
   await subscriber?.quit();
   subscriber = undefined;
   return true;
+});
+
+// The floor of any design: the master writes one short line to each worker on a bare unix socket (no drover,
+// no framing but the newline), read here by a plain 'data' handler.
+let raw = [];
+let rawSocket;
+handle('raw-start', async ({ path: socketPath }) => {
+  rawSocket = net.createConnection(socketPath);
+  let rest = '';
+  rawSocket.setEncoding('latin1');
+  rawSocket.on('data', (text) => {
+    const t1 = now();
+    rest += text;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+      const [t, i] = rest.slice(0, nl).split(' ').map(Number);
+      rest = rest.slice(nl + 1);
+      raw.push(sample(t1, { t, i }));
+    }
+  });
+  await new Promise((resolve, reject) => rawSocket.once('connect', resolve).once('error', reject));
+  return true;
+});
+handle('raw-collect', () => {
+  const out = raw;
+  raw = [];
+  return out;
+});
+handle('raw-stop', () => {
+  rawSocket?.destroy();
+  rawSocket = undefined;
+  return true;
+});
+
+// This process's CPU time (µs, user + system): the scenario takes it before and after a block of changes.
+handle('cpu', () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+});
+
+// Garbage collections while the fan-out runs, on the same clock as the samples: [start ms, duration ms, kind]
+// (a reviewer's question: does a slow sample coincide with a scavenge in the process that took it?).
+let gcs = [];
+let gcObserver;
+handle('gc-start', async () => {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  gcs = [];
+  gcObserver ??= new PerformanceObserver((list) => {
+    const shift = now() - performance.now();
+    for (const e of list.getEntries()) gcs.push([e.startTime + shift, e.duration, e.detail?.kind ?? 0]);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  return true;
+});
+handle('gc-collect', () => {
+  gcObserver?.disconnect();
+  const out = gcs;
+  gcs = [];
+  return out;
 });
 
 ready();

@@ -71,6 +71,10 @@ export class MasterEndpoint {
   private sendSeq = 0;
   /** sendNow()'s frame of the payload it sent last, kept until the end of the tick (its `to` says 'workers': more than one receiver). */
   private shared: { readonly topic: string; readonly payload: unknown; readonly frame: Buffer } | undefined;
+  /** Made once: a push per change queues it, not a new closure. */
+  private readonly unshare = (): void => {
+    this.shared = undefined;
+  };
   private stateHandler: StateHandler | undefined;
 
   constructor(
@@ -243,7 +247,7 @@ export class MasterEndpoint {
         return Promise.reject(err);
       }
       // Only for the receivers of this tick: a large batch is not kept alive after it.
-      if (last === undefined) queueMicrotask(() => (this.shared = undefined));
+      if (last === undefined) queueMicrotask(this.unshare);
       this.shared = { topic, payload, frame };
     }
     this.core.writeNow(t, frame);

@@ -131,10 +131,7 @@ export class StateClient implements StateApi {
    */
   private written<T>(key: string, own: () => unknown, reply: WireReply): Entry<T> {
     if (reply.e) {
-      const e = reply.e;
-      this.note(e);
-      const slot = this.replica.get(e.key);
-      return (slot?.entry?.rev === e.rev ? slot.entry : deepFreeze(e as Entry)) as Entry<T>;
+      return this.note(reply.e) as Entry<T>;
     }
     const { version, rev, epoch } = reply;
     if (typeof version !== 'number' || typeof rev !== 'number' || typeof epoch !== 'number') {
@@ -245,9 +242,7 @@ export class StateClient implements StateApi {
     switch (ev.t) {
       case 'put': {
         const e = ev.e!;
-        this.note(e);
-        const entry = this.replica.get(e.key)?.entry?.rev === e.rev ? this.replica.get(e.key)!.entry! : deepFreeze(e as Entry);
-        this.dispatch(target, e.key, e.rev, { type: 'put', entry, rev: e.rev });
+        this.dispatch(target, e.key, e.rev, { type: 'put', entry: this.note(e), rev: e.rev });
         return;
       }
       case 'del': {
@@ -318,16 +313,28 @@ export class StateClient implements StateApi {
 
   // ── the replica ─────────────────────────────────────────────────────────
 
-  private note(e: WireEntry): void {
+  /**
+   * Into the replica if newer than what it holds for the key; returns the
+   * entry for e's rev, the replica's own object when it holds that rev (a
+   * watcher's event and a write's result are then the object peek() gives).
+   * The push path: one map lookup, and the key's slot is reused, not remade.
+   */
+  private note(e: WireEntry): Entry {
     if (e.epoch !== this.epoch) {
       const changed = this.epoch !== 0;
       this.epoch = e.epoch;
       if (changed) this.resync(true);
     }
-    this.rev = Math.max(this.rev, e.rev);
+    if (e.rev > this.rev) this.rev = e.rev;
     const cur = this.replica.get(e.key);
-    if (cur && cur.rev >= e.rev) return;
-    this.replica.set(e.key, { entry: deepFreeze(e as Entry), rev: e.rev });
+    if (cur !== undefined && cur.rev >= e.rev) return cur.rev === e.rev && cur.entry !== undefined ? cur.entry : deepFreeze(e as Entry);
+    const entry = deepFreeze(e as Entry);
+    if (cur === undefined) this.replica.set(e.key, { entry, rev: e.rev });
+    else {
+      cur.entry = entry;
+      cur.rev = e.rev;
+    }
+    return entry;
   }
 
   private noteGone(key: string, rev: number, isChange: boolean): void {

@@ -33,6 +33,8 @@ interface Sub {
   queue: string[];
   queuedBytes: number;
   sending: boolean;
+  /** In the list of watchers to flush at the end of this turn (StateServer.later). */
+  dirty: boolean;
   needsReset: boolean;
   retry: NodeJS.Timeout | undefined;
 }
@@ -328,17 +330,22 @@ export class StateServer {
    * the same turn and in rev order. Changes made in one turn reach a watcher
    * as one batch.
    */
-  private readonly dirty = new Set<Sub>();
+  private dirty: Sub[] = [];
+  /** The other list, reused turn after turn: no array per change. */
+  private spare: Sub[] = [];
 
   private later(sub: Sub): void {
-    if (this.dirty.size === 0) queueMicrotask(this.flushDirty);
-    this.dirty.add(sub);
+    if (sub.dirty) return;
+    sub.dirty = true;
+    if (this.dirty.length === 0) queueMicrotask(this.flushDirty);
+    this.dirty.push(sub);
   }
 
   private readonly flushDirty = (): void => {
-    const subs = [...this.dirty];
-    this.dirty.clear();
+    const subs = this.dirty;
+    this.dirty = this.spare;
     for (const sub of subs) {
+      sub.dirty = false;
       // Outside any request now: a failure here is logged, never the master's uncaught exception.
       try {
         this.flush(sub);
@@ -346,6 +353,8 @@ export class StateServer {
         this.log?.error({ event: 'state-error', err: (err as Error)?.stack }, `pushing changes to a watcher failed: ${(err as Error)?.message}`);
       }
     }
+    subs.length = 0;
+    this.spare = subs;
   };
 
   /** The entry's JSON of the last put (its write's reply splices the same text the event did). */
@@ -408,7 +417,7 @@ export class StateServer {
     if (!sub || sub.session !== h.s) {
       // A new process in this slot (a replacement): the old one's watches go with it.
       if (sub) clearTimeout(sub.retry);
-      sub = { key: subKey, session: h.s, deliver, patterns: new Map(), queue: [], queuedBytes: 0, sending: false, needsReset: false, retry: undefined };
+      sub = { key: subKey, session: h.s, deliver, patterns: new Map(), queue: [], queuedBytes: 0, sending: false, dirty: false, needsReset: false, retry: undefined };
       this.subs.set(subKey, sub);
     }
     if (sub.patterns.size >= 1_000 && !sub.patterns.has(id)) throw new DroverError('DROVER_E_STATE_LIMIT', 'more than 1000 watches in one process: watch a prefix instead');
@@ -485,7 +494,9 @@ export class StateServer {
       let bytes = 0;
       while (n < sub.queue.length && (n === 0 || bytes + sub.queue[n]!.length <= BATCH_BYTES)) bytes += sub.queue[n++]!.length;
       const batch = this.batchOf(sub.queue, n);
-      sub.queue = n === sub.queue.length ? [] : sub.queue.slice(n);
+      // The queue is this sub's alone (batchOf keeps no reference to it): emptied in place, not remade.
+      if (n === sub.queue.length) sub.queue.length = 0;
+      else sub.queue = sub.queue.slice(n);
       sub.queuedBytes = Math.max(0, sub.queuedBytes - bytes);
       const sent = sub.deliver(batch);
       if (sent === undefined) continue;
@@ -521,15 +532,26 @@ export class StateServer {
    * first: each change's event text is one string shared by its watchers.
    */
   private last: { readonly events: readonly string[]; readonly batch: string } | undefined;
+  /** The common case, one change a turn: its event and batch, with no array or object per change. */
+  private lastOne: string | undefined;
+  private lastOneBatch = '';
 
   private batchOf(queue: readonly string[], n: number): string {
+    if (n === 1) {
+      const event = queue[0]!;
+      if (event !== this.lastOne) {
+        this.lastOne = event;
+        this.lastOneBatch = `[${event}]`;
+      }
+      return this.lastOneBatch;
+    }
     const last = this.last;
     if (last !== undefined && last.events.length === n) {
       let same = true;
       for (let i = 0; i < n && same; i++) same = last.events[i] === queue[i];
       if (same) return last.batch;
     }
-    const events = n === queue.length ? queue : queue.slice(0, n);
+    const events = queue.slice(0, n);
     const batch = `[${events.join(',')}]`;
     this.last = { events, batch };
     return batch;
