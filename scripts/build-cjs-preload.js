@@ -11,6 +11,9 @@
 // callgrind (node --jitless, one worker from exec to listening, issue 17):
 // 663 M instructions with 18 files, 657 M with the bundle.
 //
+// dist/cjs/daemon/app-master.js (the app master's entry) is replaced the same
+// way, with the master's whole module graph (issue 17: its private memory).
+//
 // The `drover` bin (dist/cli/bin.cjs) is replaced the same way, with the
 // modules of the plain `drover list` path (list-fast.ts and what it requires,
 // 14 files): `drover list` runs as one file (issue 17: paired with the
@@ -66,6 +69,8 @@ function bundle(dir, entry, { head = [], packages = [], lazy = {} } = {}) {
     '  __drover_modules[id].call(m.exports, m.exports, require, m);',
     '  return m.exports;',
     '}',
+    // For tests: which of its modules ran so far (test/fixtures/master-required.cjs), as require.cache shows for separate files.
+    'Object.defineProperty(module, "droverModules", { value: () => Object.keys(__drover_cache) });',
     `module.exports = __drover_require(${JSON.stringify(main)});`,
     '',
   ].join('\n');
@@ -116,6 +121,12 @@ function asciiOnly(dir) {
 }
 asciiOnly(cjs);
 writeFileSync(path.join(cjs, 'worker/preload.js'), bundle(cjs, 'worker/preload.js'));
+// The app master too (what control/standby.ts starts; issue 17): loaded as ~100 separate files, each
+// has its own compiled script, module record and resolve; one file held 0.8 MB less private memory
+// in an idle Node 24 master (paired, docs/daemon.md). Every module of its graph is in the file, so
+// the source of those it loads lazily (the hub proper, the state server, node:http's endpoint...) is
+// held too; they still run only when first required. The separate files stay for tests and tools.
+writeFileSync(path.join(cjs, 'daemon/app-master.js'), bundle(cjs, 'daemon/app-master.js', { head: ['#!/usr/bin/env node'] }));
 const bin = path.join(root, 'dist/cli/bin.cjs');
 writeFileSync(bin, bundle(path.join(root, 'dist'), 'cli/bin.cjs', { head: ['#!/usr/bin/env node'] }));
 // config/resolve.ts with zod (its CommonJS build) for the CLI's start of a script (cli/spec-hint.ts):

@@ -22,6 +22,7 @@ import { flushTrace, traceDispatch, tracing } from './dispatch-trace.js';
 import { headOf, readHead } from './head-reader.js';
 import { extractStickyKey, type StickyKeySpec } from './sticky-key.js';
 import type { StickyTable } from './sticky-table.js';
+import { monotonicMs } from '../platform/clock.js';
 
 /** Stickiness by a request attribute (the stickyKey option): what to read and who owns which key. */
 export interface StickyKeys {
@@ -116,7 +117,7 @@ export class BalancedPort {
     const entry = this.members.get(id);
     if (!entry) return;
     this.recount(entry.member);
-    entry.member.quietSince = entry.member.silentSince = performance.now();
+    entry.member.quietSince = entry.member.silentSince = monotonicMs();
     if (this.pending.length > 0 && entry.member.queued < HANDOFF_WINDOW) this.flush();
   }
 
@@ -260,7 +261,7 @@ export class BalancedPort {
     const { member, child } = entry;
     if (tracing) traceDispatch(this.key, member, this.members.values());
     this.handed.set(member.id, (this.handed.get(member.id) ?? 0) + 1);
-    const now = performance.now();
+    const now = monotonicMs();
     if (member.connections <= 0) member.silentSince = now;
     member.connections++;
     if (member.queued === 0) member.quietSince = now;

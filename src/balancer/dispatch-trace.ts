@@ -8,7 +8,7 @@
 // buffered and appended in batches, the rest when the listener closes.
 import { appendFileSync } from 'node:fs';
 import type { Member } from './strategy.js';
-import { stalled } from './strategies/stalled.js';
+import { masterClock, stalled } from './strategies/stalled.js';
 
 const FILE = process.env.DROVER_BALANCE_TRACE || undefined;
 const BATCH = 2048;
@@ -22,14 +22,14 @@ if (tracing) process.on('exit', () => flushTrace());
  * hand-off: pids, because the app's own log knows its pid, not drover's id.
  */
 export function traceDispatch(key: string, chosen: Member, members: Iterable<{ member: Member; child: { pid?: number } }>): void {
-  const now = performance.now();
+  const now = masterClock(); // the clock the members' times are on (platform/clock.ts)
   const view: string[] = [];
   let chosenPid = 0;
   for (const { member: m, child } of members) {
     if (m === chosen) chosenPid = child.pid ?? 0;
     view.push(`${child.pid ?? 0}:${m.connections}:${m.queued}:${stalled(m, now) ? 1 : 0}`);
   }
-  lines.push(`${(performance.timeOrigin + now).toFixed(3)} ${key} ${chosenPid} ${view.join(',')}`);
+  lines.push(`${(performance.timeOrigin + performance.now()).toFixed(3)} ${key} ${chosenPid} ${view.join(',')}`);
   if (lines.length >= BATCH) flushTrace();
 }
 

@@ -19,13 +19,13 @@ export interface Member {
    */
   queued: number;
   /**
-   * With queued > 0: since when (performance.now() of the master) the worker
+   * With queued > 0: since when (monotonicMs() of the master, platform/clock.ts) the worker
    * has had hand-offs waiting and sent no report. Any report shows its event
    * loop ran, so it restarts the clock (strategies/stalled.ts).
    */
   quietSince: number;
   /**
-   * Since when (performance.now() of the master) the worker has held
+   * Since when (monotonicMs() of the master, platform/clock.ts) the worker has held
    * connections without a report: set by each report and by a hand-off to a
    * member that held none. A worker whose event loop runs reports each change
    * within a few ms; one that holds connections and has said nothing for a

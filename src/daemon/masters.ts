@@ -3,7 +3,7 @@
 // (its end without a halt reply is a crash), restarts a dead one as
 // master-restarts.ts decides, and stops one on request.
 import { existsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import { ControlClient } from '../control/client.js';
 import type { MasterCommands } from '../control/commands.js';
 import { appSocket, masterLog, type DroverPaths } from '../control/paths.js';
@@ -87,7 +87,7 @@ export class Masters {
   }
 
   private scheduleMasterRestart(entry: AppEntry): void {
-    const decision = decideMasterRestart(entry.restartTimes, performance.now());
+    const decision = decideMasterRestart(entry.restartTimes, monotonicMs());
     entry.restartTimes = decision.times;
     if (!decision.restart) {
       entry.state = 'errored';

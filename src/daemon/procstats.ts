@@ -16,6 +16,7 @@
 // descriptor is closed then, and when pruneSamples() drops the pid.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { ProcStats } from '../control/records.js';
+import { monotonicMs } from '../platform/clock.js';
 
 /** USER_HZ: 100 on every Linux ABI Node runs on. */
 const CLK_TCK = 100;
@@ -119,7 +120,7 @@ function pageBytes(): number {
  */
 let uptimeBase: { readonly seconds: number; readonly at: number } | undefined;
 function uptimeSeconds(): number {
-  const now = performance.now();
+  const now = monotonicMs();
   if (uptimeBase === undefined || now - uptimeBase.at > 1000) {
     try {
       uptimeBase = { seconds: Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]), at: now };

@@ -7,10 +7,9 @@
 // as lines of at most maxLineBytes, cut at character boundaries; complete
 // lines longer than that are cut the same way).
 import path from 'node:path';
-import type { Writable } from 'node:stream';
 import { logFiles } from './log-files.js';
 import { formatDate, jsonLine, textLine, type LogStream } from './format.js';
-import { RotatingFile, type RotateOptions, type SinkStats } from './rotating-file.js';
+import { RotatingFile, type LogSink, type RotateOptions, type SinkStats } from './rotating-file.js';
 
 export interface AppLogOptions {
   /** Folder of the default files (DROVER_HOME/logs). */
@@ -29,7 +28,7 @@ export interface AppLogOptions {
   readonly maxBufferBytes?: number;
   /** Longer unfinished lines are cut. Default 64 KiB. */
   readonly maxLineBytes?: number;
-  readonly openStream?: (file: string) => Writable;
+  readonly openStream?: (file: string) => LogSink;
   readonly now?: () => number;
   readonly retryMs?: number;
   readonly onError?: (err: Error) => void;

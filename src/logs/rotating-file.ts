@@ -12,21 +12,40 @@
 // written never exceed maxBufferBytes. Past that, lines are dropped and
 // counted; when there is room again a notice line with the count is written
 // (the owner formats it).
-import fs, { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+// Named imports only: a default and named import together compile, in the
+// master's CommonJS build, to __importStar, which reads every property
+// descriptor of node:fs, and on Node 24 that loads internal/fs/dir.
+import { createReadStream, createWriteStream, mkdir as mkdirCb, mkdirSync, readdir as readdirCb, rename as renameCb, stat as statCb, unlink as unlinkCb } from 'node:fs';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { FdSink } from './fd-sink.js';
 
 // The callback API, promisified, not node:fs/promises: on Node 24 that module
 // loads readline's interface and the fs watchers with it (~0.5 MB of private
 // memory in every app master, which writes its app's logs through this file);
-// zlib (~0.5 MB more) is loaded by the first gzip. Issue 17, docs/daemon.md.
-const mkdir = promisify(fs.mkdir);
-const readdir = promisify(fs.readdir);
-const rename = promisify(fs.rename);
-const stat = promisify(fs.stat);
-const unlink = promisify(fs.unlink);
+// for the same reason the live file is written by an FdSink, not
+// fs.createWriteStream (which loads it too); zlib (~0.5 MB more) is loaded by
+// the first gzip. Issue 17, docs/daemon.md.
+const mkdir = promisify(mkdirCb);
+const readdir = promisify(readdirCb);
+const rename = promisify(renameCb);
+const stat = promisify(statCb);
+const unlink = promisify(unlinkCb);
+
+/**
+ * What a RotatingFile writes to: the part of a node:stream Writable it uses
+ * (a Writable fits; the default is an FdSink, logs/fd-sink.ts).
+ */
+export interface LogSink {
+  write(chunk: Buffer, cb: (err?: Error | null) => void): boolean;
+  end(cb: () => void): unknown;
+  destroy(): unknown;
+  readonly destroyed: boolean;
+  on(event: 'drain' | 'close' | 'error', listener: (err?: Error) => void): unknown;
+  once(event: 'error', listener: (err?: Error) => void): unknown;
+  off(event: 'drain' | 'close' | 'error', listener: (err?: Error) => void): unknown;
+}
 
 export interface RotateOptions {
   /** Rotate before a write would make the file larger than this many bytes. */
@@ -45,8 +64,8 @@ export interface RotatingFileOptions {
   readonly maxBufferBytes?: number;
   /** Formats the line that reports dropped lines. */
   readonly dropNotice?: (lines: number, bytes: number) => string;
-  /** Injectable for tests (a stalled disk); default: fs.createWriteStream(file, { flags: 'a' }). */
-  readonly openStream?: (file: string) => Writable;
+  /** Injectable for tests (a stalled disk); default: an FdSink on the file (flags 'a', fileMode). */
+  readonly openStream?: (file: string) => LogSink;
   readonly now?: () => number;
   /** Wait before reopening after a write error (disk full, file removed). Default 1000 ms. */
   readonly retryMs?: number;
@@ -145,12 +164,12 @@ export class RotatingFile {
   private readonly maxBuffer: number;
   private readonly now: () => number;
   private readonly retryMs: number;
-  private readonly open: (file: string) => Writable;
+  private readonly open: (file: string) => LogSink;
   private readonly fileMode: number;
   private readonly notice: ((lines: number, bytes: number) => string) | undefined;
   private readonly onError: (err: Error) => void;
 
-  private stream: Writable | undefined;
+  private stream: LogSink | undefined;
   private streamFailed = false;
   /** Size of the live file, including bytes handed to the stream. */
   private size = 0;
@@ -178,7 +197,7 @@ export class RotatingFile {
     this.retryMs = options.retryMs ?? 1000;
     const mode = options.fileMode ?? DEFAULT_LOG_FILE_MODE;
     this.fileMode = mode;
-    this.open = options.openStream ?? ((f) => createWriteStream(f, { flags: 'a', mode }));
+    this.open = options.openStream ?? ((f) => new FdSink(f, mode));
     this.notice = options.dropNotice;
     this.onError = options.onError ?? (() => {});
     if (this.rotateOpts && (!Number.isInteger(this.rotateOpts.keep) || this.rotateOpts.keep < 0)) {
@@ -355,20 +374,20 @@ export class RotatingFile {
       this.day = dayKey(this.now());
     }
     const stream = this.open(this.file);
-    stream.on('error', (err: Error) => {
+    stream.on('error', (err?: Error) => {
       // Disk full, file or folder removed: drop this stream; queued lines wait
       // (bounded) and the file is reopened after retryMs.
       if (this.stream === stream) {
         this.stream = undefined;
         this.streamFailed = true;
       }
-      this.onError(err);
+      this.onError(err ?? new Error(`${this.file}: write failed`));
       stream.destroy();
     });
     this.stream = stream;
   }
 
-  private waitDrain(stream: Writable): Promise<void> {
+  private waitDrain(stream: LogSink): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         stream.off('drain', done);

@@ -3,7 +3,7 @@
 // at most once a second per key with a count of what was not logged, and
 // counts as a strike; abuseStrikes strikes within abuseWindowMs (the core's
 // sliding window) and the process is to be replaced, once.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import type { Logger } from '../logs/line-logger.js';
 import { exceedsWindow, pruneWindow } from '../core/restart-policy.js';
 
@@ -22,7 +22,7 @@ export class AbuseTracker {
   private readonly now: () => number;
 
   constructor(private readonly options: AbuseOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? (monotonicMs);
   }
 
   /** Logs an offender at most once a second per key (keys start with `msg:<wid>:` or `ipc:<wid>:`). */

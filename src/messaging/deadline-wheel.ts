@@ -10,7 +10,7 @@
 // process making one request at a time does not remove and re-insert a Node
 // timer per request (the next deadline is later than the one it is armed for,
 // so it only refs it again); when it fires with nothing due it is simply gone.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import type { Timers } from './rpc.js';
 
 export const GRANULARITY_MS = 20;
@@ -31,7 +31,7 @@ export class DeadlineWheel implements Timers {
   private refd = false;
 
   /** now: the clock (ms), injectable for tests; the one real timer is the global setTimeout, looked up at call time. */
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly now: () => number = monotonicMs) {}
 
   setTimeout(fn: () => void, ms: number): unknown {
     const at = Math.ceil((this.now() + ms) / GRANULARITY_MS) * GRANULARITY_MS;

@@ -4,7 +4,7 @@
 // has started but not connected yet: calls to it wait (CONNECT_GRACE_MS after
 // its start at most) instead of failing with "no route".
 import { randomBytes } from '../platform/random.js';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import { ADDR_AGENT } from './envelope.js';
 import type { Conn, Registration, Role } from './hub-conn.js';
 
@@ -41,7 +41,7 @@ export class HubAuth {
     const old = this.tokenByWid.get(wid);
     if (old) this.registrations.delete(old);
     const token = randomBytes(24).toString('base64url');
-    this.registrations.set(token, { wid, slot, role, token, registeredAt: performance.now(), readyAt: undefined });
+    this.registrations.set(token, { wid, slot, role, token, registeredAt: monotonicMs(), readyAt: undefined });
     this.tokenByWid.set(wid, token);
     return token;
   }
@@ -54,11 +54,11 @@ export class HubAuth {
     this.tokenByWid.delete(wid);
     if (!reg) return;
     // One entry per address (slots and the agent), so bounded by the app's size.
-    if (!connected) this.exitedUnconnected.set(addressOf(reg), performance.now());
+    if (!connected) this.exitedUnconnected.set(addressOf(reg), monotonicMs());
     this.wake(addressOf(reg));
   }
 
-  /** A process for addr exited without connecting at or after `since` (performance.now()). */
+  /** A process for addr exited without connecting at or after `since` (monotonicMs()). */
   exitedUnconnectedSince(addr: number, since: number): boolean {
     return (this.exitedUnconnected.get(addr) ?? -Infinity) >= since;
   }
@@ -67,7 +67,7 @@ export class HubAuth {
   ready(wid: number): void {
     const reg = this.byWid(wid);
     if (!reg || reg.readyAt !== undefined) return;
-    reg.readyAt = performance.now();
+    reg.readyAt = monotonicMs();
     this.wake(addressOf(reg));
   }
 
@@ -93,7 +93,7 @@ export class HubAuth {
       if (r.readyAt === undefined) return Infinity;
       latest = Math.max(latest, r.readyAt);
     }
-    return Math.max(0, latest + CONNECT_GRACE_MS - performance.now());
+    return Math.max(0, latest + CONNECT_GRACE_MS - monotonicMs());
   }
 
   /**

@@ -18,7 +18,7 @@
 // rate-limited; protocol violations and floods are strikes, and repeated
 // strikes make the hub emit 'abuse' so the supervisor replaces the worker.
 import type net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, kindBits, readEnvelope, type Envelope } from './envelope.js';
@@ -338,7 +338,7 @@ export class MessageHub {
    * ran out while it was still starting), OVERFLOW (too many calls wait).
    */
   private async connected(addr: number, boundMs: number): Promise<Conn> {
-    const since = performance.now();
+    const since = monotonicMs();
     const deadline = since + (boundMs > 0 && Number.isFinite(boundMs) ? boundMs : this.requestTimeoutMs);
     for (let waited = false; ; waited = true) {
       const t = this.table.target(addr);
@@ -349,7 +349,7 @@ export class MessageHub {
         throw new DroverError('DROVER_E_MSG_NO_ROUTE', `${describeAddress(addr)} exited before it connected to the message hub (it crashed or stopped while starting): the message was not delivered`);
       }
       const starting = this.startingFor(addr);
-      const left = deadline - performance.now();
+      const left = deadline - monotonicMs();
       if (starting <= 0) throw new DroverError('DROVER_E_MSG_NO_ROUTE', noRoute(addr));
       if (left <= 0) {
         throw new DroverError(
@@ -376,7 +376,7 @@ export class MessageHub {
    * the default request timeout).
    */
   private noRouteYet(c: Conn, addr: number, boundMs: number): boolean {
-    const now = performance.now();
+    const now = monotonicMs();
     const since = (c.noRouteSince ??= now);
     const bound = boundMs > 0 && Number.isFinite(boundMs) ? boundMs : this.requestTimeoutMs;
     const waitMs = Math.min(this.startingFor(addr), since + bound - now);

@@ -11,7 +11,7 @@
 //   per second they are dropped, and every second of flooding is a strike;
 // - malformed ones are dropped and are strikes.
 // Offences are logged at most once a second per worker.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface IpcGuardOptions {
@@ -36,7 +36,7 @@ export class IpcGuard {
   private readonly now: () => number;
 
   constructor(private readonly options: IpcGuardOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? (monotonicMs);
   }
 
   /** Whether the supervisor should act on a valid drover IPC message of `kind` from worker `wid`. */

@@ -2,7 +2,7 @@
 // publishes and requests like any other process, and answers requests and
 // receives messages addressed to 'master'. The hub gives it a narrow view of
 // itself (HubCore): writing to a connection, flow control, routes.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import type { Logger } from '../logs/line-logger.js';
 import { DroverError, type ErrorCode } from '../errors.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAddress, describeAddress, encodeAddress, type Address, type Envelope } from './envelope.js';
@@ -315,9 +315,9 @@ export class MasterEndpoint {
       const target = this.core.target(addr);
       if (target) return this.requestTo(target, addr, topic, payload, timeoutMs);
       // Waiting for a worker that is starting counts against the request's timeout.
-      const since = performance.now();
+      const since = monotonicMs();
       return this.core.connected(addr, timeoutMs).then((t) => {
-        const left = timeoutMs > 0 && Number.isFinite(timeoutMs) ? Math.max(1, Math.round(timeoutMs - (performance.now() - since))) : timeoutMs;
+        const left = timeoutMs > 0 && Number.isFinite(timeoutMs) ? Math.max(1, Math.round(timeoutMs - (monotonicMs() - since))) : timeoutMs;
         return this.requestTo(t, addr, topic, payload, left);
       });
     } catch (err) {

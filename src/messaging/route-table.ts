@@ -4,7 +4,7 @@
 // is to answer. A reply is forwarded by looking its seq up here. Routes whose
 // requester has given up (its timeout passed, plus a grace) are swept once a
 // second, so a receiver that never answers cannot grow the table.
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 
 /** Requests without a timeout still release their route after this long. */
 const MAX_ROUTE_AGE_MS = 3_600_000;
@@ -48,7 +48,7 @@ export class RouteTable<C extends RouteEnd> {
 
   add(seq: number, origin: C, originSeq: number, target: C, topic: string, timeoutMs: number): number {
     const age = timeoutMs > 0 ? Math.min(timeoutMs, MAX_ROUTE_AGE_MS) : MAX_ROUTE_AGE_MS;
-    this.routes.set(seq, { origin, originSeq, target, topic, deadline: performance.now() + age + ROUTE_GRACE_MS });
+    this.routes.set(seq, { origin, originSeq, target, topic, deadline: monotonicMs() + age + ROUTE_GRACE_MS });
     origin.originRoutes.add(seq);
     target.targetRoutes.add(seq);
     if (!this.sweeper) {
@@ -70,7 +70,7 @@ export class RouteTable<C extends RouteEnd> {
   }
 
   private sweep(): void {
-    const now = performance.now();
+    const now = monotonicMs();
     for (const [seq, route] of this.routes) if (route.deadline <= now) this.forget(seq, route);
     if (this.routes.size === 0) this.close();
   }

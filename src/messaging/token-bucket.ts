@@ -5,7 +5,7 @@
 // Refilled on every take: refilling only once the bucket is empty would
 // credit the whole time since the last refill at once (a second burst right
 // after the first).
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 
 /** How often an ongoing flood is reported (logged, counted as a strike). */
 const REPORT_EVERY_MS = 1000;
@@ -18,7 +18,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     /** Monotonic ms; tests pass a fake clock. */
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     this.tokens = ratePerSecond;
     this.refilledAt = now();

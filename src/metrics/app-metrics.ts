@@ -24,6 +24,7 @@ import { contentTypeOf, renderFamilies } from './render.js';
 import { withLabel, type MetricJson, type MetricValue, type Snapshot } from './snapshot.js';
 // Not import.meta: this module is also built as CommonJS, for the app master.
 import { PACKAGE_DIR } from '../platform/install-dir.cjs';
+import { monotonicMs } from '../platform/clock.js';
 
 /** Events that change drover's own families (counters, worker states): the cached ones are made again at the next scrape. */
 const CHANGES: readonly LifecycleEvent['event'][] = [
@@ -93,7 +94,7 @@ export class AppMetrics {
     private readonly perWorker: boolean,
     own: DroverMetrics,
     private readonly intervalMs: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     this.own = own;
     this.process = new ProcessMetrics('drover_master_', { app: supervisor.spec.name }, intervalMs);

@@ -12,6 +12,7 @@ import type { AppSupervisor as Supervisor, WorkerInfo } from '../runtime/supervi
 import type { Prom } from './prom.js';
 import { RestartCauses } from './restarts.js';
 import { registerStateMetrics } from './state-metrics.js';
+import { monotonicMs } from '../platform/clock.js';
 
 /** What a worker's heartbeat reply carries (the supervisor re-emits it as 'stats'). */
 export interface WorkerSample {
@@ -191,13 +192,13 @@ export class DroverMetrics {
         case 'giveup':
           return void giveups.inc();
         case 'reload-start':
-          return void this.reloadStarts.set(e.id, performance.now());
+          return void this.reloadStarts.set(e.id, monotonicMs());
         case 'reloaded':
         case 'reload-failed': {
           reloads.inc({ result: e.event === 'reloaded' ? 'success' : 'failure' });
           const started = this.reloadStarts.get(e.id);
           this.reloadStarts.delete(e.id);
-          if (started !== undefined) reloadDuration.observe((performance.now() - started) / 1000);
+          if (started !== undefined) reloadDuration.observe((monotonicMs() - started) / 1000);
           return;
         }
         case 'reload-refused':

@@ -11,6 +11,7 @@
 // reads about the master, under prom-client's names.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MetricJson, MetricValue } from './snapshot.js';
+import { monotonicMs } from '../platform/clock.js';
 
 export interface ProcessReadings {
   cpu(): NodeJS.CpuUsage;
@@ -94,7 +95,7 @@ export class ProcessMetrics {
     private readonly labels: Readonly<Record<string, string>>,
     private readonly maxAgeMs: number,
     private readonly readings: ProcessReadings = liveReadings(),
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {}
 
   /** When the families were last read (the clock given), undefined before the first reading. */

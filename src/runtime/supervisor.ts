@@ -5,7 +5,7 @@
 // change and when to restart are the core's (src/core/).
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../platform/clock.js';
 import { assertNever } from '../core/assert-never.js';
 import { inBalancer, initialState, step } from '../core/step.js';
 import type { AppSpec, Effect, Event, LifecycleEvent, Outcome, State, TimerKey, Triggers } from '../core/types.js';
@@ -336,7 +336,7 @@ export class AppSupervisor extends EventEmitter {
   }
 
   workers(): WorkerInfo[] {
-    const now = performance.now();
+    const now = monotonicMs();
     return this.state.workers.map((w) => ({
       wid: w.wid,
       slot: w.slot,
@@ -352,7 +352,7 @@ export class AppSupervisor extends EventEmitter {
   /** The agent process that runs now, if any. */
   agent(): AgentInfo | undefined {
     const p = this.state.agent.proc;
-    return p && { wid: p.wid, pid: p.pid, uptimeMs: Math.round(performance.now() - p.startedAt), stopping: p.stopping };
+    return p && { wid: p.wid, pid: p.pid, uptimeMs: Math.round(monotonicMs() - p.startedAt), stopping: p.stopping };
   }
 
   addresses(): BoundAddress[] {
@@ -374,7 +374,7 @@ export class AppSupervisor extends EventEmitter {
     try {
       while (this.queue.length > 0) {
         const next = this.queue.shift()!;
-        const { state, effects } = step(this.state, next.event, performance.now());
+        const { state, effects } = step(this.state, next.event, monotonicMs());
         this.state = state;
         // Forks first: a replacement after a crash boots while the rest of the
         // step (its exit and restart log lines, timers, listeners of those

@@ -31,6 +31,7 @@
 // fn threw, its process died) loses the turn after LEASE_MS; waiting costs
 // ordering, never correctness: every attempt is still a compare-and-set.
 import { realTimers, type Timers } from '../messaging/rpc.js';
+import { monotonicMs } from '../platform/clock.js';
 
 export const LEASE_MS = 50;
 /** Wins in a row a holder may make while others wait, and how soon its next attempt must come to keep the turn. */
@@ -79,7 +80,7 @@ export class FairCas<Op> {
     /** Tries the compare-and-set now (synchronously) and says whether it conflicted. */
     private readonly run: (op: Op) => Attempt,
     private readonly timers: Timers = realTimers,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
     private readonly leaseMs = LEASE_MS,
     private readonly quantum = QUANTUM,
     private readonly streakMs = STREAK_MS,

@@ -50,9 +50,10 @@ test('a standby master given no app loads its module graph by require(), from di
   }
   // Built-ins an idle master does without (issue 17, ~2.5 MB of private memory on Node 24): random bytes from
   // /dev/urandom (platform/random.ts), node:http at the master socket's first connection, zlib at the first
-  // gzip, the callback fs API for logs, node:v8 at the first v8 frame.
+  // gzip, the callback fs API for logs, node:v8 at the first v8 frame; the clock without node:perf_hooks
+  // (platform/clock.ts, ~0.4 MB). Log files are written without fs streams: logs-fd-sink.test.js.
   const builtins = JSON.parse(line).builtins;
-  for (const m of ['crypto', 'http', 'zlib', 'fs/promises', 'v8']) {
+  for (const m of ['crypto', 'http', 'zlib', 'fs/promises', 'v8', 'perf_hooks', 'internal/perf/performance']) {
     assert.ok(!builtins.includes(`NativeModule ${m}`), `node:${m} is not loaded by an idle master`);
   }
 });

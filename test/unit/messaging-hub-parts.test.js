@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnTable, MAX_TOPICS_PER_CONNECTION } from '../../dist/messaging/hub-table.js';
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../../dist/platform/clock.js';
 import { CONNECT_GRACE_MS, HubAuth, MAX_WAITING_PER_ADDRESS } from '../../dist/messaging/hub-auth.js';
 import { ADDR_AGENT } from '../../dist/messaging/envelope.js';
 
@@ -55,7 +55,7 @@ test('registrations: a token per process, replaced by a new start of the same wi
   assert.equal(auth.startingFor(1, (wid) => wid === 7), 0, 'connected: no grace needed');
   assert.equal(auth.startingFor(2, () => false), 0, 'nothing starting for slot 2');
   assert.equal(auth.startingFor(ADDR_AGENT, () => false), 0);
-  const since = performance.now();
+  const since = monotonicMs(); // hub-auth's clock (platform/clock.ts)
   auth.forget(7, false);
   assert.equal(auth.byToken(second), undefined);
   assert.equal(auth.startingFor(1, () => false), 0);

@@ -22,6 +22,7 @@
 //   since the report before its burn.
 import { HANDOFF_REPORT_GAP_MS } from '../../protocol/handoff.js';
 import type { Member } from '../strategy.js';
+import { monotonicMs } from '../../platform/clock.js';
 
 export const STALL_SLACK_MS = 2;
 export const STALL_MS = HANDOFF_REPORT_GAP_MS + STALL_SLACK_MS;
@@ -48,4 +49,4 @@ export function timePenalty(m: Member, now: number): number {
 }
 
 export type Clock = () => number;
-export const masterClock: Clock = () => performance.now();
+export const masterClock: Clock = monotonicMs;

@@ -1,5 +1,5 @@
 // The dashboard's source for one Supervisor in this process (drover run).
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../../platform/clock.js';
 import type { LifecycleEvent } from '../../core/types.js';
 import { DroverError } from '../../errors.js';
 import { workerCount } from '../../core/wording.js';
@@ -71,7 +71,7 @@ export class SupervisorSource implements DashboardSource {
     const onStats = (s: WorkerSample) => {
       this.samples.set(s.wid, s);
       if (s.cpuUs === undefined) return;
-      const now = performance.now();
+      const now = monotonicMs();
       const prev = this.cpu.get(s.wid);
       const percent = prev && now > prev.at ? ((s.cpuUs - prev.cpuUs) / 1000 / (now - prev.at)) * 100 : undefined;
       this.cpu.set(s.wid, { cpuUs: s.cpuUs, at: now, percent: percent === undefined ? undefined : Math.max(0, Math.round(percent * 10) / 10) });
