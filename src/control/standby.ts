@@ -9,7 +9,8 @@
 // did not pay for a Node process idling beside every installation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { DIST_DIR } from '../platform/install-dir.cjs';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from './node-flags.js';
 import { masterLog, type DroverPaths } from './paths.js';
@@ -33,12 +34,14 @@ export function keptStandbyMaster(env: Env = process.env): boolean {
 /**
  * The master's CommonJS build (tsconfig.cjs.json, daemon/app-master.ts): an
  * idle master holds ~1.8 MB less than with the ESM loader (issue 17). The ESM
- * build after a bare `tsc -p tsconfig.json`. Looked up once per process.
+ * build after a bare `tsc -p tsconfig.json`. Looked up once per process. No
+ * import.meta: the `drover` bin's CommonJS bundle boots masters too
+ * (cli/prestart-spawn.ts).
  */
 let masterJs: string | undefined;
 function masterEntry(): string {
-  const cjs = fileURLToPath(new URL('../cjs/daemon/app-master.js', import.meta.url));
-  masterJs ??= existsSync(cjs) ? cjs : fileURLToPath(new URL('../daemon/app-master.js', import.meta.url));
+  const cjs = path.join(DIST_DIR, 'cjs/daemon/app-master.js');
+  masterJs ??= existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/app-master.js');
   return masterJs;
 }
 

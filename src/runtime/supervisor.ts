@@ -1,3 +1,4 @@
+import { trace } from '../control/trace.js';
 // The impure shell around the pure core: one event queue, timers, processes,
 // sockets. Handlers (child events, IPC, timers, commands) only enqueue; the
 // queue is drained through step() and the effects are carried out here. The
@@ -182,7 +183,9 @@ export class AppSupervisor extends EventEmitter {
   }
 
   start(): this {
+    trace('master: tree.open');
     this.tree.open(this.log);
+    trace('master: tree opened');
     if (this.tree.cgroupDir) this.guard.cgroup(this.tree.cgroupDir);
     this.enqueue({ type: 'start' });
     return this;
@@ -492,7 +495,9 @@ export class AppSupervisor extends EventEmitter {
     let child: ChildProcess;
     try {
       const env = { ...this.hub.env(wid, slot), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) };
+      trace(`master: startWorker w${wid}`);
       child = startWorker(this.state.spec, { wid, slot, env }, { pipes: this.output !== undefined });
+      trace(`master: startWorker returned w${wid}`);
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
