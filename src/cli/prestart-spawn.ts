@@ -17,6 +17,7 @@ import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
 import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 import { supervisorEnv } from '../control/stored-env.js';
 import { trace } from '../control/trace.js';
+import { PREBOOT_ENV, startupEnv } from '../runtime/preboot-env.js';
 import { DIST_DIR } from '../platform/install-dir.cjs';
 import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
@@ -109,7 +110,8 @@ export function prestartDaemon(options: { master?: boolean } = {}, paths: Drover
 }
 
 function prespawnMaster(paths: DroverPaths): void {
-  const standby = spawnStandbyMaster(paths);
+  // The caller's start-up variables, for the worker the master pre-boots (runtime/preboot.ts).
+  const standby = spawnStandbyMaster(paths, undefined, { [PREBOOT_ENV]: JSON.stringify(startupEnv(process.env)) });
   trace('cli: master spawned');
   if (standby.pid !== undefined) state().master = standby;
 }

@@ -57,10 +57,10 @@ export interface StandbyMaster {
 /**
  * Starts a standby master: detached (its own process group, so it outlives
  * whoever started it once it has an app), stderr appended to the masters'
- * log. Its stdin is a pipe from the starter: when the starter goes before
+ * log (extraEnv: added to its environment). Its stdin is a pipe from the starter: when the starter goes before
  * handing it an app, it reads end-of-file and exits (no orphan).
  */
-export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: StandbyMaster) => void): StandbyMaster {
+export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: StandbyMaster) => void, extraEnv: Readonly<Record<string, string>> = {}): StandbyMaster {
   // hook (issue 15): masters.log that cannot be opened costs the log; a standby master never
   // holds its starter's environment (stored-env.ts): its app's env comes with the record.
   const fd = openLogFd(masterLog(paths));
@@ -68,7 +68,7 @@ export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: Standby
     const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, masterEntry()], {
       detached: true,
       stdio: ['pipe', 'ignore', fd],
-      env: { ...supervisorEnv(process.env), ...SUPERVISOR_MALLOC_ENV, DROVER_HOME: paths.home },
+      env: { ...supervisorEnv(process.env), ...SUPERVISOR_MALLOC_ENV, ...extraEnv, DROVER_HOME: paths.home },
       cwd: paths.home,
     });
     let provided = false;
