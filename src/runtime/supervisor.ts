@@ -1,10 +1,10 @@
-import { trace } from '../control/trace.js';
 // The impure shell around the pure core: one event queue, timers, processes,
 // sockets. Handlers (child events, IPC, timers, commands) only enqueue; the
 // queue is drained through step() and the effects are carried out here. The
 // shell decides nothing about policy: who is in the balancer, what a reload may
 // change and when to restart are the core's (src/core/).
 import { EventEmitter } from 'node:events';
+import { trace, tracing } from '../control/trace.js';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { assertNever } from '../core/assert-never.js';
@@ -183,9 +183,9 @@ export class AppSupervisor extends EventEmitter {
   }
 
   start(): this {
-    trace('master: tree.open');
+    trace('master: cgroup');
     this.tree.open(this.log);
-    trace('master: tree opened');
+    trace('master: cgroup made');
     if (this.tree.cgroupDir) this.guard.cgroup(this.tree.cgroupDir);
     this.enqueue({ type: 'start' });
     return this;
@@ -495,9 +495,9 @@ export class AppSupervisor extends EventEmitter {
     let child: ChildProcess;
     try {
       const env = { ...this.hub.env(wid, slot), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) };
-      trace(`master: startWorker w${wid}`);
+      if (tracing) trace(`master: spawn w${wid}`);
       child = startWorker(this.state.spec, { wid, slot, env }, { pipes: this.output !== undefined });
-      trace(`master: startWorker returned w${wid}`);
+      if (tracing) trace(`master: spawned w${wid}`);
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;
