@@ -2,8 +2,9 @@
 // daemon when none runs and, for `drover start <script>`, boot the app's
 // master, so both load while the CLI itself loads and parses (issue 17).
 // Built twice: into the `drover` bin's CommonJS bundle (dist/cli/bin.cjs,
-// which calls it before it loads the ES module CLI: the master's boot then
-// starts ~40-160 ms earlier, a warm start's critical path) and as ESM for
+// which calls it before it loads the ES module CLI: the master, a warm
+// start's critical path, was spawned 434 → 223 ms after the CLI's exec in two
+// traces under load, docs/daemon.md) and as ESM for
 // prestart.ts (`node dist/cli/main.js`). So no import.meta here
 // (platform/install-dir.cts), and what it started is kept on globalThis,
 // where both copies of this module find it: started once per process, taken
