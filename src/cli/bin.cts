@@ -12,9 +12,21 @@ import type { isPlainList as IsPlainList } from './list-argv.js' with { 'resolut
 import type { fastList as FastList } from './list-fast.js' with { 'resolution-mode': 'import' };
 import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
 import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
+import type { prestartFor as PrestartFor } from './prestart-spawn.js' with { 'resolution-mode': 'import' };
 
 // DROVER_TRACE: the CLI's exec and this first line (control/trace.ts); nothing without it.
 if (process.env.DROVER_TRACE) (require('../cjs/control/trace.js') as { traceOrigin: (who: string) => void }).traceOrigin('cli');
+
+// `drover start`: the daemon (cold) and the app's master boot from here, before the
+// ES module CLI loads (cli/prestart-spawn.ts; prestart.ts finds it done). On a warm
+// start the master's boot is the critical path (issue 17: DROVER_TRACE).
+if (process.argv[2] === 'start') {
+  try {
+    (require('../cjs/cli/prestart-spawn.js') as { prestartFor: typeof PrestartFor }).prestartFor(process.argv.slice(2));
+  } catch {
+    /* a build without dist/cjs (tsc alone): prestart.ts does it */
+  }
+}
 
 /** module.enableCompileCache(): Node >= 22.1. */
 function hasCompileCache(): boolean {

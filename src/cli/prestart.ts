@@ -3,18 +3,14 @@
 //   is answered here when a daemon runs (list-fast.ts), before anything else
 //   loads, and the process exits; else it goes on to the full command below;
 // - a command that will need the daemon starts it now, while the rest of the
-//   CLI loads (see prestartDaemon). Not for --help, -h, --version, a typo,
+//   CLI loads (prestart-spawn.ts). Not for --help, -h, --version, a typo,
 //   logs or kill, and not for a start of a config file (a config is validated
 //   before anything starts: a rejected one must not even start the daemon).
 // main.ts loads program.ts (commander and every command's options) only after
 // this, so `list` never loads it, nor actions.ts (list-command.ts).
-import { existsSync } from 'node:fs';
 import { isPlainList } from './list-argv.js';
 
-const NEEDS_DAEMON = new Set(['start', 'list', 'ls', 'describe', 'show', 'stop', 'restart', 'reload', 'delete', 'del', 'scale', 'signal', 'save', 'resurrect', 'ping']);
-
 const argv = process.argv.slice(2);
-const [command, target] = argv;
 const list = isPlainList(argv);
 if (list) {
   const { fastList } = await import('./list-fast.js');
@@ -22,12 +18,8 @@ if (list) {
   if (code !== undefined) process.exit(code);
 }
 
-const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
-if (command !== undefined && NEEDS_DAEMON.has(command) && !wantsHelp) {
-  const [{ isConfigFileName }, { prestartDaemon }] = await Promise.all([import('../config/names.js'), import('./daemon-client.js')]);
-  const plainScript = target !== undefined && /\.(m|c)?[jt]s$/.test(target) && !isConfigFileName(target) && existsSync(target);
-  if (command !== 'start' || plainScript) prestartDaemon({ master: command === 'start' });
-}
+// Once per process: the `drover` bin has done it already for `start`.
+(await import('./prestart-spawn.js')).prestartFor(argv);
 
 if (list) {
   const [{ listCommand }, { exitCodeOf, formatError }] = await Promise.all([import('./list-command.js'), import('../errors.js')]);

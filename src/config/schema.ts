@@ -4,6 +4,12 @@
 // against it, so an option without a flag does not compile.
 import { z } from 'zod';
 
+// Every parse here is one-shot (a start, a reload, a config file): zod's JIT
+// would compile a fast path (new Function) per object schema for that one
+// parse, which cost more than the parse itself on `drover start`'s path
+// (issue 17: ~80 ms of a warm start's CLI CPU under load, --cpu-prof).
+z.config({ jitless: true });
+
 /**
  * Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay
  * fires after 1 ms (with a TimeoutOverflowWarning), which turned a huge ready

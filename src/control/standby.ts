@@ -9,7 +9,8 @@
 // did not pay for a Node process idling beside every installation.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { DIST_DIR } from '../platform/install-dir.cjs';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from './node-flags.js';
 import { masterLog, type DroverPaths } from './paths.js';
@@ -33,12 +34,14 @@ export function keptStandbyMaster(env: Env = process.env): boolean {
 /**
  * The master's CommonJS build (tsconfig.cjs.json, daemon/app-master.ts): an
  * idle master holds ~1.8 MB less than with the ESM loader (issue 17). The ESM
- * build after a bare `tsc -p tsconfig.json`. Looked up once per process.
+ * build after a bare `tsc -p tsconfig.json`. Looked up once per process. No
+ * import.meta: the `drover` bin's CommonJS bundle boots masters too
+ * (cli/prestart-spawn.ts).
  */
 let masterJs: string | undefined;
 function masterEntry(): string {
-  const cjs = fileURLToPath(new URL('../cjs/daemon/app-master.js', import.meta.url));
-  masterJs ??= existsSync(cjs) ? cjs : fileURLToPath(new URL('../daemon/app-master.js', import.meta.url));
+  const cjs = path.join(DIST_DIR, 'cjs/daemon/app-master.js');
+  masterJs ??= existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/app-master.js');
   return masterJs;
 }
 
@@ -54,10 +57,10 @@ export interface StandbyMaster {
 /**
  * Starts a standby master: detached (its own process group, so it outlives
  * whoever started it once it has an app), stderr appended to the masters'
- * log. Its stdin is a pipe from the starter: when the starter goes before
+ * log (extraEnv: added to its environment). Its stdin is a pipe from the starter: when the starter goes before
  * handing it an app, it reads end-of-file and exits (no orphan).
  */
-export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: StandbyMaster) => void): StandbyMaster {
+export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: StandbyMaster) => void, extraEnv: Readonly<Record<string, string>> = {}): StandbyMaster {
   // hook (issue 15): masters.log that cannot be opened costs the log; a standby master never
   // holds its starter's environment (stored-env.ts): its app's env comes with the record.
   const fd = openLogFd(masterLog(paths));
@@ -65,7 +68,7 @@ export function spawnStandbyMaster(paths: DroverPaths, onExit?: (master: Standby
     const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, masterEntry()], {
       detached: true,
       stdio: ['pipe', 'ignore', fd],
-      env: { ...supervisorEnv(process.env), ...SUPERVISOR_MALLOC_ENV, DROVER_HOME: paths.home },
+      env: { ...supervisorEnv(process.env), ...SUPERVISOR_MALLOC_ENV, ...extraEnv, DROVER_HOME: paths.home },
       cwd: paths.home,
     });
     let provided = false;

@@ -8,6 +8,7 @@ import { formatError, isDroverError } from '../errors.js';
 import { AppMaster } from './master/app-master.js';
 import { guardStdio, writeStderrLine } from '../platform/safe-log.js';
 import { trace } from '../control/trace.js';
+import { discardPrebooted } from '../runtime/preboot.js';
 
 // Taken before the environment changes to the record's (HOME may differ there).
 const paths = droverPaths();
@@ -39,7 +40,10 @@ async function main(): Promise<number> {
   // A standby master waits here, imports done, until the daemon hands it an
   // app; end-of-file without one (the daemon exited) ends it.
   const input = await readStdin();
-  if (input.trim() === '') return 0;
+  if (input.trim() === '') {
+    discardPrebooted();
+    return 0;
+  }
   trace('master: record read');
   const record = JSON.parse(input) as LaunchRecord;
   appName = record.name;

@@ -12,8 +12,12 @@
 import { droverPaths } from '../control/paths.js';
 import { startWithCompileCache } from '../runtime/compile-cache.js';
 import { traceOrigin } from '../control/trace.js';
+import { preboot, prebootEnabled } from '../runtime/preboot.js';
 
 traceOrigin('master');
+// Its first worker boots now, while its own modules load and it waits for its
+// app (runtime/preboot.ts; DROVER_PREBOOT_WORKER=0: not).
+if (prebootEnabled()) preboot(process.cwd());
 
 // A failure here is an unhandled rejection: Node prints it and exits 1, as the top-level await did.
 void startWithCompileCache(droverPaths(), () => import('./app-master-process.js'));

@@ -17,6 +17,7 @@ import { accessSync, constants } from 'node:fs';
 import type { AgentSpec, AppSpec } from '../core/types.js';
 // platform hook (issue 14): NOTIFY_SOCKET and WATCHDOG_* stay with the master.
 import { withoutServiceEnv } from '../platform/service-env.js';
+import { takePrebooted } from './preboot.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 const hasSetpriv = (() => {
@@ -109,7 +110,10 @@ function launch(spec: AppSpec, program: Program, env: NodeJS.ProcessEnv, pipes: 
 /** pipes: stdout/stderr as pipes the caller reads (the daemon's app master logs them), instead of inherited. */
 export function startWorker(spec: AppSpec, id: WorkerIdentity, options: { pipes?: boolean } = {}): ChildProcess {
   const program = { script: spec.script, args: spec.args, mode: spec.mode, interpreter: spec.interpreter, execArgv: [...preloadArgs(), ...spec.nodeArgs] };
-  return launch(spec, program, workerEnv(spec, id), options.pipes ?? false);
+  const env = workerEnv(spec, id);
+  const pipes = options.pipes ?? false;
+  // The app master's pre-booted process when it fits (runtime/preboot.ts), else a fresh fork.
+  return takePrebooted(spec, env, program.execArgv, pipes) ?? launch(spec, program, env, pipes);
 }
 
 /**

@@ -4,6 +4,7 @@
 // shell decides nothing about policy: who is in the balancer, what a reload may
 // change and when to restart are the core's (src/core/).
 import { EventEmitter } from 'node:events';
+import { trace, tracing } from '../control/trace.js';
 import type { ChildProcess } from 'node:child_process';
 import { monotonicMs } from '../platform/clock.js';
 import { assertNever } from '../core/assert-never.js';
@@ -182,7 +183,9 @@ export class AppSupervisor extends EventEmitter {
   }
 
   start(): this {
+    trace('master: cgroup');
     this.tree.open(this.log);
+    trace('master: cgroup made');
     if (this.tree.cgroupDir) this.guard.cgroup(this.tree.cgroupDir);
     this.enqueue({ type: 'start' });
     return this;
@@ -492,7 +495,9 @@ export class AppSupervisor extends EventEmitter {
     let child: ChildProcess;
     try {
       const env = { ...this.hub.env(wid, slot), ...this.tree.env, [IPC_MAX_MESSAGE_ENV]: String(this.ipcMax) };
+      if (tracing) trace(`master: spawn w${wid}`);
       child = startWorker(this.state.spec, { wid, slot, env }, { pipes: this.output !== undefined });
+      if (tracing) trace(`master: spawned w${wid}`);
     } catch (err) {
       queueMicrotask(() => this.enqueue({ type: 'spawn-failed', wid, message: (err as Error).message }));
       return;

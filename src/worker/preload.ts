@@ -6,7 +6,15 @@ import type cluster from 'node:cluster';
 import { lazyBuiltin } from './lazy-builtin.js';
 import { WorkerRuntime } from './preload-runtime.js';
 
-if (typeof process.send === 'function' && process.env.DROVER_WORKER_ID !== undefined) {
+installWorkerRuntime();
+
+/**
+ * What this preload does at load; again by a pre-booted worker once it has
+ * its app's environment (worker/preboot.ts): it loaded this file before it
+ * had a worker id, when this did nothing. Once per process (install() is).
+ */
+export function installWorkerRuntime(): void {
+  if (typeof process.send !== 'function' || process.env.DROVER_WORKER_ID === undefined) return;
   if (isClusterWorker()) leaveClusterWorkerAlone();
   else WorkerRuntime.install();
 }

@@ -23,9 +23,11 @@ test('a standby master given no app loads its module graph by require(), from di
   const home = mkdtempSync(path.join(os.tmpdir(), 'drover-master-cjs-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   // Empty stdin: the master loads everything, reads end-of-file without an app and exits 0 (app-master-process.ts).
+  // Without its pre-booted worker (runtime/preboot.ts): forking one with an IPC channel loads Node's channel
+  // code (node:v8 among it) that a master with an app loads at its first fork anyway; this checks the master's own graph.
   const r = spawnSync(process.execPath, ['--require', fixture('master-required.cjs'), MASTER_CJS], {
     input: '',
-    env: { PATH: process.env.PATH, DROVER_HOME: home },
+    env: { PATH: process.env.PATH, DROVER_HOME: home, DROVER_PREBOOT_WORKER: '0' },
     encoding: 'utf8',
     timeout: 60_000,
   });

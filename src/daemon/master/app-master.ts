@@ -29,6 +29,7 @@ import { WorkerOutput } from './worker-output.js';
 import { stateCommand } from '../state-command.js';
 import { StatusChanges } from './status-changes.js';
 import { trace, tracing } from '../../control/trace.js';
+import { discardPrebooted } from '../../runtime/preboot.js';
 
 type Run =
   | { readonly kind: 'refused'; readonly error: DroverError }
@@ -91,6 +92,7 @@ export class AppMaster {
     trace('master: checked');
     this.run = run;
     if (run.kind === 'refused') {
+      discardPrebooted();
       this.lastError = { code: run.error.code, message: run.error.message };
       this.log.writeLine('err', 'drover', formatError(run.error));
       await new Promise((resolve) => setTimeout(resolve, REFUSED_LINGER_MS));
@@ -117,6 +119,8 @@ export class AppMaster {
     trace('master: supervisor.start()');
     supervisor.start();
     trace('master: supervisor.start() returned');
+    // Its first fork took the pre-booted worker, or will never: it goes.
+    discardPrebooted();
     const outcome = await supervisor.done;
     uninstall();
     if (outcome.error) this.lastError = outcome.error;
