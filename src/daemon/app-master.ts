@@ -16,7 +16,8 @@ import { preboot, prebootEnabled } from '../runtime/preboot.js';
 
 traceOrigin('master');
 // Its first worker boots now, while its own modules load and it waits for its
-// app (runtime/preboot.ts; DROVER_PREBOOT_WORKER=0: not).
+// app, when opted in (runtime/preboot.ts: DROVER_PREBOOT_WORKER=1, or the
+// daemon's spare with DROVER_SPARE_MASTER=1).
 if (prebootEnabled()) preboot(process.cwd());
 
 // A failure here is an unhandled rejection: Node prints it and exits 1, as the top-level await did.

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { DIST_DIR } from '../platform/install-dir.cjs';
 import type { AppSpec } from '../core/types.js';
 import { trace } from '../control/trace.js';
+import { keptStandbyMaster } from '../control/standby.js';
 import { PRELOAD_CJS_PATH } from './preload-flag.js';
 import { bootEnv, prebootMismatch } from './preboot-env.js';
 
@@ -36,9 +37,19 @@ interface Prebooted {
 
 let slot: Prebooted | undefined;
 
-/** DROVER_PREBOOT_WORKER=0 turns it off. */
+/**
+ * Opt-in: DROVER_PREBOOT_WORKER=1, or the daemon's kept spare master
+ * (DROVER_SPARE_MASTER=1) unless DROVER_PREBOOT_WORKER=0. Not the default:
+ * its gain on a warm start was within the noise of the paired runs
+ * (docs/daemon.md), and the worker it becomes shows `worker/preboot.js` and
+ * the start-up environment in /proc/<pid>/cmdline and environ, not the app's,
+ * which `ps` and scripts that look for the app by its command line would not
+ * expect.
+ */
 export function prebootEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  return env.DROVER_PREBOOT_WORKER !== '0' && existsSync(PREBOOT_JS) && existsSync(PRELOAD_CJS_PATH);
+  const set = env.DROVER_PREBOOT_WORKER;
+  const on = set === '1' || (set !== '0' && keptStandbyMaster(env));
+  return on && existsSync(PREBOOT_JS) && existsSync(PRELOAD_CJS_PATH);
 }
 
 /**

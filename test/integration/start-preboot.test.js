@@ -43,7 +43,7 @@ test("a warm start's first worker is the pre-booted process, with the app's env,
   const home = makeHome(t);
   await ok(home, ['start', APP, '--name', 'first'], { env: { PORT: '0' } }); // cold: starts the daemon
   const cwd = workDir(t);
-  await ok(home, ['start', PROBE, '--name', 'probe', '-i', '2', '--cwd', cwd, '--', 'one', 'two'], { env: { PORT: '0', PROBE_VALUE: 'from-the-cli' } });
+  await ok(home, ['start', PROBE, '--name', 'probe', '-i', '2', '--cwd', cwd, '--', 'one', 'two'], { env: { PORT: '0', PROBE_VALUE: 'from-the-cli', DROVER_PREBOOT_WORKER: '1' } });
   const { d } = await seen(home, 'probe');
   const byWorker = new Map();
   // Both workers answer; ask until each was seen (the balancer alternates).
@@ -74,14 +74,17 @@ test("a warm start's first worker is the pre-booted process, with the app's env,
 test('node arguments: a fresh fork, and the unused pre-booted process ends', { skip: linux }, async (t) => {
   const home = makeHome(t);
   await ok(home, ['start', APP, '--name', 'first'], { env: { PORT: '0' } });
-  await ok(home, ['start', PROBE, '--name', 'flags', '--node-args', '--no-warnings'], { env: { PORT: '0' } });
+  await ok(home, ['start', PROBE, '--name', 'flags', '--node-args', '--no-warnings'], { env: { PORT: '0', DROVER_PREBOOT_WORKER: '1' } });
   const { d, seen: s } = await seen(home, 'flags');
   assert.equal(isPreboot(s.pid), false, `worker ${s.pid} is a fresh fork: ${cmdline(s.pid)}`);
   assert.ok(s.execArgv.includes('--no-warnings'), JSON.stringify(s.execArgv));
   // The master's pre-booted process was ended after the start's forks.
   await waitFor(() => processesOf(home).filter((pid) => isPreboot(pid) && ppid(pid) === d.master.pid).length === 0, { message: 'the unused pre-booted process to end' });
-  // Nothing pre-booted is left but workers: the first app took its master's, this one ended its own.
-  const workers = new Set([...(await describe(home, 'first')).workers, ...d.workers].map((w) => w.pid));
+  // Not opted in (the default): the first app's workers are fresh forks.
+  const firstWorkers = (await describe(home, 'first')).workers;
+  for (const w of firstWorkers) assert.equal(isPreboot(w.pid), false, `default start: worker ${w.pid} is a fresh fork: ${cmdline(w.pid)}`);
+  // Nothing pre-booted is left but workers: this one ended its own.
+  const workers = new Set([...firstWorkers, ...d.workers].map((w) => w.pid));
   await waitFor(() => processesOf(home).filter((pid) => isPreboot(pid) && !workers.has(pid)).length === 0, { message: 'no idle pre-booted process' });
 });
 
