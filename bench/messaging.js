@@ -187,7 +187,6 @@ async function bareSubject() {
   });
   const frames = new Map();
   return {
-    pid: () => child.pid,
     roundTrip(payload) {
       let frame = frames.get(payload);
       if (!frame) {
