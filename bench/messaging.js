@@ -14,7 +14,7 @@
 // The worker side lives in this file too (BENCH_MESSAGING_ROLE), so the script
 // needs nothing but dist/ (run `npx tsc -p tsconfig.json` first).
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,8 +65,9 @@ function parseArgs(argv) {
 }
 
 /** Runs `once()` (a round trip) with `inflight` outstanding for `seconds` after a warm-up; latencies in ms. */
-async function measure(once, { inflight, seconds, warmup }) {
+async function measure(once, { inflight, seconds, warmup, cpu }) {
   for (let i = 0; i < warmup; i++) await once();
+  const cpuStart = cpu?.();
   const latencies = [];
   const end = performance.now() + seconds * 1000;
   let done = 0;
@@ -81,9 +82,34 @@ async function measure(once, { inflight, seconds, warmup }) {
   }
   await Promise.all(Array.from({ length: inflight }, lane));
   const elapsed = (performance.now() - started) / 1000;
+  const used = cpuStart && cpuSince(cpuStart, cpu());
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { rps: done / elapsed, p50: pct(50), p99: pct(99), n: done };
+  return { rps: done / elapsed, p50: pct(50), p99: pct(99), n: done, cpuMaster: used && used.master / done, cpuWorker: used && used.worker / done };
+}
+
+/**
+ * CPU time (µs, user + system) of this process and of the subject's child, for the CPU
+ * per round trip of each end. The child's from /proc (Linux; clock ticks, 10 ms each:
+ * a one-second cell reads it to about 1%); elsewhere, or once it is gone, undefined.
+ */
+function cpuProbe(pid) {
+  return () => {
+    const self = process.cpuUsage();
+    let worker;
+    try {
+      const stat = readFileSync(`/proc/${pid()}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      worker = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    } catch {}
+    return { master: self.user + self.system, worker };
+  };
+}
+/** USER_HZ: 100 on every Linux architecture Node runs on (the kernel's ABI value for /proc). */
+const CLOCK_TICKS = 100;
+
+function cpuSince(a, b) {
+  return { master: b.master - a.master, worker: a.worker === undefined || b.worker === undefined ? undefined : b.worker - a.worker };
 }
 
 async function rawSubject(serialization) {
@@ -101,6 +127,7 @@ async function rawSubject(serialization) {
     child.once('error', reject);
   });
   return {
+    pid: () => child.pid,
     roundTrip(payload) {
       const id = ++next;
       return new Promise((resolve) => {
@@ -127,6 +154,7 @@ async function droverSubject(serialization) {
   sup.start();
   await sup.ready;
   return {
+    pid: () => pids.at(-1),
     roundTrip: (payload) => sup.messages.request(0, 'echo', payload),
     async close() {
       await sup.stop({ force: true });
@@ -260,6 +288,13 @@ async function serialisationCosts() {
   return out;
 }
 
+/** The median CPU per round trip of each end over a cell's rounds (records cells; undefined where not measured). */
+function cpuOfRounds(rs) {
+  const master = rs.map((x) => x.cpuMaster).filter((v) => v !== undefined);
+  const worker = rs.map((x) => x.cpuWorker).filter((v) => v !== undefined);
+  return { cpuMaster: master.length ? median(master) : undefined, cpuWorker: worker.length ? median(worker) : undefined };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -279,12 +314,12 @@ async function main() {
       const rounds = new Map(running.map(({ subject }) => [subject.key, []]));
       for (let round = 0; round < args.rounds; round++) {
         for (const { subject, s } of running) {
-          rounds.get(subject.key).push(await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0 }));
+          rounds.get(subject.key).push(await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0, cpu: c.shape === 'records' && s.pid ? cpuProbe(s.pid) : undefined }));
         }
       }
       for (const { subject } of running) {
         const rs = rounds.get(subject.key);
-        const r = { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), n: rs.reduce((a, x) => a + x.n, 0) };
+        const r = { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), n: rs.reduce((a, x) => a + x.n, 0), ...cpuOfRounds(rs) };
         results.push({ subject: subject.key, name: subject.name, ...c, ...r });
         process.stderr.write(
           `${subject.name.padEnd(30)} ${c.shape.padEnd(8)} ${c.label.padEnd(6)} x${String(c.inflight).padEnd(3)} ${Math.round(r.rps).toString().padStart(7)} rt/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms\n`,
@@ -400,6 +435,7 @@ function report(results, args, costs) {
     '',
   );
   lines.push(...boundsSection(results, costs, get));
+  lines.push(...cpuSection(get));
   lines.push(...DESIGN_NOTES);
   return lines.join('\n') + '\n';
 }
@@ -467,10 +503,54 @@ function boundsSection(results, costs, get) {
     else if (withExtra < target) verdict = `missed; the floor allows ${floor.toFixed(2)}x, drover's walk alone caps it at ${withExtra.toFixed(2)}x`;
     else verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${vsBare ? '' : ` (${withExtra.toFixed(2)}x with drover's walk)`}; the rest is per-message overhead (hub, API, wake-ups)`;
     if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
+    const turns = inTurns(v8r, base);
+    if (measured < target && !vsBare && c.inflight > 1 && turns && turns.inTurn < target) {
+      verdict += `; drover's two ends work in turn (CPU per round trip ${turns.sum}: at most ${turns.inTurn.toFixed(2)}x so; ${turns.overlapped.toFixed(2)}x if they overlapped)`;
+    }
     out.push(
       `| ${c.label}, ${c.inflight} in flight | ${c.shape} | >= ${target.toFixed(1)}x ${vsBare ? 'bare' : 'raw json'} | ${measured.toFixed(2)}x | ${work.toFixed(1)} | ${floor.toFixed(2)}x | ${extra.toFixed(1)} | ${withExtra.toFixed(2)}x | ${v8r.p50.toFixed(3)} / ${bare.p50.toFixed(3)} | ${verdict} |`,
     );
   }
+  out.push('');
+  return out;
+}
+
+/** What a subject's CPU per round trip allows against ref: its two ends in turn (1e6 / (master + worker)) or at once (1e6 / the busier end). */
+function inTurns(r, ref) {
+  if (r.cpuMaster === undefined || r.cpuWorker === undefined) return undefined;
+  return {
+    sum: `${r.cpuMaster.toFixed(1)} + ${r.cpuWorker.toFixed(1)} µs`,
+    inTurn: 1e6 / (r.cpuMaster + r.cpuWorker) / ref.rps,
+    overlapped: 1e6 / Math.max(r.cpuMaster, r.cpuWorker) / ref.rps,
+  };
+}
+
+/**
+ * CPU per round trip of each end, records, same rounds as the tables above (user +
+ * system: the master is this process, hub included; the worker or child from /proc).
+ * It says where a miss lies: more work per message, or the ends waiting for each other.
+ */
+function cpuSection(get) {
+  const out = ['## CPU per round trip, records (same run)', ''];
+  out.push(
+    'µs of CPU (user + system) per round trip, master / worker, the median of the rounds above. One in flight the ends always work in turn, so the sum is ' +
+      'what a round trip costs besides waiting. 32 in flight a design whose ends overlap is bounded by its busier end; "in turn" is 1e6 / (master + worker), ' +
+      'the rate when each end waits for the other\'s whole burst (drover: one writev carries every frame of a turn of the loop), "overlapped" 1e6 / the busier end, both against raw json.',
+    '',
+  );
+  out.push('| Case | raw json | drover v8 | drover json | drover v8: in turn | drover v8: overlapped | raw json: in turn | raw json: overlapped |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const ends = (r) => (r && r.cpuMaster !== undefined && r.cpuWorker !== undefined ? `${r.cpuMaster.toFixed(1)} / ${r.cpuWorker.toFixed(1)}` : 'n/a');
+  let rows = 0;
+  for (const c of CASES.filter((k) => k.shape === 'records')) {
+    const { base, v8r, json } = cellsOf(get, c);
+    const t = v8r && base && inTurns(v8r, base);
+    const tr = base && inTurns(base, base);
+    if (!t || !tr) continue;
+    rows++;
+    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(base)} | ${ends(v8r)} | ${ends(json)} | ${t.inTurn.toFixed(2)}x | ${t.overlapped.toFixed(2)}x | ${tr.inTurn.toFixed(2)}x | ${tr.overlapped.toFixed(2)}x |`);
+  }
+  if (rows === 0) return [];
   out.push('');
   return out;
 }

@@ -78,10 +78,11 @@ export class HubFront extends EventEmitter {
     });
     const later = <T>(call: (h: MessageHub) => Promise<T>): Promise<T> => (this.hub ? call(this.hub) : this.load().then(call));
     this.api = {
-      send: (to, topic, payload) => later((h) => h.api.send(to, topic, payload)),
+      // Once the hub is loaded, straight to it: no closure per message (a request is made per message, issue 17).
+      send: (to, topic, payload) => (this.hub ? this.hub.api.send(to, topic, payload) : later((h) => h.api.send(to, topic, payload))),
       sendNow: (to, topic, payload) => (this.hub ? this.hub.api.sendNow(to, topic, payload) : later((h) => h.api.sendNow(to, topic, payload) ?? Promise.resolve())),
-      request: (to, topic, payload, options) => later((h) => h.api.request(to, topic, payload, options)),
-      publish: (topic, payload) => later((h) => h.api.publish(topic, payload)),
+      request: (to, topic, payload, options) => (this.hub ? this.hub.api.request(to, topic, payload, options) : later((h) => h.api.request(to, topic, payload, options))),
+      publish: (topic, payload) => (this.hub ? this.hub.api.publish(topic, payload) : later((h) => h.api.publish(topic, payload))),
       handle: (topic, fn) => {
         checkTopic(topic);
         this.local.setHandler(topic, fn);

@@ -9,7 +9,7 @@ import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, ADDR_WORKERS, checkTopic, decodeAdd
 import { Dispatcher, HandlerThrew, callHandler, checkTimeout, errorFromBody, handlerFailureBody, isThenable, type Handler, type Listener, type Messenger, type RequestOptions } from './endpoint.js';
 import { FLAG_TEXT, HEADER_BYTES, Kind, decodePayload, encodeFrame, encodeTextFrame, type Serialization } from './frame.js';
 import { encodeErrorFrame, errorFrame, type Conn } from './hub-conn.js';
-import type { PendingRequests } from './rpc.js';
+import type { PendingRequests, RequestInfo } from './rpc.js';
 
 const SEQ_LIMIT = 0x1_0000_0000;
 
@@ -64,6 +64,20 @@ export interface HubCore {
 
 /** Answers a state frame's text (src/state/master.ts): a reply text, at once or later; never throws by contract (a throw is answered as a handler failure). */
 export type StateHandler = (from: number, text: string) => string | Promise<string>;
+
+/** A pending request's description: its text is made only when an error needs it, not per request. */
+class RequestTo implements RequestInfo<Conn | undefined> {
+  constructor(
+    readonly topic: string,
+    private readonly addr: number,
+    readonly timeoutMs: number,
+    readonly tag: Conn,
+  ) {}
+
+  get what(): string {
+    return `request '${this.topic}' to ${describeAddress(this.addr)}`;
+  }
+}
 
 export class MasterEndpoint {
   readonly api: MasterMessenger;
@@ -332,7 +346,7 @@ export class MasterEndpoint {
     const seq = this.core.nextRouteSeq();
     const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: ADDR_MASTER, topic }, payload, this.options.serialization, this.options.maxMessageBytes);
     // No route: the pending request itself, tagged with its receiver, matches the reply (hub-router.ts onReply) and ends when the receiver goes.
-    const reply = this.core.rpc.add(seq, { what: `request '${topic}' to ${describeAddress(addr)}`, timeoutMs, tag: target, topic });
+    const reply = this.core.rpc.add(seq, new RequestTo(topic, addr, timeoutMs, target));
     if (!this.core.full(target)) {
       this.core.write(target, frame);
     } else {

@@ -41,6 +41,13 @@ interface Entry<Tag> {
 
 const SEQ_LIMIT = 0x1_0000_0000;
 
+/** Where capture() leaves the functions of the promise it was called for (read at once, before anything else runs). */
+const captured: { resolve: (value: unknown) => void; reject: (err: Error) => void } = { resolve: () => {}, reject: () => {} };
+function capture(resolve: (value: never) => void, reject: (err: Error) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
+}
+
 export class PendingRequests<Tag = unknown> {
   private readonly pending = new Map<number, Entry<Tag>>();
   private lastSeq = 0;
@@ -70,23 +77,25 @@ export class PendingRequests<Tag = unknown> {
   /** Registers a request sent with `seq`; the promise settles exactly once. */
   add<T = unknown>(seq: number, info: RequestInfo<Tag>): Promise<T> {
     if (this.pending.has(seq)) return Promise.reject(new DroverError('DROVER_E_INTERNAL', `seq ${seq} is already pending`));
-    return new Promise<T>((resolve, reject) => {
-      const entry: Entry<Tag> = { info, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
-      if (info.timeoutMs > 0 && Number.isFinite(info.timeoutMs)) {
-        entry.timer = this.timers.setTimeout(() => {
-          if (this.pending.get(seq) !== entry) return;
-          this.pending.delete(seq);
-          reject(
-            info.timeoutError?.() ??
-            new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
-              timeoutMs: info.timeoutMs,
-            }),
-          );
-          this.onTimeout?.();
-        }, info.timeoutMs);
-      }
-      this.pending.set(seq, entry);
-    });
+    // One executor for every promise (it hands its functions out through two variables): no closure per request.
+    const promise = new Promise<T>(capture);
+    const entry: Entry<Tag> = { info, resolve: captured.resolve, reject: captured.reject, timer: undefined };
+    if (info.timeoutMs > 0 && Number.isFinite(info.timeoutMs)) entry.timer = this.timers.setTimeout(() => this.expire(seq, entry), info.timeoutMs);
+    this.pending.set(seq, entry);
+    return promise;
+  }
+
+  private expire(seq: number, entry: Entry<Tag>): void {
+    if (this.pending.get(seq) !== entry) return;
+    this.pending.delete(seq);
+    const info = entry.info;
+    entry.reject(
+      info.timeoutError?.() ??
+        new DroverError('DROVER_E_MSG_TIMEOUT', `${info.what} got no reply within ${info.timeoutMs} ms: the handler is slow or stuck; raise { timeoutMs } if it needs longer`, {
+          timeoutMs: info.timeoutMs,
+        }),
+    );
+    this.onTimeout?.();
   }
 
   /** The tag of a pending request (e.g. where its progress events go). */
