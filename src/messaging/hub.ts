@@ -23,7 +23,8 @@ import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, kindBits, readEnvelope, type Envelope } from './envelope.js';
 import { errorBody, type Messenger } from './endpoint.js';
-import { FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
+import { FrameReader } from './frame-reader.js';
+import { FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
 import { AUTH_TIMEOUT_MS, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS, type HubAuth } from './hub-auth.js';
 import { HubFront } from './hub-front.js';
 import { HubFlow } from './hub-flow.js';
@@ -229,7 +230,7 @@ export class MessageHub {
   /** For tests and diagnostics. */
   stats(): { connections: number; routes: number; pendingMasterRequests: number; queuedBytes: number } {
     let queuedBytes = 0;
-    for (const c of this.conns) queuedBytes += c.socket.writableLength + c.decoder.bufferedBytes;
+    for (const c of this.conns) queuedBytes += c.socket.writableLength + c.reader.bufferedBytes;
     return { connections: this.conns.size, routes: this.routes.size, pendingMasterRequests: this.rpc.size, queuedBytes };
   }
 
@@ -262,7 +263,8 @@ export class MessageHub {
     const c: Conn = {
       id: this.nextConnId++,
       socket,
-      decoder: new FrameDecoder(HELLO_MAX_BYTES),
+      // 'data' chunks are the socket's own: the frames read from them are owned (frame-reader.ts), as routing and holding need.
+      reader: new FrameReader(HELLO_MAX_BYTES),
       reg: undefined,
       addr: ADDR_NONE,
       subs: new Set(),
@@ -289,7 +291,7 @@ export class MessageHub {
     c.authTimer.unref();
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => {
-      c.decoder.push(chunk);
+      c.reader.push(chunk);
       this.flow.beginRead();
       try {
         this.pump(c);
@@ -320,7 +322,7 @@ export class MessageHub {
     this.auth.unauthenticated.delete(c);
     c.reg = reg;
     c.addr = reg.role === 'agent' ? ADDR_AGENT : reg.slot;
-    c.decoder.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
+    c.reader.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
     this.table.attach(c);
     this.flow.write(c, encodeEmpty({ kind: Kind.welcome, seq: 0, ack: 0, to: c.addr, from: ADDR_MASTER, topic: '' }));
     this.auth.connectedAt(c.addr);
@@ -394,7 +396,7 @@ export class MessageHub {
     if (c.closed) return;
     c.closed = true;
     c.held = undefined;
-    c.decoder.clear();
+    c.reader.clear();
     if (c.authTimer) {
       clearTimeout(c.authTimer);
       this.auth.unauthenticated.delete(c);
@@ -447,7 +449,7 @@ export class MessageHub {
           c.heldUnpaid = false;
         } else {
           try {
-            frame = c.decoder.next();
+            frame = c.reader.next();
           } catch (err) {
             if (err instanceof FrameTooLargeError) {
               this.violation(c, `announced a frame of ${err.bytes} bytes (limit ${err.max})`, true, 'DROVER_E_MSG_TOO_LARGE');
