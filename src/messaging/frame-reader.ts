@@ -24,6 +24,13 @@ export type OnFrame = (frame: Buffer, owned: boolean) => boolean;
 
 const EMPTY = Buffer.alloc(0);
 
+/** A copy of a frame in memory of its own (not a slice of Buffer's shared pool, which would keep 8 KB alive). */
+export function ownCopy(frame: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(frame.length);
+  frame.copy(copy);
+  return copy;
+}
+
 export class FrameReader {
   /** The read being split: buf[pos, end). */
   private buf: Buffer = EMPTY;
