@@ -1,8 +1,8 @@
 // The one splitter of the hub's length-prefixed frames (frame.ts), for both
-// ends: the worker's hub client reads into one reused buffer (net's `onread`:
-// no Buffer, ArrayBuffer or stream 'data' event per read), the master's hub
-// reads its accepted sockets' 'data' chunks (net offers `onread` only to
-// sockets it connects, not to those a server accepts).
+// ends: the worker's hub client and the master's hub read into one reused
+// buffer (net's `onread`: no Buffer, ArrayBuffer or stream 'data' event per
+// read; accepted-onread.ts for the sockets the hub accepts), or 'data' chunks
+// where a Node version does not allow that.
 //
 // The contract: next() hands out a frame that lies whole within a read as a
 // view of it. `owned` says whether the caller may keep that frame: false when

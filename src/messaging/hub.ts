@@ -266,8 +266,8 @@ export class MessageHub {
     const c: Conn = {
       id: this.nextConnId++,
       socket,
-      // 'data' chunks are the socket's own, so a frame within one is owned; one cut by a chunk's end is assembled in
-      // the reader's kept buffer (every 64 KB message), and pump() copies it unless it is decoded at once.
+      // Frames in the hub's read buffer, and frames cut by a read's end (assembled in the reader's kept buffer: every
+      // 64 KB message), are not owned: pump() copies them unless they are decoded at once.
       reader: new FrameReader(HELLO_MAX_BYTES, true),
       reg: undefined,
       addr: ADDR_NONE,
