@@ -518,18 +518,19 @@ export class MessageHub {
   /**
    * A frame that is not owned (a view of the hub's read buffer, or of the
    * reader's assembly buffer: a later read overwrites it) may stay a view only
-   * if the master uses it up at once: a text, JSON or empty reply to one of
-   * its own requests (decoded in toMaster), or a state request (its text read
-   * by answerState; copied if it has to wait for a slot, as every held frame
-   * is). Every other frame may be forwarded to another connection or decoded
-   * into views of its bytes (v8, Buffer payloads), so it is copied first.
+   * if the master uses it up at once: a text, JSON or empty payload addressed
+   * to the master (a send, request or state request, decoded by deliver,
+   * answer, answerState; one that has to wait for a slot is copied, as every
+   * held frame is) or a reply to one of its own requests (toMaster). Every
+   * other frame may be forwarded to another connection or decoded into views
+   * of its bytes (v8, Buffer payloads), so it is copied first.
    */
   private decodedAtOnce(c: Conn, frame: Buffer): boolean {
     if (c.reg === undefined) return true; // a hello: its token is read at once (authenticate)
     const kind = frame[5];
     const flags = frame[6]!;
     if ((flags & FLAG_PAYLOAD) !== 0 && (flags & (FLAG_TEXT | FLAG_JSON)) === 0) return false;
-    if (kind === Kind.state) return frame.readInt32BE(16) === ADDR_MASTER;
+    if (kind === Kind.send || kind === Kind.request || kind === Kind.state) return frame.readInt32BE(16) === ADDR_MASTER;
     if (kind !== Kind.reply && kind !== Kind.error) return false;
     const ack = frame.readUInt32BE(12);
     return this.routes.get(ack) === undefined && this.rpc.tagOf(ack) === c;
