@@ -93,7 +93,7 @@ const NEEDS_TO = kindBits(Kind.send, Kind.request, Kind.state);
 const ANY_KIND = -1;
 
 /**
- * Validates a whole frame (length prefix included, as FrameDecoder yields it).
+ * Validates a whole frame (length prefix included, as FrameReader yields it).
  * `allowed`: the kinds the receiving side accepts from this peer.
  */
 export function parseEnvelope(frame: Buffer, allowed?: ReadonlySet<number>): ParseResult {

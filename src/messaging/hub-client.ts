@@ -94,7 +94,8 @@ export class HubClient implements Messenger {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.reader = new FrameReader(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes);
+    // reuseAssembly: frames cut by the end of a read (every 64 KB message) are assembled in one kept buffer; onRawFrame copies what it keeps.
+    this.reader = new FrameReader(HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes, true);
     this.rpc = new PendingRequests<number>(new DeadlineWheel(), () => this.updateRef());
   }
 
@@ -379,7 +380,8 @@ export class HubClient implements Messenger {
       this.warn(`ignored a malformed frame from the message hub: ${env}`);
       return true;
     }
-    // A view of the read buffer is overwritten by the next read: v8 and bytes payloads may be decoded into views of it, so they get their own copy.
+    // A frame not owned (a view of the read buffer, or of the reader's assembly buffer) is overwritten by a later read:
+    // v8 and bytes payloads may be decoded into views of it, so they get their own copy.
     const flags = env.flags;
     if (!owned && (flags & FLAG_PAYLOAD) !== 0 && (flags & (FLAG_TEXT | FLAG_JSON)) === 0) frame = Buffer.from(frame);
     this.onFrame(socket, env, frame);

@@ -5,7 +5,8 @@ import type net from 'node:net';
 import type { ErrorCode } from '../errors.js';
 import { ADDR_AGENT, ADDR_NONE, describeAddress } from './envelope.js';
 import { errorBody } from './endpoint.js';
-import { Kind, encodeJson, type FrameDecoder } from './frame.js';
+import { Kind, encodeJson } from './frame.js';
+import type { FrameReader } from './frame-reader.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export type Role = 'worker' | 'agent';
@@ -23,7 +24,7 @@ export interface Registration {
 export interface Conn {
   readonly id: number;
   readonly socket: net.Socket;
-  readonly decoder: FrameDecoder;
+  readonly reader: FrameReader;
   reg: Registration | undefined;
   /** Its address as a sender: the worker id (slot), or ADDR_AGENT. */
   addr: number;

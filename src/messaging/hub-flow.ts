@@ -6,6 +6,7 @@
 // them has been handled: a reply leaves without waiting for the tick's end),
 // so many small frames leave in one writev; writeNow (the state store's pushes) sends to an idle connection
 // at once and corks only what follows it in the tick.
+import { ownCopy } from './frame-reader.js';
 import type { Conn } from './hub-conn.js';
 
 export interface FlowOptions {
@@ -79,10 +80,7 @@ export class HubFlow {
    * 64 KB chunk alive: queued bytes stay within twice what is accounted.
    */
   own(frame: Buffer): Buffer {
-    if (frame.buffer.byteLength <= 2 * frame.length) return frame;
-    const copy = Buffer.allocUnsafeSlow(frame.length);
-    frame.copy(copy);
-    return copy;
+    return frame.buffer.byteLength <= 2 * frame.length ? frame : ownCopy(frame);
   }
 
   /** Writes are corked and flushed once per tick: many small frames leave in one writev. */

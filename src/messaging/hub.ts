@@ -23,7 +23,9 @@ import { DroverError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/line-logger.js';
 import { ADDR_AGENT, ADDR_MASTER, ADDR_NONE, describeAddress, kindBits, readEnvelope, type Envelope } from './envelope.js';
 import { errorBody, type Messenger } from './endpoint.js';
-import { FrameDecoder, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
+import { readInto } from './accepted-onread.js';
+import { FrameReader, ownCopy } from './frame-reader.js';
+import { FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, FrameTooLargeError, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, encodeEmpty, encodeJson, type Serialization } from './frame.js';
 import { AUTH_TIMEOUT_MS, MAX_UNAUTHENTICATED, MAX_WAITING_PER_ADDRESS, type HubAuth } from './hub-auth.js';
 import { HubFront } from './hub-front.js';
 import { HubFlow } from './hub-flow.js';
@@ -107,6 +109,8 @@ export class MessageHub {
   private readonly auth: HubAuth;
   private readonly table = new ConnTable();
   private readonly conns = new Set<Conn>();
+  /** Every connection's reads land here, one at a time (accepted-onread.ts, onRead). */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
   private nextConnId = 1;
 
   private readonly master: MasterEndpoint;
@@ -229,7 +233,7 @@ export class MessageHub {
   /** For tests and diagnostics. */
   stats(): { connections: number; routes: number; pendingMasterRequests: number; queuedBytes: number } {
     let queuedBytes = 0;
-    for (const c of this.conns) queuedBytes += c.socket.writableLength + c.decoder.bufferedBytes;
+    for (const c of this.conns) queuedBytes += c.socket.writableLength + c.reader.bufferedBytes;
     return { connections: this.conns.size, routes: this.routes.size, pendingMasterRequests: this.rpc.size, queuedBytes };
   }
 
@@ -262,7 +266,9 @@ export class MessageHub {
     const c: Conn = {
       id: this.nextConnId++,
       socket,
-      decoder: new FrameDecoder(HELLO_MAX_BYTES),
+      // Frames in the hub's read buffer, and frames cut by a read's end (assembled in the reader's kept buffer: every
+      // 64 KB message), are not owned: pump() copies them unless they are decoded at once.
+      reader: new FrameReader(HELLO_MAX_BYTES, true),
       reg: undefined,
       addr: ADDR_NONE,
       subs: new Set(),
@@ -288,15 +294,10 @@ export class MessageHub {
     c.authTimer = setTimeout(() => this.drop(c), AUTH_TIMEOUT_MS);
     c.authTimer.unref();
     this.conns.add(c);
-    socket.on('data', (chunk: Buffer) => {
-      c.decoder.push(chunk);
-      this.flow.beginRead();
-      try {
-        this.pump(c);
-      } finally {
-        this.flow.endRead();
-      }
-    });
+    // Reads land in the hub's one read buffer (accepted-onread.ts); 'data' chunks where this Node cannot.
+    const into = readInto(socket, this.readBuffer, (nread) => this.onRead(c, this.readBuffer, nread, true));
+    if (into === undefined) socket.on('data', (chunk: Buffer) => this.onRead(c, chunk, chunk.length, false));
+    else if (into.pending) this.onRead(c, into.pending, into.pending.length, false);
     socket.on('drain', () => this.flow.drained(c));
     socket.on('error', (err) => this.log?.debug({ event: 'message-connection-error', wid: c.reg?.wid, err: err.message }, 'message connection error'));
     socket.on('close', () => this.drop(c));
@@ -320,7 +321,7 @@ export class MessageHub {
     this.auth.unauthenticated.delete(c);
     c.reg = reg;
     c.addr = reg.role === 'agent' ? ADDR_AGENT : reg.slot;
-    c.decoder.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
+    c.reader.maxFrameBytes = HEADER_BYTES + MAX_TOPIC_BYTES + this.maxMessageBytes;
     this.table.attach(c);
     this.flow.write(c, encodeEmpty({ kind: Kind.welcome, seq: 0, ack: 0, to: c.addr, from: ADDR_MASTER, topic: '' }));
     this.auth.connectedAt(c.addr);
@@ -394,7 +395,7 @@ export class MessageHub {
     if (c.closed) return;
     c.closed = true;
     c.held = undefined;
-    c.decoder.clear();
+    c.reader.clear();
     if (c.authTimer) {
       clearTimeout(c.authTimer);
       this.auth.unauthenticated.delete(c);
@@ -434,6 +435,23 @@ export class MessageHub {
 
   // ── reading: one connection's frames, in order ───────────────────────────
 
+  /**
+   * One read of c: buf[0, end). reused: buf is the hub's read buffer, shared by
+   * every connection (reads are handled one at a time, and what a blocked
+   * connection leaves of one is copied out by release() before the next).
+   */
+  private onRead(c: Conn, buf: Buffer, end: number, reused: boolean): void {
+    if (c.closed) return;
+    c.reader.push(buf, end, reused);
+    this.flow.beginRead();
+    try {
+      this.pump(c);
+    } finally {
+      c.reader.release();
+      this.flow.endRead();
+    }
+  }
+
   private pump(c: Conn): void {
     if (c.pumping || c.closed) return;
     c.pumping = true;
@@ -441,13 +459,15 @@ export class MessageHub {
       while (!c.blocked && !c.closed) {
         let frame = c.held;
         let unpaid = true;
+        /** frame may be kept: a held frame is a copy, and so is a frame of a reused buffer that is not used up at once. */
+        let owned = true;
         if (frame) {
           c.held = undefined;
           unpaid = c.heldUnpaid;
           c.heldUnpaid = false;
         } else {
           try {
-            frame = c.decoder.next();
+            frame = c.reader.next();
           } catch (err) {
             if (err instanceof FrameTooLargeError) {
               this.violation(c, `announced a frame of ${err.bytes} bytes (limit ${err.max})`, true, 'DROVER_E_MSG_TOO_LARGE');
@@ -457,12 +477,17 @@ export class MessageHub {
             return;
           }
           if (!frame) break;
+          owned = c.reader.owned;
+          if (!owned && !this.decodedAtOnce(c, frame)) {
+            frame = ownCopy(frame);
+            owned = true;
+          }
         }
         // Replies are answers to requests the hub routed, so bounded by them: only unmatched ones are charged (in onReply).
         // A frame held for capacity (onFrame false) has paid already; one held for want of a token pays when retried.
         const kind = frame[5];
         if (unpaid && this.rateLimit > 0 && c.reg && kind !== Kind.reply && kind !== Kind.error && !this.flow.takeToken(c)) {
-          c.held = frame;
+          c.held = owned ? frame : ownCopy(frame);
           c.heldUnpaid = true;
           break;
         }
@@ -476,7 +501,7 @@ export class MessageHub {
           return;
         }
         if (!done) {
-          c.held = frame;
+          c.held = owned ? frame : ownCopy(frame);
           break;
         }
         c.noRouteSince = undefined;
@@ -488,6 +513,27 @@ export class MessageHub {
       this.flow.write(c, encodeEmpty({ kind: Kind.ack, seq: 0, ack: c.ackSeq, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }));
       c.ackSeq = 0;
     }
+  }
+
+  /**
+   * A frame that is not owned (a view of the hub's read buffer, or of the
+   * reader's assembly buffer: a later read overwrites it) may stay a view only
+   * if the master uses it up at once: a text, JSON or empty payload addressed
+   * to the master (a send, request or state request, decoded by deliver,
+   * answer, answerState; one that has to wait for a slot is copied, as every
+   * held frame is) or a reply to one of its own requests (toMaster). Every
+   * other frame may be forwarded to another connection or decoded into views
+   * of its bytes (v8, Buffer payloads), so it is copied first.
+   */
+  private decodedAtOnce(c: Conn, frame: Buffer): boolean {
+    if (c.reg === undefined) return true; // a hello: its token is read at once (authenticate)
+    const kind = frame[5];
+    const flags = frame[6]!;
+    if ((flags & FLAG_PAYLOAD) !== 0 && (flags & (FLAG_TEXT | FLAG_JSON)) === 0) return false;
+    if (kind === Kind.send || kind === Kind.request || kind === Kind.state) return frame.readInt32BE(16) === ADDR_MASTER;
+    if (kind !== Kind.reply && kind !== Kind.error) return false;
+    const ack = frame.readUInt32BE(12);
+    return this.routes.get(ack) === undefined && this.rpc.tagOf(ack) === c;
   }
 
   /** Handles one frame; false when it must wait for capacity (the frame is held and retried). */

@@ -40,3 +40,40 @@ test('payloads kept by a listener survive the reads after them (v8 mode)', async
   for (let i = 1; i <= 30; i++) replies.push(await client.request('master', 'bytes', i * 10));
   for (let i = 1; i <= 30; i++) assert.deepEqual(replies[i - 1], Buffer.alloc(i * 10, (i * 10) % 256));
 });
+
+// The master's hub assembles a frame cut by the end of a socket read (every
+// 64 KB message) in one kept buffer too: what it keeps, forwards or holds is
+// copied out of it, and only the master's own text/JSON replies are decoded
+// from it in place. Large frames of differing contents, many in flight.
+test('large frames through the master: kept by its listeners, routed worker to worker, replies to its requests', async (t) => {
+  const front = new HubFront({ serialization: 'v8' });
+  t.after(() => front.close());
+  const envA = front.env(1, 0);
+  const envB = front.env(2, 1);
+  const a = new HubClient({ socketPath: envA.DROVER_MSG_SOCKET, token: envA.DROVER_MSG_TOKEN, self: 0 });
+  const b = new HubClient({ socketPath: envB.DROVER_MSG_SOCKET, token: envB.DROVER_MSG_TOKEN, self: 1 });
+  const off = [a.handle('echo', (p) => p), b.handle('echo', (p) => p)];
+  t.after(() => off.forEach((fn) => fn()));
+  assert.equal(await front.api.request(0, 'echo', 'hi'), 'hi');
+  assert.equal(await front.api.request(1, 'echo', 'hi'), 'hi');
+  const big = (i) => [
+    `${i}:`.padEnd(70_000 + i * 97, String.fromCharCode(97 + (i % 26))),
+    Buffer.alloc(90_000 + i, i % 256),
+    { rows: Array.from({ length: 2_000 }, (_, k) => ({ k, i, s: `row ${k} of ${i}` })) },
+    new Map([[i, 'x'.repeat(80_000 + i)]]),
+  ];
+  // Requests from the master, 8 at once (replies cut across reads, decoded in place or copied).
+  const rounds = 12;
+  const replies = await Promise.all(Array.from({ length: rounds }, (_, i) => Promise.all(big(i).map((p) => front.api.request(0, 'echo', p)))));
+  for (let i = 0; i < rounds; i++) assert.deepEqual(replies[i], big(i), `master request round ${i}`);
+  // Worker to worker through the hub (forwarded frames).
+  const routed = await Promise.all(Array.from({ length: rounds }, (_, i) => Promise.all(big(i).map((p) => a.request(1, 'echo', p)))));
+  for (let i = 0; i < rounds; i++) assert.deepEqual(routed[i], big(i), `routed round ${i}`);
+  // Kept by the master's listener while more large frames arrive.
+  const kept = [];
+  const offKeep = front.api.on('keep', (p) => kept.push(p));
+  t.after(offKeep);
+  for (let i = 0; i < rounds; i++) for (const p of big(i)) await b.send('master', 'keep', p);
+  await waitFor(() => kept.length === rounds * 4, { timeoutMs: 20_000, message: 'every message kept' });
+  for (let i = 0; i < rounds; i++) assert.deepEqual(kept.slice(i * 4, i * 4 + 4), big(i), `kept round ${i}`);
+});

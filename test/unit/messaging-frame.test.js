@@ -1,6 +1,6 @@
-// The frame codec of the message hub: header and payload encodings, the
-// stream splitter (frames across and within chunks, oversize announcements),
-// and the errors a sender gets for payloads it cannot send.
+// The frame codec of the message hub: header and payload encodings, and the
+// errors a sender gets for payloads it cannot send. The stream splitter, one
+// for both ends, is tested in messaging-frame-reader.test.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
@@ -9,8 +9,6 @@ import {
   FLAG_JSON,
   FLAG_PAYLOAD,
   FLAG_TEXT,
-  FrameDecoder,
-  FrameTooLargeError,
   HEADER_BYTES,
   Kind,
   decodePayload,
@@ -155,58 +153,6 @@ test('a payload that cannot be decoded is DROVER_E_MSG_SERIALIZE, not a crash', 
   frame.writeUInt32BE(frame.length - 4, 0);
   frame[6] = FLAG_PAYLOAD;
   assert.throws(() => decodePayload(frame, HEADER_BYTES + 16), { code: 'DROVER_E_MSG_SERIALIZE' });
-});
-
-test('decoder: frames split at every byte boundary come out whole and in order', () => {
-  const frames = [encodeFrame(fields({ seq: 1 }), { a: 1 }, 'v8'), encodeEmpty(fields({ seq: 2 })), encodeFrame(fields({ seq: 3 }), 'x'.repeat(300), 'v8')];
-  const stream = Buffer.concat(frames);
-  for (let cut = 1; cut < stream.length; cut++) {
-    const d = new FrameDecoder(1 << 20);
-    const out = [];
-    for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
-      d.push(part);
-      for (let f; (f = d.next()); ) out.push(f);
-    }
-    assert.deepEqual(
-      out.map((f) => f.readUInt32BE(8)),
-      [1, 2, 3],
-      `cut at ${cut}`,
-    );
-    assert.ok(out.every((f, i) => f.equals(frames[i])));
-    assert.equal(d.bufferedBytes, 0);
-  }
-});
-
-test('decoder: byte-by-byte feeding works, and a frame inside one chunk is a view (no copy)', () => {
-  const frame = encodeFrame(fields(), { a: [1, 2, 3] }, 'v8');
-  const d = new FrameDecoder(1 << 20);
-  const out = [];
-  for (const byte of frame) {
-    d.push(Buffer.from([byte]));
-    for (let f; (f = d.next()); ) out.push(f);
-  }
-  assert.equal(out.length, 1);
-  assert.ok(out[0].equals(frame));
-  const chunk = Buffer.concat([frame, frame]);
-  const d2 = new FrameDecoder(1 << 20);
-  d2.push(chunk);
-  const first = d2.next();
-  assert.equal(first.buffer, chunk.buffer, 'a view of the chunk');
-});
-
-test('decoder: an oversize announcement throws before anything is buffered (a 64 MiB frame costs 4 bytes)', () => {
-  const d = new FrameDecoder(16 * 1024 * 1024 + 300);
-  const prefix = Buffer.alloc(4);
-  prefix.writeUInt32BE(64 * 1024 * 1024, 0);
-  d.push(prefix);
-  assert.throws(
-    () => d.next(),
-    (err) => err instanceof FrameTooLargeError && err.bytes === 64 * 1024 * 1024 + 4,
-  );
-  // A length too small to hold a header is refused too.
-  const d2 = new FrameDecoder(1 << 20);
-  d2.push(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
-  assert.throws(() => d2.next(), FrameTooLargeError);
 });
 
 test('v8 mode: plain data travels as JSON (cheaper), anything JSON would change goes through v8', () => {
