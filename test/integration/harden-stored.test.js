@@ -13,8 +13,10 @@ const cmdline = (pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1');
 
 test('a start with secrets in the environment leaves them in the workers only, not in the daemon or a spare master', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
   const home = makeHome(t);
-  // DROVER_SPARE_MASTER=1: the daemon keeps a spare master (off by default, issue 17).
-  const env = { PORT: '0', API_TOKEN: 'tok-sekrit-771', SOME_TOOL_VAR: 'tool-value-42', DROVER_SPARE_MASTER: '1' };
+  // DROVER_SPARE_MASTER=1: the daemon keeps a spare master (off by default, issue 17). Its opt-in pre-booted
+  // worker is kept out (DROVER_PREBOOT_WORKER=0): that process shows its start-up environment in /proc, not the
+  // app's (runtime/preboot.ts), and this test reads the app's variables there.
+  const env = { PORT: '0', API_TOKEN: 'tok-sekrit-771', SOME_TOOL_VAR: 'tool-value-42', DROVER_SPARE_MASTER: '1', DROVER_PREBOOT_WORKER: '0' };
   await ok(home, ['start', APP, '--name', 'first'], { env }); // cold: the CLI starts the daemon and this master
   await ok(home, ['start', APP, '--name', 'second'], { env: { ...env, API_TOKEN: 'tok-sekrit-772' } }); // warm: the daemon's spare
   const first = await describe(home, 'first');
