@@ -11,14 +11,18 @@
 // dynamic import()s become require()s inside the same functions, still lazy.
 import { droverPaths } from '../control/paths.js';
 import { startWithCompileCache } from '../runtime/compile-cache.js';
-import { traceOrigin } from '../control/trace.js';
+import { trace, traceOrigin } from '../control/trace.js';
 import { preboot, prebootEnabled } from '../runtime/preboot.js';
+import { prearmGroupGuard } from '../runtime/group-guard.js';
 
 traceOrigin('master');
 // Its first worker boots now, while its own modules load and it waits for its
 // app, when opted in (runtime/preboot.ts: DROVER_PREBOOT_WORKER=1, or the
 // daemon's spare with DROVER_SPARE_MASTER=1).
 if (prebootEnabled()) preboot(process.cwd());
+// Its process-group guard too, before any fork (runtime/group-guard.ts).
+prearmGroupGuard();
+trace('master: guard spawned');
 
 // A failure here is an unhandled rejection: Node prints it and exits 1, as the top-level await did.
 void startWithCompileCache(droverPaths(), () => import('./app-master-process.js'));

@@ -16,18 +16,22 @@
 // this does nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-// Lines "+ <pgid>" / "- <pgid>"; the list lives in the positional parameters.
+// Lines "+ <pgid>" / "- <pgid>" / "c <dir>"; the first one may come as the
+// script's arguments instead ($1 $2), so that a guard whose master dies before
+// it wrote anything still has it (see start()). Process group ids are
+// numbers: the list is a space-separated word list.
 const GUARD_SCRIPT = `
-set --
-cg=
-while read -r op pg; do
-  case $op in
-    +) set -- "$@" "$pg" ;;
-    -) for g do shift; [ "$g" = "$pg" ] || set -- "$@" "$g"; done ;;
-    c) cg=$pg ;;
+cg= gs=
+op() {
+  case $1 in
+    +) gs="$gs $2" ;;
+    -) n=; for g in $gs; do [ "$g" = "$2" ] || n="$n $g"; done; gs=$n ;;
+    c) cg=$2 ;;
   esac
-done
-for g do kill -s KILL -- "-$g" 2>/dev/null; done
+}
+[ $# -eq 0 ] || op "$1" "$2"
+while read -r o a; do op "$o" "$a"; done
+for g in $gs; do kill -s KILL -- "-$g" 2>/dev/null; done
 if [ -n "$cg" ] && [ -d "$cg" ]; then
   [ -f "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill" 2>/dev/null
   for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -s KILL "$p" 2>/dev/null; done
@@ -36,78 +40,102 @@ if [ -n "$cg" ] && [ -d "$cg" ]; then
 fi
 `;
 
-export class GroupGuard {
-  private guard: ChildProcess | undefined;
-  private failed = process.platform === 'win32';
-  /**
-   * Lines for a guard not started yet. The guard starts on a microtask after
-   * its first line, not in the call: a spawn blocks the master until the child
-   * has exec'd (libuv), and the first lines come from a start's forks, so the
-   * workers of a start are forked first and the guard right after them, in the
-   * same turn (issue 17: the guard's fork was on every start's path to the
-   * first worker). Until then a master SIGKILL is covered by each worker's
-   * pdeathsig; a worker that has just exec'd has started nothing yet, and a
-   * cgroup left behind is swept by the app's next start (tree-sweep.ts).
-   */
-  private pending: string[] | undefined;
+interface Guard {
+  readonly proc: ChildProcess;
+  /** The spawn failed (no /bin/sh): nothing to write to. */
+  failed: boolean;
+}
 
-  /** A worker's process group (its pid: workers are started detached). The guard starts with the first. */
+/**
+ * The first line travels in argv: a spawn blocks until the child has
+ * exec'd (libuv), and a master SIGKILLed inside it (10-20 ms under load)
+ * or before a write to the pipe would leave a guard that knows nothing.
+ */
+function spawnGuard(first: readonly string[]): Guard | undefined {
+  let proc: ChildProcess;
+  try {
+    proc = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'drover-guard', ...first], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  } catch {
+    return undefined;
+  }
+  const guard: Guard = { proc, failed: false };
+  proc.on('error', () => (guard.failed = true));
+  proc.stdin!.on('error', () => {});
+  // Neither the guard nor its pipe keeps the master alive.
+  proc.unref();
+  (proc.stdin as unknown as { unref?: () => void }).unref?.();
+  return guard;
+}
+
+let prearmed: Guard | undefined;
+
+/**
+ * An app master's first line (daemon/app-master.ts): its guard is spawned
+ * while the process is small and then waits for its app record anyway, so
+ * the spawn (5-15 ms here) is off a warm start's path. The master's
+ * supervisor takes it (one per process; a later supervisor spawns its own).
+ */
+export function prearmGroupGuard(): void {
+  if (process.platform !== 'win32') prearmed ??= spawnGuard([]);
+}
+
+export class GroupGuard {
+  private guard: Guard | undefined;
+  private failed = process.platform === 'win32';
+
+  /**
+   * Starts the guard now, before the caller forks anything (the supervisor's
+   * start). It must exist before a worker's program runs: a grandchild forked
+   * while no guard holds its group survives a master SIGKILL. The guard was
+   * once started after a start's forks, to take its blocking spawn off the
+   * path to the first worker (issue 17); an exec-mode worker's child then
+   * appeared before it, and a SIGKILL in those 10-20 ms orphaned it
+   * (orphans.test.js, about one run in two).
+   */
+  arm(): void {
+    if (!this.guard && !this.failed) this.start([]);
+  }
+
+  /** A worker's process group (its pid: workers are started detached). */
   add(pgid: number | undefined): void {
     if (pgid === undefined) return;
-    this.write(`+ ${pgid}\n`);
+    this.write('+', String(pgid));
   }
 
   /** Call after the master ended the group itself. */
   remove(pgid: number | undefined): void {
     if (pgid === undefined) return;
-    this.write(`- ${pgid}\n`);
+    this.write('-', String(pgid));
   }
 
   /** The app's cgroup (tree-sweep.ts): killed and removed by the guard if the master dies without doing it. */
   cgroup(dir: string): void {
-    if (!/[\n\r]/.test(dir)) this.write(`c ${dir}\n`);
+    if (!/[\n\r]/.test(dir)) this.write('c', dir);
   }
 
   /** The supervisor halted: every group is gone; the guard exits on end-of-file. */
   close(): void {
-    this.pending = undefined;
-    this.guard?.stdin?.end();
+    this.guard?.proc.stdin?.end();
     this.guard = undefined;
   }
 
-  private write(line: string): void {
+  // A write to the guard's pipe is made in the call (libuv writes at once
+  // when nothing is queued): a master SIGKILLed right after it has been heard.
+  private write(op: string, arg: string): void {
     if (this.failed) return;
-    if (this.guard) {
-      this.guard.stdin?.write(line);
-      return;
-    }
-    if (this.pending) {
-      this.pending.push(line);
-      return;
-    }
-    const pending = (this.pending = [line]);
-    queueMicrotask(() => {
-      // Closed meanwhile (or closed and used again): nothing to guard here.
-      if (this.pending !== pending) return;
-      this.pending = undefined;
-      this.start(pending.join(''));
-    });
+    if (!this.guard) this.start([op, arg]);
+    else if (!this.guard.failed) this.guard.proc.stdin?.write(`${op} ${arg}\n`);
   }
 
-  private start(lines: string): void {
-    let guard: ChildProcess;
-    try {
-      guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    } catch {
+  private start(first: readonly string[]): void {
+    const kept = prearmed;
+    prearmed = undefined;
+    const guard = kept ?? spawnGuard(first);
+    if (!guard) {
       this.failed = true;
       return;
     }
-    guard.on('error', () => (this.failed = true));
-    guard.stdin!.on('error', () => {});
-    // Neither the guard nor its pipe keeps the master alive.
-    guard.unref();
-    (guard.stdin as unknown as { unref?: () => void }).unref?.();
     this.guard = guard;
-    guard.stdin!.write(lines);
+    if (kept && first.length > 0) this.write(first[0]!, first[1]!);
   }
 }

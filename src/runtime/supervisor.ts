@@ -187,6 +187,8 @@ export class AppSupervisor extends EventEmitter {
     this.tree.open(this.log);
     trace('master: cgroup made');
     if (this.tree.cgroupDir) this.guard.cgroup(this.tree.cgroupDir);
+    else this.guard.arm();
+    trace('master: guard started');
     this.enqueue({ type: 'start' });
     return this;
   }

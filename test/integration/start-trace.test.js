@@ -47,7 +47,7 @@ test('a traced warm start: every step once, in order, from three processes', asy
   assert.ok(at('master: process start').at >= at('cli: main.js').at - 1, 'the master is spawned by this CLI');
   for (let i = 1; i < steps.length; i++) assert.ok(steps[i].at >= steps[i - 1].at, `${STEPS[i - 1]} before ${STEPS[i]}`);
   assert.equal(new Set([at('cli: main.js').pid, at('daemon: start received').pid, at('master: record read').pid]).size, 3);
-  // The master forks its first worker before it starts the process-group guard (runtime/group-guard.ts): not traced here.
+  // The app master spawned its process-group guard at its first line (runtime/group-guard.ts), before its record came.
 });
 
 test('no DROVER_TRACE: nothing written', async (t) => {
