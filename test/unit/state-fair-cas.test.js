@@ -4,7 +4,7 @@
 // its lease.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FairCas, LAPSE_MS, LEASE_MS, MAX_STREAK_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
+import { FairCas, LAPSE_MS, LAPSE_WINDOWS, LEASE_MS, MAX_STREAK_MS, STREAK_MS } from '../../dist/state/fair-cas.js';
 
 // quantum 1: the turn passes at the holder's first win (the tests of the quantum give their own).
 function world(quantum = 1) {
@@ -195,6 +195,37 @@ test('a holder that let its quantum lapse gets none for LAPSE_MS: its win passes
   assert.equal(await f, 'conflict f at 7');
   w.advance(LEASE_MS);
   assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  assert.equal(w.liveTimers(), 0);
+});
+
+test('a lapse costs the writer its quantum for LAPSE_WINDOWS of the window it missed, not a whole LAPSE_MS', async () => {
+  const w = world(16);
+  w.attempt('a', 0);
+  w.attempt('b', 0);
+  const c = w.attempt('c', 0);
+  assert.equal(w.attempt('b', 1), 'ok b 2');
+  // b's window (STREAK_MS) runs out: b is banned until STREAK_MS + LAPSE_WINDOWS × STREAK_MS.
+  w.advance(STREAK_MS);
+  assert.equal(await c, 'conflict c at 2');
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  // Still banned: b's win passes the turn at once.
+  assert.equal(w.attempt('b', 0), 'conflict b at 2');
+  const d = w.attempt('d', 0);
+  assert.equal(w.attempt('b', 2), 'ok b 3');
+  assert.equal(await d, 'conflict d at 3');
+  w.advance(LEASE_MS);
+  assert.deepEqual(w.cas.stats(), { keys: 0, waiting: 0 });
+  // The ban is over (LAPSE_WINDOWS × STREAK_MS, well before LAPSE_MS): b's win keeps the turn while e waits.
+  w.advance(LAPSE_WINDOWS * STREAK_MS - 2 * LEASE_MS);
+  assert.ok(LAPSE_WINDOWS * STREAK_MS + STREAK_MS < LAPSE_MS);
+  assert.equal(w.attempt('b', 0), 'conflict b at 3');
+  const e = w.attempt('e', 0);
+  assert.equal(w.attempt('b', 3), 'ok b 4');
+  assert.deepEqual(w.cas.stats(), { keys: 1, waiting: 1 });
+  w.advance(STREAK_MS);
+  assert.equal(await e, 'conflict e at 4');
+  w.advance(LEASE_MS);
   assert.equal(w.liveTimers(), 0);
 });
 
