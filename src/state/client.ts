@@ -58,6 +58,12 @@ export class StateClient implements StateApi {
   /** Reset pages of the whole process (a watcher that fell behind), until the last page. */
   private pages: WireEntry[] | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /**
+   * The master answered a bare write with its entry in full (a master that
+   * does not know flag n): the writer's own copy is then never used, so no
+   * write schedules the tick that makes it (ownValue).
+   */
+  private fullReplies = false;
 
   constructor(private readonly transport: ClientTransport) {}
 
@@ -119,7 +125,7 @@ export class StateClient implements StateApi {
     }
     // bare: the master answers without the value; the writer makes its copy while the master works (ownValue).
     const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false);
-    const own = ownValue(json);
+    const own = ownValue(json, !this.fullReplies);
     return reply.then((r) => this.written<T>(key, own, r));
   }
 
@@ -131,6 +137,7 @@ export class StateClient implements StateApi {
    */
   private written<T>(key: string, own: () => unknown, reply: WireReply): Entry<T> {
     if (reply.e) {
+      this.fullReplies = true;
       return this.note(reply.e) as Entry<T>;
     }
     const { version, rev, epoch } = reply;
@@ -154,7 +161,7 @@ export class StateClient implements StateApi {
       const json = encodeValue(fn(cur?.value as T | undefined), key);
       // u: an update() attempt, which the master may hold until it is this process's turn on a contended key (fair-cas.ts).
       const pending = this.send('set', setText(key, cur?.version ?? 0, true, json, true), timeoutMs, true);
-      const own = ownValue(json);
+      const own = ownValue(json, !this.fullReplies);
       const reply = await pending;
       if (reply.ok) return this.written<T>(key, own, reply);
       // A conflict: its reply carries the current entry, which call() put in the replica; retry at once, no extra read.
@@ -410,12 +417,14 @@ export class StateClient implements StateApi {
 
 /**
  * A write's own value as every process reads it back (its JSON text parsed,
- * frozen), made on the next tick: after the hub client has sent the request
- * (it flushes its writes on a tick queued before this one), so the parse runs
- * while the master handles the write, not after the reply. At once if the
- * reply comes first (a transport in this process).
+ * frozen). early: made on the next tick, after the hub client has sent the
+ * request (it flushes its writes on a tick queued before this one), so the
+ * parse runs while the master handles the write, not after the reply; at
+ * once if the reply comes first (a transport in this process). Not early
+ * (the master answers in full, so the copy is not needed): made only if the
+ * reply asks for it, no tick.
  */
-function ownValue(json: string): () => unknown {
+function ownValue(json: string, early: boolean): () => unknown {
   let made = false;
   let value: unknown;
   const make = (): unknown => {
@@ -425,6 +434,7 @@ function ownValue(json: string): () => unknown {
     }
     return value;
   };
+  if (!early) return make;
   // The text is JSON.stringify's, so it parses; should it not, the reply's call to make() rejects the write's promise (never an uncaught throw here).
   process.nextTick(() => {
     try {

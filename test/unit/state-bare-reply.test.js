@@ -74,6 +74,35 @@ test('a server that ignores the flag answers in full, and the client reads that 
   await server.close();
 });
 
+test("the writer's copy is made on a tick only while the master answers bare: after a full answer, no write schedules one", async () => {
+  // The ticks a write's synchronous part schedules (ownValue's is the only one: the local transport uses none).
+  const ticksOf = (write) => {
+    const nextTick = process.nextTick;
+    let n = 0;
+    process.nextTick = (...args) => (n++, nextTick(...args));
+    try {
+      return { n: (write(), n) };
+    } finally {
+      process.nextTick = nextTick;
+    }
+  };
+  const server = new StateServer(() => memoryBackend());
+  const transport = localTransport(server, 'w');
+  const bare = new StateClient(transport);
+  let p;
+  assert.equal(ticksOf(() => (p = bare.set('b', { a: 1 }))).n, 1);
+  await p;
+  assert.equal(ticksOf(() => (p = bare.set('b', { a: 2 }))).n, 1, 'a bare master: the copy is needed, made while the master works');
+  assert.deepEqual((await p).value, { a: 2 });
+  const full = new StateClient({ ...transport, request: (text, ms) => transport.request(text.replace(',"n":1}', '}'), ms) });
+  await full.set('f', { a: 1 });
+  assert.equal(ticksOf(() => (p = full.set('f', { a: 2 }))).n, 0, 'a master that answers in full: no copy, no tick');
+  assert.deepEqual((await p).value, { a: 2 });
+  assert.equal(ticksOf(() => (p = full.update('f', (v) => ({ a: v.a + 1 })))).n, 0);
+  assert.deepEqual((await p).value, { a: 3 });
+  await server.close();
+});
+
 test('a bare success without version or rev is an error, not an entry with holes', async () => {
   const client = new StateClient({ request: async () => '{"ok":1}', listen: () => {} });
   await assert.rejects(client.set('k', 1), (err) => err.code === 'DROVER_E_STATE_UNAVAILABLE');
