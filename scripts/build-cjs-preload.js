@@ -12,7 +12,9 @@
 // 663 M instructions with 18 files, 657 M with the bundle.
 //
 // dist/cjs/daemon/app-master.js (the app master's entry) is replaced the same
-// way, with the master's whole module graph (issue 17: its private memory).
+// way, with the master's whole module graph (issue 17: its private memory),
+// in two files: what a default master runs, and dist/cjs/daemon/app-master-lazy.js
+// with the rest, read at the first require of one of its modules.
 //
 // The `drover` bin (dist/cli/bin.cjs) is replaced the same way, with the
 // modules of the plain `drover list` path (list-fast.ts and what it requires,
@@ -210,9 +212,7 @@ asciiOnly(cjs);
 writeFileSync(path.join(cjs, 'worker/preload.js'), bundle(cjs, 'worker/preload.js'));
 // The app master too (what control/standby.ts starts; issue 17): loaded as ~100 separate files, each
 // has its own compiled script, module record and resolve; one file held 0.8 MB less private memory
-// in an idle Node 24 master (paired, docs/daemon.md). Every module of its graph is in the file, so
-// the source of those it loads lazily (the hub proper, the state server, node:http's endpoint...) is
-// held too; they still run only when first required. The separate files stay for tests and tools.
+// in an idle Node 24 master (paired, docs/daemon.md). The separate files stay for tests and tools.
 // The modules a default app master does not run (the hub proper, the state server, the HTTP endpoints, the
 // options schema...) are in a second file, read at the first require of one of them (issue 17: V8 holds a
 // script's source for the life of the process; 236 of 595 KB). Roots beside the entry's static imports: the
