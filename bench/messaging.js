@@ -21,6 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import v8Module from 'node:v8';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
@@ -68,6 +69,7 @@ function parseArgs(argv) {
 async function measure(once, { inflight, seconds, warmup, cpu }) {
   for (let i = 0; i < warmup; i++) await once();
   const cpuStart = cpu?.();
+  const gc = cpu ? gcProbe() : undefined;
   const latencies = [];
   const end = performance.now() + seconds * 1000;
   let done = 0;
@@ -83,9 +85,36 @@ async function measure(once, { inflight, seconds, warmup, cpu }) {
   await Promise.all(Array.from({ length: inflight }, lane));
   const elapsed = (performance.now() - started) / 1000;
   const used = cpuStart && cpuSince(cpuStart, cpu());
+  const gcUsed = gc?.();
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { rps: done / elapsed, p50: pct(50), p99: pct(99), n: done, cpuMaster: used && used.master / done, cpuWorker: used && used.worker / done };
+  return { rps: done / elapsed, p50: pct(50), p99: pct(99), n: done, cpuMaster: used && used.master / done, cpuWorker: used && used.worker / done,
+    gcMaster: gcUsed && gcUsed.us / done, promotedMaster: gcUsed && gcUsed.promoted / done };
+}
+
+/**
+ * This process's garbage collections from now until the returned function is called
+ * (v8.GCProfiler, Node >= 18.15): their time (µs) and the bytes the young-generation
+ * collections moved into old space (old space used after minus before each scavenge:
+ * objects that outlived a scavenge, which the next full collection has to find dead).
+ * undefined where GCProfiler is missing. The master end only: the worker is another process.
+ */
+function gcProbe() {
+  const Profiler = v8Module.GCProfiler;
+  if (typeof Profiler !== 'function') return undefined;
+  const p = new Profiler();
+  p.start();
+  return () => {
+    const stats = p.stop()?.statistics ?? [];
+    let us = 0;
+    let promoted = 0;
+    const oldUsed = (h) => h.heapSpaceStatistics.find((x) => x.spaceName === 'old_space')?.spaceUsedSize ?? 0;
+    for (const e of stats) {
+      us += e.cost;
+      if (e.gcType === 'Scavenge') promoted += Math.max(0, oldUsed(e.afterGC) - oldUsed(e.beforeGC));
+    }
+    return { us, promoted };
+  };
 }
 
 /**
@@ -312,7 +341,14 @@ async function serialisationCosts() {
 function cpuOfRounds(rs) {
   const master = rs.map((x) => x.cpuMaster).filter((v) => v !== undefined);
   const worker = rs.map((x) => x.cpuWorker).filter((v) => v !== undefined);
-  return { cpuMaster: master.length ? median(master) : undefined, cpuWorker: worker.length ? median(worker) : undefined };
+  const gc = rs.map((x) => x.gcMaster).filter((v) => v !== undefined);
+  const promoted = rs.map((x) => x.promotedMaster).filter((v) => v !== undefined);
+  return {
+    cpuMaster: master.length ? median(master) : undefined,
+    cpuWorker: worker.length ? median(worker) : undefined,
+    gcMaster: gc.length ? median(gc) : undefined,
+    promotedMaster: promoted.length ? median(promoted) : undefined,
+  };
 }
 
 const median = (xs) => {
@@ -536,7 +572,7 @@ function boundsSection(results, costs, get) {
     if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
     const turns = inTurns(v8r, base);
     if (measured < target && !vsBare && c.inflight > 1 && turns && turns.inTurn < target) {
-      verdict += `; drover's two ends work in turn (CPU per round trip ${turns.sum}: at most ${turns.inTurn.toFixed(2)}x so; ${turns.overlapped.toFixed(2)}x if they overlapped)`;
+      verdict += `; drover's CPU per round trip ${turns.sum}: at most ${turns.inTurn.toFixed(2)}x if its two ends work in turn, ${turns.overlapped.toFixed(2)}x if they overlap fully`;
     }
     out.push(
       `| ${c.label}, ${c.inflight} in flight | ${c.shape} | >= ${target.toFixed(1)}x ${vsBare ? 'bare' : 'raw json'} | ${measured.toFixed(2)}x | ${work.toFixed(1)} | ${floor.toFixed(2)}x | ${extra.toFixed(1)} | ${withExtra.toFixed(2)}x | ${v8r.p50.toFixed(3)} / ${bare.p50.toFixed(3)} | ${verdict} |`,
@@ -566,11 +602,19 @@ function cpuSection(get) {
   out.push(
     'µs of CPU (user + system) per round trip, master / worker, the median of the rounds above. One in flight the ends always work in turn, so the sum is ' +
       'what a round trip costs besides waiting. 32 in flight a design whose ends overlap is bounded by its busier end; "in turn" is 1e6 / (master + worker), ' +
-      'the rate when each end waits for the other\'s whole burst (drover: one writev carries every frame of a turn of the loop), "overlapped" 1e6 / the busier end, both against raw json.',
+      'the rate when each end waits for the other\'s whole burst (drover wrote every frame of a turn of the loop in one writev; it now writes serialised frames ' +
+      'in parts of 8, flush-policy.ts), "overlapped" 1e6 / the busier end, both against raw json.',
     '',
   );
-  out.push('| Case | raw json | drover v8 | drover json | drover v8: in turn | drover v8: overlapped | raw json: in turn | raw json: overlapped |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push(
+    'The last two columns: the master\'s garbage collection (this process, v8.GCProfiler) per round trip, raw json / drover v8: its time (µs, part of the ' +
+      'master\'s CPU), and the bytes its young-generation collections moved into old space (objects that outlived a scavenge; dead soon after, they cost the ' +
+      'copy and a later full collection). A request\'s data that dies before the next scavenge is never moved.',
+    '',
+  );
+  out.push('| Case | raw json | drover v8 | drover json | drover v8: in turn | drover v8: overlapped | raw json: in turn | raw json: overlapped | master GC µs | master promoted bytes |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const gcOf = (r, k, digits) => (r && r[k] !== undefined ? r[k].toFixed(digits) : 'n/a');
   const ends = (r) => (r && r.cpuMaster !== undefined && r.cpuWorker !== undefined ? `${r.cpuMaster.toFixed(1)} / ${r.cpuWorker.toFixed(1)}` : 'n/a');
   let rows = 0;
   for (const c of CASES.filter((k) => k.shape === 'records')) {
@@ -579,7 +623,7 @@ function cpuSection(get) {
     const tr = base && inTurns(base, base);
     if (!t || !tr) continue;
     rows++;
-    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(base)} | ${ends(v8r)} | ${ends(json)} | ${t.inTurn.toFixed(2)}x | ${t.overlapped.toFixed(2)}x | ${tr.inTurn.toFixed(2)}x | ${tr.overlapped.toFixed(2)}x |`);
+    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(base)} | ${ends(v8r)} | ${ends(json)} | ${t.inTurn.toFixed(2)}x | ${t.overlapped.toFixed(2)}x | ${tr.inTurn.toFixed(2)}x | ${tr.overlapped.toFixed(2)}x | ${gcOf(base, 'gcMaster', 1)} / ${gcOf(v8r, 'gcMaster', 1)} | ${gcOf(base, 'promotedMaster', 0)} / ${gcOf(v8r, 'promotedMaster', 0)} |`);
   }
   if (rows === 0) return [];
   out.push('');
@@ -601,7 +645,7 @@ const DESIGN_NOTES = [
     'is assembled in one kept buffer. On this VM a fresh 64 KB buffer costs its pages (10-200 µs under load, against 1-3 µs to copy 64 KB into memory already ' +
     "touched): splitting 64 KB frames read in 64 KB chunks took ~400 µs per frame with a chunk and a frame allocated per read, ~55-95 µs reused. Measured against one `write` per frame " +
     'it made no significant difference on this 2-core VM (the cost of a write here is the wake-up of the receiving process, not the syscall), so it stays for ' +
-    'the syscalls it saves on larger machines. With 32 in flight it makes the two ends work in turn: counted in the master, every writev carried all 32 requests, ' +
+    'the syscalls it saves on larger machines. With 32 in flight it made the two ends work in turn (before flush-policy.ts, below): counted in the master, every writev carried all 32 requests, ' +
     'and a profile of the worker (records, 1 KB) showed it idle 75% of the time while the master encoded the next 32; Node\'s IPC channel writes each message ' +
     'at once, so its two ends overlap. Batches bounded at 8 KB (the receiver starts on the first frames while the rest are encoded) were tried and left out: ' +
     'at load 10-17 on the 2 cores they cost more CPU per round trip (records 1 KB x 32: 92.5 vs 70.5 µs, master and worker together) and made ' +
@@ -609,13 +653,23 @@ const DESIGN_NOTES = [
     'Writing the first frame of a burst at once (the rest corked after it, both ends) was tried next and left out too: at load 25-35, records 1 KB x 32, ' +
     'it took 180 µs of CPU per round trip (master and worker) against 95 µs corked, and 0.45x the round trips/s (5 interleaved pairs): ' +
     'the bursts split into many small ones, each write waking the other end. Counted with `strace -c -f` (records 1 KB x 32): raw json makes ' +
-    '2.0 writes, 0.6 recvmsg and 1.1 epoll waits per round trip; drover 0.06 writev, 0.08 reads and 0.07 epoll waits.',
+    '2.0 writes, 0.6 recvmsg and 1.1 epoll waits per round trip; drover 0.06 writev, 0.08 reads and 0.07 epoll waits. ' +
+    'What is kept (flush-policy.ts): a burst is written in parts of 8 frames that went through a serialiser (JSON or v8), both ends; text and byte frames, ' +
+    'which cost less than the wake-up they would cause, do not count and leave once per tick. A/B against one writev per tick (old and new build in one ' +
+    'process, interleaved, median of paired ratios, load 10-16): records 1 KB x 32 1.06x (30 pairs; 1.06-1.12x in three runs), parts of 4: 0.90x, of 16: 1.06x; ' +
+    'text 1 KB x 32 1.04x (30 pairs; counting text frames too had cost 0.82x); records 64 KB x 32 1.02x (16 pairs); CPU per round trip unchanged within noise. ' +
+    'On this loaded machine the second core is rarely free, so the overlap it allows is mostly not measured here: the quiet full run says what it is worth. ' +
+    'The noise of that harness, measured by a case the change cannot touch (records 1 KB x 1, 20 pairs): 0.89x; a later run of the committed build: ' +
+    'records 1 KB x 32 1.24x, 1 KB x 1 0.96x, json mode 1 KB x 32 1.06x (24 pairs each, load 9-11). ' +
+    'The master\'s garbage collection (the last two columns of the CPU table) depends on the load more than on the code: records 1 KB x 32 in one process ' +
+    '(drover alone, 2 s, v8.GCProfiler), a run at 25 000 round trips/s spent 1.1 µs of GC per round trip and moved nothing into old space; two runs a minute ' +
+    'later at 6 000-8 000/s spent 24-26 µs and moved 1.3-1.6 KB per round trip, with incremental marking running; raw json alone moved nothing.',
   '- **Serialisation dominates for object payloads.** `v8.deserialize` is about 2x slower than `JSON.parse` for plain objects (table above), so with records ' +
     "the default v8 mode is slower than raw json whatever the transport; json mode comes close to raw json (the same JSON work; what differs is per-message overhead, and noise on this loaded machine). For a string payload (text) drover's frames skip the " +
     'serialiser entirely (UTF-8 bytes, in both modes; a Buffer travels as its bytes in v8 mode), and the transport decides. In v8 mode, plain data that ' +
     'JSON encodes exactly (objects and arrays of strings, finite numbers, booleans and null; no -0, undefined, holes, class instances or shared references) ' +
     'travels as JSON: a walk over the value decides, which costs a fraction of JSON.stringify (1 KB records, measured while building this: walk 3-8 µs, ' +
-    'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). A first attempt whose walk cost as much as it saved had been dropped; ' +
+    'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). Split (1 KB records, 9 records): about half of the walk is Object.keys of each array, which is how it sees named properties (v8 keeps them, JSON drops them); of the ways to list them it is the cheapest (a 3-element array: Object.keys 143-173 ns, for-in 334-511, getOwnPropertyNames 556-795, Reflect.ownKeys 620-684); at 64 KB about half is the Set of objects met (shared references). Reusing the walk\'s state between calls made no difference beyond noise. A first attempt whose walk cost as much as it saved had been dropped; ' +
     'a Set per walk (for shared references) was then a third of its cost, and the walk now remembers objects in a short list (a Set past 48 of them).',
   '- **The transport has a ceiling.** The bare unix socket row (no framing, no serialisation, no API) is the best any socket transport can do here. ' +
     'Where it is below 10x raw json at 64 KB, or below 2x at 1 KB with 32 in flight, those targets cannot be met on this machine by any design that ' +

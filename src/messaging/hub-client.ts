@@ -2,7 +2,8 @@
 // the first messaging call connects, says hello with the token from the
 // environment and sends straight on (the hub reads in order, so no round trip
 // is spent waiting for the welcome). Writes are corked and flushed once per
-// tick, so 32 requests made in one loop leave in one writev.
+// tick, so 32 requests made in one loop leave in one writev (serialised
+// frames in parts of SERIALISED_PER_WRITE, flush-policy.ts).
 //
 // Backpressure: send() and publish() resolve when the hub acknowledges that it
 // routed the message. The hub stops reading from this process while a
@@ -29,6 +30,7 @@ import {
 } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
 import { FrameReader } from './frame-reader.js';
+import { SERIALISED_PER_WRITE, serialisedFrame } from './flush-policy.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
@@ -75,6 +77,8 @@ export class HubClient implements Messenger {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = 50;
   private corked: net.Socket | undefined;
+  /** Serialised frames written since the cork or the last partial flush (flush-policy.ts). */
+  private serialisedCorked = 0;
   private refd = false;
   /** The hub has accepted the current connection. */
   private welcomed = false;
@@ -262,9 +266,16 @@ export class HubClient implements Messenger {
     if (this.corked !== socket) {
       this.corked = socket;
       socket.cork();
+      this.serialisedCorked = 0;
       if (this.reading !== socket) process.nextTick(uncorkTick, this, socket);
     }
     socket.write(frame);
+    // A long burst of serialised frames (replies to many requests) leaves in parts, so the master starts on it (flush-policy.ts).
+    if (serialisedFrame(frame) && ++this.serialisedCorked >= SERIALISED_PER_WRITE) {
+      this.serialisedCorked = 0;
+      socket.uncork();
+      socket.cork();
+    }
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
   }
 

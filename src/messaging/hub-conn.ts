@@ -37,6 +37,8 @@ export interface Conn {
   blocked: boolean;
   pumping: boolean;
   corked: boolean;
+  /** Serialised frames written since the cork or the last partial flush (flush-policy.ts). */
+  serialisedCorked: number;
   /** Frames/s from this connection (rateLimit); undefined: not limited. */
   readonly bucket: TokenBucket | undefined;
   /** Highest send/publish seq routed since the last ack. */

@@ -4,9 +4,11 @@
 // rate (rateLimit frames/s, token-bucket.ts) is paused until its next token.
 // Writes are corked and flushed once per tick (or when the read that made
 // them has been handled: a reply leaves without waiting for the tick's end),
-// so many small frames leave in one writev; writeNow (the state store's pushes) sends to an idle connection
+// so many small frames leave in one writev (a long burst of serialised frames in parts of
+// SERIALISED_PER_WRITE, flush-policy.ts); writeNow (the state store's pushes) sends to an idle connection
 // at once and corks only what follows it in the tick.
 import { ownCopy } from './frame-reader.js';
+import { SERIALISED_PER_WRITE, serialisedFrame } from './flush-policy.js';
 import type { Conn } from './hub-conn.js';
 
 export interface FlowOptions {
@@ -88,11 +90,18 @@ export class HubFlow {
     if (c.closed) return;
     if (!c.corked) this.cork(c);
     c.socket.write(buf);
+    // A long burst of serialised frames leaves in parts, so the receiver starts on it (flush-policy.ts).
+    if (serialisedFrame(buf) && ++c.serialisedCorked >= SERIALISED_PER_WRITE) {
+      c.serialisedCorked = 0;
+      c.socket.uncork();
+      c.socket.cork();
+    }
   }
 
   /** Corked until the end of this tick, or of the read being handled. */
   private cork(c: Conn): void {
     c.corked = true;
+    c.serialisedCorked = 0;
     c.socket.cork();
     this.corkedConns.push(c);
     if (!this.flushScheduled && !this.reading) {

@@ -278,6 +278,7 @@ export class MessageHub {
       blocked: false,
       pumping: false,
       corked: false,
+      serialisedCorked: 0,
       bucket: this.rateLimit > 0 ? new TokenBucket(this.rateLimit) : undefined,
       ackSeq: 0,
       masterInflight: 0,
