@@ -22,6 +22,7 @@
 // the broker keeps the older path (workers bind themselves) otherwise.
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { nodeHasSince, REUSEPORT_SINCE } from '../platform/node-version.cjs';
 import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
 
 interface RawServerHandle {
@@ -37,8 +38,7 @@ const UV_TCP_REUSEPORT = 2;
 
 /** Whether this Node binds with SO_REUSEPORT through libuv (22.12+, 23.1+). */
 export function masterCanBindReusePort(version = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return typeof createServerHandle === 'function' && (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12));
+  return typeof createServerHandle === 'function' && nodeHasSince(REUSEPORT_SINCE, version);
 }
 
 interface SlotSocket {
