@@ -13,6 +13,7 @@ import type { fastList as FastList } from './list-fast.js' with { 'resolution-mo
 import type { droverPaths as DroverPaths } from '../control/paths.js' with { 'resolution-mode': 'import' };
 import type { startWithCompileCache as StartWithCompileCache } from '../runtime/compile-cache.js' with { 'resolution-mode': 'import' };
 import type { prestartFor as PrestartFor } from './prestart-spawn.js' with { 'resolution-mode': 'import' };
+import { nodeAtLeast } from '../platform/node-version.cjs';
 
 // DROVER_TRACE: the CLI's exec and this first line (control/trace.ts); nothing without it.
 if (process.env.DROVER_TRACE) (require('../cjs/control/trace.js') as { traceOrigin: (who: string) => void }).traceOrigin('cli');
@@ -28,11 +29,6 @@ if (process.argv[2] === 'start') {
   }
 }
 
-/** module.enableCompileCache(): Node >= 22.1. */
-function hasCompileCache(): boolean {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 1);
-}
 
 async function answerList(): Promise<number | undefined> {
   let list: { json: boolean } | undefined;
@@ -43,7 +39,8 @@ async function answerList(): Promise<number | undefined> {
     if (!list) return undefined;
     // Node 20 has no compile cache: its module (and node:module with the ESM
     // loader's parts, ~1 ms of CPU) is not loaded there (issue 17).
-    startWithCompileCache = hasCompileCache()
+    // module.enableCompileCache(): Node >= 22.1.
+    startWithCompileCache = nodeAtLeast(22, 1)
       ? (require('../cjs/runtime/compile-cache.js') as { startWithCompileCache: typeof StartWithCompileCache }).startWithCompileCache
       : (_paths, load) => load().then(() => undefined);
     ({ droverPaths } = require('../cjs/control/paths.js') as { droverPaths: typeof DroverPaths });

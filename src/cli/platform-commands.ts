@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { DroverError } from '../errors.js';
 import { setContainerMode } from '../platform/run-hooks.js';
+import { nodeMajor } from '../platform/node-version.cjs';
 
 type SetResult = (p: Promise<number>) => void;
 
@@ -150,7 +151,7 @@ export function registerPlatformCommands(program: Command, run: Command, setResu
     const { target: t } = await generateTarget({ target, runOptions: runOpts, appArgs, app: own.app as string | undefined });
     const text = renderDockerfile({
       target: t,
-      nodeMajor: (own.nodeVersion as number | undefined) ?? Math.max(20, Number(process.versions.node.split('.')[0])),
+      nodeMajor: (own.nodeVersion as number | undefined) ?? Math.max(20, nodeMajor()),
       scriptInImage: scriptInImage(t),
       header: header('drover generate dockerfile'),
     });

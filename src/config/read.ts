@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { DroverError, isDroverError } from '../errors.js';
 import { CONFIG_EXTENSIONS } from './find.js';
 import { toPlainData } from './plain-data.js';
+import { typeStripping } from './typescript.js';
 
 export const fail = (file: string, message: string, details: Record<string, unknown> = {}): DroverError =>
   new DroverError('DROVER_E_CONFIG', message, { file, ...details });
@@ -129,11 +130,6 @@ function typeStrippingEnabled(): boolean {
   return flags.some((f) => f === '--experimental-strip-types' || f === '--experimental-transform-types');
 }
 
-function typeStrippingAvailable(): boolean {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 6);
-}
-
 /** tsx's ESM API, from the config's project first, then from drover's own dependencies. */
 function resolveTsx(file: string): string | undefined {
   for (const from of [file, fileURLToPath(import.meta.url)]) {
@@ -164,7 +160,7 @@ async function importTypeScript(file: string, version: string): Promise<unknown>
       throw loadFailure(file, err, lineFromError(err, file));
     }
   }
-  if (typeStrippingAvailable()) return importStrippedInChild(file);
+  if (typeStripping() !== 'none') return importStrippedInChild(file);
   throw fail(
     file,
     `cannot load ${file}: TypeScript config files need tsx in the project (npm install -D tsx) or Node >= 22.6 with type stripping (this is Node ${process.versions.node}); or write the config as drover.config.mjs`,

@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { DroverError } from '../errors.js';
+import { nodeHasSince, REUSEPORT_SINCE } from '../platform/node-version.cjs';
 import type { AgentSpec, AppSpec } from '../core/types.js';
 import { resolveState } from './state-options.js';
 import { superviseOptionsSchema, type ParsedOptions, type SuperviseOptions } from './schema.js';
@@ -80,8 +81,7 @@ function resolveBalance(o: ParsedOptions, mode: AppSpec['mode']): Balance {
   const given = o.balance ?? (fromEnv === 'none' ? 'kernel' : 'round-robin');
   const balance: Balance = given === 'ip-hash' ? STRATEGY_ALIASES['ip-hash'] : given;
   if (balance === 'reuseport') {
-    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-    if (major < 22 || (major === 22 && minor < 12)) {
+    if (!nodeHasSince(REUSEPORT_SINCE)) {
       throw new DroverError(
         'DROVER_E_INVALID_OPTION',
         `balance reuseport needs Node >= 22.12 (this is ${process.versions.node}): upgrade Node, or use --balance kernel (workers share one socket, no master hop)`,

@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DroverError } from '../errors.js';
+import { nodeAtLeast, nodeHasSince } from '../platform/node-version.cjs';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.jsx']);
@@ -25,10 +26,8 @@ export interface Runner {
 
 /** Whether this Node strips types without a flag (22.18+, 23.6+), behind one (22.6-22.17, 23.0-23.5), or not at all. */
 export function typeStripping(version = process.versions.node): 'default' | 'flag' | 'none' {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18)) return 'default';
-  if (major === 23 || (major === 22 && minor >= 6)) return 'flag';
-  return 'none';
+  if (nodeHasSince(['22.18', '23.6'], version)) return 'default';
+  return nodeAtLeast(22, 6, 0, version) ? 'flag' : 'none';
 }
 
 /** Whether tsx can be imported from the app's directory (`--import tsx` resolves from the worker's cwd). */

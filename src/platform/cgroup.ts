@@ -17,21 +17,14 @@
 // Nothing here throws: a cgroup that cannot be made is a reason (the caller
 // falls back to the mark), and a failing write is skipped.
 import { randomBytes } from './random.js';
-import { readdirSync, readFileSync, rmdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readdirSync, rmdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { anyMasterOf, appCgroupName, cgroupBases, masterOf, type CgroupBase, type CgroupKind } from './cgroup-find.js';
 import { pidAlive } from './pid-alive.js';
 import { sigkillRounds } from './kill-rounds.js';
+import { readText } from './read-text.js';
 
 const KILL_ROUNDS = 5;
-
-function read(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 function write(file: string, text: string): boolean {
   try {
@@ -53,7 +46,7 @@ function subdirs(dir: string): string[] {
 }
 
 function pidsIn(dir: string, depth = 0): number[] {
-  const own = (read(path.join(dir, 'cgroup.procs')) ?? '')
+  const own = (readText(path.join(dir, 'cgroup.procs')) ?? '')
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
@@ -125,7 +118,7 @@ export interface CgroupProbe {
 
 function bases(probe: CgroupProbe): CgroupBase[] {
   if (process.platform !== 'linux') return [];
-  return cgroupBases(probe.mountinfo ?? read('/proc/self/mountinfo') ?? '', probe.procCgroup ?? read('/proc/self/cgroup') ?? '');
+  return cgroupBases(probe.mountinfo ?? readText('/proc/self/mountinfo') ?? '', probe.procCgroup ?? readText('/proc/self/cgroup') ?? '');
 }
 
 /** Makes the app's cgroup under the one this process is in, in the best hierarchy where that is allowed. */

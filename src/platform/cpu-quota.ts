@@ -13,9 +13,9 @@
 // pod's limit sits one level above its container's), so every level from the
 // process's cgroup up to the mount point counts and the smallest quota wins.
 // Everything is read under `root` so tests can point it at a fake tree.
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { readText } from './read-text.js';
 
 interface Hierarchy {
   readonly version: 1 | 2;
@@ -27,20 +27,12 @@ interface Hierarchy {
 
 const MAX_DEPTH = 64;
 
-function read(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
 const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 function hierarchies(root: string): Hierarchy[] {
-  const cgroupText = read(path.join(root, 'proc/self/cgroup'));
-  const mountText = read(path.join(root, 'proc/self/mountinfo'));
+  const cgroupText = readText(path.join(root, 'proc/self/cgroup'));
+  const mountText = readText(path.join(root, 'proc/self/mountinfo'));
   if (!cgroupText || !mountText) return [];
   let v2Path: string | undefined;
   let v1Path: string | undefined;
@@ -83,15 +75,15 @@ function hierarchies(root: string): Hierarchy[] {
 /** CPUs granted by one cgroup directory's quota, or undefined for none. */
 function quotaAt(h: Hierarchy, dir: string): number | undefined {
   if (h.version === 2) {
-    const text = read(path.join(dir, 'cpu.max'));
+    const text = readText(path.join(dir, 'cpu.max'));
     const [quota, period] = (text ?? '').trim().split(/\s+/);
     if (!quota || quota === 'max' || !period) return undefined;
     const q = Number(quota);
     const p = Number(period);
     return q > 0 && p > 0 ? q / p : undefined;
   }
-  const q = Number(read(path.join(dir, 'cpu.cfs_quota_us'))?.trim());
-  const p = Number(read(path.join(dir, 'cpu.cfs_period_us'))?.trim());
+  const q = Number(readText(path.join(dir, 'cpu.cfs_quota_us'))?.trim());
+  const p = Number(readText(path.join(dir, 'cpu.cfs_period_us'))?.trim());
   return Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0 ? q / p : undefined;
 }
 

@@ -19,9 +19,9 @@
 // reaps then). With tini as the image's entrypoint drover is not PID 1 and
 // none of this applies.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { constants as os } from 'node:os';
 import path from 'node:path';
+import { firstExecutable } from './first-executable.js';
 
 export type ReaperPlan =
   | { readonly kind: 'none' }
@@ -52,18 +52,7 @@ const TINI_DIRS = ['/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin', '/bin'];
 
 export function findTini(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
   const dirs = [...TINI_DIRS, ...(env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d))];
-  for (const dir of dirs) {
-    for (const name of ['tini', 'tini-static']) {
-      const file = path.join(dir, name);
-      try {
-        accessSync(file, constants.X_OK);
-        return file;
-      } catch {
-        // next
-      }
-    }
-  }
-  return undefined;
+  return firstExecutable(dirs.flatMap((dir) => ['tini', 'tini-static'].map((name) => path.join(dir, name))));
 }
 
 /** Container mode: PID 1, `--container`, or DROVER_CONTAINER=1 (which the re-executed drover inherits). */

@@ -19,7 +19,7 @@
 // before the READY=1 that ends the reload). The queue is bounded: a STATUS= or
 // WATCHDOG=1 waiting behind a slow send is replaced by a newer one.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { firstExecutable } from './first-executable.js';
 
 export type NotifyFields = Readonly<Record<string, string>>;
 export type NotifySend = (fields: NotifyFields) => Promise<void>;
@@ -30,15 +30,7 @@ const SEND_TIMEOUT_MS = 10_000;
 const MAX_QUEUED = 32;
 
 export function findSystemdNotify(candidates: readonly string[] = CANDIDATES): string | undefined {
-  for (const file of candidates) {
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
+  return firstExecutable(candidates);
 }
 
 /**

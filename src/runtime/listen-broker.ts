@@ -113,26 +113,13 @@ export class ListenBroker {
     const slot = this.ctx.slotOf(wid);
     if (this.slots && m.address.type === 'tcp' && slot !== undefined) {
       if (this.slots.addresses().length === 0) this.adviseMigrate();
-      let bound;
-      try {
-        bound = this.slots.bind(m.address, slot, wid);
-      } catch (err) {
-        return this.failed(wid, child, m, err as NodeJS.ErrnoException);
-      }
-      this.ctx.send(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
-      return this.ctx.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
+      const slots = this.slots;
+      const address = m.address;
+      return this.sendHandle(wid, child, m, () => slots.bind(address, slot, wid));
     }
     if (this.ctx.balance() === 'reuseport' && m.address.type === 'tcp') return this.fixPort(child, m.seq, m.address);
-    if (this.shared) {
-      let bound;
-      try {
-        bound = this.shared.bind(m.address);
-      } catch (err) {
-        return this.failed(wid, child, m, err as NodeJS.ErrnoException);
-      }
-      this.ctx.send(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
-      return this.ctx.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
-    }
+    const shared = this.shared;
+    if (shared) return this.sendHandle(wid, child, m, () => shared.bind(m.address));
     this.registry.bind(m.address).then(
       ({ key, address }) => {
         if (!child.connected) return;
@@ -144,6 +131,18 @@ export class ListenBroker {
       },
       (err: NodeJS.ErrnoException) => this.failed(wid, child, m, err),
     );
+  }
+
+  /** A socket the master binds (kernel mode's one, a reuseport slot's) goes to the worker as a handle. */
+  private sendHandle(wid: number, child: ChildProcess, m: ListenRequest, bind: () => { key: string; address: BoundAddress; handle: object }): void {
+    let bound;
+    try {
+      bound = bind();
+    } catch (err) {
+      return this.failed(wid, child, m, err as NodeJS.ErrnoException);
+    }
+    this.ctx.send(child, { kind: 'listen-ok', ack: m.seq, key: bound.key, address: bound.address, mode: 'handle' }, bound.handle);
+    this.ctx.enqueue({ type: 'listening', wid, address: formatAddress(bound.address) });
   }
 
   /** The worker closed its server on `key`: out of that balancer, then the answer its close waits for (worker/close-barrier.ts). */

@@ -20,25 +20,13 @@
 //
 // Needs UV_TCP_REUSEPORT in the master's Node (>= 22.12, as reuseport itself);
 // the broker keeps the older path (workers bind themselves) otherwise.
-import net from 'node:net';
-import { getSystemErrorName } from 'node:util';
+import { bindHandle, canBindHandles, UV_TCP_REUSEPORT, type RawServerHandle } from '../balancer/shared-handle.js';
+import { nodeHasSince, REUSEPORT_SINCE } from '../platform/node-version.cjs';
 import { listenKey, type BoundAddress, type ListenAddress } from '../protocol/messages.js';
-
-interface RawServerHandle {
-  getsockname?(out: Record<string, unknown>): number;
-  close(): void;
-}
-
-type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => RawServerHandle | number;
-// net's internal, as balancer/shared-handle.ts uses it; its flags are tcp_wrap's (UV_TCP_IPV6ONLY 1, UV_TCP_REUSEPORT 2).
-const createServerHandle = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-const UV_TCP_IPV6ONLY = 1;
-const UV_TCP_REUSEPORT = 2;
 
 /** Whether this Node binds with SO_REUSEPORT through libuv (22.12+, 23.1+). */
 export function masterCanBindReusePort(version = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return typeof createServerHandle === 'function' && (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12));
+  return canBindHandles && nodeHasSince(REUSEPORT_SINCE, version);
 }
 
 interface SlotSocket {
@@ -58,18 +46,9 @@ export class ReusePortSlots {
     const id = `${key}#${slot}`;
     let socket = this.sockets.get(id);
     if (!socket) {
-      const port = this.ports.get(key) ?? address.port;
-      const family = address.host && net.isIPv4(address.host) ? 4 : 6;
-      const result = createServerHandle!(address.host ?? null, port, family, undefined, UV_TCP_REUSEPORT | (address.ipv6Only ? UV_TCP_IPV6ONLY : 0));
-      if (typeof result === 'number') {
-        const code = errnoName(result);
-        throw Object.assign(new Error(`bind ${code}`), { code, errno: result, syscall: 'bind' });
-      }
-      const out: Record<string, unknown> = {};
-      result.getsockname?.(out);
-      const bound: BoundAddress = { type: 'tcp', address: String(out.address), family: String(out.family), port: Number(out.port) };
+      const { handle, address: bound } = bindHandle(address, UV_TCP_REUSEPORT, this.ports.get(key) ?? address.port);
       this.ports.set(key, bound.port);
-      socket = { handle: result, address: bound, holders: new Set() };
+      socket = { handle, address: bound, holders: new Set() };
       this.sockets.set(id, socket);
     }
     socket.holders.add(wid);
@@ -95,13 +74,5 @@ export class ReusePortSlots {
   closeAll(): void {
     for (const { handle } of this.sockets.values()) handle.close();
     this.sockets.clear();
-  }
-}
-
-function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(errno);
-  } catch {
-    return `E${-errno}`;
   }
 }

@@ -31,6 +31,16 @@ interface ServerInternals {
   _listen2(address: string | null, port: number, addressType: number, backlog?: number, fd?: number): void;
 }
 
+/** net's own listen on the handle just put in `_handle` (it sees the handle is there and does not bind). */
+function listenOnHandle(internals: ServerInternals, address: BoundAddress, backlog: number | undefined): void {
+  if (address.type === 'pipe') {
+    internals._pipeName = address.path;
+    internals._listen2(null, -1, -1, backlog);
+  } else {
+    internals._listen2(address.address, address.port, address.family === 'IPv6' ? 6 : 4, backlog);
+  }
+}
+
 type ShutdownHook = () => unknown;
 
 /**
@@ -289,9 +299,7 @@ export class WorkerRuntime {
       // Kernel balancing: a real listening handle, shared with the other workers.
       this.track(server);
       internals._handle = shared;
-      if (m.address.type === 'pipe') internals._pipeName = m.address.path;
-      internals._listen2(m.address.type === 'tcp' ? m.address.address : null, m.address.type === 'tcp' ? m.address.port : -1, m.address.type === 'tcp' ? (m.address.family === 'IPv6' ? 6 : 4) : -1, request.backlog);
-      return;
+      return listenOnHandle(internals, m.address, request.backlog);
     }
     const handle = new FauxHandle(m.key, m.address, this, server);
     let set = this.handles.get(m.key);
@@ -299,12 +307,7 @@ export class WorkerRuntime {
     set.add(handle);
     this.track(server, m.key);
     internals._handle = handle;
-    if (m.address.type === 'pipe') {
-      internals._pipeName = m.address.path;
-      internals._listen2(null, -1, -1, request.backlog);
-    } else {
-      internals._listen2(m.address.address, m.address.port, m.address.family === 'IPv6' ? 6 : 4, request.backlog);
-    }
+    listenOnHandle(internals, m.address, request.backlog);
     if (this.shutdownStarted) this.trackers.get(server)!.draining = true;
   }
 

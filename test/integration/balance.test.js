@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { example, NODE24, runDrover, superviseForTest } from '../helpers/drover.js';
 import { pidOf, request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
+import { nodeHasSince, REUSEPORT_SINCE } from '../../dist/platform/node-version.cjs';
 
 /** The pid that answers one request from a given local address (127.0.0.x), on its own connection. */
 const getFrom = async (port, localAddress) => pidOf((await request({ port, localAddress })).body);
@@ -109,7 +110,7 @@ test('reuseport: each worker binds its own socket (Node >= 22.12)', { skip: exis
   await d.assertNothingLeft();
 });
 
-test('reuseport on Node < 22.12 is a clear error', { skip: process.versions.node.split('.')[0] >= 22 ? 'this Node supports reusePort' : false }, async (t) => {
+test('reuseport on Node < 22.12 is a clear error', { skip: nodeHasSince(REUSEPORT_SINCE) ? 'this Node supports reusePort' : false }, async (t) => {
   const d = runDrover(t, [example('hello.js'), '--balance', 'reuseport'], { env: { PORT: '0' } });
   const { code } = await d.wait();
   assert.equal(code, 65);

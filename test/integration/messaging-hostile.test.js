@@ -27,21 +27,43 @@ function hostileApp(t, actions, { messaging, instances = 2 } = {}) {
 /** The hub's answer to a raw send: its ack or nack (the welcome comes first). */
 const answer = (r) => r.replies.find((f) => f.kind === Kind.ack || f.kind === Kind.nack);
 
-/** Samples the master's event-loop delay and RSS until stopped. */
+/**
+ * Samples the master (this process) until stopped: its event-loop delay, the
+ * CPU time it spent between two turns of a 10 ms timer, and its RSS.
+ * The assertions use the CPU time: a loop kept busy by the attack shows there
+ * whatever the machine's load, while the wall-clock delay also counts the time
+ * the scheduler gives other processes (on 2 cores shared by several test runs,
+ * a 10 ms timer of an idle process is late by 100+ ms; failed alone at load
+ * 13-17 on Node 20 and 24). The CPU time counts every thread of the process
+ * (GC helpers too), so it is not below what the loop itself used.
+ */
 function recorder() {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const rss = [process.memoryUsage.rss()];
+  const busy = [];
+  let cpu = process.cpuUsage();
+  const turns = setInterval(() => {
+    const now = process.cpuUsage();
+    busy.push((now.user - cpu.user + now.system - cpu.system) / 1000);
+    cpu = now;
+  }, 10);
   const timer = setInterval(() => rss.push(process.memoryUsage.rss()), 50);
   return {
     stop() {
+      clearInterval(turns);
       clearInterval(timer);
       delay.disable();
       rss.push(process.memoryUsage.rss());
-      return { lagP99Ms: delay.percentile(99) / 1e6, lagMaxMs: delay.max / 1e6, rssStartMiB: rss[0] / MiB, rssMaxMiB: Math.max(...rss) / MiB };
+      busy.sort((a, b) => a - b);
+      const busyP99Ms = busy.length ? busy[Math.min(busy.length - 1, Math.floor(busy.length * 0.99))] : 0;
+      return { lagP99Ms: delay.percentile(99) / 1e6, lagMaxMs: delay.max / 1e6, busyP99Ms, busyMaxMs: busy.at(-1) ?? 0, rssStartMiB: rss[0] / MiB, rssMaxMiB: Math.max(...rss) / MiB };
     },
   };
 }
+
+/** The diagnostic line's numbers of the master's loop. */
+const loopText = (s) => `lag p99 ${s.lagP99Ms.toFixed(1)} ms (max ${s.lagMaxMs.toFixed(1)}), CPU between loop turns p99 ${s.busyP99Ms.toFixed(1)} ms (max ${s.busyMaxMs.toFixed(1)})`;
 
 test('malformed frames, a 64 MiB frame, unknown tokens, spoofed senders, bad payloads: connection closed, offender logged, master and other workers fine', async (t) => {
   const actions = [
@@ -64,7 +86,7 @@ test('malformed frames, a 64 MiB frame, unknown tokens, spoofed senders, bad pay
   process.kill(app.pidOf(0), 'SIGUSR2');
   await waitFor(() => done.length === 1, { timeoutMs: 20_000, message: "the hostile worker's report" });
   const stats = rec.stop();
-  t.diagnostic(`master during the attacks: lag p99 ${stats.lagP99Ms.toFixed(1)} ms, rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB`);
+  t.diagnostic(`master during the attacks: ${loopText(stats)}, rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB`);
   const results = Object.fromEntries(done[0].payload.map((r) => [r.name ?? r.api, r]));
   const fatal = (r) => r.replies.find((f) => f.kind === Kind.fatal)?.body ?? '';
 
@@ -91,7 +113,7 @@ test('malformed frames, a 64 MiB frame, unknown tokens, spoofed senders, bad pay
   assert.equal(results.unserialisable.code, 'DROVER_E_MSG_SERIALIZE');
 
   assert.ok(stats.rssMaxMiB - stats.rssStartMiB < 48, `the 64 MiB frame was never buffered (rss +${(stats.rssMaxMiB - stats.rssStartMiB).toFixed(0)} MiB)`);
-  assert.ok(stats.lagP99Ms < 100, `lag p99 ${stats.lagP99Ms} ms`);
+  assert.ok(stats.busyP99Ms < 100, `CPU between loop turns p99 ${stats.busyP99Ms} ms`);
   const wid0 = app.of('fork', (e) => e.slot === 0)[0].wid;
   const offences = app.log.filter((r) => r.event === 'message-abuse' && r.wid === wid0);
   assert.ok(offences.length >= 1, 'the offender is logged');
@@ -123,7 +145,7 @@ test('repeated abuse: the worker is replaced (replacement first, then a graceful
   await app.stop();
 });
 
-test('a flood of 100k messages/s from one worker: throttled, logged, replaced for repeated flooding; master lag p99 < 100 ms, RSS bounded; other workers unaffected', async (t) => {
+test('a flood of 100k messages/s from one worker: throttled, logged, replaced for repeated flooding; master loop busy p99 < 100 ms of CPU, RSS bounded; other workers unaffected', async (t) => {
   // Three strikes (seconds of flooding) instead of five keep the test short. The
   // rate limit is set to 5 000/s (default 50 000/s) so that the flood is one on a
   // starved machine too: what is checked is throttling to the configured limit,
@@ -157,7 +179,7 @@ test('a flood of 100k messages/s from one worker: throttled, logged, replaced fo
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.floor(latencies.length * 0.99)];
   t.diagnostic(
-    `flood: ${offered.sent} messages offered in ${offered.ms} ms (${offeredRate}/s; refused locally: ${JSON.stringify(offered.codes)}), ${receivedInWindow} received by the master in ${floodMs} ms (${Math.round(receivedInWindow / (floodMs / 1000))}/s); master lag p99 ${stats.lagP99Ms.toFixed(1)} ms (max ${stats.lagMaxMs.toFixed(1)}); master rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB; worker 1 round trip p99 ${p99.toFixed(1)} ms over ${latencies.length}`,
+    `flood: ${offered.sent} messages offered in ${offered.ms} ms (${offeredRate}/s; refused locally: ${JSON.stringify(offered.codes)}), ${receivedInWindow} received by the master in ${floodMs} ms (${Math.round(receivedInWindow / (floodMs / 1000))}/s); master ${loopText(stats)}; master rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB; worker 1 round trip p99 ${p99.toFixed(1)} ms over ${latencies.length}`,
   );
 
   // 100 000/s is the aim; on a starved machine the worker may offer less, but it
@@ -172,7 +194,7 @@ test('a flood of 100k messages/s from one worker: throttled, logged, replaced fo
   // Throttled to the rate limit (bursts of one second's worth): at most
   // rateLimit × (t + 1), plus 100 ms' worth for where the window's ends fall.
   assert.ok(receivedInWindow <= rateLimit * (floodMs / 1000 + 1.1), `received ${receivedInWindow} in ${floodMs} ms`);
-  assert.ok(stats.lagP99Ms < 100, `master event-loop lag p99 ${stats.lagP99Ms} ms`);
+  assert.ok(stats.busyP99Ms < 100, `master CPU between loop turns p99 ${stats.busyP99Ms} ms`);
   assert.ok(stats.rssMaxMiB - stats.rssStartMiB < 150, `master rss grew ${(stats.rssMaxMiB - stats.rssStartMiB).toFixed(0)} MiB`);
   assert.ok(p99 < 250, `worker 1 round trip p99 ${p99} ms`);
   await app.waitEvent('ready', (e) => e.slot === 0 && e.pid !== attacker, { timeoutMs: 20_000 });
@@ -200,7 +222,7 @@ test('spoofed drover messages on the IPC channel (exiting ×1000, malformed, unk
   const replacement = await app.waitEvent('ready', (e) => e.slot === 0 && e.pid !== attacker, { timeoutMs: 20_000 });
   await app.waitEvent('exit', (e) => e.pid === attacker, { timeoutMs: 20_000 });
   const stats = rec.stop();
-  t.diagnostic(`master during the IPC spoofing: lag p99 ${stats.lagP99Ms.toFixed(1)} ms, rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB`);
+  t.diagnostic(`master during the IPC spoofing: ${loopText(stats)}, rss ${stats.rssStartMiB.toFixed(0)} → max ${stats.rssMaxMiB.toFixed(0)} MiB`);
 
   const wid0 = app.of('fork', (e) => e.pid === attacker)[0].wid;
   // The first 'exiting' is what the runtime sends on a crash: acted on once; the 999 copies are dropped.
@@ -217,7 +239,7 @@ test('spoofed drover messages on the IPC channel (exiting ×1000, malformed, unk
   assert.ok(lines.some((r) => /sent 'online' a second time/.test(r.msg)));
   assert.ok(lines.some((r) => /sent 'exiting' a second time/.test(r.msg)));
   assert.ok(lines.some((r) => /floods the IPC channel/.test(r.msg)), 'the pong flood beyond the limit is logged');
-  assert.ok(stats.lagP99Ms < 100, `lag p99 ${stats.lagP99Ms} ms`);
+  assert.ok(stats.busyP99Ms < 100, `CPU between loop turns p99 ${stats.busyP99Ms} ms`);
   assert.equal(app.sup.phase, 'running');
   assert.equal(await app.sup.messages.request(0, 'echo', 'replacement'), 'replacement');
   assert.equal(await app.sup.messages.request(1, 'echo', 'bystander'), 'bystander');

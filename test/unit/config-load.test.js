@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findConfigFile, isConfigFileName } from '../../dist/config/load.js';
 import { resolveSpec } from '../../dist/config/resolve.js';
+import { typeStripping } from '../../dist/config/typescript.js';
 import { configFixture as fx, loadConfig as load } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -22,8 +23,7 @@ async function rejectsConfig(promise, ...patterns) {
 
 function typeScriptLoadable() {
   if (process.features.typescript) return true;
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > 22 || (major === 22 && minor >= 6)) return true;
+  if (typeStripping() !== 'none') return true;
   for (const from of [fx('formats', 'x.js'), fileURLToPath(import.meta.url)]) {
     try {
       createRequire(from).resolve('tsx/esm/api');

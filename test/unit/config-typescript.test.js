@@ -25,6 +25,9 @@ test('typeStripping by Node version', () => {
   assert.equal(typeStripping('22.18.0'), 'default');
   assert.equal(typeStripping('23.5.0'), 'flag');
   assert.equal(typeStripping('24.1.0'), 'default');
+  assert.equal(typeStripping('22.17.1'), 'flag');
+  assert.equal(typeStripping('23.6.0'), 'default');
+  assert.equal(typeStripping('v24.0.0-pre'), 'default');
 });
 
 test('.ts on Node 20: tsx from the app directory as a loader, else DROVER_E_TYPESCRIPT saying what to do', (t) => {
