@@ -645,8 +645,8 @@ const DESIGN_NOTES = [
     'request\'s record, once something V8 had promoted pointed at it (dead, but not swept until the next full collection), kept the request\'s promise ' +
     'and so its 64 KB reply alive through every scavenge, which copied and promoted about half of all replies (only 13% of the promises themselves ' +
     'were old when they settled, and none had a live retaining path at a full collection). The record now lets go of its promise\'s functions when it settles ' +
-    '(rpc.ts): 9 MB promoted, 0.39-0.40 s of pauses; paired with the old build in one process (6-8 alternations, load 10-17) 3.0-3.8x the round trips/s ' +
-    '(text 1 KB x 32: 2.0x), and the master\'s CPU per round trip 451-601 -> 125-235 µs, below the bare + UTF-8 echo\'s 275-314 (bare 178-185). ' +
+    '(rpc.ts): 9 MB promoted, 0.39-0.40 s of pauses; paired with the old build in one process (6-8 alternations, load 10-18) 2.0-3.8x the round trips/s ' +
+    '(text 1 KB x 32: 2.0x; records x 32: 1.25x at 1 KB, 1.29x at 64 KB), and the master\'s CPU per round trip 451-601 -> 125-235 µs, below the bare + UTF-8 echo\'s 275-314 (bare 178-185). ' +
     'drover can pass the bare echo at 64 KB: the echo reads through stream \'data\' events, a fresh 64 KB buffer per read and a concatenation per cut ' +
     'frame, which drover\'s reused read buffer avoids; at that size the bare echo is the reference the target names, not a strict ceiling.',
   '- **Flood guard.** Each connection may send 50 000 frames/s by default (bursts of one second\'s worth); beyond that the hub stops reading from it, and every ' +
