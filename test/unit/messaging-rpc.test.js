@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { PendingRequests } from '../../dist/messaging/rpc.js';
 import { Dispatcher, checkTimeout, errorFromBody, handlerFailureBody, errorBody } from '../../dist/messaging/endpoint.js';
 import { IpcGuard } from '../../dist/messaging/ipc-guard.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 const info = (over = {}) => ({ what: "request 'x' to worker 1", timeoutMs: 1000, tag: 'w1', ...over });
 const settled = async (p) => {
@@ -217,4 +219,33 @@ test('IPC guard: online/exiting once, repeats dropped with a strike; floods drop
   guard.forget(1);
   assert.equal(guard.admit(1, 101, 'online'), true, 'a forgotten worker starts afresh');
   assert.ok(offenses.some((o) => /sent 'exiting' a second time/.test(o)));
+});
+
+// An entry that outlives its request (something promoted still points at it) must not keep the
+// promise, and with it the reply, alive: 64 KB replies were copied by every scavenge so (rpc.ts, settled).
+test('a settled request lets go of its promise, however it ends (reply, error, receiver gone, disconnect, timeout)', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  let fire;
+  const timers = { setTimeout: (fn) => ((fire = fn), 'timer'), clearTimeout: () => {} };
+  const ways = {
+    reply: (rpc) => rpc.resolve(1, 'x'.repeat(65536)),
+    error: (rpc) => rpc.reject(1, new Error('remote')),
+    gone: (rpc) => rpc.rejectTag('w1', () => new Error('gone')),
+    disconnect: (rpc) => rpc.rejectAll(() => new Error('disconnected')),
+    timeout: () => fire(),
+  };
+  for (const [way, settle] of Object.entries(ways)) {
+    const rpc = new PendingRequests(timers);
+    let p = rpc.add(1, info());
+    const kept = rpc.pending.get(1);
+    const ref = new WeakRef(p);
+    p.catch(() => {});
+    settle(rpc);
+    p = undefined;
+    await new Promise((r) => setImmediate(r));
+    gc();
+    assert.equal(ref.deref(), undefined, `${way}: the promise is still reachable from its entry`);
+    assert.equal(kept.timer, undefined, `${way}: the entry still holds its timer`);
+  }
 });
