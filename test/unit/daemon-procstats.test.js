@@ -22,14 +22,20 @@ function statFds(pid) {
 }
 const holdsStat = (pid) => statFds(pid) > 0;
 
-function sleeper(t) {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+/**
+ * A node process that has run its first line: right after the exec that
+ * spawn() waits for, the new image may not have touched a page yet (RSS 0 in
+ * /proc/<pid>/stat; seen 1 run in 3 under load).
+ */
+async function sleeper(t) {
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('up'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => child.kill('SIGKILL'));
+  await once(child.stdout, 'data');
   return child;
 }
 
-test('a live process: memory and CPU from one kept descriptor, read again without reopening', { skip: !linux }, (t) => {
-  const child = sleeper(t);
+test('a live process: memory and CPU from one kept descriptor, read again without reopening', { skip: !linux }, async (t) => {
+  const child = await sleeper(t);
   const first = procStats(child.pid);
   assert.ok(first && first.memory > 0 && first.cpu >= 0, JSON.stringify(first));
   assert.ok(holdsStat(child.pid), 'the descriptor is kept');
@@ -41,7 +47,7 @@ test('a live process: memory and CPU from one kept descriptor, read again withou
 });
 
 test('a process that exited: no stats, and its descriptor is closed', { skip: !linux }, async (t) => {
-  const child = sleeper(t);
+  const child = await sleeper(t);
   assert.ok(procStats(child.pid));
   assert.ok(holdsStat(child.pid));
   child.kill('SIGKILL');
