@@ -30,7 +30,7 @@ import {
 } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
 import { FrameReader } from './frame-reader.js';
-import { SERIALISED_PER_WRITE, serialisedFrame } from './flush-policy.js';
+import { countCorked } from './flush-policy.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
@@ -271,11 +271,7 @@ export class HubClient implements Messenger {
     }
     socket.write(frame);
     // A long burst of serialised frames (replies to many requests) leaves in parts, so the master starts on it (flush-policy.ts).
-    if (serialisedFrame(frame) && ++this.serialisedCorked >= SERIALISED_PER_WRITE) {
-      this.serialisedCorked = 0;
-      socket.uncork();
-      socket.cork();
-    }
+    this.serialisedCorked = countCorked(socket, frame, this.serialisedCorked);
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
   }
 

@@ -8,7 +8,7 @@
 // SERIALISED_PER_WRITE, flush-policy.ts); writeNow (the state store's pushes) sends to an idle connection
 // at once and corks only what follows it in the tick.
 import { ownCopy } from './frame-reader.js';
-import { SERIALISED_PER_WRITE, serialisedFrame } from './flush-policy.js';
+import { countCorked } from './flush-policy.js';
 import type { Conn } from './hub-conn.js';
 
 export interface FlowOptions {
@@ -91,11 +91,7 @@ export class HubFlow {
     if (!c.corked) this.cork(c);
     c.socket.write(buf);
     // A long burst of serialised frames leaves in parts, so the receiver starts on it (flush-policy.ts).
-    if (serialisedFrame(buf) && ++c.serialisedCorked >= SERIALISED_PER_WRITE) {
-      c.serialisedCorked = 0;
-      c.socket.uncork();
-      c.socket.cork();
-    }
+    c.serialisedCorked = countCorked(c.socket, buf, c.serialisedCorked);
   }
 
   /** Corked until the end of this tick, or of the read being handled. */
