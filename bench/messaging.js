@@ -340,7 +340,7 @@ async function serialisationCosts() {
         droverV8: time(() => encodeFrame(head, p, 'v8')) + time(() => decodePayload(fv8, 28)),
         droverJson: time(() => encodeFrame(head, p, 'json')) + time(() => decodePayload(fjson, 28)),
         walkSent: time(() => isJsonExact(p)),
-        walkFresh: freshWalk(json, isJsonExact, size > 4096 ? 8 : 200),
+        walkFresh: size > 4096 ? freshWalk(json, isJsonExact, 1, 40) : freshWalk(json, isJsonExact, 200, 15),
       });
     }
   }
@@ -348,16 +348,16 @@ async function serialisationCosts() {
 }
 
 /**
- * The JSON-or-v8 walk (v8 mode) of a value just decoded from JSON text, µs, best of several
- * batches of `batch` fresh copies: what the replying end of a round trip walks (an echo
+ * The JSON-or-v8 walk (v8 mode) of a value just decoded from JSON text, µs, best of `rounds`
+ * batches of `batch` fresh copies (one at 64 KB, walked right after it was decoded, as by the worker): what the replying end of a round trip walks (an echo
  * answers with what it decoded), and what an app usually sends (objects made for the
- * message). It costs more than walking one object sent again and again (walkSent, the
- * bench master's payload): the copies are new to the cache and to the walk's Set of
- * objects met, which must give each of them an identity hash first.
+ * message), beside walkSent (the one payload the bench's master sends again and again):
+ * a copy is new to the walk's Set, which must give each of its objects an identity hash
+ * first, but it was just allocated in one piece, so either can be the dearer.
  */
-function freshWalk(json, walk, batch) {
+function freshWalk(json, walk, batch, rounds) {
   let best = Infinity;
-  for (let round = 0; round < 15; round++) {
+  for (let round = 0; round < rounds; round++) {
     const copies = Array.from({ length: batch }, () => JSON.parse(json));
     const t0 = performance.now();
     for (const c of copies) walk(c);
@@ -505,7 +505,7 @@ function report(results, args, costs) {
     'Encode + decode of one payload, µs, best of 7 batches. "drover" columns include the frame header and the copy into the frame. ' +
       'The last two: the walk of v8 mode that decides JSON or v8 (json-exact.ts), part of the v8-mode frame: on the one payload sent again and again ' +
       '(what the bench\'s master sends), and on a copy just decoded from JSON (what the echoing worker answers with, and what an app that builds ' +
-      'its messages sends), best of 15 batches of fresh copies.',
+      'its messages sends), best of 15-40 batches of fresh copies.',
     '',
   );
   lines.push('| Shape | Size | JSON.stringify + JSON.parse | v8.serialize + v8.deserialize | drover frame, v8 mode | drover frame, json mode | walk, same payload | walk, fresh payload |');
@@ -722,7 +722,15 @@ const DESIGN_NOTES = [
     'JSON encodes exactly (objects and arrays of strings, finite numbers, booleans and null; no -0, undefined, holes, class instances or shared references) ' +
     'travels as JSON: a walk over the value decides, which costs a fraction of JSON.stringify (1 KB records, measured while building this: walk 3-8 µs, ' +
     'JSON encode + decode 12-37 µs, v8 encode + decode 50-63 µs on this loaded machine). Split (1 KB records, 9 records): about half of the walk is Object.keys of each array, which is how it sees named properties (v8 keeps them, JSON drops them); of the ways to list them it is the cheapest (a 3-element array: Object.keys 143-173 ns, for-in 334-511, getOwnPropertyNames 556-795, Reflect.ownKeys 620-684); at 64 KB about half is the Set of objects met (shared references). Reusing the walk\'s state between calls made no difference beyond noise. A first attempt whose walk cost as much as it saved had been dropped; ' +
-    'a Set per walk (for shared references) was then a third of its cost, and the walk now remembers objects in a short list (a Set past 48 of them).',
+    'a Set per walk (for shared references) was then a third of its cost, and the walk now remembers objects in a short list (a Set past 48 of them). ' +
+    'One in flight (records, issue 17), measured while building this (rec9, load 9-11): the walk is what separates the default from json mode at 64 KB: ' +
+    'drover v8 against drover json mode, same build, one process, 10 interleaved pairs: json mode 1.21x the round trips/s at 64 KB x 1, 0.98x at 1 KB x 1 ' +
+    '(json mode against raw json in the same pairs: 1.02x and 0.97x), more than the walk costs alone in the serialisation table (its last two columns: ' +
+    'the payload sent again, as by the bench\'s master, and a copy just decoded, as the echoing worker answers with; under load neither was ' +
+    'consistently the dearer). Its cost per object is a Set insertion (shared references; a new object needs an identity hash first) and per array an ' +
+    'Object.keys (named properties), both calls into the runtime; no cheaper exact check of either was found. The rest of a round trip ' +
+    'is not wake-ups: `strace -c -f` over 20 000 round trips of 1 KB x 1 counts the same per round trip for drover and raw json (2 writes, 2 reads, ' +
+    '3.2 and 3.4 epoll waits, both processes together).',
   '- **The transport has a ceiling.** The bare unix socket row (no framing, no serialisation, no API) is the best any socket transport can do here. ' +
     'Where it is below 10x raw json at 64 KB, or below 2x at 1 KB with 32 in flight, those targets cannot be met on this machine by any design that ' +
     'moves the bytes through the kernel; shared memory between processes is not available to Node without a native addon.',
