@@ -618,9 +618,9 @@ function boundsSection(results, costs, get) {
     if (measured >= target) verdict = 'met';
     else if (noisyFloor) verdict = `missed; no bound from this run: the floor${floors} is ${utf8Floor > 1.05 ? 'above the ceiling' : 'below drover'}, moved by noise`;
     else if (floor < target) verdict = `missed; out of reach for any design: the floor is ${floor.toFixed(2)}x${floors}`;
-    else if (withExtra < target) verdict = `missed; the floor allows ${floor.toFixed(2)}x, drover's walk alone caps it at ${withExtra.toFixed(2)}x`;
+    else if (withExtra < target) verdict = `missed; the floor allows ${floor.toFixed(2)}x (not bounded for any design), drover's frame work and walk alone cap it at ${withExtra.toFixed(2)}x`;
     else if (measuredFloor) verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${floors}, drover makes ${(measured / floor).toFixed(2)}x of it; the rest is drover's own cost`;
-    else verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${vsBare ? '' : ` (${withExtra.toFixed(2)}x with drover's walk)`}; the rest is per-message overhead (hub, API, wake-ups)`;
+    else verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${vsBare ? '' : ` (${withExtra.toFixed(2)}x with drover's frame work and walk)`}; the rest is per-message overhead (hub, API, wake-ups)`;
     if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
     const turns = inTurns(v8r, base);
     if (measured < target && !vsBare && c.inflight > 1 && turns && turns.inTurn < target) {
