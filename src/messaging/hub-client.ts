@@ -34,6 +34,7 @@ import { countCorked } from './flush-policy.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import { PreWelcome } from './pre-welcome.js';
+import { CLIENT_KEY } from './hub-client-key.js';
 
 export interface HubClientOptions {
   readonly socketPath: string;
@@ -571,16 +572,6 @@ function notUnderDrover(addr: number): DroverError {
     'DROVER_E_MSG_NO_ROUTE',
     `cannot reach ${describeAddress(addr)}: this process was not started by drover (only 'workers' and publish work, within this process)`,
   );
-}
-
-// The symbol's name predates the rename to HubClient; other copies of drover look it up.
-const CLIENT_KEY = Symbol.for('drover.messaging.port');
-
-/** The process's hub client if a messaging call made one (ready() must not create it). */
-export function existingHubClient(): Pick<HubClient, 'connecting'> | undefined {
-  // Duck-typed: the client may come from another copy of drover loaded into this process.
-  const client = (globalThis as Record<symbol, unknown>)[CLIENT_KEY] as Partial<HubClient> | undefined;
-  return typeof client?.connecting === 'function' ? (client as Pick<HubClient, 'connecting'>) : undefined;
 }
 
 /** The process's one messaging endpoint, shared by every copy of drover loaded into it. */

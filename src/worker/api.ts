@@ -2,7 +2,8 @@
 // gives unmodified apps. Every function is safe to call outside drover (plain
 // `node app.js`): they then do nothing, so apps stay runnable on their own.
 import { WorkerRuntime } from './preload-runtime.js';
-import { existingHubClient, messenger } from '../messaging/hub-client.js';
+import { messenger } from '../messaging/hub-client.js';
+import { hubConnecting } from '../messaging/hub-client-key.js';
 import type { Address } from '../messaging/envelope.js';
 import type { Handler, Listener, RequestOptions } from '../messaging/endpoint.js';
 import { agentReady, connectAgent } from './agent-side.js';
@@ -34,7 +35,7 @@ export function ready(): void {
   const runtime = WorkerRuntime.current();
   const say = runtime ? () => runtime.ready() : isAgent ? agentReady : undefined;
   if (!say) return;
-  const connecting = existingHubClient()?.connecting();
+  const connecting = hubConnecting();
   if (connecting) void connecting.then(say);
   else say();
 }

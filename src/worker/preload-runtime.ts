@@ -21,6 +21,7 @@ import { limitSends } from './send-limit.js';
 import { ipcMaxMessage } from '../protocol/ipc-limit.js';
 import { ignoreUnknown } from '../core/assert-never.js';
 import { UdpBinder } from './udp-bind.js';
+import { hubConnecting } from '../messaging/hub-client-key.js';
 
 const RUNTIME_KEY = Symbol.for('drover.worker.runtime');
 
@@ -255,7 +256,14 @@ export class WorkerRuntime {
       const seq = ++this.seq;
       const address = { ...resolved, index };
       this.pendingListens.set(seq, { server, request: { ...request, address }, release });
-      this.channel.send({ kind: 'listen', seq, address });
+      // With readyOn 'listen' this listen makes the worker ready. An app that used messaging before it (handle()
+      // at its first line) must be reachable then, as after ready(): the request leaves once the hub has
+      // welcomed that connection (bounded, as ready()'s wait). Otherwise the master's ready comes before the
+      // worker's hello, and a call to it had only CONNECT_GRACE_MS to see the hello (test/integration/messaging-ready-reach).
+      const send = () => this.channel.send({ kind: 'listen', seq, address });
+      const connecting = hubConnecting();
+      if (connecting) void connecting.then(send);
+      else send();
     });
   }
 

@@ -20,7 +20,19 @@ function hostileApp(t, actions, { messaging, instances = 2 } = {}) {
   const dir = tempDir(t, 'drover-hostile-');
   const env = { HOSTILE: JSON.stringify(actions), HOSTILE_MARK: path.join(dir, 'attacker') };
   return makeApp(t, { script: fixture('messaging-hostile.js'), instances, env, messaging, logger: log.logger }).then((app) =>
-    Object.assign(app, { log: log.records, offered: () => JSON.parse(readFileSync(`${env.HOSTILE_MARK}.flood`, 'utf8')) }),
+    Object.assign(app, {
+      log: log.records,
+      offered: () => JSON.parse(readFileSync(`${env.HOSTILE_MARK}.flood`, 'utf8')),
+      /** For a failure's message: the attacker's raw connections so far, and the hub's abuse lines. */
+      attackSoFar: () => {
+        let raws = 'none reported';
+        try {
+          raws = readFileSync(`${env.HOSTILE_MARK}.raw`, 'utf8');
+        } catch {}
+        const lines = log.records.filter((r) => /^message-abuse/.test(r.event ?? '')).map((r) => `${r.event}: ${r.msg}`);
+        return `the attacker's raw connections: ${raws}; the hub's abuse lines: ${JSON.stringify(lines)}`;
+      },
+    }),
   );
 }
 
@@ -132,7 +144,10 @@ test('repeated abuse: the worker is replaced (replacement first, then a graceful
   const attacker = app.pidOf(0);
   const bystander = app.pidOf(1);
   process.kill(attacker, 'SIGUSR2');
-  const crash = await app.waitEvent('crash', (e) => e.pid === attacker, { timeoutMs: 20_000 });
+  // Timed out once in 7 runs under load (the cause unknown): a timeout now says how far the attack got.
+  const crash = await app.waitEvent('crash', (e) => e.pid === attacker, { timeoutMs: 20_000 }).catch((err) => {
+    throw new Error(`${err.message}; ${app.attackSoFar()}`);
+  });
   assert.match(crash.error, /replaced for abusing the message channels/);
   assert.ok(app.log.some((r) => r.event === 'message-abuse-restart' && r.strikes === 5), 'the restart is logged with its reason');
   const replacement = await app.waitEvent('ready', (e) => e.slot === 0 && e.pid !== attacker, { timeoutMs: 20_000 });
@@ -196,7 +211,12 @@ test('a flood of 100k messages/s from one worker: throttled, logged, replaced fo
   assert.ok(receivedInWindow <= rateLimit * (floodMs / 1000 + 1.1), `received ${receivedInWindow} in ${floodMs} ms`);
   assert.ok(stats.busyP99Ms < 100, `master CPU between loop turns p99 ${stats.busyP99Ms} ms`);
   assert.ok(stats.rssMaxMiB - stats.rssStartMiB < 150, `master rss grew ${(stats.rssMaxMiB - stats.rssStartMiB).toFixed(0)} MiB`);
-  assert.ok(p99 < 250, `worker 1 round trip p99 ${p99} ms`);
+  // Worker 1 is not starved by the flood: within 250 ms of its round trip, plus what the machine itself made
+  // the master's loop late (two turns of it per round trip, at the lag's p99). On a loaded machine that lag is
+  // other processes' time (p99 311 ms with a lag p99 of 504 ms, load 10, nice 19: failed against a flat 250);
+  // a hub that put worker 1's frames behind the flood's would delay its round trips without making the timers late.
+  const allowed = 250 + 2 * stats.lagP99Ms;
+  assert.ok(p99 < allowed, `worker 1 round trip p99 ${p99.toFixed(1)} ms (allowed ${allowed.toFixed(0)} ms: 250 + 2 × the master's lag p99)`);
   await app.waitEvent('ready', (e) => e.slot === 0 && e.pid !== attacker, { timeoutMs: 20_000 });
   await app.stop();
 });

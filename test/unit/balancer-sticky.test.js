@@ -123,10 +123,12 @@ test('without an address it falls back to round-robin', () => {
 test('pick scales logarithmically: a 64-member ring answers 200k picks quickly', () => {
   const s = ring(Array.from({ length: 64 }, (_, i) => i + 1));
   const addrs = addresses(1000);
-  const t0 = performance.now();
+  // This process's CPU time, not the wall clock: on a loaded machine the wall clock also counts other processes' turns.
+  const t0 = process.cpuUsage();
   let sink = 0;
   for (let r = 0; r < 200; r++) for (const a of addrs) sink += s.pick({ remoteAddress: a });
-  const ms = performance.now() - t0;
+  const used = process.cpuUsage(t0);
+  const ms = (used.user + used.system) / 1000;
   assert.ok(sink > 0);
-  assert.ok(ms < 2000, `200k picks took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 2000, `200k picks took ${ms.toFixed(0)} ms of CPU`);
 });
