@@ -219,6 +219,15 @@ function watchGc() {
 }
 
 /**
+ * write-lat's lists (warm + n steps each, in step order) split: `timed`, the n steps after the warm-up, which the
+ * target and the floors count; `noWarm`, each list's p50 over its first n steps, which is what runs before the
+ * warm-up counted (the same untimed connection steps, then n timed ones), printed beside.
+ */
+export function splitWarmUp(lists, warm, n) {
+  return { timed: lists.map((v) => v.slice(warm, warm + n)), noWarm: lists.map((v) => pct(v.slice(0, n), 50)) };
+}
+
+/**
  * The floor of a `set` for any design in which the master is the single writer and persists before it
  * acknowledges (the issue's semantics): one round trip between two Node processes on a unix socket plus one
  * write(2) of the record, both measured bare in this run, interleaved with `set` and `SET`. It assumes nothing
@@ -290,11 +299,9 @@ export default {
     } finally {
       await stopProcess(echo, { timeoutMs: 2000 });
     }
-    // Without the warm-up, as runs before it measured (the same untimed connection steps, then the first setCount
-    // steps), printed beside; the target and the floors count the setCount steps after the warm-up.
-    const first = (v) => pct(v.slice(0, p.setCount), 50);
-    out.noWarm = { setP50: first(setLat), echoP50: first(echoLat), redisSetP50: first(redisSetLat), rawRtP50: first(rawRtLat), rawWriteP50: first(rawWriteLat) };
-    [setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat] = [setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat].map((v) => v.slice(p.setWarm));
+    let noWarm;
+    ({ noWarm, timed: [setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat] } = splitWarmUp([setLat, echoLat, redisSetLat, rawRtLat, rawWriteLat], p.setWarm, p.setCount));
+    out.noWarm = { setP50: noWarm[0], echoP50: noWarm[1], redisSetP50: noWarm[2], rawRtP50: noWarm[3], rawWriteP50: noWarm[4] };
     out.rawRtP50 = pct(rawRtLat, 50);
     out.rawRtP99 = pct(rawRtLat, 99);
     out.rawWriteP50 = pct(rawWriteLat, 50);
