@@ -98,8 +98,10 @@ function rawPeer(socketPath) {
 // set, its floors (a bare round trip to the master on the same transport, the message hub, no store; a raw
 // socket round trip to a bare Node process; a raw writeSync of a ~100-byte record, the file backend's one
 // syscall per set, to a file opened as its log is) and ioredis SET, interleaved one of each per step, so that
-// a change of the machine's load hits all of them alike, in an order that rotates every step.
-handle('write-lat', async ({ url, key, n, rawSocket, rawFile }) => {
+// a change of the machine's load hits all of them alike, in an order that rotates every step. warm: steps
+// run the same way before the n that the target counts, timed and returned as well (the first warm of
+// each list); the scenario reports both.
+handle('write-lat', async ({ url, key, n, warm = 0, rawSocket, rawFile }) => {
   const r = await redisClient(url);
   const raw = rawSocket ? rawPeer(rawSocket) : undefined;
   await raw?.ready;
@@ -111,7 +113,7 @@ handle('write-lat', async ({ url, key, n, rawSocket, rawFile }) => {
   const out = ops.map(() => []);
   try {
     for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < warm + n; i++) {
       // A rotating order: each op follows each of the others equally often (what ran just before moves a latency).
       for (let j = 0; j < ops.length; j++) {
         const k = (i + j) % ops.length;
