@@ -23,8 +23,15 @@ import { DIST_DIR } from '../platform/install-dir.cjs';
 import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 
-// Started by path, not imported: the CLI does not load the daemon's code.
-const DAEMON_JS = path.join(DIST_DIR, 'daemon/main.js');
+// Started by path, not imported: the CLI does not load the daemon's code. Its
+// CommonJS build when there is one (`npm run build`; a bare `tsc -p
+// tsconfig.json` leaves only the ESM one): a daemon loaded by require holds no
+// ES module records or loader state (issue 17: its private memory, as for the
+// app master, docs/daemon.md).
+const daemonJs = (): string => {
+  const cjs = path.join(DIST_DIR, 'cjs/daemon/main.js');
+  return existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/main.js');
+};
 
 const NEEDS_DAEMON = new Set(['start', 'list', 'ls', 'describe', 'show', 'stop', 'restart', 'reload', 'delete', 'del', 'scale', 'signal', 'save', 'resurrect', 'ping']);
 
@@ -51,7 +58,7 @@ export function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   const fd = openLogFd(paths.daemonLog);
   const spawned: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
+    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, daemonJs(), ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (spawned.exited = -1));
     child.on('exit', (code) => (spawned.exited = code ?? -1));
     child.unref();
