@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { isConfigFileName } from '../config/names.js';
-import { SUPERVISOR_NODE_FLAGS } from '../control/node-flags.js';
+import { daemonNodeFlags } from '../control/node-flags.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
 import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 import { supervisorEnv } from '../control/stored-env.js';
@@ -59,7 +59,7 @@ export function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   const fd = openLogFd(paths.daemonLog);
   const spawned: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, daemonJs(), ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
+    const child = spawn(process.execPath, [...daemonNodeFlags(), daemonJs(), ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (spawned.exited = -1));
     child.on('exit', (code) => (spawned.exited = code ?? -1));
     child.unref();
