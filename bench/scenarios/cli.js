@@ -52,6 +52,12 @@ const PHASE_SETS = { start: ['start'], memory: ['two'], list: ['two', 'big'] };
 const PHASES = new Set(PHASE_SETS[process.env.DROVER_BENCH_CLI] ?? ['start', 'two', 'big']);
 const POLL_MS = 10; // HTTP polling interval while a start runs
 const SETTLE_MS = 1000; // pause between commands (the spare master boots after a start)
+// Each manager's memory is read this long after its last app answered (issue 17): past V8's memory
+// reducer, which first looks at an idle process 8 s after its start and gives back what its start-up
+// grew (a worker whose boot ran one scavenge holds ~1.2 MB more young generation until then: a
+// drover worker 8.9 -> 7.7 MB USS, the app alone 7.8 throughout; mem9, docs/daemon.md). Read at the
+// same age, neither manager is measured mid-start-up while the other is idle.
+const IDLE_READ_MS = 12000;
 const BIG_SETTLE_MS = 2000;
 const BIG_APPS = 25;
 const BIG_WORKERS = 4;
@@ -412,6 +418,56 @@ async function idleFloor(name, args, env, settleMs) {
 const bareNodeFloor = () => idleFloor('bare node', ['-e', "setTimeout(() => {}, 60000); console.log('up')"], {}, SETTLE_MS / 2);
 
 /**
+ * The app's own floor, same run: APP alone, forked with an IPC channel as
+ * every manager forks a worker (Node's cluster, PM2 and drover), PORT set,
+ * read idle beside drover's processes 1.5 s after its first 200 (the app
+ * alone runs no scavenge in its first seconds: read at 3 s and 13 s here it
+ * holds the same). No manager's worker of this app can cost less private
+ * memory: it is the app with nothing added.
+ */
+async function appFloor() {
+  const port = await freePort();
+  const child = spawn(NODE, [APP], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = signal ?? code));
+  child.on('error', (err) => (exited = err.message));
+  const kill = () => {
+    if (exited !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  const unregister = onCleanup(kill);
+  try {
+    await first200Since(performance.now(), port, `node ${APP}`, () => exited !== null && `node ${APP} exited (${exited}) before it answered`);
+    await sleep(SETTLE_MS * 1.5);
+    return smaps(child.pid);
+  } finally {
+    kill();
+    unregister();
+  }
+}
+
+/**
+ * The least any manager could cost for the same apps (bytes of PSS), or null:
+ * its workers are the app alone (appFloor's USS each), it runs one supervising
+ * Node process of its own at the bare-node floor (a manager written in Node
+ * needs at least one: PM2's structure with nothing in its daemon), and its
+ * processes' shared pages (the node binary's, mapped by every one of them)
+ * cost what drover's processes' shared pages cost together in the same read
+ * (their PSS minus their USS). Assumes: the supervisor is a Node process and
+ * the workers run the same Node binary.
+ */
+function anyDesignFloor(m) {
+  if (!m?.drover || !m.floor || !m.appFloor) return null;
+  const workers = ofRole(m.drover, 'worker').length;
+  const shared = m.drover.total.pss - m.drover.total.uss;
+  return shared + m.floor.uss + workers * m.appFloor.uss;
+}
+
+/**
  * The app master's floor, same run (issue 17): bench/apps/master-floor.cjs
  * does only what any master of a round-robin app must (fork one idle child
  * with an IPC channel, listen on a TCP port and on a unix socket), with the
@@ -588,25 +644,29 @@ async function listTimings(entries, reps) {
 
 /**
  * 2 apps × 2 workers under each manager. Memory is read with nothing of the
- * other manager running (see the header): drover first, alone, 1.5 s after its
- * second start; then PM2 is started beside it for the list calls, drover is
- * ended, and PM2 is read alone, after the list calls. V8's memory reducer
- * shrinks an idle Node process's heap some 12-16 s after its start (measured
- * here: an app master 14.0 → 12.0 MB USS, the daemon 10.4 → 8.1 MB), so the
- * later reading favours PM2 if anything.
+ * other manager running (see the header): drover first, alone, IDLE_READ_MS
+ * after its second start answered; then PM2 is started beside it for the list
+ * calls, drover is ended, and PM2 is read alone, after the list calls and at
+ * least IDLE_READ_MS after its own second start. Both are read idle at about
+ * the same age, past V8's memory reducer (see IDLE_READ_MS); the ages are in
+ * the doc.
  */
 async function twoAppsPhase(p, ctx, withPm2) {
   const homes = {};
   try {
     homes.drover = makeHome('drover');
     await startTwoApps(homes.drover);
-    await sleep(SETTLE_MS * 1.5);
-    const memory = { drover: await droverMemory(homes.drover) };
+    const droverUp = performance.now();
+    await sleep(IDLE_READ_MS);
+    const memory = { drover: await droverMemory(homes.drover), ages: { drover: performance.now() - droverUp } };
     memory.floor = await bareNodeFloor();
     memory.masterFloor = await masterFloor().catch((err) => (ctx.log(`  master floor not measured: ${err.message}`), null));
+    memory.appFloor = await appFloor().catch((err) => (ctx.log(`  app floor not measured: ${err.message}`), null));
+    let pm2Up = 0;
     if (withPm2) {
       homes.pm2 = makeHome('pm2');
       await startTwoApps(homes.pm2);
+      pm2Up = performance.now();
       await sleep(SETTLE_MS);
     }
     const idle = await idleCpu({ drover: homes.drover, ...(withPm2 ? { pm2: homes.pm2 } : {}) }, p.idleMs);
@@ -620,7 +680,9 @@ async function twoAppsPhase(p, ctx, withPm2) {
     const cpu = otherCpu(cpu0, cpuSnapshot());
     if (withPm2) {
       await homes.drover.kill();
+      await sleep(Math.max(0, pm2Up + IDLE_READ_MS - performance.now()));
       memory.pm2 = pm2Memory(homes.pm2);
+      memory.ages.pm2 = performance.now() - pm2Up;
     }
     const pss = (m) => num(mb(m?.total.pss), 1);
     ctx.log(
@@ -788,6 +850,12 @@ function evaluate(data, suffix = '') {
   }
   const m = data.two?.memory;
   const dPss = m?.drover?.total.pss;
+  // The floor of any design (anyDesignFloor), same run: below the target, a miss is drover's, not a bound.
+  const anyFloorText = (mm, q) => {
+    const f = anyDesignFloor(mm);
+    const rf = ratio(f, q);
+    return rf == null ? '' : `; floor of any design (one Node supervisor at the bare-node floor, the workers as the app alone, USS ${num(mb(mm.appFloor.uss), 1)} MB each) ${num(mb(f), 1)} MB = ${num(rf, 2)}× (${rf > TARGET_PSS ? 'above the target: bounded' : 'below the target: not a bound'})`;
+  };
   const qPss = m?.pm2?.total.pss;
   const r = ratio(dPss, qPss);
   const bound = floorBound(m);
@@ -795,7 +863,7 @@ function evaluate(data, suffix = '') {
   t.push({
     name: `PSS of all drover processes (default settings) ≤ ${TARGET_PSS}× PM2's, 2 apps × 2 workers${suffix}`,
     ok: r == null ? null : r <= TARGET_PSS,
-    value: r == null ? '—' : `${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×${rb == null ? '' : `; bound (daemon and masters at the bare-node floor, USS ${num(mb(m.floor.uss), 1)} MB) ${num(mb(bound), 1)} MB = ${num(rb, 2)}×`}`,
+    value: r == null ? '—' : `${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×${rb == null ? '' : `; bound (daemon and masters at the bare-node floor, USS ${num(mb(m.floor.uss), 1)} MB) ${num(mb(bound), 1)} MB = ${num(rb, 2)}×`}${anyFloorText(m, qPss)}`,
     why: data.two?.error ?? noPm2 ?? 'no result',
   });
   const masters = ofRole(m?.drover, 'app master');
@@ -972,8 +1040,9 @@ function renderPass(data, h) {
   }
 
   out.push('', `${h} Memory: RSS, PSS and USS`, '');
+  const age = (k) => (data.two?.memory?.ages?.[k] == null ? '—' : num(data.two.memory.ages[k] / 1000, 1));
   out.push(
-    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover first (alone, ${(p.settleMs * 1.5) / 1000} s after its second start, before the list calls), then PM2 (alone, after the list calls, drover ended; V8's memory reducer shrinks an idle Node process some 12-16 s after its start, so the later reading favours PM2 if anything). The spare master's own memory is shown with the start times above. drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, and a spare master if one runs (the daemon's child running \`${MASTER_JS}\` that is no app's master; none by default). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
+    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover first (alone, ${age('drover')} s after its second app answered, before the list calls), then PM2 (alone, after the list calls, drover ended, ${age('pm2')} s after its second app answered): both past V8's memory reducer, which first looks at an idle process 8 s after its start and gives back the young generation a start-up scavenge grew (a drover worker read at 3 s holds ~1.2 MB of it more than at 13 s; the app alone runs no such scavenge). The spare master's own memory is shown with the start times above. drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, and a spare master if one runs (the daemon's child running \`${MASTER_JS}\` that is no app's master; none by default). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
   );
   const two = data.two;
   if (two?.error) out.push('', `Failed: ${two.error}`);
@@ -1007,6 +1076,15 @@ function renderPass(data, h) {
       out.push(
         '',
         `**The bound of drover's structure**: a bare \`node -e\` timer, read idle while drover's processes ran (sharing the binary's pages as they do), has RSS ${num(mb(f.rss), 1)} MB, PSS ${num(mb(f.pss), 1)} MB, USS ${num(mb(f.uss), 1)} MB: no node process costs less. With drover's ${plane} node processes of its own (the daemon and one master per app) each at that floor (USS ${num(mb(f.uss), 1)} MB, its shared pages as measured) and its workers and group guards as measured, drover would cost ${num(mb(bound), 1)} MB of PSS${pm2 ? ` = ${num(bound / pm2, 2)}× PM2's ${num(mb(pm2), 1)} MB` : ''}; measured: ${num(mb(two.memory.drover.total.pss), 1)} MB, ${num(mb(two.memory.drover.total.pss - bound), 1)} MB above the bound (what the daemon and masters hold beyond a bare node: their modules and heaps).`,
+      );
+    }
+    const anyFloor = anyDesignFloor(two.memory);
+    if (anyFloor != null) {
+      const pm2 = two.memory.pm2?.total.pss;
+      const af = two.memory.appFloor;
+      out.push(
+        '',
+        `**The floor of any design**: ${APP} alone, forked with an IPC channel and read idle beside drover's processes, has RSS ${num(mb(af.rss), 1)} MB, PSS ${num(mb(af.pss), 1)} MB, USS ${num(mb(af.uss), 1)} MB: no manager's worker of this app costs less private memory. A manager with one supervising Node process at the bare-node floor (PM2's structure with nothing in its daemon) and ${ofRole(two.memory.drover, 'worker').length} such workers, its shared pages costing what drover's processes' shared pages cost together in the same read (PSS − USS, ${num(mb(two.memory.drover.total.pss - two.memory.drover.total.uss), 1)} MB), would cost ${num(mb(anyFloor), 1)} MB of PSS${pm2 ? ` = ${num(anyFloor / pm2, 2)}× PM2's: ${anyFloor / pm2 > TARGET_PSS ? 'above the target, so no design written in Node meets it here' : 'below the target, so a miss is not bounded by it'}` : ''}. It assumes a supervisor written in Node and workers on the same Node binary.`,
       );
     }
     const mfl = two.memory.masterFloor;

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { isConfigFileName } from '../config/names.js';
-import { SUPERVISOR_NODE_FLAGS } from '../control/node-flags.js';
+import { daemonNodeFlags } from '../control/node-flags.js';
 import { droverPaths, ensureHome, type DroverPaths } from '../control/paths.js';
 import { keptStandbyMaster, spawnStandbyMaster, standbyMasterEnabled, type StandbyMaster } from '../control/standby.js';
 import { supervisorEnv } from '../control/stored-env.js';
@@ -23,8 +23,16 @@ import { DIST_DIR } from '../platform/install-dir.cjs';
 import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 
-// Started by path, not imported: the CLI does not load the daemon's code.
-const DAEMON_JS = path.join(DIST_DIR, 'daemon/main.js');
+// Started by path, not imported: the CLI does not load the daemon's code. On
+// Node 20 its CommonJS build when there is one (`npm run build`; a bare `tsc
+// -p tsconfig.json` leaves only the ESM one), the ES module one from Node 22
+// (issue 17, the daemon's private memory, paired with 2 apps × 2 workers,
+// docs/daemon.md: Node 20 7.9 → 7.0 MB as CommonJS; Node 24 15.5 → 16.8 MB,
+// worse, so not there; Node 22 not measured, left as it was).
+const daemonJs = (): string => {
+  const cjs = path.join(DIST_DIR, 'cjs/daemon/main.js');
+  return Number(process.versions.node.split('.')[0]) < 22 && existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/main.js');
+};
 
 const NEEDS_DAEMON = new Set(['start', 'list', 'ls', 'describe', 'show', 'stop', 'restart', 'reload', 'delete', 'del', 'scale', 'signal', 'save', 'resurrect', 'ping']);
 
@@ -51,7 +59,7 @@ export function spawnDaemon(paths: DroverPaths, flags: string[] = []): Spawned {
   const fd = openLogFd(paths.daemonLog);
   const spawned: Spawned = { exited: undefined };
   try {
-    const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, DAEMON_JS, ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
+    const child = spawn(process.execPath, [...daemonNodeFlags(), daemonJs(), ...flags], { detached: true, stdio: ['ignore', fd, fd], cwd: paths.home, env: supervisorEnv(process.env) });
     child.on('error', () => (spawned.exited = -1));
     child.on('exit', (code) => (spawned.exited = code ?? -1));
     child.unref();

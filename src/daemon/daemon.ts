@@ -10,6 +10,7 @@
 import { startDaemonHttp } from './http-hooks.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_DIR } from '../platform/install-dir.cjs';
 import { didYouMean } from '../config/suggest.js';
 import { ControlClient } from '../control/client.js';
 import type { DaemonCommands, MasterCommands, ReloadResult, Settled } from '../control/commands.js';
@@ -30,7 +31,7 @@ import { StatSampler } from './stat-sampler.js';
 
 const VERSION = (() => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
