@@ -789,7 +789,28 @@ const DESIGN_NOTES = [
     '(rpc.ts): 9 MB promoted, 0.39-0.40 s of pauses; paired with the old build in one process (6-8 alternations, load 10-18) 2.0-3.8x the round trips/s ' +
     '(text 1 KB x 32: 2.0x; records x 32: 1.25x at 1 KB, 1.29x at 64 KB), and the master\'s CPU per round trip 451-601 -> 125-235 µs, below the bare + UTF-8 echo\'s 275-314 (bare 178-185). ' +
     'drover can pass the bare echo at 64 KB: the echo reads through stream \'data\' events, a fresh 64 KB buffer per read and a concatenation per cut ' +
-    'frame, which drover\'s reused read buffer avoids; at that size the bare echo is the reference the target names, not a strict ceiling.',
+    'frame, which drover\'s reused read buffer avoids; at that size the bare echo is the reference the target names, not a strict ceiling. ' +
+    'Later (big9), judged by CPU per round trip of each end (the text CPU table above), since on a loaded machine wall time says more about the load: ' +
+    'a string\'s frame was sized with Buffer.byteLength, a scan of the whole string, 9 µs per 64 KB on Node 24 (any string) and on Node 20 for a sliced one ' +
+    '(String#slice, as the bench\'s payload), against 1-3 µs for the write itself; it is now sized for one byte per UTF-16 unit and written in one pass ' +
+    '(frame.ts; a non-ASCII rest is measured from where the write stopped). Paired with the old build (10 alternations, load 7-8): master 104 -> 74 µs per ' +
+    'round trip at 32 in flight, 123 -> 103 µs at one; the worker 72 -> 65 and 96 -> 81. In the next run (load 9-12) drover\'s busier end spent 0.91x the bare ' +
+    'echo\'s busier end (master / worker 99.5 / 121.2 µs against 133.7 / 82.5; bare + UTF-8 231.5 / 187.8): CPU no longer keeps drover from the bare echo\'s rate, ' +
+    'only how well its two ends overlap on two free cores. The tick\'s cork does not stop the overlap: the kernel takes 212,992 bytes of a unix socket write ' +
+    'here (net.core.wmem_default), so the 2 MB writev of a tick leaves in parts of 180-220 KB (strace), and the worker answers each 64 KB read with one write ' +
+    'while the master still writes the rest. Text frames of 16 KB and more written at once (uncorked after each) were tried and left out: paired 1.005x at ' +
+    '64 KB x 32, 0.98x at 64 KB x 1, 0.98x at 1 KB x 32 (6 alternations, load 7-8), CPU per round trip within noise.',
+  '- **A daemon-run app master\'s flags** (`--master-flags app`, docs/messaging-benchmarks-app-master.md): the flags that keep an idle master small ' +
+    '(control/node-flags.ts) make large messages cost. `--optimize-for-size` keeps V8\'s young generation at 1-2 MB whatever `--max-semi-space-size` says ' +
+    '(heap statistics after a 64 KB x 32 burst: 1-2 MB with it and a maximum of 1, 2, 4 or 8 MB; 8, 16 and 32 MB without it for 4, 8 and no maximum), so a ' +
+    'burst of 64 KB strings outlives the scavenges: the master\'s CPU per 64 KB x 32 round trip was 1,690-1,840 µs with the app flags against 300-390 µs without ' +
+    '`--optimize-for-size` and a maximum of 8 MB or none (Node 20 and 24, the other flags the same, two runs each, load 8-13), and the bare + UTF-8 echo under ' +
+    'the same flags does as badly (its master 1,328 µs per round trip, the same rate as drover in that run): the computed floor, which counts the conversion ' +
+    'but not what these strings cost the collector, is not reached by either. What the flag saves, a master of this bench (drover as a library, one worker, ' +
+    'USS from smaps_rollup): idle 13.9 MB with the app flags against 21.5-21.8 without `--optimize-for-size` (Node 20; Node 24 21.8-21.9 against 30.1-36.3), ' +
+    'and 20 s after a 3 s burst 13.9-25.7 MB against 46.6-69.7 (Node 24 34.0-40.0 against 58.2-96.5): without it the young generation grows and is not given ' +
+    'back. With `--optimize-for-size` the maximum still matters for what a burst leaves: 20 s after one, 13.7-15.6 MB with a maximum of 1-8 MB, 27.6 MB with ' +
+    'none and 36.1 with only `--min-semi-space-size=1` (Node 20, one run each). So the flags stay: a daemon-run master trades large-message throughput for its memory.',
   '- **Flood guard.** Each connection may send 50 000 frames/s by default (bursts of one second\'s worth); beyond that the hub stops reading from it, and every ' +
     'second of flooding is a strike (five within 30 s get the worker replaced). Replies to requests the hub routed are not counted (they are bounded by ' +
     'those requests), so a worker answering the master at full speed, as here, is never throttled; an app whose workers send more sets `messaging.rateLimit`.',
