@@ -4,7 +4,12 @@
 // beside Node's raw process.send (json and advanced serialisation, over the
 // IPC channel), in the same run, on the same payloads.
 //
-//   node bench/messaging.js [--quick] [--seconds N] [--rounds N] [--shape records|text] [--out docs/messaging-benchmarks.md] [--no-write]
+//   node bench/messaging.js [--quick] [--seconds N] [--rounds N] [--shape records|text] [--master-flags default|app] [--out docs/messaging-benchmarks.md] [--no-write]
+//
+// --master-flags app: the master end (this process) runs with the V8 flags and
+// malloc setting a daemon-run app master gets (control/node-flags.ts), in a
+// re-executed copy of this script; every subject's master end alike, workers
+// and children with none. Its table goes to docs/messaging-benchmarks-app-master.md.
 //
 // For each payload size (1 KB, 64 KB) and concurrency (1 and 32 requests in
 // flight) it reports round trips/s and the round-trip latency p50/p99, then
@@ -48,7 +53,7 @@ export function makePayload(bytes, shape = 'records') {
 }
 
 function parseArgs(argv) {
-  const args = { quick: false, seconds: 1, rounds: 5, shape: undefined, out: path.join(ROOT, 'docs/messaging-benchmarks.md'), write: true };
+  const args = { quick: false, seconds: 1, rounds: 5, shape: undefined, masterFlags: 'default', out: undefined, write: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
@@ -56,6 +61,10 @@ function parseArgs(argv) {
     else if (a === '--rounds') args.rounds = Number(argv[++i]);
     else if (a === '--out') args.out = path.resolve(argv[++i]);
     else if (a === '--no-write') args.write = false;
+    else if (a === '--master-flags' || a.startsWith('--master-flags=')) {
+      args.masterFlags = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (args.masterFlags !== 'default' && args.masterFlags !== 'app') throw new Error(`--master-flags takes default or app, not ${args.masterFlags}`);
+    }
     // One payload shape only (a partial run, for working on it; the doc wants both).
     else if (a === '--shape') {
       args.shape = argv[++i];
@@ -63,6 +72,7 @@ function parseArgs(argv) {
     }
     else throw new Error(`unknown argument ${a}`);
   }
+  args.out ??= path.join(ROOT, args.masterFlags === 'app' ? 'docs/messaging-benchmarks-app-master.md' : 'docs/messaging-benchmarks.md');
   if (args.quick) {
     args.seconds = Math.min(args.seconds, 0.5);
     args.rounds = Math.min(args.rounds, 1);
@@ -148,7 +158,7 @@ function cpuSince(a, b) {
 
 export async function rawSubject(serialization) {
   // detached, as drover starts its workers (see SAME_SESSION_NOTE).
-  const child = fork(SELF, [], { env: { ...process.env, BENCH_MESSAGING_ROLE: 'raw' }, serialization, detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SELF, [], { env: { ...process.env, BENCH_MESSAGING_ROLE: 'raw' }, serialization, detached: true, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let next = 0;
   child.on('message', (m) => {
@@ -217,6 +227,7 @@ export async function bareSubject(utf8 = false) {
   const child = fork(SELF, [], {
     env: { ...process.env, BENCH_MESSAGING_ROLE: utf8 ? 'bare-utf8' : 'bare', BENCH_MESSAGING_SOCKET: socketPath },
     detached: true,
+    execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const socket = await new Promise((resolve) => server.once('connection', resolve));
@@ -385,8 +396,46 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** The app master's V8 flags and malloc setting (control/node-flags.ts), as the daemon starts a master. */
+async function appMasterFlags() {
+  const { SUPERVISOR_NODE_FLAGS, SUPERVISOR_MALLOC_ENV } = await import(path.join(ROOT, 'dist/control/node-flags.js'));
+  return { flags: [...SUPERVISOR_NODE_FLAGS], env: { ...SUPERVISOR_MALLOC_ENV } };
+}
+
+/**
+ * --master-flags app: this script again, as a master started with those flags. The
+ * malloc setting is for the master alone (glibc reads it at start): the copy puts the
+ * environment back before it starts a subject, so no child gets it.
+ */
+async function runAsAppMaster() {
+  const { flags, env } = await appMasterFlags();
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k] ?? null]));
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...flags, SELF, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env, BENCH_MESSAGING_MASTER: 'app', BENCH_MESSAGING_SAVED_ENV: JSON.stringify(saved) },
+  });
+  const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  process.exitCode = code;
+}
+
+function restoreSavedEnv() {
+  const saved = JSON.parse(process.env.BENCH_MESSAGING_SAVED_ENV ?? '{}');
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === null) delete process.env[k];
+    else process.env[k] = v;
+  }
+  delete process.env.BENCH_MESSAGING_SAVED_ENV;
+  delete process.env.BENCH_MESSAGING_MASTER;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.masterFlags === 'app' && process.env.BENCH_MESSAGING_MASTER !== 'app') return runAsAppMaster();
+  if (args.masterFlags === 'app') {
+    restoreSavedEnv();
+    args.masterNodeFlags = process.execArgv;
+  }
   // Every subject runs at once and the rounds are interleaved (A B C D, A B C D, …),
   // so load from outside the benchmark hits all of them alike; each cell is the median round.
   const running = [];
@@ -401,7 +450,7 @@ async function main() {
       const here = running.filter(({ subject }) => !subject.shapes || subject.shapes.includes(c.shape));
       for (let round = 0; round < args.rounds; round++) {
         for (const { subject, s } of here) {
-          rounds.get(subject.key).push(await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0, cpu: c.shape === 'records' && s.pid ? cpuProbe(s.pid) : undefined }));
+          rounds.get(subject.key).push(await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0, cpu: s.pid ? cpuProbe(s.pid) : undefined }));
         }
       }
       for (const { subject } of here) {
@@ -438,13 +487,19 @@ function report(results, args, costs) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const x = (r, base) => `${(r.rps / base.rps).toFixed(2)}x`;
   const lines = [];
-  lines.push('# Messaging benchmarks', '');
-  lines.push('Generated by `node bench/messaging.js` — do not edit by hand; every number below is measured by that run.', '');
+  const app = args.masterNodeFlags !== undefined;
+  lines.push(app ? "# Messaging benchmarks: a master with the app master's flags" : '# Messaging benchmarks', '');
+  lines.push(`Generated by \`node bench/messaging.js${app ? ' --master-flags app' : ''}\` — do not edit by hand; every number below is measured by that run.`, '');
   lines.push('|  |  |', '| --- | --- |');
   lines.push(`| Date | ${new Date().toISOString()} |`);
   lines.push(`| Node | ${process.version} |`);
   lines.push(`| Machine | ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()} |`);
   lines.push(`| Load average at the end | ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} |`);
+  lines.push(
+    app
+      ? `| Master process | the V8 flags and malloc setting of a daemon-run app master (control/node-flags.ts): \`${args.masterNodeFlags.join(' ')}\`, MALLOC_ARENA_MAX=2, for every subject's master end (the bench process; drover as a library inside it, ESM); workers and children without them |`
+      : "| Master process | the bench process, default V8 flags: drover used as a library (a daemon-run app master has flags of its own: `--master-flags app`, docs/messaging-benchmarks-app-master.md) |",
+  );
   lines.push(`| drover | git ${gitRev()} (plus uncommitted changes) |`);
   lines.push(`| Method | ${args.rounds} rounds of ${args.seconds} s per cell, subjects interleaved round by round; each cell is the median round${args.quick ? ' (quick mode)' : ''}${args.shape ? ` (${args.shape} only)` : ''} |`, '');
   lines.push(
@@ -532,6 +587,7 @@ function report(results, args, costs) {
   );
   lines.push(...boundsSection(results, costs, get));
   lines.push(...cpuSection(get));
+  lines.push(...textCpuSection(get));
   lines.push(...DESIGN_NOTES);
   return lines.join('\n') + '\n';
 }
@@ -619,6 +675,9 @@ function boundsSection(results, costs, get) {
     else if (noisyFloor) verdict = `missed; no bound from this run: the floor${floors} is ${utf8Floor > 1.05 ? 'above the ceiling' : 'below drover'}, moved by noise`;
     else if (floor < target) verdict = `missed; out of reach for any design: the floor is ${floor.toFixed(2)}x${floors}`;
     else if (withExtra < target) verdict = `missed; the floor allows ${floor.toFixed(2)}x (not bounded for any design), drover's frame work and walk alone cap it at ${withExtra.toFixed(2)}x`;
+    // At the string echo's own rate (or above): the gap to the computed floor is what strings cost this process
+    // (allocation, collection: e.g. under the app master's flags), which the computed floor leaves out; still no bound.
+    else if (measuredFloor && measured >= utf8Floor * 0.95) verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${floors}; drover makes ${(measured / utf8Floor).toFixed(2)}x the measured string echo's rate, so the gap is what strings cost in this process (allocation, collection), which the computed floor leaves out`;
     else if (measuredFloor) verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${floors}, drover makes ${(measured / floor).toFixed(2)}x of it; the rest is drover's own cost`;
     else verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${vsBare ? '' : ` (${withExtra.toFixed(2)}x with drover's frame work and walk)`}; the rest is per-message overhead (hub, API, wake-ups)`;
     if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
@@ -676,6 +735,37 @@ function cpuSection(get) {
     if (!t || !tr) continue;
     rows++;
     out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(base)} | ${ends(v8r)} | ${ends(json)} | ${t.inTurn.toFixed(2)}x | ${t.overlapped.toFixed(2)}x | ${tr.inTurn.toFixed(2)}x | ${tr.overlapped.toFixed(2)}x | ${gcOf(base, 'gcMaster', 1)} / ${gcOf(v8r, 'gcMaster', 1)} | ${gcOf(base, 'promotedMaster', 0)} / ${gcOf(v8r, 'promotedMaster', 0)} |`);
+  }
+  if (rows === 0) return [];
+  out.push('');
+  return out;
+}
+
+/**
+ * CPU per round trip of each end, text: drover against the bare echoes. At 32 in flight
+ * a design whose ends each spend no more CPU per round trip than the bare echo's busier
+ * end, and overlap, reaches the bare echo's rate where two cores are free; this says
+ * whether a miss is CPU (an end that costs more) or the ends waiting for each other.
+ */
+function textCpuSection(get) {
+  const out = ['## CPU per round trip, text (same run)', ''];
+  out.push(
+    'µs of CPU (user + system) per round trip, master / worker (the child for the bare echoes), the median of the rounds above; the master end includes the bench\'s ' +
+      'own loop, alike for every subject. "Busier end, drover / bare": drover\'s busier end against the bare echo\'s; at or below 1.00x its two ends, working at once ' +
+      'on two free cores, would reach the bare echo\'s rate, and a lower measured ratio is the ends waiting for each other (or for the CPU, on a loaded machine).',
+    '',
+  );
+  out.push('| Case | drover v8 | bare | bare + UTF-8 | busier end, drover / bare | busier end, drover / bare + UTF-8 | drover v8 / bare, rate |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const ends = (r) => (r && r.cpuMaster !== undefined && r.cpuWorker !== undefined ? `${r.cpuMaster.toFixed(1)} / ${r.cpuWorker.toFixed(1)}` : 'n/a');
+  const busier = (r) => (r && r.cpuMaster !== undefined && r.cpuWorker !== undefined ? Math.max(r.cpuMaster, r.cpuWorker) : undefined);
+  const ratio = (a, b) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : 'n/a');
+  let rows = 0;
+  for (const c of CASES.filter((k) => k.shape === 'text')) {
+    const { v8r, bare, bareUtf8 } = cellsOf(get, c);
+    if (!v8r || !bare || busier(v8r) === undefined) continue;
+    rows++;
+    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(v8r)} | ${ends(bare)} | ${ends(bareUtf8)} | ${ratio(busier(v8r), busier(bare))} | ${ratio(busier(v8r), busier(bareUtf8))} | ${(v8r.rps / bare.rps).toFixed(2)}x |`);
   }
   if (rows === 0) return [];
   out.push('');
@@ -743,7 +833,28 @@ const DESIGN_NOTES = [
     '(rpc.ts): 9 MB promoted, 0.39-0.40 s of pauses; paired with the old build in one process (6-8 alternations, load 10-18) 2.0-3.8x the round trips/s ' +
     '(text 1 KB x 32: 2.0x; records x 32: 1.25x at 1 KB, 1.29x at 64 KB), and the master\'s CPU per round trip 451-601 -> 125-235 µs, below the bare + UTF-8 echo\'s 275-314 (bare 178-185). ' +
     'drover can pass the bare echo at 64 KB: the echo reads through stream \'data\' events, a fresh 64 KB buffer per read and a concatenation per cut ' +
-    'frame, which drover\'s reused read buffer avoids; at that size the bare echo is the reference the target names, not a strict ceiling.',
+    'frame, which drover\'s reused read buffer avoids; at that size the bare echo is the reference the target names, not a strict ceiling. ' +
+    'Later (big9), judged by CPU per round trip of each end (the text CPU table above), since on a loaded machine wall time says more about the load: ' +
+    'a string\'s frame was sized with Buffer.byteLength, a scan of the whole string, 9 µs per 64 KB on Node 24 (any string) and on Node 20 for a sliced one ' +
+    '(String#slice, as the bench\'s payload), against 1-3 µs for the write itself; it is now sized for one byte per UTF-16 unit and written in one pass ' +
+    '(frame.ts; a non-ASCII rest is measured from where the write stopped). Paired with the old build (10 alternations, load 7-8): master 104 -> 74 µs per ' +
+    'round trip at 32 in flight, 123 -> 103 µs at one; the worker 72 -> 65 and 96 -> 81. In the next run (load 9-12) drover\'s busier end spent 0.91x the bare ' +
+    'echo\'s busier end (master / worker 99.5 / 121.2 µs against 133.7 / 82.5; bare + UTF-8 231.5 / 187.8): CPU no longer keeps drover from the bare echo\'s rate, ' +
+    'only how well its two ends overlap on two free cores. The tick\'s cork does not stop the overlap: the kernel takes 212,992 bytes of a unix socket write ' +
+    'here (net.core.wmem_default), so the 2 MB writev of a tick leaves in parts of 180-220 KB (strace), and the worker answers each 64 KB read with one write ' +
+    'while the master still writes the rest. Text frames of 16 KB and more written at once (uncorked after each) were tried and left out: paired 1.005x at ' +
+    '64 KB x 32, 0.98x at 64 KB x 1, 0.98x at 1 KB x 32 (6 alternations, load 7-8), CPU per round trip within noise.',
+  '- **A daemon-run app master\'s flags** (`--master-flags app`, docs/messaging-benchmarks-app-master.md): the flags that keep an idle master small ' +
+    '(control/node-flags.ts) make large messages cost. `--optimize-for-size` keeps V8\'s young generation at 1-2 MB whatever `--max-semi-space-size` says ' +
+    '(heap statistics after a 64 KB x 32 burst: 1-2 MB with it and a maximum of 1, 2, 4 or 8 MB; 8, 16 and 32 MB without it for 4, 8 and no maximum), so a ' +
+    'burst of 64 KB strings outlives the scavenges: the master\'s CPU per 64 KB x 32 round trip was 1,690-1,840 µs with the app flags against 300-390 µs without ' +
+    '`--optimize-for-size` and a maximum of 8 MB or none (Node 20 and 24, the other flags the same, two runs each, load 8-13), and the bare + UTF-8 echo under ' +
+    'the same flags does as badly (its master 1,328 µs per round trip, the same rate as drover in that run): the computed floor, which counts the conversion ' +
+    'but not what these strings cost the collector, is not reached by either. What the flag saves, a master of this bench (drover as a library, one worker, ' +
+    'USS from smaps_rollup): idle 13.9 MB with the app flags against 21.5-21.8 without `--optimize-for-size` (Node 20; Node 24 21.8-21.9 against 30.1-36.3), ' +
+    'and 20 s after a 3 s burst 13.9-25.7 MB against 46.6-69.7 (Node 24 34.0-40.0 against 58.2-96.5): without it the young generation grows and is not given ' +
+    'back. With `--optimize-for-size` the maximum still matters for what a burst leaves: 20 s after one, 13.7-15.6 MB with a maximum of 1-8 MB, 27.6 MB with ' +
+    'none and 36.1 with only `--min-semi-space-size=1` (Node 20, one run each). So the flags stay: a daemon-run master trades large-message throughput for its memory.',
   '- **Flood guard.** Each connection may send 50 000 frames/s by default (bursts of one second\'s worth); beyond that the hub stops reading from it, and every ' +
     'second of flooding is a strike (five within 30 s get the worker replaced). Replies to requests the hub routed are not counted (they are bounded by ' +
     'those requests), so a worker answering the master at full speed, as here, is never throttled; an app whose workers send more sets `messaging.rateLimit`.',

@@ -144,13 +144,31 @@ export function encodeJson(f: FrameFields, text: string, maxPayloadBytes = DEFAU
   return encodeText(f, text, FLAG_JSON, maxPayloadBytes);
 }
 
+// The frame of a string is sized for one byte per UTF-16 unit and written in
+// one pass; only a string that does not fit (non-ASCII) is measured, from where
+// the write stopped. Buffer.byteLength scans the whole string first: 9 µs per
+// 64 KB on Node 24 (any string) and on Node 20 (a sliced string, as
+// String#slice makes), against 1-3 µs for the write itself (issue 17).
+const utf8 = new TextEncoder();
+
 function encodeText(f: FrameFields, text: string, kindFlag: number, maxPayloadBytes: number): Buffer {
   const t = topicLength(f.topic);
-  const n = Buffer.byteLength(text, 'utf8');
-  if (n > maxPayloadBytes) throw tooLarge(n, maxPayloadBytes);
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + t + n);
+  const at = HEADER_BYTES + t;
+  // UTF-8 takes at least one byte per UTF-16 unit.
+  if (text.length > maxPayloadBytes) throw tooLarge(Buffer.byteLength(text, 'utf8'), maxPayloadBytes);
+  let buf = Buffer.allocUnsafe(at + text.length);
+  const { read, written } = utf8.encodeInto(text, buf.subarray(at));
+  if (read < text.length) {
+    // Not ASCII: the rest's length decides the frame's; what was written is kept.
+    const rest = text.slice(read);
+    const n = written + Buffer.byteLength(rest, 'utf8');
+    if (n > maxPayloadBytes) throw tooLarge(n, maxPayloadBytes);
+    const whole = Buffer.allocUnsafe(at + n);
+    buf.copy(whole, at, at, at + written);
+    whole.write(rest, at + written, 'utf8');
+    buf = whole;
+  }
   writeHeader(buf, f, kindFlag | FLAG_PAYLOAD, t);
-  buf.write(text, HEADER_BYTES + t, 'utf8');
   return buf;
 }
 

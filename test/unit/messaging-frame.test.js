@@ -124,6 +124,31 @@ test('non-serialisable payloads are a DROVER_E_MSG_SERIALIZE error for the sende
   }
 });
 
+test('a string is sized exactly whatever its UTF-8 widths: ASCII, then 2-, 3- and 4-byte characters from any position', () => {
+  // The frame is first sized for one byte per UTF-16 unit (frame.ts, encodeText); a string that does not fit is
+  // finished from where the write stopped, including a surrogate pair cut by the end of that first buffer.
+  for (const wide of ['é', '✓', '🎉']) {
+    for (const ascii of [0, 1, 2, 3, 5, 64, 1000]) {
+      for (const count of [1, 2, 3, 7, 500]) {
+        const text = 'a'.repeat(ascii) + wide.repeat(count) + 'z';
+        const { value, frame, envelope } = roundTrip(text);
+        assert.equal(value, text);
+        assert.equal(envelope.flags, FLAG_TEXT | FLAG_PAYLOAD);
+        assert.equal(frame.length, envelope.payloadOffset + Buffer.byteLength(text, 'utf8'));
+        assert.equal(frame.readUInt32BE(0), frame.length - 4);
+      }
+    }
+  }
+});
+
+test('a non-ASCII string within the limit in characters but not in bytes is DROVER_E_MSG_TOO_LARGE, naming its bytes', () => {
+  assert.throws(
+    () => encodeFrame(fields(), 'a'.repeat(1000) + 'é'.repeat(20), 'v8', 1024),
+    (err) => err.code === 'DROVER_E_MSG_TOO_LARGE' && /1040 bytes exceeds the maximum message size of 1024 bytes/.test(err.message),
+  );
+  assert.doesNotThrow(() => encodeFrame(fields(), 'a'.repeat(1000) + 'é'.repeat(12), 'v8', 1024));
+});
+
 test('a payload above the maximum message size is DROVER_E_MSG_TOO_LARGE, naming both sizes', () => {
   assert.throws(
     () => encodeFrame(fields(), 'x'.repeat(2049), 'v8', 2048),
