@@ -298,6 +298,22 @@ async function floorStart() {
   const nodeMs = await nodeFirstLine();
   const port = await freePort();
   const t0 = performance.now();
+  const app = forkApp(port);
+  try {
+    const appMs = await first200Since(t0, port, `node ${APP}`, app.died);
+    return { nodeMs, appMs, total: nodeMs + appMs };
+  } finally {
+    app.end();
+  }
+}
+
+/**
+ * APP alone, forked with an IPC channel as every manager forks a worker, PORT
+ * set, in its own process group. died() says why it exited (for
+ * first200Since), end() SIGKILLs the group (also registered for the bench's
+ * cleanup).
+ */
+function forkApp(port) {
   const child = spawn(NODE, [APP], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -313,13 +329,14 @@ async function floorStart() {
     }
   };
   const unregister = onCleanup(kill);
-  try {
-    const appMs = await first200Since(t0, port, `node ${APP}`, () => exited !== null && `node ${APP} exited (${exited}) before it answered: ${stderr.trim().slice(-300)}`);
-    return { nodeMs, appMs, total: nodeMs + appMs };
-  } finally {
-    kill();
-    unregister();
-  }
+  return {
+    pid: child.pid,
+    died: () => exited !== null && `node ${APP} exited (${exited}) before it answered: ${stderr.trim().slice(-300)}`,
+    end: () => {
+      kill();
+      unregister();
+    },
+  };
 }
 
 async function waitFor200(port) {
@@ -427,26 +444,13 @@ const bareNodeFloor = () => idleFloor('bare node', ['-e', "setTimeout(() => {}, 
  */
 async function appFloor() {
   const port = await freePort();
-  const child = spawn(NODE, [APP], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-  let exited = null;
-  child.on('exit', (code, signal) => (exited = signal ?? code));
-  child.on('error', (err) => (exited = err.message));
-  const kill = () => {
-    if (exited !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  };
-  const unregister = onCleanup(kill);
+  const app = forkApp(port);
   try {
-    await first200Since(performance.now(), port, `node ${APP}`, () => exited !== null && `node ${APP} exited (${exited}) before it answered`);
+    await first200Since(performance.now(), port, `node ${APP}`, app.died);
     await sleep(SETTLE_MS * 1.5);
-    return smaps(child.pid);
+    return smaps(app.pid);
   } finally {
-    kill();
-    unregister();
+    app.end();
   }
 }
 
