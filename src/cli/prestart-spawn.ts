@@ -20,6 +20,7 @@ import { supervisorEnv } from '../control/stored-env.js';
 import { trace } from '../control/trace.js';
 import { PREBOOT_ENV, startupEnv } from '../runtime/preboot-env.js';
 import { DIST_DIR } from '../platform/install-dir.cjs';
+import { nodeAtLeast } from '../platform/node-version.cjs';
 import { checkHomeTrust, checkSocketOwner } from '../platform/home-trust.js';
 import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 
@@ -31,7 +32,7 @@ import { closeLogFd, openLogFd } from '../platform/safe-log.js';
 // worse, so not there; Node 22 not measured, left as it was).
 const daemonJs = (): string => {
   const cjs = path.join(DIST_DIR, 'cjs/daemon/main.js');
-  return Number(process.versions.node.split('.')[0]) < 22 && existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/main.js');
+  return !nodeAtLeast(22) && existsSync(cjs) ? cjs : path.join(DIST_DIR, 'daemon/main.js');
 };
 
 const NEEDS_DAEMON = new Set(['start', 'list', 'ls', 'describe', 'show', 'stop', 'restart', 'reload', 'delete', 'del', 'scale', 'signal', 'save', 'resurrect', 'ping']);

@@ -55,6 +55,8 @@
 // Contract: these apply to the process they start, never to its children: a
 // master forks workers with the app's own node args (runtime/process-host.ts)
 // and adopts its app's environment before it forks (daemon/app-master-process.ts).
+import { nodeAtLeast } from '../platform/node-version.cjs';
+
 export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--gc-memory-reducer-start-delay-ms=500', '--max-semi-space-size=1', '--v8-pool-size=1', '--no-maglev', '--bytecode-old-age=1', '--single-threaded', '--compact-on-every-full-gc', '--no-sparkplug'];
 
 /** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
@@ -77,5 +79,5 @@ export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_
  * there; Node 22 not measured.
  */
 export function daemonNodeFlags(nodeVersion: string = process.versions.node): readonly string[] {
-  return Number(nodeVersion.split('.')[0]) >= 24 ? [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'] : SUPERVISOR_NODE_FLAGS;
+  return nodeAtLeast(24, 0, 0, nodeVersion) ? [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'] : SUPERVISOR_NODE_FLAGS;
 }
