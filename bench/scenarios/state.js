@@ -122,6 +122,9 @@ export function fanRounds(samples, warm, n, before = Math.min(200, Math.ceil(n /
   return { timed: samples.filter((x) => x[2] >= 0 && x[2] < n), first: p99Of(-warm), before: p99Of(Math.min(0, before - warm)) };
 }
 
+/** What the results keep of fanRounds beside the counted samples. */
+const warmUpFigures = ({ first, before }) => ({ first, before });
+
 /**
  * Orders of 0..n-1 in which each item follows each other item equally often (a Williams design): for even n,
  * the n rows of a balanced Latin square (0, 1, n-1, 2, n-2, … shifted by the row); for odd n those rows and
@@ -370,7 +373,7 @@ export default {
     // The counted rounds, and beside them the p99 of the first rounds and after the warm-up runs before this one had.
     const rounds = fan.samples.map((s) => fanRounds(s, p.fanWarm, p.fanCount));
     const [fanFile, floorFan, subs, rawFan] = rounds.map((r) => r.timed);
-    out.fanWarmUp = Object.fromEntries(['store', 'hub', 'pubsub', 'raw'].map((name, k) => [name, { first: rounds[k].first, before: rounds[k].before }]));
+    out.fanWarmUp = Object.fromEntries(['store', 'hub', 'pubsub', 'raw'].map((name, k) => [name, warmUpFigures(rounds[k])]));
     out.fan = {
       store: fanStats(fanFile, fan.master[0], p.fanCount, gcs),
       hub: fanStats(floorFan, fan.master[1], p.fanCount, gcs),
@@ -425,7 +428,7 @@ export default {
       ['fan-collect', 'sub-collect'],
     )).samples.map((s) => fanRounds(s, p.fanWarm, p.redisFanCount));
     const [fanRedisS, subsRedisS] = redisRounds.map((r) => r.timed);
-    out.redisWarmUp = { store: { first: redisRounds[0].first, before: redisRounds[0].before }, pubsub: { first: redisRounds[1].first, before: redisRounds[1].before } };
+    out.redisWarmUp = { store: warmUpFigures(redisRounds[0]), pubsub: warmUpFigures(redisRounds[1]) };
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-stop')));
     const fanRedis = fanRedisS.map((x) => x[0]);
     const subsRedis = subsRedisS.map((x) => x[0]);
