@@ -76,33 +76,25 @@ function stampWrites() {
 }
 
 /**
- * n rounds of changes, one by each of `writers` in turn, 3 ms apart (interleaved, so that the machine's
+ * warm + n rounds of changes, one by each of `writers` in turn, 3 ms apart (interleaved, so that the machine's
  * load hits them alike, and paced: a delivery slower than the gap would make the next sample queue behind
  * it, so the gap is above the p99 being measured); the samples at every worker, per writer (`collect`
- * topics: [total ms, ms until the socket read, round]), and per writer the master's time from t to its last
- * socket write (with `stamp`).
+ * topics: [total ms, ms until the socket read, round]; the warm-up's rounds are numbered below 0, see
+ * fanRounds), and per writer the master's time from t to its last socket write in each counted round (with `stamp`).
  */
-async function fanOut(app, n, writers, collect, stamp) {
+async function fanOut(app, n, warm, writers, collect, stamp) {
   // Each sample ([total ms, ms until the read, round, callback time]) gets the index of the worker that took it (x[4]).
   const all = () => Promise.all(collect.map(async (topic) => (await Promise.all([...Array(WORKERS).keys()].map(async (w) => (await app.ask(w, topic)).map((x) => [...x, w])))).flat()));
-  // Warm-up rounds, the same for every writer, dropped (a round number below 0 is never sampled: `all` clears them).
-  // 10% of the rounds, at most 200: the store's path is more code than a bare message's, and its first
-  // rounds run before the JIT has optimised it (last runs' first quarter was the worst for every subject).
-  const warm = Math.min(200, Math.ceil(n / 10));
-  for (let i = -warm; i < 0; i++) {
-    for (const w of writers) {
-      await w(now(), i);
-      await sleep(3);
-    }
-  }
-  await sleep(50);
   await all();
   const master = writers.map(() => []);
   const orders = balancedOrders(writers.length);
-  for (let i = 0; i < n; i++) {
+  // The warm-up rounds run as the counted ones do (same order, same pacing), for every writer alike: a
+  // long-running master is warm, and the store's path is more code than a bare message's, which V8 optimizes
+  // only after some hundreds of calls (issue 12: the first quarters of a run were the slowest for every subject).
+  for (let i = -warm; i < n; i++) {
     // The writers take turns in an order that changes every round, so that each follows each of the others
     // equally often (what ran just before moves a latency): the rows of a balanced Latin square.
-    const row = orders[i % orders.length];
+    const row = orders[(((i + warm) % orders.length) + orders.length) % orders.length];
     for (let j = 0; j < writers.length; j++) {
       const k = row[j];
       const t = now();
@@ -110,7 +102,7 @@ async function fanOut(app, n, writers, collect, stamp) {
       if (stamp) {
         // Corked writes leave at the end of the turn: after this, every write of the round has been made.
         await new Promise((r) => setImmediate(r));
-        master[k].push(stamp.last - t);
+        if (i >= 0) master[k].push(stamp.last - t);
       }
       await sleep(3);
     }
@@ -118,6 +110,20 @@ async function fanOut(app, n, writers, collect, stamp) {
   await sleep(200);
   return { samples: await all(), master };
 }
+
+/**
+ * One writer's samples of fanOut (warm-up rounds numbered -warm..-1) split: `timed`, the n rounds after the
+ * warm-up, which the target counts; beside it, the p99 of the first n rounds of the run (`first`: no warm-up,
+ * the warm-up's rounds counted) and of the n rounds after the first `before` rounds (`before`: the warm-up of
+ * runs before this one, 10% of the rounds, at most 200).
+ */
+export function fanRounds(samples, warm, n, before = Math.min(200, Math.ceil(n / 10))) {
+  const p99Of = (from) => pct(samples.filter((x) => x[2] >= from && x[2] < from + n).map((x) => x[0]), 99);
+  return { timed: samples.filter((x) => x[2] >= 0 && x[2] < n), first: p99Of(-warm), before: p99Of(Math.min(0, before - warm)) };
+}
+
+/** What the results keep of fanRounds beside the counted samples. */
+const warmUpFigures = ({ first, before }) => ({ first, before });
 
 /**
  * Orders of 0..n-1 in which each item follows each other item equally often (a Williams design): for even n,
@@ -244,6 +250,16 @@ function floorText(d) {
   return `raw floor: socket round trip ${num(d.rawRtP50, 3)} + record write ${num(d.rawWriteP50, 3)} = ${num(floor, 3)} ms, ${vsSet}; set is ${num(d.setP50 - floor, 3)} ms above it; ${vsHub}`;
 }
 
+/** A fan-out target's name, with its warm-up when the run had one (results from before it render as they did). */
+function fanWarmName(d, rounds) {
+  return d.params?.fanWarm ? ` (the ${num(rounds)} rounds after a warm-up of ${num(d.params.fanWarm)} rounds of every subject)` : '';
+}
+
+/** Beside a fan-out target: its figure without the warm-up and after the shorter warm-up of runs before this one (fanRounds). */
+function fanWarmText(rounds, first, before) {
+  return `without the warm-up, the first ${num(rounds)} rounds: ${first}; after the warm-up of runs before this one (10% of the rounds, at most 200): ${before}`;
+}
+
 /** The fan-out's floor beside its target (ms): above it, no design reaches the target on this machine in this run. */
 function fanFloorText(floorP99, target) {
   const verdictText = floorP99 > target ? `above the target: bounded (no design that writes to each worker's socket meets ${target} ms here)` : `below the target: not bounded`;
@@ -256,10 +272,12 @@ export default {
   title: 'H. Shared state: drover store vs a local Redis per worker',
   // setWarm: steps of set, its floors and SET before the setCount that the target counts, the same for every
   // subject (a long-running master is warm, and ioredis is JS that warms alike; issue 12: the store's code is
-  // called once per set and V8 optimizes it only after some hundreds of calls). fanCount: rounds of the embedded fan-out, each a store change, a bare hub message and a pub/sub message to the
-  // 4 workers, 3 ms apart: 4 × 2000 samples of each, so that p99 (the 80th worst, from at least 20 changes) is not
-  // one hiccup (about 22 s). redisFanCount: the same for the redis backend beside pub/sub (about 11 s).
-  params: ({ quick }) => ({ workers: WORKERS, rateMs: quick ? 300 : 1000, setCount: quick ? 300 : 2000, setWarm: quick ? 100 : 500, fanCount: quick ? 100 : 2000, redisFanCount: quick ? 100 : 1500, hotMs: quick ? 1000 : 3000 }),
+  // called once per set and V8 optimizes it only after some hundreds of calls). fanCount: rounds of the embedded
+  // fan-out, each a store change, a bare hub message, a pub/sub message and a bare socket line to the 4 workers,
+  // 3 ms apart: 4 × 2000 samples of each, so that p99 (the 80th worst, from at least 20 changes) is not one
+  // hiccup. redisFanCount: the same for the redis backend beside pub/sub. fanWarm: rounds of both fan-outs run
+  // before the counted ones, for every subject alike, as setWarm (about 36 s and 14 s in all).
+  params: ({ quick }) => ({ workers: WORKERS, rateMs: quick ? 300 : 1000, setCount: quick ? 300 : 2000, setWarm: quick ? 100 : 500, fanCount: quick ? 100 : 2000, redisFanCount: quick ? 100 : 1500, fanWarm: quick ? 50 : 500, hotMs: quick ? 1000 : 3000 }),
 
   async run(ctx) {
     const p = this.params(ctx);
@@ -332,6 +350,7 @@ export default {
       fan = await fanOut(
         app,
         p.fanCount,
+        p.fanWarm,
         [
           (t, i) => app.sup.store.set('fan', { t, i }),
           (t, i) => Promise.all([...Array(WORKERS).keys()].map((w) => app.sup.messages.send(w, 'bench.fan', { t, i }))),
@@ -351,7 +370,10 @@ export default {
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-stop')));
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'raw-stop')));
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'stamp-reads', { on: false })));
-    const [fanFile, floorFan, subs, rawFan] = fan.samples;
+    // The counted rounds, and beside them the p99 of the first rounds and after the warm-up runs before this one had.
+    const rounds = fan.samples.map((s) => fanRounds(s, p.fanWarm, p.fanCount));
+    const [fanFile, floorFan, subs, rawFan] = rounds.map((r) => r.timed);
+    out.fanWarmUp = Object.fromEntries(['store', 'hub', 'pubsub', 'raw'].map((name, k) => [name, warmUpFigures(rounds[k])]));
     out.fan = {
       store: fanStats(fanFile, fan.master[0], p.fanCount, gcs),
       hub: fanStats(floorFan, fan.master[1], p.fanCount, gcs),
@@ -398,12 +420,15 @@ export default {
       what: 'the workers to watch fan (redis backend)',
     });
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-start', { url: redis.url, channel: 'bench:fan' })));
-    const { samples: [fanRedisS, subsRedisS] } = await fanOut(
+    const redisRounds = (await fanOut(
       app,
-      p.redisFanCount ?? p.fanCount,
+      p.redisFanCount,
+      p.fanWarm,
       [(t, i) => app.sup.store.set('fan', { t, i }), (t, i) => redis.client.publish('bench:fan', JSON.stringify({ t, i }))],
       ['fan-collect', 'sub-collect'],
-    );
+    )).samples.map((s) => fanRounds(s, p.fanWarm, p.redisFanCount));
+    const [fanRedisS, subsRedisS] = redisRounds.map((r) => r.timed);
+    out.redisWarmUp = { store: warmUpFigures(redisRounds[0]), pubsub: warmUpFigures(redisRounds[1]) };
     await Promise.all([...Array(WORKERS).keys()].map((w) => app.ask(w, 'sub-stop')));
     const fanRedis = fanRedisS.map((x) => x[0]);
     const subsRedis = subsRedisS.map((x) => x[0]);
@@ -431,16 +456,23 @@ export default {
         value: `${num(d.setP50, 3)} ms vs ${num(d.redisSetP50, 3)} ms (bare hub round trip: ${num(d.echoP50, 3)} ms${d.rawRtP50 === undefined ? '' : `; ${floorText(d)}`}${d.noWarm ? `; without the warm-up, the first ${num(d.params.setCount)} steps: set ${num(d.noWarm.setP50, 3)} vs SET ${num(d.noWarm.redisSetP50, 3)} ms, ${d.noWarm.setP50 <= d.noWarm.redisSetP50 ? 'met' : 'missed'}` : ''})`,
       },
       {
-        name: 'a change fanned out to 4 workers, p99, embedded: ≤ 2 ms',
+        name: `a change fanned out to 4 workers, p99, embedded: ≤ 2 ms${fanWarmName(d, d.params?.fanCount)}`,
         ok: d.fanFileP99 <= 2,
         value: d.fan
-          ? `${num(d.fanFileP99, 2)} ms over ${num(d.fan.store.n)} samples (p99 of each quarter of the run: ${d.fan.store.quarters.map((q) => num(q, 2)).join(' / ')} ms); same run, interleaved: a bare hub message to 4 workers ${num(d.fan.hub.p99, 2)} ms, Redis pub/sub ${num(d.fan.pubsub.p99, 2)} ms${d.fan.raw ? `; ${fanFloorText(d.fan.raw.p99, 2)}, the store ${num(Math.abs(d.fanFileP99 - d.fan.raw.p99), 2)} ms ${d.fanFileP99 >= d.fan.raw.p99 ? 'above' : 'below'} it` : ''}`
+          ? `${num(d.fanFileP99, 2)} ms over ${num(d.fan.store.n)} samples (p99 of each quarter of the run: ${d.fan.store.quarters.map((q) => num(q, 2)).join(' / ')} ms); same run, interleaved: a bare hub message to 4 workers ${num(d.fan.hub.p99, 2)} ms, Redis pub/sub ${num(d.fan.pubsub.p99, 2)} ms${d.fan.raw ? `; ${fanFloorText(d.fan.raw.p99, 2)}, the store ${num(Math.abs(d.fanFileP99 - d.fan.raw.p99), 2)} ms ${d.fanFileP99 >= d.fan.raw.p99 ? 'above' : 'below'} it` : ''}${d.fanWarmUp ? `; ${fanWarmText(d.params.fanCount, ...[d.fanWarmUp.store.first, d.fanWarmUp.store.before].map((x) => `${num(x, 2)} ms, ${x <= 2 ? 'met' : 'missed'}`))}` : ''}`
           : `${num(d.fanFileP99, 2)} ms (a bare hub message to 4 workers: ${num(d.fanFloorP99, 2)} ms)`,
       },
       // Against the pub/sub samples taken interleaved with the redis backend's (older results: the file phase's).
       (() => {
         const sub = d.pubsubRedisP99 ?? d.pubsubP99;
-        return { name: 'the same, redis backend: ≤ 1.5× Redis pub/sub p99 to 4 subscribers', ok: d.fanRedisP99 <= 1.5 * sub, value: `${num(d.fanRedisP99, 2)} ms vs ${num(sub, 2)} ms (${num(d.fanRedisP99 / sub, 2)}×${d.fanRedisSamples ? `; ${num(d.fanRedisSamples)} samples each, interleaved` : ''})` };
+        const w = d.redisWarmUp;
+        // The ratio of the same rounds of both: the first rounds of drover against the first rounds of pub/sub.
+        const ratio = (k) => `${num(w.store[k], 2)} vs ${num(w.pubsub[k], 2)} ms, ${num(w.store[k] / w.pubsub[k], 2)}×, ${w.store[k] <= 1.5 * w.pubsub[k] ? 'met' : 'missed'}`;
+        return {
+          name: `the same, redis backend: ≤ 1.5× Redis pub/sub p99 to 4 subscribers${fanWarmName(d, d.params?.redisFanCount)}`,
+          ok: d.fanRedisP99 <= 1.5 * sub,
+          value: `${num(d.fanRedisP99, 2)} ms vs ${num(sub, 2)} ms (${num(d.fanRedisP99 / sub, 2)}×${d.fanRedisSamples ? `; ${num(d.fanRedisSamples)} samples each, interleaved` : ''}${w ? `; ${fanWarmText(d.params.redisFanCount, ratio('first'), ratio('before'))}` : ''})`,
+        };
       })(),
       { name: '4 workers × update() on one hot key, embedded: ≥ 5 000 increments/s', ok: d.hotRate >= 5000 && d.hotExact, value: `${num(d.hotRate)}/s${d.hotExact ? '' : ' (NOT exact)'} (one writer alone: ${num(d.hotSoloRate)}/s; bare round trips: ${num(1000 / d.echoP50)}/s)` },
     ];
@@ -491,7 +523,7 @@ export default {
     if (d.fan) {
       lines.push('');
       lines.push(
-        `Fan-out, embedded, in detail: ${num(d.params.fanCount)} rounds of a store change (file backend), a bare hub message from the master${d.fan.raw ? ', a Redis pub/sub message and a bare line on a plain unix socket (the floor of any design: one write(2) per worker from the master\'s process, no drover on either side)' : ' and a Redis pub/sub message'} to the same 4 workers, interleaved 3 ms apart in an order that changes every round (each subject follows each other one equally often), after warm-up rounds of each that are not counted (the same number for each); a sample is one worker's callback. "Master" is t (taken just before the writer's call, in the process that runs the supervisor) to that process's last socket write of the round; "worker" is the worker's socket read (the hub client's \`onread\` callback, the other sockets' 'data' event) to its callback, its parse and dispatch; the rest is the kernel and the scheduler (4 workers, the master and Redis on ${os.cpus().length} cores).${d.fan.raw ? ' "Slowest 1%": which worker took them (workers 0-3), and how many had a garbage collection in the master or in their worker while they were under way.' : ''}`,
+        `Fan-out, embedded, in detail: ${num(d.params.fanCount)} rounds of a store change (file backend), a bare hub message from the master${d.fan.raw ? ', a Redis pub/sub message and a bare line on a plain unix socket (the floor of any design: one write(2) per worker from the master\'s process, no drover on either side)' : ' and a Redis pub/sub message'} to the same 4 workers, interleaved 3 ms apart in an order that changes every round (each subject follows each other one equally often), after ${d.params.fanWarm ? `${num(d.params.fanWarm)} warm-up rounds run the same way for every subject, not counted (a long-running master is warm; the target's row gives the p99 without them)` : 'warm-up rounds of each that are not counted (the same number for each)'}; a sample is one worker's callback. "Master" is t (taken just before the writer's call, in the process that runs the supervisor) to that process's last socket write of the round; "worker" is the worker's socket read (the hub client's \`onread\` callback, the other sockets' 'data' event) to its callback, its parse and dispatch; the rest is the kernel and the scheduler (4 workers, the master and Redis on ${os.cpus().length} cores).${d.fan.raw ? ' "Slowest 1%": which worker took them (workers 0-3), and how many had a garbage collection in the master or in their worker while they were under way.' : ''}`,
       );
       lines.push('');
       const f = d.fan;
