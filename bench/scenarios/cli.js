@@ -43,6 +43,8 @@ const DROVER_MAIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const PM2_JS = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 // The least socket client of a `list` (issue 17's floor beside `node -e 0`).
 const LIST_FLOOR = path.join(ROOT, 'bench/apps/list-floor.cjs');
+// The floor of drover's structure for a warm start: the CLI, master and worker chain alone (issue 17).
+const STRUCTURE_FLOOR = path.join(ROOT, 'bench/apps/structure-floor.cjs');
 // The ESM build or its CommonJS build (dist/cjs/daemon/app-master.js), which drover starts when it exists.
 const MASTER_JS = 'daemon/app-master.js';
 const START_DEADLINE_MS = 30000;
@@ -308,6 +310,47 @@ async function floorStart() {
 }
 
 /**
+ * The floor of drover's structure (bench/apps/structure-floor.cjs): the
+ * CLI's Node, which spawns the master at its first line, which forks the app
+ * at its first line; from the CLI's spawn to the first 200, polled every
+ * POLL_MS exactly as the starts are. No daemon, round trip, drover module,
+ * preload or check: what drover's three processes in a chain cost at least,
+ * whatever drover does inside them. Ended with SIGKILL of the master's group.
+ */
+async function structureFloorStart() {
+  const port = await freePort();
+  const t0 = performance.now();
+  const cli = spawn(NODE, [STRUCTURE_FLOOR, APP], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let stderr = '';
+  let master = null;
+  const end = () => {
+    if (master === null) return;
+    try {
+      process.kill(-master, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  const unregister = onCleanup(end);
+  cli.stdout.on('data', (d) => {
+    out += d;
+    if (master === null && /^\d+\n/.test(out)) master = Number(out.trim());
+  });
+  cli.stderr.on('data', (d) => (stderr += d));
+  let exited = null;
+  cli.on('exit', (code) => (exited = code));
+  cli.on('error', (err) => (exited = err.message));
+  try {
+    return await first200Since(t0, port, 'the structure floor', () => exited !== null && exited !== 0 && `the structure floor's CLI exited ${exited}: ${stderr.trim().slice(-300)}`);
+  } finally {
+    if (exited === null) await new Promise((resolve) => cli.once('close', resolve));
+    end();
+    unregister();
+  }
+}
+
+/**
  * APP alone, forked with an IPC channel as every manager forks a worker, PORT
  * set, in its own process group. died() says why it exited (for
  * first200Since), end() SIGKILLs the group (also registered for the bench's
@@ -530,7 +573,7 @@ async function startRound(kind) {
 async function startPhase(p, ctx, kinds) {
   const runs = Object.fromEntries([...kinds, 'spare'].map((k) => [k, { cold: [], warm: [], coldCli: [], warmCli: [], coldSelf: [], warmSelf: [], errors: [] }]));
   const spareMemory = [];
-  const floor = { total: [], node: [], app: [], errors: [] };
+  const floor = { total: [], node: [], app: [], structure: [], errors: [] };
   const cpu0 = cpuSnapshot();
   for (let i = 0; i < p.startReps; i++) {
     // Alternate who goes first, so drift in the machine's load hits both alike.
@@ -547,6 +590,14 @@ async function startPhase(p, ctx, kinds) {
         } catch (err) {
           floor.errors.push(err.message);
           ctx.log(`  start #${i + 1} floor: ${err.message}`);
+        }
+        try {
+          const ms = await structureFloorStart();
+          floor.structure.push(ms);
+          ctx.log(`  start #${i + 1} floor of drover's structure (CLI → master → app): ${ms.toFixed(0)} ms`);
+        } catch (err) {
+          floor.errors.push(err.message);
+          ctx.log(`  start #${i + 1} floor of drover's structure: ${err.message}`);
         }
         continue;
       }
@@ -587,7 +638,7 @@ async function startPhase(p, ctx, kinds) {
     };
   }
   const mid = (k) => (spareMemory.length ? median(spareMemory.map((m) => m[k])) : null);
-  out.floor = { total: floor.total.length ? stats(floor.total) : null, node: floor.node.length ? stats(floor.node) : null, app: floor.app.length ? stats(floor.app) : null, errors: floor.errors };
+  out.floor = { total: floor.total.length ? stats(floor.total) : null, node: floor.node.length ? stats(floor.node) : null, app: floor.app.length ? stats(floor.app) : null, structure: floor.structure.length ? stats(floor.structure) : null, errors: floor.errors };
   const midPair = (k) => median(spareMemory.map((m) => m.pair[k]));
   const spare = spareMemory.length ? { rss: mid('rss'), pss: mid('pss'), uss: mid('uss'), pair: { rss: midPair('rss'), pss: midPair('pss'), uss: midPair('uss') }, n: spareMemory.length } : null;
   return { ...out, spareMemory: spare, otherCpu: otherCpu(cpu0, cpuSnapshot()) };
@@ -808,6 +859,9 @@ function evaluate(data, suffix = '') {
       f?.total && q
         ? `; floor (Node to its first line ${num(f.node.median)} ms, then the app alone forked to its first 200 ${num(f.app.median)} ms): ${num(f.total.median)} ms = ${num(f.total.median / q, 2)}× ${f.total.median / q > TARGET_START ? `(above the ${TARGET_START}× target: bounded for any design that starts the app's process after its CLI is called)` : `(below the ${TARGET_START}× target = ${num(TARGET_START * q)} ms: drover is ${num(d - f.total.median)} ms above the floor)`}`
         : '';
+    // Beside it, not in the verdict: the same rounds' chain of drover's three processes alone (structureFloorStart).
+    const sf = f?.structure?.median;
+    const structure = sf != null && q ? `; floor of drover's structure (CLI → master → app, each spawned at the previous one's first line, nothing else): ${num(sf)} ms = ${num(sf / q, 2)}×` : '';
     // The opt-in beside the verdict (the verdict is on default settings): the daemon's spare master and its pre-booted worker.
     const sp = s?.spare?.warm?.median;
     const pair = s?.spareMemory?.pair;
@@ -815,7 +869,7 @@ function evaluate(data, suffix = '') {
     t.push({
       name: `\`drover start\` to first 200, warm, ≤ ${TARGET_START}× \`pm2 start\` (medians)${suffix}`,
       ok: r == null ? null : r <= TARGET_START,
-      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×${optIn}${floor}`,
+      value: r == null ? '—' : `${num(d)} ms vs ${num(q)} ms = ${num(r, 2)}×${optIn}${floor}${structure}`,
       why: s?.error ?? noPm2 ?? 'no result',
     });
   }
@@ -995,7 +1049,7 @@ function renderPass(data, h) {
     if (f?.total) {
       out.push(
         '',
-        `**The floor of any design**, timed in the same rounds (between the subjects' runs): a Node process from its spawn to its first line of JavaScript (${code("node -e \"process.stdout.write('.')\"")}, timed to the byte it writes: not to its exit, since a design may start the app from that first line while its CLI goes on, as drover's bin does) ${msCell(f.node)} ms (the CLI's own Node start-up: whatever is asked to start an app runs first), then ${code(`node ${APP}`)} alone, forked with an IPC channel as every manager forks a worker, ${code('PORT')} set, from its spawn to the first 200 polled every ${p.pollMs} ms as above: ${msCell(f.app)} ms; together ${num(f.total.median)} ms${s.pm2?.warm ? ` = ${num(f.total.median / s.pm2.warm.median, 2)}× PM2's warm start (target ${TARGET_START}×)` : ''}. It assumes a CLI written in Node and that the app's process starts after the CLI is called (no process of the app running in advance; drover's pre-booted worker is forked by the master the CLI boots, so it starts after the CLI too) and counts no manager code at all: no daemon, master, preload or round trip (a design may fork the app from the CLI and tell a supervisor afterwards, so none is added), one process instead of two.${f.errors.length ? ` Failed: ${f.errors.join('; ')}.` : ''}`,
+        `**The floor of any design**, timed in the same rounds (between the subjects' runs): a Node process from its spawn to its first line of JavaScript (${code("node -e \"process.stdout.write('.')\"")}, timed to the byte it writes: not to its exit, since a design may start the app from that first line while its CLI goes on, as drover's bin does) ${msCell(f.node)} ms (the CLI's own Node start-up: whatever is asked to start an app runs first), then ${code(`node ${APP}`)} alone, forked with an IPC channel as every manager forks a worker, ${code('PORT')} set, from its spawn to the first 200 polled every ${p.pollMs} ms as above: ${msCell(f.app)} ms; together ${num(f.total.median)} ms${s.pm2?.warm ? ` = ${num(f.total.median / s.pm2.warm.median, 2)}× PM2's warm start (target ${TARGET_START}×)` : ''}. It assumes a CLI written in Node and that the app's process starts after the CLI is called (no process of the app running in advance; drover's pre-booted worker is forked by the master the CLI boots, so it starts after the CLI too) and counts no manager code at all: no daemon, master, preload or round trip (a design may fork the app from the CLI and tell a supervisor afterwards, so none is added), one process instead of two.${f.structure ? ` **The floor of drover's structure**, same rounds: its three processes in a chain and nothing else (${code('node bench/apps/structure-floor.cjs')}: the CLI's Node spawns the master at its first line, as drover's bin does, and the master forks ${APP} with an IPC channel at its own first line: no daemon, round trip, record, check, cgroup or preload, one worker), from the CLI's spawn to the first 200 polled as above: ${msCell(f.structure)} ms${s.pm2?.warm ? ` = ${num(f.structure.median / s.pm2.warm.median, 2)}× PM2's warm start` : ''}${s.drover?.warm ? `; drover's default warm start is ${num(s.drover.warm.median - f.structure.median)} ms above it` : ''}.` : ''}${f.errors.length ? ` Failed: ${f.errors.join('; ')}.` : ''}`,
       );
     }
     const gain = ratio(s.drover?.warm?.median, s.spare?.warm?.median);

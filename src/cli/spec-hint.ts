@@ -10,14 +10,23 @@
 // files among them, and the loader's cost per file made this import the CLI's
 // longest step before its start request (issue 17). Errors thrown from the
 // bundle are of its own copy of DroverError: none leaves this file.
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { droverPaths } from '../control/paths.js';
+import { requireCached } from '../runtime/code-cache.js';
 import type { SuperviseOptions } from '../config/schema.js';
 import type { AppSpec } from '../core/types.js';
 import type * as Resolve from '../config/resolve.js';
 
+let loaded: typeof Resolve.resolveSpec | undefined;
+
 async function loadResolve(): Promise<typeof Resolve.resolveSpec> {
+  return (loaded ??= await loadResolveOnce());
+}
+
+async function loadResolveOnce(): Promise<typeof Resolve.resolveSpec> {
   try {
-    return (createRequire(import.meta.url)('../cjs/config/resolve-bundle.js') as typeof Resolve).resolveSpec;
+    // Node 20: with V8's code cache of the bundle (runtime/code-cache.ts); from Node 22.1 the CLI's compile cache covers it.
+    return (requireCached(fileURLToPath(new URL('../cjs/config/resolve-bundle.js', import.meta.url)), droverPaths()) as typeof Resolve).resolveSpec;
   } catch (err) {
     // A build by `tsc` alone has no bundle.
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;

@@ -6,7 +6,7 @@
 //   dump.json        `drover save` (0600, no secret env values)
 //   apps/<name>.sock control socket of each app master (0600)
 //   logs/            app logs, master logs, daemon.log
-//   cache/           V8 compile cache of drover's own modules (Node >= 22.1; runtime/compile-cache.ts)
+//   cache/           V8 compile cache of drover's own modules (Node >= 22.1; runtime/compile-cache.ts); Node 20: the spec bundle's code cache (runtime/code-cache.ts)
 //
 // The directories are 0700: the sockets accept commands that start programs,
 // so only the owner may reach them (PM2 leaves its sockets 0775). A home that
