@@ -17,54 +17,15 @@
 // directory fsync'ed): a crash at any point leaves either the old or the new log.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { Loaded, Persistence } from './backend.js';
+import { crc32Text } from './crc32.js';
+import { PutRecords } from './put-record.js';
 import type { Change, Stored } from './wire.js';
+
+export { crc32Text };
 
 const SYNC_DELAY_MS = 1_000;
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
-
-/** CRC-32 (IEEE), byte by byte: 256 entries, 1 KiB. */
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-const crc32: (data: string | Uint8Array) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (data) => (zlib as unknown as { crc32(d: string | Uint8Array): number }).crc32(data) : crc32Fallback;
-
-function crc32Fallback(data: string | Uint8Array): number {
-  let c = ~0;
-  for (const byte of typeof data === 'string' ? Buffer.from(data) : data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
-/** Up to this many characters a record's checksum is computed in JS (below); longer ones by zlib, which is faster per byte. */
-const JS_CRC_MAX = 4096;
-
-/**
- * crc32() of a string's UTF-8 bytes. A short ASCII string (a set's record of
- * plain keys and values: the write path's common case) is summed here, one
- * char code per byte: no call into C++, no UTF-8 copy of the string, and a
- * 1 KiB table instead of zlib's larger ones, which matters most when the
- * master handles a set after idling with its caches taken by other processes
- * (measured on the set path: issue 12). Anything else goes to zlib.
- */
-export function crc32Text(text: string): number {
-  if (text.length > JS_CRC_MAX) return crc32(text);
-  let c = ~0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7f) return crc32(text);
-    c = CRC_TABLE[(c ^ code) & 0xff]! ^ (c >>> 8);
-  }
-  return ~c >>> 0;
-}
 
 function record(json: string): string {
   return `${crc32Text(json).toString(16).padStart(8, '0')} ${json}\n`;
@@ -92,6 +53,7 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
   let rev = 0;
   const keyBytes = new Map<string, number>();
   let syncTimer: NodeJS.Timeout | undefined;
+  const puts = new PutRecords();
 
   const sync = () => {
     syncTimer = undefined;
@@ -155,6 +117,16 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     return bytes;
   }
 
+  /** A put's record from the reused buffer (put-record.ts) in one writeSync, or as a string when it is large. */
+  function appendPut(target: number, e: Stored): number {
+    const bytes = puts.encode(e);
+    if (bytes < 0) return appendRecord(target, changeRecord({ type: 'put', entry: e }));
+    const n = fs.writeSync(target, puts.bytes, 0, bytes);
+    // The rest of a short write is copied: writeAll may not return before the buffer is reused.
+    if (n < bytes) writeAll(target, Buffer.from(puts.bytes.subarray(n, bytes)));
+    return bytes;
+  }
+
   function writeAll(target: number, data: string | Buffer): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
@@ -212,7 +184,7 @@ export function fileBackend(dir: string, live: () => Iterable<Stored>, events: F
     load,
     append(c: Change): void {
       if (fd === undefined) throw new Error('the state log is not open');
-      const n = appendRecord(fd, changeRecord(c));
+      const n = c.type === 'put' ? appendPut(fd, c.entry) : appendRecord(fd, changeRecord(c));
       size += n;
       rev = c.type === 'put' ? c.entry.rev : c.rev;
       const key = c.type === 'put' ? c.entry.key : c.key;

@@ -15,6 +15,8 @@ import { FairCas } from './fair-cas.js';
 import { STATE_LIMITS } from './types.js';
 import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
 import { WatchTable } from './watch-table.js';
+import { History, revOf } from './history.js';
+import { isJsonText } from './json-check.js';
 import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
 
 /** Pushes a batch to one process: undefined when it was written at once, else a promise of when it was (or why not). */
@@ -54,10 +56,8 @@ export class StateServer {
   private rev = 0;
   private bytes = 0;
   readonly epoch = Date.now();
-  private readonly history: Array<{ rev: number; change: Change; bytes: number }> = [];
-  private historyBytes = 0;
-  /** The oldest rev the history can replay from (a watcher with sinceRev below it gets a reset). */
-  private historyFloor = 0;
+  private readonly epochDigits = String(this.epoch).length;
+  private readonly history = new History(STATE_LIMITS.historyChanges, STATE_LIMITS.historyBytes);
   private readonly subs = new WatchTable<Sub>();
   private opened: Promise<void> | undefined;
   private readonly turns = new FairCas<LocalOp>((op) => this.attemptLocal(op));
@@ -108,7 +108,7 @@ export class StateServer {
       this.bytes += e.json.length + e.key.length;
     }
     this.rev = Math.max(this.rev, loaded.rev);
-    this.historyFloor = this.rev;
+    this.history.floor = this.rev;
   }
 
   // ── requests ────────────────────────────────────────────────────────────
@@ -165,15 +165,21 @@ export class StateServer {
         const key = checkKey(h.key);
         if (value === undefined) throw new DroverError('DROVER_E_STATE_VALUE', 'set: the request has no value');
         checkValueSize(value, key);
-        try {
-          JSON.parse(value);
-        } catch {
-          throw new DroverError('DROVER_E_STATE_VALUE', `set '${key.slice(0, 80)}': the value is not valid JSON`);
+        // The scan shows most values valid without building them; JSON.parse has the last word on the rest.
+        if (!isJsonText(value)) {
+          try {
+            JSON.parse(value);
+          } catch {
+            throw new DroverError('DROVER_E_STATE_VALUE', `set '${key.slice(0, 80)}': the value is not valid JSON`);
+          }
         }
         const bare = h.n === 1;
         const op: LocalOp = { type: 'put', key, json: value, ifVersion: version(h.if), bare };
         // update()'s compare-and-set attempts take turns on a contended key (fair-cas.ts); a plain set never waits.
-        if (h.u === 1 && op.ifVersion !== undefined && this.backend!.kind === 'local') return this.turns.attempt(key, subKey, op);
+        if (this.backend!.kind === 'local') {
+          if (h.u === 1 && op.ifVersion !== undefined) return this.turns.attempt(key, subKey, op);
+          return this.outcomeReply(this.writeLocal(op), key, bare);
+        }
         return this.reply(this.write(op), key, bare);
       }
       case 'del': {
@@ -232,7 +238,7 @@ export class StateServer {
   }
 
   private reply(out: WriteOutcome | Promise<WriteOutcome>, key: string, bare = false): string | Promise<string> {
-    return 'then' in out ? out.then((o) => this.outcomeReply(o, key, bare)) : this.outcomeReply(out, key, bare);
+    return out instanceof Promise ? out.then((o) => this.outcomeReply(o, key, bare)) : this.outcomeReply(out, key, bare);
   }
 
   private write(op: WriteOp): WriteOutcome | Promise<WriteOutcome> {
@@ -319,7 +325,7 @@ export class StateServer {
         this.later(sub);
       }
     }
-    this.remember(rev, c, event?.length ?? eventBytes(c, this.epoch));
+    this.history.push(c, event?.length ?? eventBytes(c, this.epochDigits));
   }
 
   /**
@@ -372,23 +378,11 @@ export class StateServer {
     return c.type === 'put' ? `{"t":"put","e":${this.entryText(c.entry)}}` : `{"t":"del","key":${JSON.stringify(c.key)},"rev":${c.rev}}`;
   }
 
-  private remember(rev: number, change: Change, bytes: number): void {
-    this.history.push({ rev, change, bytes });
-    this.historyBytes += bytes;
-    while (this.history.length > STATE_LIMITS.historyChanges || this.historyBytes > STATE_LIMITS.historyBytes) {
-      const old = this.history.shift()!;
-      this.historyBytes -= old.bytes;
-      this.historyFloor = old.rev;
-    }
-  }
-
   /** remote: the feed lost changes; every watcher gets the new state as a reset. */
   private reset(snapshot: Loaded): void {
     this.load(snapshot);
     this.tombstones.clear();
-    this.history.length = 0;
-    this.historyBytes = 0;
-    this.historyFloor = this.rev;
+    this.history.clear(this.rev);
     for (const sub of this.subs.values()) {
       sub.queue = [];
       sub.queuedBytes = 0;
@@ -423,9 +417,9 @@ export class StateServer {
     if (sub.patterns.size >= 1_000 && !sub.patterns.has(id)) throw new DroverError('DROVER_E_STATE_LIMIT', 'more than 1000 watches in one process: watch a prefix instead');
     this.subs.watch(sub, id, pattern);
     const since = typeof h.since === 'number' && Number.isSafeInteger(h.since) && h.since >= 0 ? h.since : undefined;
-    if (since !== undefined && since >= this.historyFloor && since <= this.rev && !h.reset) {
-      for (const { rev, change } of this.history) {
-        if (rev <= since) continue;
+    if (since !== undefined && since >= this.history.floor && since <= this.rev && !h.reset) {
+      for (const change of this.history.after(since)) {
+        const rev = revOf(change);
         const key = change.type === 'put' ? change.entry.key : change.key;
         if (!matches(pattern, key)) continue;
         this.enqueue(sub, change.type === 'put' ? `{"t":"put","w":${id},"e":${entryJson(change.entry, this.epoch)}}` : `{"t":"del","w":${id},"key":${JSON.stringify(key)},"rev":${rev}}`);
@@ -561,7 +555,7 @@ export class StateServer {
   stats(): { subscribers: number; queuedBytes: number; keys: number; bytes: number; rev: number; historyBytes: number } {
     let queuedBytes = 0;
     for (const s of this.subs.values()) queuedBytes += s.queuedBytes;
-    return { subscribers: this.subs.size, queuedBytes, keys: this.cache.size, bytes: this.bytes, rev: this.rev, historyBytes: this.historyBytes };
+    return { subscribers: this.subs.size, queuedBytes, keys: this.cache.size, bytes: this.bytes, rev: this.rev, historyBytes: this.history.bytes };
   }
 
   async close(): Promise<void> {
@@ -578,10 +572,20 @@ export class StateServer {
 }
 
 /** The length of a change's event text without making it (the history's bound counts it): exact unless the key needs escaping in JSON. */
-function eventBytes(c: Change, epoch: number): number {
-  if (c.type === 'del') return 27 + c.key.length + String(c.rev).length;
+function eventBytes(c: Change, epochDigits: number): number {
+  if (c.type === 'del') return 27 + c.key.length + digits(c.rev);
   const e = c.entry;
-  return 62 + e.key.length + String(e.version).length + String(e.rev).length + String(epoch).length + e.json.length;
+  return 62 + e.key.length + digits(e.version) + digits(e.rev) + epochDigits + e.json.length;
+}
+
+/** String(n).length of a whole number >= 0 (versions and revs), without making the string. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
 }
 
 function version(x: unknown): number | undefined {
