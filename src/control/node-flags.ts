@@ -55,29 +55,35 @@
 // Contract: these apply to the process they start, never to its children: a
 // master forks workers with the app's own node args (runtime/process-host.ts)
 // and adopts its app's environment before it forks (daemon/app-master-process.ts).
-import { nodeAtLeast } from '../platform/node-version.cjs';
-
 export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--gc-memory-reducer-start-delay-ms=500', '--max-semi-space-size=1', '--v8-pool-size=1', '--no-maglev', '--bytecode-old-age=1', '--single-threaded', '--compact-on-every-full-gc', '--no-sparkplug'];
 
 /** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
 export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
+const DAEMON_NODE_FLAGS: readonly string[] = [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'];
+
 /**
- * The daemon's node flags: the supervisor's, and from Node 24 `--max-opt=0`
- * (no optimizing tier: with --no-sparkplug and --no-maglev, the daemon runs
- * in the interpreter only). Node 24, 2 apps × 2 workers, drover alone, read
- * 13 s after the second app answered, 2 alternations: the daemon's USS 15.4-
- * 15.6 → 10.0 MB. The 5.5 MB were pages of the node binary that only the
- * daemon maps: once it TurboFan-compiles a function (node:path's
- * normalizeString and isPosixPathSeparator in its first 13 s, `--trace-opt`),
- * TurboFan's own code is resident in it, and no idle master or worker shares
- * it. A daemon that only optimized later would pay the same pages later, so it
- * never optimizes. Its cost, same runs: the daemon's `list` reply for 2 apps
+ * The daemon's node flags: the supervisor's and `--max-opt=0` (no optimizing
+ * tier: with --no-sparkplug and --no-maglev, the daemon runs in the
+ * interpreter only). A function the daemon runs often enough is TurboFan-
+ * compiled, and that code is memory no other process shares:
+ * - Node 24, 2 apps × 2 workers, drover alone, read 13 s after the second
+ *   app answered, 2 alternations: the daemon's USS 15.4-15.6 → 10.0 MB. The
+ *   5.5 MB were pages of the node binary that only the daemon maps (TurboFan's
+ *   own code, resident once it compiled node:path's normalizeString and
+ *   isPosixPathSeparator in its first 13 s, `--trace-opt`).
+ * - Node 20, same shape, 60 `list` calls before the 12 s wait (a daemon that
+ *   served requests: the CLI polls it while a start runs, more often on a
+ *   loaded host), paired ×2: 7.88-7.90 → 7.10-7.27 MB, all of it anonymous
+ *   memory (optimized code and its heap), none in the binary's pages; with
+ *   no list calls 7.05-7.09 → 6.98-7.00 (×4). This is the daemon that read
+ *   7.1 MB in one bench run and 8.4 in others (issue 17).
+ * A daemon that only optimized later would pay the same memory later, so it
+ * never optimizes. Its cost (Node 24): the daemon's `list` reply for 2 apps
  * (in-process socket client, 300 requests, 3 alternations) 0.49 → 0.61 ms
  * median over the last 100, 0.95 → 0.79 over the first 30 (docs/daemon.md).
- * Node 20's daemon is 0.2 MB above a bare node (no such pages): unchanged
- * there; Node 22 not measured.
+ * Node 22 not measured (its V8 has the same flag and tiers).
  */
-export function daemonNodeFlags(nodeVersion: string = process.versions.node): readonly string[] {
-  return nodeAtLeast(24, 0, 0, nodeVersion) ? [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'] : SUPERVISOR_NODE_FLAGS;
+export function daemonNodeFlags(): readonly string[] {
+  return DAEMON_NODE_FLAGS;
 }
