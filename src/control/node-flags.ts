@@ -73,10 +73,12 @@ const DAEMON_NODE_FLAGS: readonly string[] = [...SUPERVISOR_NODE_FLAGS, '--max-o
  *   own code, resident once it compiled node:path's normalizeString and
  *   isPosixPathSeparator in its first 13 s, `--trace-opt`).
  * - Node 20, same shape, 60 `list` calls before the 12 s wait (a daemon that
- *   served requests: the CLI polls it while a start runs, more often on a
- *   loaded host), paired ×2: 7.88-7.90 → 7.10-7.27 MB, all of it anonymous
- *   memory (optimized code and its heap), none in the binary's pages; with
- *   no list calls 7.05-7.09 → 6.98-7.00 (×4). This is the daemon that read
+ *   served requests), paired ×2: 7.88-7.90 → 7.10-7.27 MB, all of it
+ *   anonymous memory (optimized code and its heap), none in the binary's
+ *   pages; with no list calls 7.05-7.09 → 6.98-7.00 (×4). `--trace-opt`:
+ *   node:path's normalizeString again, after 2 starts and 20 lists (the
+ *   daemon polls a starting master's socket path every 5 ms, daemon/masters.ts,
+ *   more times the slower the host): the likely cause of the daemon that read
  *   7.1 MB in one bench run and 8.4 in others (issue 17).
  * A daemon that only optimized later would pay the same memory later, so it
  * never optimizes. Its cost (Node 24): the daemon's `list` reply for 2 apps
