@@ -60,7 +60,8 @@ export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', 
 /** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
 export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
-const DAEMON_NODE_FLAGS: readonly string[] = [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'];
+// --expose-gc: the daemon's one full GC after a burst of commands (daemon/idle-gc.ts).
+const DAEMON_NODE_FLAGS: readonly string[] = [...SUPERVISOR_NODE_FLAGS, '--max-opt=0', '--expose-gc'];
 
 /**
  * The daemon's node flags: the supervisor's and `--max-opt=0` (no optimizing
