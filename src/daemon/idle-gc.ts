@@ -13,8 +13,9 @@
 // - Debounced: every command re-arms the timer, so a client polling the
 //   daemon (drover monit) never triggers it; the GCs run IDLE_GC_MS after the
 //   last command, once. A full GC of the daemon's few-MB heap is a few ms.
-// - gc is V8's, exposed by the daemon's --expose-gc (control/node-flags.ts);
-//   without it (a daemon started by hand) this does nothing.
+// - gc is V8's, exposed by the daemon's --expose-gc (control/node-flags.ts),
+//   given before Node 22 only: on Node 24 the same GCs left the daemon 2 MB
+//   larger. Without it (Node 22+, a daemon started by hand) this does nothing.
 // - The timer is unref'd: it never keeps the daemon alive.
 
 /** Quiet time after the last command before the GC runs. */

@@ -43,9 +43,11 @@ test('the flags are valid V8 options of this Node, and keep the young generation
   assert.ok(Number(r.stdout) <= 2 ** 21, `new space ${r.stdout.trim()} bytes`);
 });
 
-test("the daemon's flags: the supervisor's, --max-opt=0 and --expose-gc, valid on this Node", async () => {
+test("the daemon's flags: the supervisor's, --max-opt=0, and --expose-gc before Node 22, valid on this Node", async () => {
   const { SUPERVISOR_NODE_FLAGS, daemonNodeFlags } = await dist('control/node-flags.js');
-  assert.deepEqual(daemonNodeFlags(), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0', '--expose-gc']);
+  assert.deepEqual(daemonNodeFlags('20.20.2'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0', '--expose-gc']);
+  assert.deepEqual(daemonNodeFlags('22.12.0'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0']);
+  assert.deepEqual(daemonNodeFlags('24.21.0'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0']);
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [...daemonNodeFlags(), '-e', '0'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
