@@ -93,7 +93,9 @@ const IDLE_GC_FLAGS: readonly string[] = ['--expose-gc'];
  * A daemon that only optimized later would pay the same memory later, so it
  * never optimizes. Its cost (Node 24): the daemon's `list` reply for 2 apps
  * (in-process socket client, 300 requests, 3 alternations) 0.49 → 0.61 ms
- * median over the last 100, 0.95 → 0.79 over the first 30 (docs/daemon.md).
+ * median over the last 100, 0.95 → 0.79 over the first 30 (docs/daemon.md);
+ * Node 20, same client, 2 alternations: 0.13-0.15 → 0.10 ms (last 100),
+ * 0.22-0.35 → 0.13-0.20 (first 30): not slower.
  * Node 22 not measured (its V8 has the same flag and tiers).
  */
 export function daemonNodeFlags(nodeVersion: string = process.versions.node): readonly string[] {
