@@ -62,22 +62,42 @@ export const SUPERVISOR_NODE_FLAGS: readonly string[] = ['--optimize-for-size', 
 /** Added to the environment of an app master or daemon process (glibc reads it at start-up). */
 export const SUPERVISOR_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
+const DAEMON_NODE_FLAGS: readonly string[] = [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'];
 /**
- * The daemon's node flags: the supervisor's, and from Node 24 `--max-opt=0`
- * (no optimizing tier: with --no-sparkplug and --no-maglev, the daemon runs
- * in the interpreter only). Node 24, 2 apps × 2 workers, drover alone, read
- * 13 s after the second app answered, 2 alternations: the daemon's USS 15.4-
- * 15.6 → 10.0 MB. The 5.5 MB were pages of the node binary that only the
- * daemon maps: once it TurboFan-compiles a function (node:path's
- * normalizeString and isPosixPathSeparator in its first 13 s, `--trace-opt`),
- * TurboFan's own code is resident in it, and no idle master or worker shares
- * it. A daemon that only optimized later would pay the same pages later, so it
- * never optimizes. Its cost, same runs: the daemon's `list` reply for 2 apps
+ * --expose-gc: the daemon's GCs after a burst of commands (daemon/idle-gc.ts),
+ * before Node 22 only. Node 20: they keep a start's grown heap from staying.
+ * Node 24 (2 apps × 2 workers, read 12 s after the second start, paired ×2):
+ * the daemon's USS 10.0-10.2 MB without, 12.2-12.3 with them, 10.0 with the
+ * flag alone; Node 22 not measured, so left as it was.
+ */
+const IDLE_GC_FLAGS: readonly string[] = ['--expose-gc'];
+
+/**
+ * The daemon's node flags: the supervisor's and `--max-opt=0` (no optimizing
+ * tier: with --no-sparkplug and --no-maglev, the daemon runs in the
+ * interpreter only). A function the daemon runs often enough is TurboFan-
+ * compiled, and that code is memory no other process shares:
+ * - Node 24, 2 apps × 2 workers, drover alone, read 13 s after the second
+ *   app answered, 2 alternations: the daemon's USS 15.4-15.6 → 10.0 MB. The
+ *   5.5 MB were pages of the node binary that only the daemon maps (TurboFan's
+ *   own code, resident once it compiled node:path's normalizeString and
+ *   isPosixPathSeparator in its first 13 s, `--trace-opt`).
+ * - Node 20, same shape, 60 `list` calls before the 12 s wait (a daemon that
+ *   served requests), paired ×2: 7.88-7.90 → 7.10-7.27 MB, all of it
+ *   anonymous memory (optimized code and its heap), none in the binary's
+ *   pages; with no list calls 7.05-7.09 → 6.98-7.00 (×4). `--trace-opt`:
+ *   node:path's normalizeString again, after 2 starts and 20 lists (the
+ *   daemon polls a starting master's socket path every 5 ms, daemon/masters.ts,
+ *   more times the slower the host): the likely cause of the daemon that read
+ *   7.1 MB in one bench run and 8.4 in others (issue 17).
+ * A daemon that only optimized later would pay the same memory later, so it
+ * never optimizes. Its cost (Node 24): the daemon's `list` reply for 2 apps
  * (in-process socket client, 300 requests, 3 alternations) 0.49 → 0.61 ms
- * median over the last 100, 0.95 → 0.79 over the first 30 (docs/daemon.md).
- * Node 20's daemon is 0.2 MB above a bare node (no such pages): unchanged
- * there; Node 22 not measured.
+ * median over the last 100, 0.95 → 0.79 over the first 30 (docs/daemon.md);
+ * Node 20, same client, 2 alternations: 0.13-0.15 → 0.10 ms (last 100),
+ * 0.22-0.35 → 0.13-0.20 (first 30): not slower.
+ * Node 22 not measured (its V8 has the same flag and tiers).
  */
 export function daemonNodeFlags(nodeVersion: string = process.versions.node): readonly string[] {
-  return nodeAtLeast(24, 0, 0, nodeVersion) ? [...SUPERVISOR_NODE_FLAGS, '--max-opt=0'] : SUPERVISOR_NODE_FLAGS;
+  return nodeAtLeast(22, 0, 0, nodeVersion) ? DAEMON_NODE_FLAGS : [...DAEMON_NODE_FLAGS, ...IDLE_GC_FLAGS];
 }

@@ -28,6 +28,8 @@ export interface ServeOptions {
   readonly before?: () => Promise<void>;
   /** The error for a command the table does not have. */
   readonly unknownCommand?: (command: string) => Error;
+  /** Runs after every command has settled, answered or failed (the daemon's idle GC). */
+  readonly after?: () => void;
 }
 
 export interface ControlServer {
@@ -52,7 +54,11 @@ async function dispatch<M extends CommandMap>(handlers: CommandHandlers<M>, opti
     throw options.unknownCommand?.(command) ?? new DroverError('DROVER_E_PROTOCOL', `unknown control command "${command}"`);
   }
   const handler = handlers[command as CommandName<M>] as (args: object, ctx: RequestContext) => unknown;
-  return handler(args, ctx);
+  try {
+    return await handler(args, ctx);
+  } finally {
+    options.after?.();
+  }
 }
 
 /**

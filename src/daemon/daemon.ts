@@ -28,6 +28,7 @@ import { releasePidFile, takePidFile } from './pid-file.js';
 import { formatPidClaim } from '../platform/proc-identity.js';
 import { stderrStats } from '../platform/safe-log.js';
 import { StatSampler } from './stat-sampler.js';
+import { IdleGc } from './idle-gc.js';
 
 const VERSION = (() => {
   try {
@@ -46,6 +47,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   /** CPU and memory for `list`, read ahead of the request. */
   private readonly sampler = new StatSampler();
+  private readonly idleGc = new IdleGc();
   private exiting = false;
   /** Commands wait until adoption and crash restore are done, so none sees a partial app list. */
   private markBooted!: () => void;
@@ -67,6 +69,7 @@ export class Daemon {
     const listen = () =>
       listenControl<DaemonCommands>(this.paths.socket, this.handlers(), {
         before: () => this.booted,
+        after: this.idleGc.touch,
         unknownCommand: (command) => new DroverError('DROVER_E_PROTOCOL', `unknown command "${command}": is the CLI newer than the daemon? Run drover kill, then try again`),
       });
     try {

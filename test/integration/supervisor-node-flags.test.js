@@ -43,10 +43,10 @@ test('the flags are valid V8 options of this Node, and keep the young generation
   assert.ok(Number(r.stdout) <= 2 ** 21, `new space ${r.stdout.trim()} bytes`);
 });
 
-test("the daemon's flags: the supervisor's, and --max-opt=0 from Node 24 only, valid on this Node", async () => {
+test("the daemon's flags: the supervisor's, --max-opt=0, and --expose-gc before Node 22, valid on this Node", async () => {
   const { SUPERVISOR_NODE_FLAGS, daemonNodeFlags } = await dist('control/node-flags.js');
-  assert.deepEqual(daemonNodeFlags('20.20.2'), SUPERVISOR_NODE_FLAGS);
-  assert.deepEqual(daemonNodeFlags('22.12.0'), SUPERVISOR_NODE_FLAGS);
+  assert.deepEqual(daemonNodeFlags('20.20.2'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0', '--expose-gc']);
+  assert.deepEqual(daemonNodeFlags('22.12.0'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0']);
   assert.deepEqual(daemonNodeFlags('24.21.0'), [...SUPERVISOR_NODE_FLAGS, '--max-opt=0']);
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [...daemonNodeFlags(), '-e', '0'], { encoding: 'utf8' });
@@ -76,7 +76,7 @@ test("the daemon has the flags; an app master's workers have neither its flags n
   await ok(home, ['start', APP, '--name', 'flags', '-i', '2'], { env: { PORT: '0' } });
   const daemon = daemonPid(home);
   for (const flag of SUPERVISOR_NODE_FLAGS) assert.ok(argv(daemon).includes(flag), `daemon: ${flag} in ${argv(daemon).join(' ')}`);
-  // From Node 24 the daemon alone never optimizes (control/node-flags.ts, daemonNodeFlags).
+  // The daemon alone never optimizes (control/node-flags.ts, daemonNodeFlags).
   const { daemonNodeFlags } = await dist('control/node-flags.js');
   for (const flag of daemonNodeFlags()) assert.ok(argv(daemon).includes(flag), `daemon: ${flag} in ${argv(daemon).join(' ')}`);
   const master = (await describe(home, 'flags')).master.pid;
