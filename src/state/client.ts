@@ -124,9 +124,12 @@ export class StateClient implements StateApi {
       return Promise.reject(err);
     }
     // bare: the master answers without the value; the writer makes its copy while the master works (ownValue).
-    const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false);
+    // The entry is made in the reply's own continuation (send's done): one promise hop, not two. own is made
+    // after the request is handed to the transport (ownValue's tick must come after the hub client's flush);
+    // done reads it at the reply, never before.
+    const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false, (r) => this.written<T>(key, own, r));
     const own = ownValue(json, !this.fullReplies);
-    return reply.then((r) => this.written<T>(key, own, r));
+    return reply;
   }
 
   /**
@@ -359,8 +362,14 @@ export class StateClient implements StateApi {
     return this.send(header.op, requestText(header, value), timeoutMs, conflictOk);
   }
 
-  /** Not an async function: the reply is read in the transport's own continuation (one promise hop, not two). */
-  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply> {
+  /**
+   * Not an async function: the reply is read in the transport's own
+   * continuation (one promise hop, not two), and done (set()'s entry) runs in
+   * the same continuation.
+   */
+  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply>;
+  private send<R>(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean, done: (reply: WireReply) => R): Promise<R>;
+  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean, done?: (reply: WireReply) => unknown): Promise<unknown> {
     let pending: Promise<string>;
     try {
       pending = this.transport.request(request, timeoutMs);
@@ -368,7 +377,7 @@ export class StateClient implements StateApi {
       return Promise.reject(this.failure(op, err, timeoutMs));
     }
     return pending.then(
-      (text) => this.replied(op, text, conflictOk),
+      (text) => (done === undefined ? this.replied(op, text, conflictOk) : done(this.replied(op, text, conflictOk))),
       (err: unknown) => {
         throw this.failure(op, err, timeoutMs);
       },
