@@ -11,7 +11,7 @@ import { randomBytes } from '../platform/random.js';
 import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
 import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
 import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';
-import { requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
+import { parseBareSet, requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
 
 export interface ClientTransport {
   /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
@@ -397,7 +397,8 @@ export class StateClient implements StateApi {
   }
 
   private replied(op: Request['op'], text: string, conflictOk: boolean): WireReply {
-    const reply = JSON.parse(text) as WireReply;
+    // A set's success from this build's master is read without JSON.parse (wire.ts, bareSetReply); anything else in full.
+    const reply = (op === 'set' ? parseBareSet(text) : undefined) ?? (JSON.parse(text) as WireReply);
     if (!this.connected) {
       this.connected = true;
       // Pushes may have been lost while the master was unreachable.
