@@ -11,7 +11,7 @@ import { randomBytes } from '../platform/random.js';
 import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
 import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
 import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';
-import { requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
+import { parseBareSet, requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
 
 export interface ClientTransport {
   /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
@@ -124,9 +124,12 @@ export class StateClient implements StateApi {
       return Promise.reject(err);
     }
     // bare: the master answers without the value; the writer makes its copy while the master works (ownValue).
-    const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false);
+    // The entry is made in the reply's own continuation (send's done): one promise hop, not two. own is made
+    // after the request is handed to the transport (ownValue's tick must come after the hub client's flush);
+    // done reads it at the reply, never before.
+    const reply = this.send('set', setText(key, options.ifVersion, false, json, true), timeoutMs, false, (r) => this.written<T>(key, own, r));
     const own = ownValue(json, !this.fullReplies);
-    return reply.then((r) => this.written<T>(key, own, r));
+    return reply;
   }
 
   /**
@@ -359,8 +362,14 @@ export class StateClient implements StateApi {
     return this.send(header.op, requestText(header, value), timeoutMs, conflictOk);
   }
 
-  /** Not an async function: the reply is read in the transport's own continuation (one promise hop, not two). */
-  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply> {
+  /**
+   * Not an async function: the reply is read in the transport's own
+   * continuation (one promise hop, not two), and done (set()'s entry) runs in
+   * the same continuation.
+   */
+  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean): Promise<WireReply>;
+  private send<R>(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean, done: (reply: WireReply) => R): Promise<R>;
+  private send(op: Request['op'], request: string, timeoutMs: number, conflictOk: boolean, done?: (reply: WireReply) => unknown): Promise<unknown> {
     let pending: Promise<string>;
     try {
       pending = this.transport.request(request, timeoutMs);
@@ -368,7 +377,7 @@ export class StateClient implements StateApi {
       return Promise.reject(this.failure(op, err, timeoutMs));
     }
     return pending.then(
-      (text) => this.replied(op, text, conflictOk),
+      (text) => (done === undefined ? this.replied(op, text, conflictOk) : done(this.replied(op, text, conflictOk))),
       (err: unknown) => {
         throw this.failure(op, err, timeoutMs);
       },
@@ -388,7 +397,8 @@ export class StateClient implements StateApi {
   }
 
   private replied(op: Request['op'], text: string, conflictOk: boolean): WireReply {
-    const reply = JSON.parse(text) as WireReply;
+    // A set's success from this build's master is read without JSON.parse (wire.ts, bareSetReply); anything else in full.
+    const reply = (op === 'set' ? parseBareSet(text) : undefined) ?? (JSON.parse(text) as WireReply);
     if (!this.connected) {
       this.connected = true;
       // Pushes may have been lost while the master was unreachable.

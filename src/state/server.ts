@@ -16,7 +16,7 @@ import { STATE_LIMITS } from './types.js';
 import { checkKey, checkPattern, checkValueSize, matches } from './value.js';
 import { WatchTable } from './watch-table.js';
 import { History, revOf } from './history.js';
-import { entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
+import { bareSetReply, entryJson, parseRequest, type Change, type Request, type Stored } from './wire.js';
 
 /** Pushes a batch to one process: undefined when it was written at once, else a promise of when it was (or why not). */
 export type Deliver = (batch: string) => Promise<void> | undefined;
@@ -219,7 +219,7 @@ export class StateServer {
     const c = out.change;
     if (c === undefined) return `{"ok":1,"existed":false,"rev":${this.rev}}`;
     if (c.type === 'del') return `{"ok":1,"existed":true,"rev":${c.rev}}`;
-    return bare ? `{"ok":1,"version":${c.entry.version},"rev":${c.entry.rev},"epoch":${this.epoch}}` : `{"ok":1,"e":${this.entryText(c.entry)}}`;
+    return bare ? bareSetReply(c.entry.version, c.entry.rev, this.epoch) : `{"ok":1,"e":${this.entryText(c.entry)}}`;
   }
 
   /** One compare-and-set of update() (local backends): its reply, and whether it lost. */

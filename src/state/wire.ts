@@ -50,6 +50,44 @@ export function setText(key: string, ifVersion: number | undefined, update: bool
   return `{"op":"set","key":${JSON.stringify(key)}${ifVersion === undefined ? '' : `,"if":${ifVersion}`}${update ? ',"u":1' : ''}${bare ? ',"n":1' : ''}}\n${valueJson}`;
 }
 
+/**
+ * A bare set's success (flag n), as the server writes it; parseBareSet reads it
+ * back without JSON.parse (the writer's path: the worker and the master are of
+ * one build, and anything else is read in full).
+ */
+export function bareSetReply(version: number, rev: number, epoch: number): string {
+  return `${BARE_HEAD}${version}${BARE_REV}${rev}${BARE_EPOCH}${epoch}}`;
+}
+
+const BARE_HEAD = '{"ok":1,"version":';
+const BARE_REV = ',"rev":';
+const BARE_EPOCH = ',"epoch":';
+
+/** bareSetReply()'s text as a reply; undefined for anything else (an error, a full reply), which the caller parses as JSON. */
+export function parseBareSet(text: string): WireReply | undefined {
+  if (!text.startsWith(BARE_HEAD) || text.charCodeAt(text.length - 1) !== 125) return undefined;
+  const r = text.indexOf(BARE_REV, BARE_HEAD.length);
+  const e = r < 0 ? -1 : text.indexOf(BARE_EPOCH, r + BARE_REV.length);
+  if (e < 0) return undefined;
+  const version = wholeNumber(text, BARE_HEAD.length, r);
+  const rev = wholeNumber(text, r + BARE_REV.length, e);
+  const epoch = wholeNumber(text, e + BARE_EPOCH.length, text.length - 1);
+  if (version < 0 || rev < 0 || epoch < 0) return undefined;
+  return { ok: 1, version, rev, epoch };
+}
+
+/** The decimal digits text[from, to) as a number; -1 if empty, not all digits, or too long to be exact (over 15 digits). */
+function wholeNumber(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 const SET_HEAD = '{"op":"set","key":"';
 /** What may follow a set's key in setText(): its ifVersion, its update flag, its bare-reply flag. */
 const SET_TAIL = /^"(?:,"if":(0|[1-9]\d{0,15}))?(,"u":1)?(,"n":1)?\}$/;

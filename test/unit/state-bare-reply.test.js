@@ -116,3 +116,24 @@ test("the log's checksum of a record, computed in JS for short ASCII text, equal
     assert.equal(crc32Text(t), zlib.crc32(t));
   }
 });
+
+test("a bare set's reply is read back without JSON.parse as JSON.parse reads it; anything else is left to JSON.parse", async () => {
+  const { bareSetReply, parseBareSet } = await import('../../dist/state/wire.js');
+  for (const [v, r, e] of [[1, 1, 1765112345678], [0, 9, 1], [123456789012345, 999999999999999, 0]]) {
+    const text = bareSetReply(v, r, e);
+    assert.deepEqual(parseBareSet(text), JSON.parse(text));
+  }
+  const server = new StateServer(() => memoryBackend());
+  const text = await server.handle(setText('k', undefined, false, '1', true), 'w', noPush);
+  assert.deepEqual(parseBareSet(text), JSON.parse(text), "the server's reply is the form parseBareSet reads");
+  await server.close();
+  for (const other of [
+    '{"ok":1,"e":{"key":"k","version":1,"rev":1,"epoch":1,"value":1}}',
+    '{"ok":0,"code":"DROVER_E_STATE_CONFLICT","msg":"x","e":null}',
+    '{"ok":1,"version":1,"rev":2}',
+    '{"ok":1,"version":1,"rev":-2,"epoch":3}',
+    '{"ok":1,"version":1,"rev":2,"epoch":3,"up":true}',
+    '{"ok":1,"version":,"rev":2,"epoch":3}',
+    '{"ok":1,"version":1234567890123456,"rev":2,"epoch":3}',
+  ]) assert.equal(parseBareSet(other), undefined, other);
+});
