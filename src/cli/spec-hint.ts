@@ -25,7 +25,7 @@ async function loadResolve(): Promise<typeof Resolve.resolveSpec> {
 
 async function loadResolveOnce(): Promise<typeof Resolve.resolveSpec> {
   try {
-    // Node 20: with V8's code cache of the bundle (runtime/code-cache.ts); from Node 22.1 the CLI's compile cache covers it.
+    // With V8's code cache of the bundle as it ran (runtime/code-cache.ts): the compile cache holds only its top level.
     return (requireCached(fileURLToPath(new URL('../cjs/config/resolve-bundle.js', import.meta.url)), droverPaths()) as typeof Resolve).resolveSpec;
   } catch (err) {
     // A build by `tsc` alone has no bundle.

@@ -1,10 +1,13 @@
-// A CommonJS file required with V8's code cache on Node 20, which has no
-// module.enableCompileCache (runtime/compile-cache.ts: from Node 22.1 that
-// covers every module, and this is a plain require). Used for the one-file
-// bundle of config/resolve.ts and zod the CLI loads for a start's spec
-// (cli/spec-hint.ts): compiling it was most of its load (issue 17: bundle
-// load + first resolveSpec in fresh processes, Node 20, interleaved, n=10,
-// CPU 126 → 87 ms with the cache).
+// A CommonJS file required with V8's code cache made after it ran. Used for
+// the one-file bundle of config/resolve.ts and zod the CLI loads for a
+// start's spec (cli/spec-hint.ts), on every Node version: the bundle's
+// modules are functions V8 compiles lazily, at their first call, and so are
+// zod's own. Node 20 has no module.enableCompileCache; from Node 22.1 that
+// cache covers the bundle too, but Node makes its entry when the file is
+// compiled, before anything ran, so it holds the bundle's top level and none
+// of those functions (issue 17: bundle load + first resolveSpec in fresh
+// processes, Node 20, interleaved, n=10, CPU 126 → 87 ms with this cache;
+// Node 24, n=20, against the compile cache: CPU 122 → 96 ms, wall 0.75×).
 //
 // Contracts (as the compile cache's):
 // - The cache lives in DROVER_HOME/cache (the home is 0700 and trust-checked):
@@ -22,13 +25,12 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
-import { nodeAtLeast } from '../platform/node-version.cjs';
 import { homeIsTrusted } from '../platform/home-trust.js';
 
 type Paths = { readonly home: string; readonly cache: string };
 
 function cacheDir(paths: Paths): string | undefined {
-  if (nodeAtLeast(22, 1) || process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
+  if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
   try {
     if (!statSync(paths.home).isDirectory() || !homeIsTrusted(paths.home, [paths.cache])) return undefined;
     mkdirSync(paths.cache, { mode: 0o700, recursive: true });
@@ -46,7 +48,7 @@ function readOrUndefined(file: string): Buffer | undefined {
   }
 }
 
-/** require(file), with V8's code cache in paths.cache on Node < 22.1. Throws what require would for a missing file (code MODULE_NOT_FOUND). */
+/** require(file), with V8's code cache in paths.cache. Throws what require would for a missing file (code MODULE_NOT_FOUND). */
 export function requireCached(file: string, paths: Paths): unknown {
   const req = createRequire(file);
   const dir = cacheDir(paths);

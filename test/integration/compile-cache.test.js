@@ -1,6 +1,7 @@
 // drover's own processes keep a V8 compile cache in DROVER_HOME/cache where
 // Node has one (>= 22.1), private to the owner; the app's workers never use it.
-// Node 20 keeps only the code cache of the CLI's spec bundle there.
+// The code cache of the CLI's spec bundle is there on every Node (on Node 20,
+// it is all there is).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +42,8 @@ for (const [label, node] of [
     assert.equal(statSync(cache).mode & 0o077, 0, `${cache} must be private to its owner`);
     // The CLI writes its entries when it exits; the daemon and the master 3 s after their imports.
     await waitFor(() => cachedFiles(cache) > 10, { timeoutMs: 10_000, message: `compiled modules in ${cache}` });
+    // The compile cache holds the bundle as compiled, before it ran: the CLI keeps the bundle's own code cache beside it (runtime/code-cache.ts).
+    await waitFor(() => readdirSync(cache).some((f) => /^resolve-bundle\.js-v[\d.]+-\d+-\d+\.v8$/.test(f)), { timeoutMs: 10_000, message: `the spec bundle's code cache in ${cache}` });
     const r = await cli(home, ['list'], { node, env: { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /V8 code cache for ESM file:\/\/\S+\/dist\/cli\/prestart\.js was accepted/, 'the second CLI run reads the cache');

@@ -1,8 +1,9 @@
-// requireCached (runtime/code-cache.ts): on Node < 22.1 a CommonJS file runs
-// with V8's code cache from DROVER_HOME/cache, written at the first process's
-// exit and read by the next; the exports are require's; a home that does not
-// exist gets no cache; a file of another build gets a cache of its own and
-// the old one goes. From Node 22.1 it is a plain require (the compile cache).
+// requireCached (runtime/code-cache.ts): a CommonJS file runs with V8's code
+// cache from DROVER_HOME/cache, written at the first process's exit and read
+// by the next, on every Node version (the compile cache of Node >= 22.1 holds
+// a file's code as compiled, before it ran); the exports are require's; a
+// home that does not exist gets no cache; a file of another build gets a
+// cache of its own and the old one goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,10 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utim
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { nodeAtLeast } from '../../dist/platform/node-version.cjs';
 
 const MODULE = pathToFileURL(path.resolve('dist/runtime/code-cache.js')).href;
-const cached = !nodeAtLeast(22, 1);
 
 function tempHome(t) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'drover-code-cache-'));
@@ -42,7 +41,7 @@ test('the exports are those require gives (exports, require, module, __filename,
   assert.deepEqual(load(home, file), { n: 42, base: 'mod.js', dir: path.join(home, 'src'), main: true, tag: 'a' });
 });
 
-test('Node < 22.1: the cache is written at exit, private, and the next process leaves it as it is', { skip: !cached && `Node ${process.version} has module.enableCompileCache: a plain require` }, (t) => {
+test('the cache is written at exit, private, and the next process leaves it as it is', (t) => {
   const home = tempHome(t);
   const cache = path.join(home, 'cache');
   const file = writeModule(path.join(home, 'src'), "tag: 'a'");
@@ -58,7 +57,7 @@ test('Node < 22.1: the cache is written at exit, private, and the next process l
   assert.equal(statSync(path.join(cache, files[0])).mtimeMs, before, 'an accepted cache is not written again');
 });
 
-test('Node < 22.1: a rebuilt file gets its own cache and runs its own code; the old cache goes', { skip: !cached && `Node ${process.version}: a plain require` }, (t) => {
+test('a rebuilt file gets its own cache and runs its own code; the old cache goes', (t) => {
   const home = tempHome(t);
   const cache = path.join(home, 'cache');
   const file = writeModule(path.join(home, 'src'), "tag: 'a'");
