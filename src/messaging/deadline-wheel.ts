@@ -15,15 +15,36 @@ import type { Timers } from './rpc.js';
 
 export const GRANULARITY_MS = 20;
 
+/**
+ * One rounded time's deadlines, a doubly linked list through the deadlines
+ * themselves: inserting and clearing one touch no hash table (a Set per bucket
+ * hashed each deadline's identity twice per request; issue 17).
+ */
+interface Bucket {
+  readonly at: number;
+  head: Deadline | undefined;
+  size: number;
+}
+
 interface Deadline {
   readonly fn: () => void;
-  readonly bucket: Set<Deadline>;
-  readonly at: number;
+  /** undefined once cleared or fired. */
+  bucket: Bucket | undefined;
+  prev: Deadline | undefined;
+  next: Deadline | undefined;
 }
 
 export class DeadlineWheel implements Timers {
-  /** Deadlines by their rounded time; few distinct keys, since most requests share a timeout. */
-  private readonly buckets = new Map<number, Set<Deadline>>();
+  /** Non-empty buckets by their rounded time (few keys: most requests share a timeout), and the newest bucket even when empty. */
+  private readonly buckets = new Map<number, Bucket>();
+  /**
+   * The bucket the last deadline went into. It stays in the map when it
+   * empties, so a process with one request at a time reuses it for every
+   * request in the same GRANULARITY_MS instead of adding and deleting a key
+   * per request; it is dropped when a newer one replaces it or it falls due.
+   * Empty buckets never arm the timer.
+   */
+  private newest: Bucket | undefined;
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
@@ -35,10 +56,11 @@ export class DeadlineWheel implements Timers {
 
   setTimeout(fn: () => void, ms: number): unknown {
     const at = Math.ceil((this.now() + ms) / GRANULARITY_MS) * GRANULARITY_MS;
-    let bucket = this.buckets.get(at);
-    if (!bucket) this.buckets.set(at, (bucket = new Set()));
-    const d: Deadline = { fn, bucket, at };
-    bucket.add(d);
+    const bucket = this.newest !== undefined && this.newest.at === at ? this.newest : this.bucketAt(at);
+    const d: Deadline = { fn, bucket, prev: undefined, next: bucket.head };
+    if (bucket.head !== undefined) bucket.head.prev = d;
+    bucket.head = d;
+    bucket.size++;
     if (at < this.armedAt) this.arm(at);
     else if (this.count === 0) this.hold(true);
     this.count++;
@@ -47,14 +69,28 @@ export class DeadlineWheel implements Timers {
 
   clearTimeout(handle: unknown): void {
     const d = handle as Deadline | undefined;
-    if (!d || !d.bucket.delete(d)) return;
-    if (d.bucket.size === 0 && this.buckets.get(d.at) === d.bucket) this.buckets.delete(d.at);
+    const bucket = d?.bucket;
+    if (bucket === undefined) return;
+    unlink(bucket, d!);
+    if (bucket.size === 0 && bucket !== this.newest) this.buckets.delete(bucket.at);
     if (--this.count === 0) this.hold(false);
   }
 
   /** The timer keeps the process alive (a deadline is pending); for tests. */
   get holdsProcess(): boolean {
     return this.timer !== undefined && this.refd;
+  }
+
+  private bucketAt(at: number): Bucket {
+    let bucket = this.buckets.get(at);
+    if (bucket === undefined) {
+      bucket = { at, head: undefined, size: 0 };
+      this.buckets.set(at, bucket);
+      const old = this.newest;
+      if (old !== undefined && old.size === 0 && old.at < at) this.buckets.delete(old.at);
+    }
+    if (this.newest === undefined || at >= this.newest.at) this.newest = bucket;
+    return bucket;
   }
 
   private hold(on: boolean): void {
@@ -79,16 +115,29 @@ export class DeadlineWheel implements Timers {
     let next = Infinity;
     for (const [at, bucket] of this.buckets) {
       if (at > now) {
-        next = Math.min(next, at);
+        if (bucket.size > 0) next = Math.min(next, at);
         continue;
       }
       this.buckets.delete(at);
-      for (const d of bucket) due.push(d);
-      bucket.clear();
+      if (bucket === this.newest) this.newest = undefined;
+      for (let d = bucket.head; d !== undefined; d = d.next) {
+        d.bucket = undefined;
+        due.push(d);
+      }
+      bucket.head = undefined;
+      bucket.size = 0;
     }
     this.count -= due.length;
     // Armed before the callbacks run: one of them may set (or clear) deadlines of its own.
     if (next < Infinity) this.arm(next);
     for (const d of due) d.fn();
   };
+}
+
+function unlink(bucket: Bucket, d: Deadline): void {
+  if (d.prev !== undefined) d.prev.next = d.next;
+  else bucket.head = d.next;
+  if (d.next !== undefined) d.next.prev = d.prev;
+  d.bucket = d.prev = d.next = undefined;
+  bucket.size--;
 }

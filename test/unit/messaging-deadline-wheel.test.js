@@ -89,6 +89,22 @@ test('a shorter deadline after an idle spell still fires on time', (t) => {
   assert.equal(fired, 1);
 });
 
+test('clearing deadlines first, last and in the middle of one rounded time leaves the others to fire; an emptied bucket is re-used', (t) => {
+  const { wheel, advance } = fake(t);
+  const fired = [];
+  const h = [0, 1, 2, 3, 4].map((i) => wheel.setTimeout(() => fired.push(i), 100));
+  for (const i of [0, 2, 4]) wheel.clearTimeout(h[i]);
+  advance(100 + GRANULARITY_MS);
+  assert.deepEqual(fired.sort(), [1, 3]);
+  // One request at a time: the bucket empties after each, and the next in the same rounded time goes back into it.
+  wheel.clearTimeout(wheel.setTimeout(() => fired.push('cleared'), 100));
+  wheel.setTimeout(() => fired.push('again'), 100);
+  assert.ok(wheel.holdsProcess);
+  advance(100 + GRANULARITY_MS);
+  assert.deepEqual(fired.sort(), [1, 3, 'again']);
+  assert.equal(wheel.holdsProcess, false);
+});
+
 test('PendingRequests on the wheel: a request times out with its own timeout in the message', async (t) => {
   const { wheel, advance } = fake(t);
   const rpc = new PendingRequests(wheel);
