@@ -17,9 +17,8 @@ const crc32: (data: string | Uint8Array) => number =
   typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (data) => (zlib as unknown as { crc32(d: string | Uint8Array): number }).crc32(data) : crc32Fallback;
 
 function crc32Fallback(data: string | Uint8Array): number {
-  let c = ~0;
-  for (const byte of typeof data === 'string' ? Buffer.from(data) : data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  return tableCrc(bytes, 0, bytes.length);
 }
 
 /** Up to this many characters a record's checksum is computed in JS (below); longer ones by zlib, which is faster per byte. */
@@ -46,7 +45,11 @@ export function crc32Text(text: string): number {
 
 /** crc32() of buf[start, end): in JS up to JS_CRC_MAX bytes (the table stays warm for the next record), else zlib. */
 export function crc32Bytes(buf: Uint8Array, start: number, end: number): number {
-  if (end - start > JS_CRC_MAX) return crc32(buf.subarray(start, end));
+  return end - start > JS_CRC_MAX ? crc32(buf.subarray(start, end)) : tableCrc(buf, start, end);
+}
+
+/** CRC-32 of buf[start, end) with the 1 KiB table. */
+function tableCrc(buf: Uint8Array, start: number, end: number): number {
   let c = ~0;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;

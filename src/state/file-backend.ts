@@ -19,10 +19,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Loaded, Persistence } from './backend.js';
 import { crc32Text } from './crc32.js';
-import { PutRecords } from './put-record.js';
+import { PutRecords, putJson } from './put-record.js';
 import type { Change, Stored } from './wire.js';
-
-export { crc32Text };
 
 const SYNC_DELAY_MS = 1_000;
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
@@ -32,7 +30,7 @@ function record(json: string): string {
 }
 
 function changeJson(c: Change): string {
-  return c.type === 'put' ? `{"r":${c.entry.rev},"k":${JSON.stringify(c.entry.key)},"v":${c.entry.version},"d":${c.entry.json}}` : `{"r":${c.rev},"k":${JSON.stringify(c.key)},"x":1}`;
+  return c.type === 'put' ? putJson(c.entry) : `{"r":${c.rev},"k":${JSON.stringify(c.key)},"x":1}`;
 }
 
 function changeRecord(c: Change): string {

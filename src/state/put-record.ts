@@ -16,6 +16,11 @@ import { crc32Bytes } from './crc32.js';
 const MAX_BYTES = 16 * 1024;
 const HEX = Buffer.from('0123456789abcdef');
 
+/** A put's JSON in the log, the one form both the string path (file-backend.ts) and this buffer write. */
+export function putJson(e: Stored): string {
+  return `{"r":${e.rev},"k":${JSON.stringify(e.key)},"v":${e.version},"d":${e.json}}`;
+}
+
 export class PutRecords {
   private readonly buf = Buffer.allocUnsafe(MAX_BYTES);
 
@@ -25,7 +30,7 @@ export class PutRecords {
    * until the next call.
    */
   encode(e: Stored): number {
-    const json = `{"r":${e.rev},"k":${JSON.stringify(e.key)},"v":${e.version},"d":${e.json}}`;
+    const json = putJson(e);
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (10 + 3 * json.length > MAX_BYTES) return -1;
     const buf = this.buf;

@@ -12,7 +12,7 @@ import { StateServer } from '../../dist/state/server.js';
 import { StateClient } from '../../dist/state/client.js';
 import { memoryBackend } from '../../dist/state/memory-backend.js';
 import { localTransport } from '../../dist/state/local-transport.js';
-import { crc32Text } from '../../dist/state/file-backend.js';
+import { crc32Text } from '../../dist/state/crc32.js';
 import { setText } from '../../dist/state/wire.js';
 
 const noPush = () => undefined;

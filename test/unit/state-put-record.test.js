@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PutRecords } from '../../dist/state/put-record.js';
-import { crc32Text, fileBackend } from '../../dist/state/file-backend.js';
+import { crc32Text } from '../../dist/state/crc32.js';
+import { fileBackend } from '../../dist/state/file-backend.js';
 
 const expected = (e) => {
   const json = `{"r":${e.rev},"k":${JSON.stringify(e.key)},"v":${e.version},"d":${e.json}}`;
