@@ -17,7 +17,7 @@
 //
 // Not checked: the files in the home (they are created 0600 by drover, and
 // nobody else can write the directory), ACLs (as ssh).
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DroverError } from '../errors.js';
 
@@ -99,13 +99,20 @@ function checkPaths(home: string, subdirs: readonly string[], uid: number): void
   for (const sub of subdirs) checkOwnDir(home, sub, uid);
 }
 
-/** Whether the home passes checkHomeTrust (for best-effort users: the compile cache). */
-export function homeIsTrusted(home: string, subdirs: readonly string[] = []): boolean {
+/**
+ * A cache directory in the home (created 0700), for best-effort users (the
+ * compile cache, the code cache): undefined when the home does not exist
+ * (it is not created for a cache) or fails checkHomeTrust, since cached code
+ * is code that runs and only the owner may write it.
+ */
+export function trustedCacheDir(home: string, dir: string): string | undefined {
   try {
-    checkHomeTrust(home, subdirs);
-    return true;
+    if (!statSync(home).isDirectory()) return undefined;
+    checkHomeTrust(home, [dir]);
+    mkdirSync(dir, { mode: 0o700, recursive: true });
+    return dir;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -21,23 +21,16 @@
 //   compiled code is in it. Written to a temporary name, then renamed; the
 //   caches of the file's other builds are removed then.
 // - NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for Node itself.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
-import { homeIsTrusted } from '../platform/home-trust.js';
+import { trustedCacheDir } from '../platform/home-trust.js';
 
 type Paths = { readonly home: string; readonly cache: string };
 
 function cacheDir(paths: Paths): string | undefined {
-  if (process.env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
-  try {
-    if (!statSync(paths.home).isDirectory() || !homeIsTrusted(paths.home, [paths.cache])) return undefined;
-    mkdirSync(paths.cache, { mode: 0o700, recursive: true });
-    return paths.cache;
-  } catch {
-    return undefined;
-  }
+  return process.env.NODE_DISABLE_COMPILE_CACHE === '1' ? undefined : trustedCacheDir(paths.home, paths.cache);
 }
 
 function readOrUndefined(file: string): Buffer | undefined {

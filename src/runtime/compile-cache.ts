@@ -14,9 +14,8 @@
 // - It is per process, not inherited: workers run the app with the module
 //   loading its owner chose (NODE_COMPILE_CACHE is theirs to set).
 // - NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for Node itself.
-import { mkdirSync, statSync } from 'node:fs';
 import module from 'node:module';
-import { homeIsTrusted } from '../platform/home-trust.js';
+import { trustedCacheDir } from '../platform/home-trust.js';
 
 interface CompileCacheApi {
   enableCompileCache?: (dir: string) => { status: number; directory?: string };
@@ -27,10 +26,9 @@ const api = module as unknown as CompileCacheApi;
 /** Enables the cache in dir when its parent (the home) exists; returns the directory in use, if any. */
 function enableCompileCache(home: string, dir: string): string | undefined {
   if (typeof api.enableCompileCache !== 'function') return undefined;
+  // hook (issue 15): a cache another user could write would be code we run.
+  if (trustedCacheDir(home, dir) === undefined) return undefined;
   try {
-    // hook (issue 15): a cache another user could write would be code we run.
-    if (!statSync(home).isDirectory() || !homeIsTrusted(home, [dir])) return undefined;
-    mkdirSync(dir, { mode: 0o700, recursive: true });
     return api.enableCompileCache(dir).directory;
   } catch {
     return undefined;
