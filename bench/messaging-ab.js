@@ -20,6 +20,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, pairedRatios, quartiles, rotatedIndex } from './lib/paired.js';
 import * as current from './messaging.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,20 +50,11 @@ function baseRoot(dist) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drover-ab-'));
   cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   cpSync(path.join(ROOT, 'bench/messaging.js'), path.join(dir, 'bench/messaging.js'));
+  cpSync(path.join(ROOT, 'bench/lib/paired.js'), path.join(dir, 'bench/lib/paired.js'));
   cpSync(dist, path.join(dir, 'dist'), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
-
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const quartiles = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return [s[Math.floor(s.length / 4)], s[Math.floor((3 * s.length) / 4)]];
-};
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -77,7 +69,7 @@ async function main() {
     const rows = subjects.map(() => []);
     for (let round = 0; round < args.rounds; round++) {
       for (let k = 0; k < subjects.length; k++) {
-        const i = (k + round) % subjects.length;
+        const i = rotatedIndex(k, round, subjects.length);
         const { s } = subjects[i];
         rows[i][round] = await current.measure(() => s.roundTrip(payload), {
           inflight: args.inflight,
@@ -93,8 +85,8 @@ async function main() {
     subjects.forEach(({ name }, i) => {
       const r = rows[i];
       const rps = median(r.map((m) => m.rps));
-      const vsBase = r.map((m, round) => m.rps / rows[0][round].rps);
-      const cpuVsBase = r.map((m, round) => cpu(m) / cpu(rows[0][round]));
+      const vsBase = pairedRatios(r, rows[0]);
+      const cpuVsBase = pairedRatios(r, rows[0], cpu);
       const [q1, q3] = quartiles(vsBase);
       process.stdout.write(
         `${name}\n  ${Math.round(rps)} round trips/s; CPU per round trip: master ${median(r.map((m) => m.cpuMaster)).toFixed(1)} us, worker ${median(r.map((m) => m.cpuWorker)).toFixed(1)} us\n` +

@@ -13,7 +13,8 @@
 //
 // For each payload size (1 KB, 64 KB) and concurrency (1 and 32 requests in
 // flight) it reports round trips/s and the round-trip latency p50/p99, then
-// the ratios against raw json and the targets of issue 17. The table is written
+// the ratios against raw json (paired: the median of per-round ratios, the
+// ratio of the medians beside it) and the targets of issue 17. The table is written
 // to docs/messaging-benchmarks.md unless --no-write.
 //
 // The worker side lives in this file too (BENCH_MESSAGING_ROLE), so the script
@@ -27,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import v8Module from 'node:v8';
+import { median, pairedRatios, rotatedIndex } from './lib/paired.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
@@ -391,11 +393,6 @@ function cpuOfRounds(rs) {
   };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** The app master's V8 flags and malloc setting (control/node-flags.ts), as the daemon starts a master. */
 async function appMasterFlags() {
   const { SUPERVISOR_NODE_FLAGS, SUPERVISOR_MALLOC_ENV } = await import(path.join(ROOT, 'dist/control/node-flags.js'));
@@ -436,8 +433,10 @@ async function main() {
     restoreSavedEnv();
     args.masterNodeFlags = process.execArgv;
   }
-  // Every subject runs at once and the rounds are interleaved (A B C D, A B C D, …),
-  // so load from outside the benchmark hits all of them alike; each cell is the median round.
+  // Every subject runs at once and the rounds are interleaved (A B C D, B C D A, …: the
+  // order rotates, so each subject takes each place as often), so load from outside the
+  // benchmark hits all of them alike; each cell is the median round, and a subject's ratio
+  // to raw json (or to the bare socket) the median of its per-round ratios (lib/paired.js).
   const running = [];
   try {
     for (const subject of SUBJECTS) running.push({ subject, s: await subject.start() });
@@ -449,13 +448,18 @@ async function main() {
       const rounds = new Map(running.map(({ subject }) => [subject.key, []]));
       const here = running.filter(({ subject }) => !subject.shapes || subject.shapes.includes(c.shape));
       for (let round = 0; round < args.rounds; round++) {
-        for (const { subject, s } of here) {
-          rounds.get(subject.key).push(await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0, cpu: s.pid ? cpuProbe(s.pid) : undefined }));
+        for (let k = 0; k < here.length; k++) {
+          const { subject, s } = here[rotatedIndex(k, round, here.length)];
+          rounds.get(subject.key)[round] = await measure(() => s.roundTrip(payload), { inflight: c.inflight, seconds: args.seconds, warmup: round === 0 ? warmup : 0, cpu: s.pid ? cpuProbe(s.pid) : undefined });
         }
       }
+      const paired = (rs, ref) => (ref && ref.length > 0 ? median(pairedRatios(rs, ref)) : undefined);
       for (const { subject } of here) {
         const rs = rounds.get(subject.key);
-        const r = { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), n: rs.reduce((a, x) => a + x.n, 0), ...cpuOfRounds(rs) };
+        const r = {
+          rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), n: rs.reduce((a, x) => a + x.n, 0), ...cpuOfRounds(rs),
+          vsRaw: paired(rs, rounds.get('raw-json')), vsBare: paired(rs, rounds.get('bare')),
+        };
         results.push({ subject: subject.key, name: subject.name, ...c, ...r });
         process.stderr.write(
           `${subject.name.padEnd(30)} ${c.shape.padEnd(8)} ${c.label.padEnd(6)} x${String(c.inflight).padEnd(3)} ${Math.round(r.rps).toString().padStart(7)} rt/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms\n`,
@@ -486,6 +490,8 @@ function report(results, args, costs) {
   const get = (subject, shape, size, inflight) => results.find((r) => r.subject === subject && r.shape === shape && r.size === size && r.inflight === inflight);
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const x = (r, base) => `${(r.rps / base.rps).toFixed(2)}x`;
+  // The paired figure (median of per-round ratios), then the ratio of the medians in brackets.
+  const px = (paired, r, ref) => `${paired.toFixed(2)}x (${x(r, ref)})`;
   const lines = [];
   const app = args.masterNodeFlags !== undefined;
   lines.push(app ? "# Messaging benchmarks: a master with the app master's flags" : '# Messaging benchmarks', '');
@@ -524,14 +530,14 @@ function report(results, args, costs) {
   );
   for (const shape of ['records', 'text']) {
     lines.push(`## Results: ${shape}`, '');
-    lines.push('| Subject | Payload | In flight | Round trips/s | p50 (ms) | p99 (ms) | vs raw json |');
+    lines.push('| Subject | Payload | In flight | Round trips/s | p50 (ms) | p99 (ms) | vs raw json, paired (ratio of medians) |');
     lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
     for (const c of CASES.filter((c) => c.shape === shape)) {
       const base = get('raw-json', shape, c.size, c.inflight);
       for (const subj of SUBJECTS) {
         const r = get(subj.key, shape, c.size, c.inflight);
         if (!r) continue;
-        lines.push(`| ${subj.name} | ${c.label} | ${c.inflight} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${x(r, base)} |`);
+        lines.push(`| ${subj.name} | ${c.label} | ${c.inflight} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${px(r.vsRaw, r, base)} |`);
       }
     }
     lines.push('');
@@ -540,7 +546,10 @@ function report(results, args, costs) {
   lines.push(
     `Round trips/s, same run. Every case: drover's default (v8 mode) >= ${VS_RAW_JSON.toFixed(1)}x raw \`process.send\` (json). ` +
       `Text: drover's default >= ${TEXT_VS_BARE.toFixed(1)}x the bare unix socket, the ceiling of any socket transport (no serialisation, no routing, no API). ` +
-      'The bare socket is also shown against raw json: what no design that moves the bytes through the kernel can beat.',
+      'The bare socket is also shown against raw json: what no design that moves the bytes through the kernel can beat. ' +
+      'Every ratio of two measured rates in this document is paired: the median over the rounds of the two subjects\' ratio in the same round (the order of the subjects ' +
+      'rotates every round); in brackets the ratio of their two medians, this bench\'s figure until rec12, which can set a round run under one load ' +
+      'against another run under a different one.',
     '',
   );
   lines.push('| Case | Shape | drover v8 / raw json | drover json / raw json | bare / raw json | drover v8 / bare | Met |');
@@ -549,10 +558,10 @@ function report(results, args, costs) {
     const { base, v8r, json, bare } = cellsOf(get, c);
     if (!base || !v8r || !json || !bare) continue;
     const misses = [];
-    if (v8r.rps / base.rps < VS_RAW_JSON) misses.push(`< ${VS_RAW_JSON.toFixed(1)}x raw json`);
-    if (c.shape === 'text' && v8r.rps / bare.rps < TEXT_VS_BARE) misses.push(`< ${TEXT_VS_BARE.toFixed(1)}x bare`);
+    if (v8r.vsRaw < VS_RAW_JSON) misses.push(`< ${VS_RAW_JSON.toFixed(1)}x raw json`);
+    if (c.shape === 'text' && v8r.vsBare < TEXT_VS_BARE) misses.push(`< ${TEXT_VS_BARE.toFixed(1)}x bare`);
     const met = misses.length === 0 ? 'met' : `missed (${misses.join(', ')})`;
-    lines.push(`| ${c.label}, ${c.inflight} in flight | ${c.shape} | ${x(v8r, base)} | ${x(json, base)} | ${x(bare, base)} | ${x(v8r, bare)} | ${met} |`);
+    lines.push(`| ${c.label}, ${c.inflight} in flight | ${c.shape} | ${px(v8r.vsRaw, v8r, base)} | ${px(json.vsRaw, json, base)} | ${px(bare.vsRaw, bare, base)} | ${px(v8r.vsBare, v8r, bare)} | ${met} |`);
   }
   lines.push('');
   lines.push('## Serialisation cost (same run, in the master process)', '');
@@ -649,7 +658,8 @@ function boundsSection(results, costs, get) {
     const vsBare = c.shape === 'text';
     const ref = vsBare ? bare : base;
     const target = vsBare ? TEXT_VS_BARE : VS_RAW_JSON;
-    const measured = v8r.rps / ref.rps;
+    // Paired, as the targets table (report()); the ratio of the medians is printed beside it.
+    const measured = vsBare ? v8r.vsBare : v8r.vsRaw;
     const work = vsBare ? cost.droverV8 : cost.jsonEncode + cost.jsonDecode;
     // Records, v8 mode, per end: the frame's own work beyond JSON's (json-mode frame minus JSON), and the walk, which in
     // a round trip runs once on the payload the master sends again and once on the copy the worker decoded and echoes.
@@ -663,7 +673,7 @@ function boundsSection(results, costs, get) {
     // when both are below the target, so it holds for a design that converts as cheaply as the computed floor assumes.
     const measuredFloor = vsBare && bareUtf8 !== undefined;
     const computed = 1e6 / floorTime(work) / ref.rps;
-    const utf8Floor = measuredFloor ? bareUtf8.rps / bare.rps : undefined;
+    const utf8Floor = measuredFloor ? bareUtf8.vsBare : undefined;
     const floor = measuredFloor ? Math.max(utf8Floor, computed) : computed;
     const withExtra = measuredFloor ? floor : 1e6 / floorTime(work + extra) / ref.rps;
     const floors = measuredFloor ? ` (bare + UTF-8 measured ${utf8Floor.toFixed(2)}x, bare + conversion computed ${computed.toFixed(2)}x)` : '';
@@ -680,13 +690,13 @@ function boundsSection(results, costs, get) {
     else if (measuredFloor && measured >= utf8Floor * 0.95) verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${floors}; drover makes ${(measured / utf8Floor).toFixed(2)}x the measured string echo's rate, so the gap is what strings cost in this process (allocation, collection), which the computed floor leaves out`;
     else if (measuredFloor) verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${floors}, drover makes ${(measured / floor).toFixed(2)}x of it; the rest is drover's own cost`;
     else verdict = `missed; not bounded: the floor allows ${floor.toFixed(2)}x${vsBare ? '' : ` (${withExtra.toFixed(2)}x with drover's frame work and walk)`}; the rest is per-message overhead (hub, API, wake-ups)`;
-    if (vsBare && v8r.rps / base.rps < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
+    if (vsBare && v8r.vsRaw < VS_RAW_JSON) verdict += `; also < ${VS_RAW_JSON.toFixed(1)}x raw json`;
     const turns = inTurns(v8r, base);
     if (measured < target && !vsBare && c.inflight > 1 && turns && turns.inTurn < target) {
       verdict += `; drover's CPU per round trip ${turns.sum}: at most ${turns.inTurn.toFixed(2)}x if its two ends work in turn, ${turns.overlapped.toFixed(2)}x if they overlap fully`;
     }
     out.push(
-      `| ${c.label}, ${c.inflight} in flight | ${c.shape} | >= ${target.toFixed(1)}x ${vsBare ? 'bare' : 'raw json'} | ${measured.toFixed(2)}x | ${work.toFixed(1)} | ${floor.toFixed(2)}x | ${extra.toFixed(1)} | ${withExtra.toFixed(2)}x | ${v8r.p50.toFixed(3)} / ${bare.p50.toFixed(3)} | ${verdict} |`,
+      `| ${c.label}, ${c.inflight} in flight | ${c.shape} | >= ${target.toFixed(1)}x ${vsBare ? 'bare' : 'raw json'} | ${measured.toFixed(2)}x (${(v8r.rps / ref.rps).toFixed(2)}x) | ${work.toFixed(1)} | ${floor.toFixed(2)}x | ${extra.toFixed(1)} | ${withExtra.toFixed(2)}x | ${v8r.p50.toFixed(3)} / ${bare.p50.toFixed(3)} | ${verdict} |`,
     );
   }
   out.push('');
@@ -765,7 +775,7 @@ function textCpuSection(get) {
     const { v8r, bare, bareUtf8 } = cellsOf(get, c);
     if (!v8r || !bare || busier(v8r) === undefined) continue;
     rows++;
-    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(v8r)} | ${ends(bare)} | ${ends(bareUtf8)} | ${ratio(busier(v8r), busier(bare))} | ${ratio(busier(v8r), busier(bareUtf8))} | ${(v8r.rps / bare.rps).toFixed(2)}x |`);
+    out.push(`| ${c.label}, ${c.inflight} in flight | ${ends(v8r)} | ${ends(bare)} | ${ends(bareUtf8)} | ${ratio(busier(v8r), busier(bare))} | ${ratio(busier(v8r), busier(bareUtf8))} | ${v8r.vsBare.toFixed(2)}x (${(v8r.rps / bare.rps).toFixed(2)}x) |`);
   }
   if (rows === 0) return [];
   out.push('');
