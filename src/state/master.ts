@@ -32,10 +32,10 @@ export function startState(spec: StateSpec, messages: Messenger & Partial<Pick<M
   // is again a string in the same turn.
   let server: StateServer | undefined;
   let loading: Promise<StateServer> | undefined;
-  const handle = (payload: unknown, subKey: string, deliver: Deliver): string | Promise<string> => {
-    if (server) return server.handle(payload, subKey, deliver);
+  const handle = (payload: unknown, subKey: string, deliver: Deliver, inProcess = false): string | Promise<string> => {
+    if (server) return server.handle(payload, subKey, deliver, inProcess);
     loading ??= import('./master-server.js').then((m) => (server = m.masterServer(spec, log)));
-    return loading.then((s) => s.handle(payload, subKey, deliver));
+    return loading.then((s) => s.handle(payload, subKey, deliver, inProcess));
   };
   // Per sender, its subscriber key and push function, made once (not a string and a closure per request).
   const peers = new Map<Address, { readonly key: string; readonly deliver: Deliver }>();

@@ -1,6 +1,8 @@
 // The store's write path (issue 12, set latency): the writer's reply is made
 // before any push to watchers (pushes leave at the end of the turn's
-// synchronous work, after the hub has flushed the reply), the changes of one
+// synchronous work, after the hub has flushed the reply; a writer in the
+// master's process has no reply to write, and its first change of a turn is
+// pushed in the write), the changes of one
 // turn reach a watcher as one batch, shared by every watcher with the same
 // events; the watchers of a key follow watches and processes as they come and
 // go; a set's header is read without JSON.parse exactly as JSON.parse reads it.
@@ -28,6 +30,30 @@ test('a set answers before it pushes: nothing is delivered inside handle(), the 
   // Before any macrotask: a microtask later the push has gone.
   await new Promise((r) => queueMicrotask(r));
   assert.deepEqual(order, ['reply', 'push']);
+  await server.close();
+});
+
+test('a set from this process (the master\'s own client) pushes in the write; the rest of its turn follows as one batch, in rev order', async () => {
+  const server = new StateServer(() => memoryBackend());
+  const order = [];
+  await server.handle(JSON.stringify({ op: 'watch', id: 1, p: 'k*', s: 'a' }), 'a', (batch) => void order.push(batch));
+  order.length = 0;
+  for (let i = 1; i <= 3; i++) {
+    const reply = server.handle(`{"op":"set","key":"k${i}"}\n${i}`, 'master', () => undefined, true);
+    assert.equal(typeof reply, 'string');
+    order.push(`reply ${i}`);
+  }
+  await new Promise((r) => setImmediate(r));
+  const text = (x) => (x.startsWith('[') ? JSON.parse(x).map((e) => `${e.e.key}@${e.e.rev}`).join(' ') : x);
+  assert.deepEqual(order.map(text), ['k1@1', 'reply 1', 'reply 2', 'reply 3', 'k2@2 k3@3']);
+  // A new turn: its first in-process change goes at once again; a worker's (not in process) waits for the end of the turn.
+  order.length = 0;
+  server.handle('{"op":"set","key":"k4"}\n4', 'master', () => undefined, true);
+  order.push('reply 4');
+  server.handle('{"op":"set","key":"k5"}\n5', 'w', () => undefined);
+  order.push('reply 5');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order.map(text), ['k4@4', 'reply 4', 'reply 5', 'k5@5']);
   await server.close();
 });
 
