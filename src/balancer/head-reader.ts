@@ -4,16 +4,21 @@
 // stream (worker/preload-runtime.ts deliver()), so the app sees the whole
 // request.
 //
-// Quirks of reading through a net.Socket wrapped around the raw handle:
-// - allowHalfOpen: a client that sends its request and then FIN must not get
-//   a FIN back from the master (net ends the write side on EOF otherwise);
-// - once done, the socket must never read again: Readable's maybeReadMore
-//   calls _read() (libuv readStart) on the next tick while its buffer is below
-//   the high-water mark, and whatever it read would be lost with the master's
-//   copy of the fd. _read becomes a no-op and reading stops before the handle
-//   is handed over; the socket object is dropped (closing the raw handle after
-//   the hand-off is in-flight.ts's job, as for any other connection).
-import net from 'node:net';
+// The head is read with the raw handle's own onread, not through a net.Socket
+// wrapped around it: a Socket per connection (stream state, five listeners, its
+// teardown) was most of what --sticky-key cost the master per connection.
+// Quirks of libuv's stream handles (TCPWrap / PipeWrap), which Node's
+// stream_base_commons.js onStreamRead relies on too:
+// - onread(arrayBuffer) gets exactly the bytes read (the backing store is
+//   shrunk to nread before the call, offset 0); EOF and errors come as
+//   onread(undefined), told apart only by internal state. Both end the read:
+//   the connection is handed over with what was read, and the worker's socket
+//   meets the EOF or the error itself (the kernel keeps either for it);
+// - nothing is written and nothing ends on EOF (no allowHalfOpen dance: a
+//   client that sends its request and then FIN keeps its write side);
+// - readStop() before the hand-off: whatever the master read after it would
+//   be lost with the master's copy of the fd. The handle keeps our onread
+//   (never called again) until in-flight.ts closes the master's copy.
 import { headComplete, STICKY_HEAD_MAX_BYTES, type StickyKeySpec } from './sticky-key.js';
 
 /** How long the master waits for a request head before it hands the connection over as is. */
@@ -34,52 +39,40 @@ export function attachHead(handle: object, head: Buffer): void {
 }
 
 interface RawStream {
+  readStart?(): number;
   readStop?(): number;
+  onread?: (data: ArrayBuffer | undefined) => void;
   close(cb?: () => void): void;
 }
 
 /**
  * Reads until the head holds what `spec` needs, STICKY_HEAD_MAX_BYTES, EOF or
  * the deadline, then calls `done` with the handle (its head attached). A
- * connection that errors or closes meanwhile is closed and `done` is not called.
+ * connection that errors or ends meanwhile is handed over with what was read
+ * (its worker meets the error or the EOF); one that cannot be read, unread.
  */
 export function readHead(handle: RawStream, spec: StickyKeySpec, done: (handle: RawStream) => void, deadlineMs = STICKY_HEAD_DEADLINE_MS): void {
-  if (reading >= STICKY_MAX_READING) return done(handle);
-  reading++;
-  let socket: net.Socket;
-  try {
-    // `handle` is how net.Server wraps an accepted connection (not in @types/node).
-    socket = new net.Socket({ handle, readable: true, writable: true, allowHalfOpen: true } as net.SocketConstructorOpts);
-  } catch {
-    reading--;
-    return done(handle);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
+  if (reading >= STICKY_MAX_READING || typeof handle.readStart !== 'function') return done(handle);
+  let head: Buffer | undefined;
   let finished = false;
-  const timer = setTimeout(() => finish(true), deadlineMs).unref();
-  const finish = (ok: boolean) => {
+  const finish = () => {
     if (finished) return;
     finished = true;
     reading--;
     clearTimeout(timer);
-    socket.removeAllListeners();
-    // Late errors on the detached socket object must not become uncaught.
-    socket.on('error', () => {});
-    if (!ok) return void socket.destroy();
-    (socket as unknown as { _read: () => void })._read = () => {};
     handle.readStop?.();
-    socket.pause();
-    for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) chunks.push(chunk);
-    attachHead(handle, Buffer.concat(chunks));
+    if (head) attachHead(handle, head);
     done(handle);
   };
-  socket.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= STICKY_HEAD_MAX_BYTES || headComplete(size === chunk.length ? chunk : Buffer.concat(chunks), spec)) finish(true);
-  });
-  socket.on('end', () => finish(true));
-  socket.on('error', () => finish(false));
-  socket.on('close', () => finish(false));
+  handle.onread = (data) => {
+    if (finished) return;
+    if (data === undefined) return finish();
+    const chunk = Buffer.from(data);
+    // Almost always one chunk: the head fits one segment.
+    head = head ? Buffer.concat([head, chunk]) : chunk;
+    if (head.length >= STICKY_HEAD_MAX_BYTES || headComplete(head, spec)) finish();
+  };
+  if (handle.readStart() !== 0) return done(handle);
+  reading++;
+  const timer = setTimeout(finish, deadlineMs).unref();
 }

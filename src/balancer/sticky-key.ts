@@ -44,27 +44,46 @@ export function headComplete(head: Buffer, spec: StickyKeySpec): boolean {
   return spec.source === 'query' ? head.includes('\r\n') || head.includes('\n') : head.includes('\r\n\r\n') || head.includes('\n\n');
 }
 
-/** The key in a request head, or undefined (not HTTP/1, absent, empty, too long, malformed). */
+/**
+ * The key in a request head, or undefined (not HTTP/1, absent, empty, too long, malformed).
+ * Runs in the master for every connection: lines are walked in place (no split
+ * of the whole head) and only the wanted field's value is cut out.
+ */
 export function extractStickyKey(head: Buffer, spec: StickyKeySpec): string | undefined {
   const text = head.subarray(0, STICKY_HEAD_MAX_BYTES).toString('latin1');
-  const lines = text.split(/\r?\n/);
-  const requestLine = /^[A-Z]{1,16} (\S{1,8192}) HTTP\/1\.[01]$/.exec(lines[0] ?? '');
+  let end = text.indexOf('\n');
+  const requestLine = REQUEST_LINE.exec(lineAt(text, 0, end));
   if (!requestLine) return undefined;
   let value: string | undefined;
   if (spec.source === 'query') value = queryParam(requestLine[1]!, spec.name);
   else {
-    for (let i = 1; i < lines.length && lines[i] !== ''; i++) {
-      const line = lines[i]!;
+    const wanted = spec.source === 'cookie' ? 'cookie' : spec.name;
+    for (let start = end + 1; end !== -1 && start < text.length; start = end + 1) {
+      end = text.indexOf('\n', start);
+      const line = lineAt(text, start, end);
+      if (line === '') break;
       const colon = line.indexOf(':');
       if (colon < 1) continue;
-      const field = line.slice(0, colon).trim().toLowerCase();
+      const field = line.slice(0, colon).trim();
+      if (field.length !== wanted.length || field.toLowerCase() !== wanted) continue;
       const fieldValue = line.slice(colon + 1).trim();
-      if (spec.source === 'header' && field === spec.name) value = fieldValue;
-      else if (spec.source === 'cookie' && field === 'cookie') value ??= cookie(fieldValue, spec.name);
-      if (value !== undefined && spec.source === 'header') break;
+      if (spec.source === 'header') {
+        value = fieldValue;
+        break;
+      }
+      value = cookie(fieldValue, spec.name);
+      if (value !== undefined) break;
     }
   }
   return value !== undefined && value.length > 0 && value.length <= STICKY_KEY_MAX_LENGTH ? value : undefined;
+}
+
+const REQUEST_LINE = /^[A-Z]{1,16} (\S{1,8192}) HTTP\/1\.[01]$/;
+
+/** The line from `start` to the `\n` at `end` (-1: the end of the text), without its `\r`. */
+function lineAt(text: string, start: number, end: number): string {
+  const stop = end === -1 ? text.length : end;
+  return text.slice(start, stop > start && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop);
 }
 
 function queryParam(target: string, name: string): string | undefined {

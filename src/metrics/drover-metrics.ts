@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { LifecycleEvent } from '../core/types.js';
 import type { AppSupervisor as Supervisor, WorkerInfo } from '../runtime/supervisor.js';
 import type { Prom } from './prom.js';
+import type { StoreStats } from '../state/client.js';
 import { RestartCauses } from './restarts.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { monotonicMs } from '../platform/clock.js';
@@ -36,6 +37,8 @@ export class DroverMetrics {
   readonly registry: Registry;
   /** The state store's families, apart: they change with no lifecycle event, so they are read at every scrape. */
   readonly stateRegistry: Registry;
+  /** The state store's figures that stateRegistry's families show (one request per turn, shared). */
+  readonly stateStats: () => Promise<StoreStats | undefined>;
   readonly collectErrors;
   private readonly samples = new Map<number, WorkerSample>();
   /** Connections handed to each live worker when last seen, and the sum for exited ones. */
@@ -58,7 +61,7 @@ export class DroverMetrics {
     const opts = { registers: [registry] };
     this.stateRegistry = new prom.Registry();
     this.stateRegistry.setDefaultLabels({ app });
-    registerStateMetrics(prom, this.stateRegistry, supervisor.store);
+    this.stateStats = registerStateMetrics(prom, this.stateRegistry, supervisor.store);
 
     new prom.Gauge({
       ...opts,

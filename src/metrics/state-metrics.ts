@@ -8,9 +8,20 @@ import type { Prom } from './prom.js';
 
 const RESULTS = ['ok', 'conflict', 'error'] as const;
 
-export function registerStateMetrics(prom: Prom, registry: Registry, store: unknown): void {
+/** The figures the families show, as one comparable string (undefined: none could be read). */
+export function statsKey(s: StoreStats | undefined): string | undefined {
+  return s && `${s.keys} ${s.bytes} ${s.rev} ${s.watches} ${s.resets} ${s.writes.ok} ${s.writes.conflict} ${s.writes.error}`;
+}
+
+/**
+ * Registers the families; returns the figures' reader, which the families'
+ * collect() share (a caller that reads first and then collects in the same
+ * turn makes one request): a scrape can tell that nothing changed before it
+ * asks prom-client for the families.
+ */
+export function registerStateMetrics(prom: Prom, registry: Registry, store: unknown): () => Promise<StoreStats | undefined> {
   // supervise()'s store is a StateClient; anything else (a stub in a test) has no figures to show.
-  if (!(store instanceof StateClient)) return;
+  if (!(store instanceof StateClient)) return () => Promise.resolve(undefined);
   const opts = { registers: [registry] };
   // One status request per scrape, shared by every family of that scrape.
   let pending: Promise<StoreStats | undefined> | undefined;
@@ -57,4 +68,5 @@ export function registerStateMetrics(prom: Prom, registry: Registry, store: unkn
       for (const result of RESULTS) this.inc({ result }, s.writes[result]);
     },
   });
+  return stats;
 }

@@ -67,8 +67,8 @@ test('control: plain round-robin fails the same socket.io clients (sessions unkn
   assert.ok(errors.length > 0, 'round-robin served every polling session: the control does not test stickiness');
 });
 
-/** One request over a raw socket, written in `parts` (a tick apart); resolves with the answering pid, or null when the server closed without an answer. */
-function rawRequest(port, parts) {
+/** One request over a raw socket, written in `parts` (a tick apart); resolves with the answering pid, or null when the server closed without an answer; `end`: the client half-closes (FIN) after its request. */
+function rawRequest(port, parts, { end = false } = {}) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let received = '';
@@ -84,6 +84,7 @@ function rawRequest(port, parts) {
         socket.write(part);
         await new Promise((r) => setTimeout(r, 20));
       }
+      if (end) socket.end();
     });
   });
 }
@@ -108,6 +109,8 @@ test('--sticky-key cookie:sid: one key, one worker (also when the head arrives i
     const pid = await rawRequest(port, ['GET / HTTP/1.1\r\n', 'Host: x\r\nCookie: ', `sid=key-${k}\r\n`, 'Connection: close\r\n\r\n']);
     assert.equal(pid, owners.get(k), `a head in four pieces went to ${pid}, not key-${k}'s worker`);
   }
+  // The master reads the head off the raw handle: a FIN after the request must reach the worker, not end the reply.
+  assert.equal(await rawRequest(port, ['GET / HTTP/1.1\r\nHost: x\r\nCookie: sid=key-1\r\n\r\n'], { end: true }), owners.get(1));
   // 20 KiB without a line end: read up to the bound, handed over as is; the app refuses it, the master lives on.
   assert.notEqual(await rawRequest(port, ['x'.repeat(20 * 1024)]), undefined);
   assert.equal(await rawRequest(port, [Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])]).then(() => 'closed'), 'closed');
