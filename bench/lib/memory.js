@@ -10,6 +10,9 @@
 // other's PSS, so each manager is measured alone (cli.js runs them in turn).
 import fs from 'node:fs';
 
+// PSS within a set of processes, independent of the rest of the host (issue 17).
+export { readGroupPss } from './group-pss.js';
+
 const KB = 1024;
 
 /** { rss, pss, uss } in bytes, or null when the process is gone (or not readable). */

@@ -28,7 +28,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { cpuSnapshot, otherCpu } from '../lib/cpu.js';
-import { floorBoundPss, smaps, sumMemory, toMB } from '../lib/memory.js';
+import { floorBoundPss, readGroupPss, smaps, sumMemory, toMB } from '../lib/memory.js';
 import { freePort } from '../lib/ports.js';
 import { onCleanup, pidAlive, runCommand, startProcess, stopProcess } from '../lib/procs.js';
 import { code, num, table, verdict } from '../lib/report.js';
@@ -437,10 +437,16 @@ function pm2Memory(h) {
   return measured([{ role: 'daemon (God)', app: '', pid: daemon }, ...childrenOf(daemon).map((pid) => ({ role: 'worker', app: '', pid }))]);
 }
 
-/** Reads every process's smaps_rollup in one pass (the set's PSS is consistent only if read together). */
+/**
+ * Reads every process's smaps_rollup in one pass (the set's PSS is consistent
+ * only if read together), then the set's group PSS (bench/lib/group-pss.js:
+ * `group` on each row and the total, null where PFNs are hidden, i.e. not root).
+ */
 function measured(procs) {
   const rows = procs.map((p) => ({ ...p, mem: smaps(p.pid) })).filter((p) => p.mem);
-  return { procs: rows, total: sumMemory(rows.map((p) => p.mem)) };
+  const g = readGroupPss(rows.map((p) => p.pid));
+  for (const p of rows) p.mem.group = g?.perPid.get(p.pid) ?? null;
+  return { procs: rows, total: { ...sumMemory(rows.map((p) => p.mem)), group: g?.total ?? null } };
 }
 
 const ofRole = (m, role) => (m?.procs ?? []).filter((p) => p.role === role);
@@ -739,7 +745,7 @@ async function twoAppsPhase(p, ctx, withPm2) {
       memory.pm2 = pm2Memory(homes.pm2);
       memory.ages.pm2 = performance.now() - pm2Up;
     }
-    const pss = (m) => num(mb(m?.total.pss), 1);
+    const pss = (m) => `${num(mb(m?.total.pss), 1)}${m?.total.group == null ? '' : ` (group ${num(mb(m.total.group), 1)})`}`;
     ctx.log(
       `  2 apps: drover list ${median(lists.drover).toFixed(0)} ms${withPm2 ? `, pm2 list ${median(lists.pm2).toFixed(0)} ms` : ''}, node -e 0 ${median(lists.node).toFixed(0)} ms; PSS in all: drover ${pss(memory.drover)} MB${withPm2 ? `, PM2 ${pss(memory.pm2)} MB` : ''}; app master USS ${ofRole(memory.drover, 'app master').map((x) => num(mb(x.mem.uss), 1)).join(', ')} MB`,
     );
@@ -916,12 +922,17 @@ function evaluate(data, suffix = '') {
   };
   const qPss = m?.pm2?.total.pss;
   const r = ratio(dPss, qPss);
+  // The verdict is on the group PSS where both managers have one (root): it does not move with the
+  // host's other processes, the kernel's PSS does (see the memory section); the kernel's figure beside.
+  const rg = ratio(m?.drover?.total.group, m?.pm2?.total.group);
+  const groupText = rg == null ? 'group PSS not available (PFNs need root); kernel PSS ' : `group PSS ${num(mb(m.drover.total.group), 1)} MB vs ${num(mb(m.pm2.total.group), 1)} MB = ${num(rg, 2)}× (verdict); kernel PSS `;
+  const verdictRatio = rg ?? r;
   const bound = floorBound(m);
   const rb = ratio(bound, qPss);
   t.push({
     name: `PSS of all drover processes (default settings) ≤ ${TARGET_PSS}× PM2's, 2 apps × 2 workers${suffix}`,
-    ok: r == null ? null : r <= TARGET_PSS,
-    value: r == null ? '—' : `${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×${rb == null ? '' : `; bound (daemon and masters at the bare-node floor, USS ${num(mb(m.floor.uss), 1)} MB) ${num(mb(bound), 1)} MB = ${num(rb, 2)}×`}${anyFloorText(m, qPss)}`,
+    ok: verdictRatio == null ? null : verdictRatio <= TARGET_PSS,
+    value: r == null ? '—' : `${groupText}${num(mb(dPss), 1)} MB vs ${num(mb(qPss), 1)} MB = ${num(r, 2)}×${rb == null ? '' : `; bound (kernel PSS, daemon and masters at the bare-node floor, USS ${num(mb(m.floor.uss), 1)} MB) ${num(mb(bound), 1)} MB = ${num(rb, 2)}×`}${anyFloorText(m, qPss)}`,
     why: data.two?.error ?? noPm2 ?? 'no result',
   });
   const masters = ofRole(m?.drover, 'app master');
@@ -1100,7 +1111,7 @@ function renderPass(data, h) {
   out.push('', `${h} Memory: RSS, PSS and USS`, '');
   const age = (k) => (data.two?.memory?.ages?.[k] == null ? '—' : num(data.two.memory.ages[k] / 1000, 1));
   out.push(
-    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover first (alone, ${age('drover')} s after its second app answered, before the list calls), then PM2 (alone, after the list calls, drover ended, ${age('pm2')} s after its second app answered): both past V8's memory reducer, which first looks at an idle process 8 s after its start and gives back the young generation a start-up scavenge grew (a drover worker read at 3 s holds ~1.2 MB of it more than at 13 s; the app alone runs no such scavenge). The spare master's own memory is shown with the start times above. drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, and a spare master if one runs (the daemon's child running \`${MASTER_JS}\` that is no app's master; none by default). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
+    `From \`/proc/<pid>/smaps_rollup\` (bench/lib/memory.js) with the 2 apps above running (${APP}, 2 workers each), every process of each manager read in one pass. **RSS** counts every resident page, the node binary's shared ones in full in each process; **PSS** splits each shared page among the processes that map it, so a manager's summed PSS is what its processes cost together; **USS** (Private_Clean + Private_Dirty) is what ending the process would free; **group PSS** (bench/lib/group-pss.js, from \`/proc/<pid>/pagemap\`, needs root) splits each physical page the manager's processes map among *its own* processes mapping it, so a page it shares with the rest of the host (the node binary's text, libc) counts once, in full. The kernel's PSS also divides those pages among every other process on the host that maps them: other users' node processes starting and ending move a manager's summed PSS by several MB between two reads of the same build, and the two managers are read minutes apart. The group PSS is what the manager's processes cost together whatever else runs (alone on a quiet host the two are equal), so the target's verdict uses it where both managers have one, the kernel's figure beside it. PSS depends on what else maps the same pages, so each manager is read while the other runs nothing: drover first (alone, ${age('drover')} s after its second app answered, before the list calls), then PM2 (alone, after the list calls, drover ended, ${age('pm2')} s after its second app answered): both past V8's memory reducer, which first looks at an idle process 8 s after its start and gives back the young generation a start-up scavenge grew (a drover worker read at 3 s holds ~1.2 MB of it more than at 13 s; the app alone runs no such scavenge). The spare master's own memory is shown with the start times above. drover: the daemon (\`DROVER_HOME/daemon.pid\`), each app master (\`masterPid\` of \`list --json\`), its \`/bin/sh\` process-group guard and its workers, and a spare master if one runs (the daemon's child running \`${MASTER_JS}\` that is no app's master; none by default). PM2: the God daemon (\`PM2_HOME/pm2.pid\`), which is also the parent of every cluster worker.`,
   );
   const two = data.two;
   if (two?.error) out.push('', `Failed: ${two.error}`);
@@ -1109,23 +1120,24 @@ function renderPass(data, h) {
       ['drover', 'drover (default)'],
       ['pm2', 'PM2'],
     ].filter(([k]) => two.memory[k]);
-    const cells = (x) => [num(mb(x.rss), 1), num(mb(x.pss), 1), num(mb(x.uss), 1)];
+    const cells = (x) => [num(mb(x.rss), 1), num(mb(x.pss), 1), x.group == null ? '—' : num(mb(x.group), 1), num(mb(x.uss), 1)];
+    const verdictCol = two.memory.drover?.total.group != null && two.memory.pm2?.total.group != null ? 2 : 1;
     out.push(
       '',
       table(
-        ['Subject', 'processes', 'RSS MB (sum)', 'PSS MB (sum)', 'USS MB (sum)', 'PSS without workers MB'],
+        ['Subject', 'processes', 'RSS MB (sum)', 'PSS MB (sum)', 'group PSS MB', 'USS MB (sum)', 'PSS without workers MB'],
         subjects.map(([k, label]) => {
           const m = two.memory[k];
           const plane = sumMemory(m.procs.filter((x) => x.role !== 'worker').map((x) => x.mem));
-          return [label, m.procs.length, ...cells(m.total).map((c, i) => (i === 1 ? `**${c}**` : c)), num(mb(plane.pss), 1)];
+          return [label, m.procs.length, ...cells(m.total).map((c, i) => (i === verdictCol ? `**${c}**` : c)), num(mb(plane.pss), 1)];
         }),
-        ['l', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
     out.push('', 'Every process:', '');
     const rows = [];
     for (const [k, label] of subjects) for (const x of two.memory[k].procs) rows.push([label, x.role, x.app || '—', x.pid, ...cells(x.mem)]);
-    out.push(table(['Subject', 'process', 'app', 'pid', 'RSS MB', 'PSS MB', 'USS MB'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r']));
+    out.push(table(['Subject', 'process', 'app', 'pid', 'RSS MB', 'PSS MB', 'group PSS MB', 'USS MB'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r']));
     const f = two.memory.floor;
     const bound = floorBound(two.memory);
     if (f && bound != null) {
