@@ -5,9 +5,9 @@
 import { markAppReady } from './app-ready.js';
 import http from 'node:http';
 import net from 'node:net';
-import type { EventLoopUtilization, IntervalHistogram } from 'node:perf_hooks';
-import type perfHooks from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { lazyBuiltin } from './lazy-builtin.js';
+import { LoopLag } from './loop-lag.js';
 import type { BoundAddress, ListenAddress, MasterToWorker } from '../protocol/messages.js';
 import { suppressHandleAcks } from '../protocol/handoff.js';
 import { Channel } from './channel.js';
@@ -120,12 +120,12 @@ export class WorkerRuntime {
   private readonly barrier: CloseBarrier;
   /**
    * Load figures for the heartbeat reply, set up at the first ping, not at
-   * boot: node:perf_hooks and its histogram are ~10 modules a replacement
+   * boot: the global performance's ELU is ~10 perf modules a replacement
    * would load before it can listen (issue 17). The first reply's ELU covers
    * the time since the process started (as before); its lag is 0, the
-   * histogram having just started.
+   * sampler having just started (loop-lag.ts).
    */
-  private load: { lastElu: EventLoopUtilization; readonly delay: IntervalHistogram } | undefined;
+  private load: { lastElu: EventLoopUtilization; readonly lag: LoopLag } | undefined;
 
   constructor() {
     this.workerId = Number(process.env.DROVER_WORKER_ID ?? 0);
@@ -144,16 +144,10 @@ export class WorkerRuntime {
   /** The heartbeat reply. It runs on the event loop, so a blocked loop cannot answer. */
   private pong(seq: number): void {
     let load = this.load;
-    if (!load) {
-      // Sampling every 100 ms: finer sampling wakes an idle worker 50 times a second.
-      const delay = lazyBuiltin<typeof perfHooks>('node:perf_hooks').monitorEventLoopDelay({ resolution: 100 });
-      delay.enable();
-      load = this.load = { lastElu: { idle: 0, active: 0, utilization: 0 }, delay };
-    }
+    if (!load) load = this.load = { lastElu: { idle: 0, active: 0, utilization: 0 }, lag: new LoopLag() };
     const elu = performance.eventLoopUtilization(load.lastElu).utilization;
     load.lastElu = performance.eventLoopUtilization();
-    const lagMs = load.delay.count > 0 ? load.delay.percentile(99) / 1e6 : 0;
-    load.delay.reset();
+    const lagMs = load.lag.takeP99Ms();
     let requests = 0;
     let connections = 0;
     for (const t of this.trackers.values()) {
