@@ -34,6 +34,13 @@ export type WriteOutcome =
 export interface RemoteFeed {
   /** One change from the feed, in rev order. */
   change(change: Change): void;
+  /**
+   * The changes fed so far leave for the watchers now, not at the end of the
+   * turn. The tail calls it before it writes its next read: that write (a
+   * loopback send that wakes Redis) would otherwise go out ahead of the
+   * fan-out's socket writes.
+   */
+  flush(): void;
   /** The feed lost changes (trimmed while disconnected): the snapshot replaces everything. */
   reset(snapshot: Loaded): void;
   /** The backend became reachable or unreachable. */

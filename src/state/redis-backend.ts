@@ -145,6 +145,8 @@ export async function redisBackend(spec: StateSpec, log: ServerLog | undefined):
           lastRev = rev;
           feed?.change(change);
         }
+        // The fan-out's socket writes before the next XREAD's: that one is a loopback send that wakes Redis.
+        feed?.flush();
       } catch (err) {
         if (closed) return;
         failing = true;

@@ -85,7 +85,7 @@ export class StateServer {
         const loaded =
           backend.kind === 'local'
             ? backend.load()
-            : await backend.open({ change: (c) => this.applyFeed(c), reset: (s) => this.reset(s), status: (up) => this.setUp(up) });
+            : await backend.open({ change: (c) => this.applyFeed(c), flush: () => this.flushFeed(), reset: (s) => this.reset(s), status: (up) => this.setUp(up) });
         this.load(loaded);
         this.backend = backend;
         this.failure = undefined;
@@ -335,7 +335,8 @@ export class StateServer {
    * is made and written first (the hub writes a reply from its read loop and
    * flushes it at the next tick, before microtasks run), then the pushes, in
    * the same turn and in rev order. Changes made in one turn reach a watcher
-   * as one batch.
+   * as one batch. The remote feed flushes at once (RemoteFeed.flush): it has
+   * no reply to go first, and the microtask queued here then finds nothing.
    *
    * A writer in this process (the master's own client) has no reply to write
    * first, and its continuation ran after that microtask anyway: the first
@@ -371,6 +372,10 @@ export class StateServer {
     sub.dirty = true;
     if (this.dirty.length === 0) queueMicrotask(this.flushDirty);
     this.dirty.push(sub);
+  }
+
+  private flushFeed(): void {
+    if (this.dirty.length > 0) this.flushDirty();
   }
 
   private readonly flushDirty = (): void => {

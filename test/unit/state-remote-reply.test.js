@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { StateServer } from '../../dist/state/server.js';
 import { StateClient } from '../../dist/state/client.js';
 import { localTransport } from '../../dist/state/local-transport.js';
+import { requestText } from '../../dist/state/wire.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -32,6 +33,7 @@ function fakeRemote() {
       return { type: 'put', entry: { key, json: JSON.stringify(value), version: r, rev: r } };
     },
     deliver: (c) => feed.change(c),
+    flush: () => feed.flush(),
   };
   return fake;
 }
@@ -70,4 +72,21 @@ test('remote: a write ahead of a change the feed has not brought yet waits for i
   backend.deliver({ type: 'put', entry: { key: 'k3', json: '"mine"', version: 2, rev: 2 } });
   await tick();
   assert.deepEqual(seen, ['k2=from-elsewhere@1', 'k3=mine@2']);
+});
+
+test('remote: the feed\'s flush pushes its changes before it returns (the tail writes its next read after the fan-out)', async () => {
+  const backend = fakeRemote();
+  const server = new StateServer(() => backend);
+  const pushed = [];
+  const reply = JSON.parse(await server.handle(requestText({ op: 'watch', id: 1, p: 'k*', s: 'session' }), 'w', (batch) => (pushed.push(batch), undefined)));
+  assert.equal(reply.ok, 1);
+  pushed.length = 0;
+  backend.deliver(backend.elsewhere('k1', 'x'));
+  assert.deepEqual(pushed, [], 'a change alone waits for the end of the turn');
+  backend.flush();
+  assert.equal(pushed.length, 1, 'pushed by flush, in this turn');
+  assert.deepEqual(JSON.parse(pushed[0]).map((e) => [e.t, e.e.key, e.e.rev]), [['put', 'k1', 1]]);
+  await tick();
+  assert.equal(pushed.length, 1, 'the end of the turn finds nothing left to push');
+  await server.close();
 });
