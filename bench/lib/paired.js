@@ -4,12 +4,10 @@
 // the ratio of two medians: a load swing is in both terms of a round's own ratio, while
 // the two medians may come from different rounds, run under different load.
 
-/** Median of the finite values; NaN when there is none. */
-export function median(xs) {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { median as medianOrNull } from './time.js';
+
+/** Median of the finite values (time.js's); NaN when there is none. */
+export const median = (xs) => medianOrNull(xs) ?? NaN;
 
 /** First and third quartile of the finite values (nearest rank). */
 export function quartiles(xs) {
