@@ -34,18 +34,13 @@ function typeOnlyObject(x, depth) {
   return true;
 }
 
+// The leaf tests of json-exact.ts's exactIn, on purpose: the floor must test what the walk tests.
 function typeOnlyIn(v, depth) {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return v - v === 0 && (v !== 0 || 1 / v > 0);
-    case 'object':
-      return v === null || typeOnlyObject(v, depth + 1);
-    default:
-      return false;
-  }
+  const t = typeof v;
+  if (t === 'string' || t === 'boolean') return true;
+  // Finite (v - v is NaN for NaN and ±Infinity), and not -0.
+  if (t === 'number') return v - v === 0 && (v !== 0 || 1 / v > 0);
+  return t === 'object' && (v === null || typeOnlyObject(v, depth + 1));
 }
 
 /**
