@@ -52,6 +52,7 @@ function baseRoot(dist) {
   cpSync(path.join(ROOT, 'bench/messaging.js'), path.join(dir, 'bench/messaging.js'));
   cpSync(path.join(ROOT, 'bench/lib/paired.js'), path.join(dir, 'bench/lib/paired.js'));
   cpSync(path.join(ROOT, 'bench/lib/time.js'), path.join(dir, 'bench/lib/time.js'));
+  cpSync(path.join(ROOT, 'bench/lib/contract-bound.js'), path.join(dir, 'bench/lib/contract-bound.js'));
   cpSync(dist, path.join(dir, 'dist'), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
