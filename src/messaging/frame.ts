@@ -151,19 +151,22 @@ export function encodeJson(f: FrameFields, text: string, maxPayloadBytes = DEFAU
 // String#slice makes), against 1-3 µs for the write itself (issue 17).
 const utf8 = new TextEncoder();
 
-function encodeText(f: FrameFields, text: string, kindFlag: number, maxPayloadBytes: number): Buffer {
+/** Where a frame's memory comes from: Buffer.allocUnsafe, or a pool of reused memory (send-pool.ts). */
+export type FrameAlloc = (size: number) => Buffer;
+
+function encodeText(f: FrameFields, text: string, kindFlag: number, maxPayloadBytes: number, alloc: FrameAlloc = Buffer.allocUnsafe): Buffer {
   const t = topicLength(f.topic);
   const at = HEADER_BYTES + t;
   // UTF-8 takes at least one byte per UTF-16 unit.
   if (text.length > maxPayloadBytes) throw tooLarge(Buffer.byteLength(text, 'utf8'), maxPayloadBytes);
-  let buf = Buffer.allocUnsafe(at + text.length);
+  let buf = alloc(at + text.length);
   const { read, written } = utf8.encodeInto(text, buf.subarray(at));
   if (read < text.length) {
     // Not ASCII: the rest's length decides the frame's; what was written is kept.
     const rest = text.slice(read);
     const n = written + Buffer.byteLength(rest, 'utf8');
     if (n > maxPayloadBytes) throw tooLarge(n, maxPayloadBytes);
-    const whole = Buffer.allocUnsafe(at + n);
+    const whole = alloc(at + n);
     buf.copy(whole, at, at, at + written);
     whole.write(rest, at + written, 'utf8');
     buf = whole;
@@ -183,12 +186,14 @@ function encodeText(f: FrameFields, text: string, kindFlag: number, maxPayloadBy
  * string costs ~40 µs to encode and decode instead of ~650 µs for 64 KB of
  * records through v8). In 'v8' mode, plain data that JSON encodes exactly
  * (json-exact.ts) travels as JSON: about half the cost for records, and the
- * receiver decodes by the frame's flag, whatever its own mode.
+ * receiver decodes by the frame's flag, whatever its own mode. alloc: where
+ * the memory of a text, JSON or bytes frame comes from (v8's serializer
+ * allocates its own).
  */
-export function encodeFrame(f: FrameFields, payload: unknown, mode: Serialization, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
+export function encodeFrame(f: FrameFields, payload: unknown, mode: Serialization, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES, alloc: FrameAlloc = Buffer.allocUnsafe): Buffer {
   if (payload === undefined) return encodeEmpty(f);
   // Lone surrogates do not survive UTF-8; JSON escapes them, v8 keeps UTF-16.
-  if (typeof payload === 'string' && isWellFormed(payload)) return encodeText(f, payload, FLAG_TEXT, maxPayloadBytes);
+  if (typeof payload === 'string' && isWellFormed(payload)) return encodeText(f, payload, FLAG_TEXT, maxPayloadBytes, alloc);
   if (mode === 'json' || jsonExact(payload)) {
     let text: string | undefined;
     try {
@@ -197,12 +202,12 @@ export function encodeFrame(f: FrameFields, payload: unknown, mode: Serializatio
       throw notSerialisable(err, 'json');
     }
     if (text === undefined) throw notSerialisable(new TypeError(`${typeof payload} is not JSON`), 'json');
-    return encodeText(f, text, FLAG_JSON, maxPayloadBytes);
+    return encodeText(f, text, FLAG_JSON, maxPayloadBytes, alloc);
   }
   const t = topicLength(f.topic);
   if (Buffer.isBuffer(payload)) {
     if (payload.length > maxPayloadBytes) throw tooLarge(payload.length, maxPayloadBytes);
-    const buf = Buffer.allocUnsafe(HEADER_BYTES + t + payload.length);
+    const buf = alloc(HEADER_BYTES + t + payload.length);
     writeHeader(buf, f, FLAG_BYTES | FLAG_PAYLOAD, t);
     payload.copy(buf, HEADER_BYTES + t);
     return buf;

@@ -30,6 +30,7 @@ import {
 } from './endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
 import { FrameReader } from './frame-reader.js';
+import { SendPool } from './send-pool.js';
 import { countCorked } from './flush-policy.js';
 import { PendingRequests } from './rpc.js';
 import { DeadlineWheel } from './deadline-wheel.js';
@@ -67,6 +68,8 @@ export class HubClient implements Messenger {
   private readonly reader: FrameReader;
   /** Every read lands here (net's onread): frames are decoded from it in place (frame-reader.ts). */
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  /** Reused memory for large replies (send-pool.ts): a 64 KB answer costs no fresh pages. */
+  private readonly sendPool = new SendPool();
   /** The socket whose read is being handled: what is written meanwhile is flushed when the read ends, not at the end of the tick. */
   private reading: net.Socket | undefined;
   private readonly rpc: PendingRequests<number>;
@@ -270,7 +273,8 @@ export class HubClient implements Messenger {
       this.serialisedCorked = 0;
       if (this.reading !== socket) process.nextTick(uncorkTick, this, socket);
     }
-    socket.write(frame);
+    if (this.sendPool.pooled(frame)) socket.write(frame, this.sendPool.written(frame));
+    else socket.write(frame);
     // A long burst of serialised frames (replies to many requests) leaves in parts, so the master starts on it (flush-policy.ts).
     this.serialisedCorked = countCorked(socket, frame, this.serialisedCorked);
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
@@ -484,7 +488,9 @@ export class HubClient implements Messenger {
   private replyValue(socket: net.Socket, ack: number, topic: string, value: unknown): void {
     let out: Buffer;
     try {
-      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes);
+      // Pooled only once welcomed: frames written before are kept for a resend (pre-welcome.ts).
+      const alloc = this.welcomed ? this.sendPool.alloc : undefined;
+      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes, alloc);
     } catch (err) {
       const e = err as DroverError;
       return this.replyError(socket, ack, errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${this.where} to '${topic}' could not be sent: ${e.message}`));
