@@ -135,8 +135,8 @@ export function encodeEmpty(f: FrameFields): Buffer {
 }
 
 /** A frame whose payload is a string sent as UTF-8 (FLAG_TEXT); the caller knows it is well-formed UTF-16 (JSON text is). */
-export function encodeTextFrame(f: FrameFields, text: string, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
-  return encodeText(f, text, FLAG_TEXT, maxPayloadBytes);
+export function encodeTextFrame(f: FrameFields, text: string, maxPayloadBytes = DEFAULT_MAX_MESSAGE_BYTES, alloc?: FrameAlloc): Buffer {
+  return encodeText(f, text, FLAG_TEXT, maxPayloadBytes, alloc);
 }
 
 /** A frame whose payload is JSON text (errors, nacks, and JSON payloads). */

@@ -28,7 +28,7 @@ import {
   type Messenger,
   type RequestOptions,
 } from './endpoint.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type Serialization } from './frame.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, FLAG_JSON, FLAG_PAYLOAD, FLAG_TEXT, HEADER_BYTES, Kind, MAX_TOPIC_BYTES, decodePayload, encodeEmpty, encodeFrame, encodeJson, encodeTextFrame, type FrameAlloc, type Serialization } from './frame.js';
 import { FrameReader } from './frame-reader.js';
 import { SendPool } from './send-pool.js';
 import { countCorked } from './flush-policy.js';
@@ -68,7 +68,7 @@ export class HubClient implements Messenger {
   private readonly reader: FrameReader;
   /** Every read lands here (net's onread): frames are decoded from it in place (frame-reader.ts). */
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
-  /** Reused memory for large replies (send-pool.ts): a 64 KB answer costs no fresh pages. */
+  /** Reused memory for large frames (send-pool.ts): a 64 KB reply or request costs no fresh pages. */
   private readonly sendPool = new SendPool();
   /** The socket whose read is being handled: what is written meanwhile is flushed when the read ends, not at the end of the tick. */
   private reading: net.Socket | undefined;
@@ -154,7 +154,7 @@ export class HubClient implements Messenger {
       }
       const timeoutMs = checkTimeout(options, this.requestTimeoutMs);
       const seq = this.rpc.nextSeq();
-      const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes);
+      const frame = encodeFrame({ kind: Kind.request, seq, ack: timeoutMs, to: addr, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes, this.frameAlloc());
       return this.sendRequest<T>(seq, frame, `request '${topic}' to ${describeAddress(addr)}`, timeoutMs);
     } catch (err) {
       return Promise.reject(err);
@@ -180,7 +180,7 @@ export class HubClient implements Messenger {
   stateRequest(text: string, timeoutMs: number): Promise<string> {
     try {
       const seq = this.rpc.nextSeq();
-      const frame = encodeTextFrame({ kind: Kind.state, seq, ack: timeoutMs, to: ADDR_MASTER, from: this.options.self, topic: '' }, text, this.maxMessageBytes);
+      const frame = encodeTextFrame({ kind: Kind.state, seq, ack: timeoutMs, to: ADDR_MASTER, from: this.options.self, topic: '' }, text, this.maxMessageBytes, this.frameAlloc());
       return this.sendRequest<string>(seq, frame, 'a state request to the master', timeoutMs);
     } catch (err) {
       return Promise.reject(err);
@@ -241,7 +241,7 @@ export class HubClient implements Messenger {
 
   private sendFrame(kind: typeof Kind.send | typeof Kind.publish, to: number, topic: string, payload: unknown): Promise<void> {
     const seq = (this.sendSeq = (this.sendSeq % 0xffff_fffe) + 1);
-    const frame = encodeFrame({ kind, seq, ack: 0, to, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes);
+    const frame = encodeFrame({ kind, seq, ack: 0, to, from: this.options.self, topic }, payload, this.mode, this.maxMessageBytes, this.frameAlloc());
     const socket = this.connect();
     this.checkQueue(socket, frame.length);
     const done = new Promise<void>((resolve, reject) => this.sends.set(seq, { resolve, reject }));
@@ -278,6 +278,16 @@ export class HubClient implements Messenger {
     // A long burst of serialised frames (replies to many requests) leaves in parts, so the master starts on it (flush-policy.ts).
     this.serialisedCorked = countCorked(socket, frame, this.serialisedCorked);
     if (socket === this.socket && !this.welcomed) this.preWelcome.record(frame);
+  }
+
+  /**
+   * Where the next frame's memory comes from: the pool once the connection is
+   * welcomed (its frames are written at once, right after encoding); before,
+   * Buffer.allocUnsafe, as frames written then are kept for a resend
+   * (pre-welcome.ts) and must not be handed out again after their write.
+   */
+  private frameAlloc(): FrameAlloc | undefined {
+    return this.socket !== undefined && this.welcomed ? this.sendPool.alloc : undefined;
   }
 
   /** @internal the end of a tick's cork (uncorkTick). */
@@ -488,9 +498,7 @@ export class HubClient implements Messenger {
   private replyValue(socket: net.Socket, ack: number, topic: string, value: unknown): void {
     let out: Buffer;
     try {
-      // Pooled only once welcomed: frames written before are kept for a resend (pre-welcome.ts).
-      const alloc = this.welcomed ? this.sendPool.alloc : undefined;
-      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes, alloc);
+      out = encodeFrame({ kind: Kind.reply, seq: 0, ack, to: ADDR_NONE, from: this.options.self, topic: '' }, value, this.mode, this.maxMessageBytes, this.frameAlloc());
     } catch (err) {
       const e = err as DroverError;
       return this.replyError(socket, ack, errorBody(e.code ?? 'DROVER_E_MSG_SERIALIZE', `the reply of ${this.where} to '${topic}' could not be sent: ${e.message}`));
