@@ -15,28 +15,41 @@
 // pooled frame past its write (frames recorded for a resend are not pooled).
 export const POOLED_MIN_BYTES = 16 * 1024;
 export const POOLED_MAX_BYTES = 1024 * 1024;
-/** Free memory kept for the next frames: 32 replies of 64 KB in flight at once fit. */
+/** Free memory kept for the next frames while messages flow: 32 replies of 64 KB in flight at once fit. */
 export const POOL_KEEP_BYTES = 4 * 1024 * 1024;
 
 /** Pooled memory is handed out in multiples of this, so frames of slightly different sizes share buffers. */
 const GRAIN = 8 * 1024;
 
+/** The free memory, and its total; held weakly (SendPool#free). */
+interface Free {
+  readonly list: ArrayBuffer[];
+  bytes: number;
+}
+
 export class SendPool {
-  private readonly free: ArrayBuffer[] = [];
-  private freeBytes = 0;
+  // The free memory is held through a WeakRef: kept while messages flow, dropped at the process's next full
+  // collection once they stop (V8 runs one when the process goes idle), so a worker that once sent large
+  // messages does not keep up to POOL_KEEP_BYTES for good. A WeakRef's target lives at least until the end of
+  // the job that created or read it, so the memory a burst releases is there for the next burst.
+  private freeRef: WeakRef<Free> | undefined;
   /** Every ArrayBuffer this pool made: what written() may take back. */
   private readonly ours = new WeakSet<ArrayBuffer>();
 
   /** A Buffer of size bytes (contents undefined); arrow, to be passed as encodeFrame's allocator. */
   readonly alloc = (size: number): Buffer => {
     if (size < POOLED_MIN_BYTES || size > POOLED_MAX_BYTES) return Buffer.allocUnsafe(size);
-    for (let i = this.free.length - 1; i >= 0; i--) {
-      const ab = this.free[i]!;
-      if (ab.byteLength < size) continue;
-      this.free[i] = this.free[this.free.length - 1]!;
-      this.free.pop();
-      this.freeBytes -= ab.byteLength;
-      return Buffer.from(ab, 0, size);
+    const free = this.freeRef?.deref();
+    if (free !== undefined) {
+      const { list } = free;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const ab = list[i]!;
+        if (ab.byteLength < size) continue;
+        list[i] = list[list.length - 1]!;
+        list.pop();
+        free.bytes -= ab.byteLength;
+        return Buffer.from(ab, 0, size);
+      }
     }
     const ab = new ArrayBuffer(Math.ceil(size / GRAIN) * GRAIN);
     this.ours.add(ab);
@@ -54,9 +67,19 @@ export class SendPool {
     return () => this.release(ab);
   }
 
+  /** Free memory held now (what a full collection may drop). */
+  get freeBytes(): number {
+    return this.freeRef?.deref()?.bytes ?? 0;
+  }
+
   private release(ab: ArrayBuffer): void {
-    if (this.freeBytes + ab.byteLength > POOL_KEEP_BYTES) return;
-    this.free.push(ab);
-    this.freeBytes += ab.byteLength;
+    let free = this.freeRef?.deref();
+    if (free === undefined) {
+      free = { list: [], bytes: 0 };
+      this.freeRef = new WeakRef(free);
+    }
+    if (free.bytes + ab.byteLength > POOL_KEEP_BYTES) return;
+    free.list.push(ab);
+    free.bytes += ab.byteLength;
   }
 }

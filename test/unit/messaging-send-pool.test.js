@@ -3,10 +3,13 @@
 // outside the pooled range get their own Buffer; frames encoded from the pool
 // are byte for byte those encodeFrame makes without it; and frames written
 // through a real socket arrive intact while their memory is reused for the
-// next ones.
+// next ones. The free memory is dropped at a full collection (an idle worker
+// does not keep it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { FrameReader } from '../../dist/messaging/frame-reader.js';
 import { HEADER_BYTES, Kind, decodePayload, encodeFrame } from '../../dist/messaging/frame.js';
 import { POOL_KEEP_BYTES, POOLED_MAX_BYTES, POOLED_MIN_BYTES, SendPool } from '../../dist/messaging/send-pool.js';
@@ -46,6 +49,24 @@ test('at most POOL_KEEP_BYTES of free memory is kept', () => {
   const again = Array.from({ length: n }, () => pool.alloc(size));
   const reused = again.filter((f) => frames.some((g) => g.buffer === f.buffer)).length;
   assert.equal(reused, POOL_KEEP_BYTES / size);
+});
+
+test('free memory is kept while frames flow and dropped at a full collection', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const pool = new SendPool();
+  const a = pool.alloc(65_562);
+  pool.written(a)();
+  assert.equal(pool.freeBytes, a.buffer.byteLength);
+  // A WeakRef's target survives the job that made it: the next one may collect it.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(pool.freeBytes, 0);
+  const b = pool.alloc(65_562);
+  assert.ok(pool.pooled(b), 'the pool starts again');
+  assert.notEqual(b.buffer, a.buffer);
+  pool.written(b)();
+  assert.equal(pool.alloc(65_562).buffer, b.buffer, 'and reuses again');
 });
 
 const payloads = (i) => [
