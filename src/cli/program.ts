@@ -6,10 +6,6 @@ import type { SuperviseOptions } from '../config/schema.js';
 import { DroverError, exitCodeOf, formatError } from '../errors.js';
 import { OPTION_TABLE, type FlagSpec } from './option-table.js';
 import { addDaemonCommands } from './daemon-commands.js';
-// platform hook (issue 14): run --container, generate, startup.
-import { registerPlatformCommands } from './platform-commands.js';
-import { addStateCommand } from './state-command.js';
-import { addDashboardCommand } from './dashboard-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,13 +16,25 @@ function addOptions(command: Command): void {
   }
 }
 
-function buildProgram(setResult: (p: Promise<number>) => void): Command {
+/**
+ * The program for `argv`. For `drover start` (a warm start's critical path,
+ * issue 17) only the daemon's commands are built: commander dispatches on the
+ * first argument, so `run`, its ~50 options and the platform, state and
+ * dashboard commands (and their modules) change nothing there, and
+ * `drover start --help` or a bad option of start reads the same. Any other
+ * first argument (a typo's suggestion, `help`, `--help`) gets every command.
+ */
+async function buildProgram(argv: readonly string[], setResult: (p: Promise<number>) => void): Promise<Command> {
   const program = new Command('drover')
     .description('process manager and cluster supervisor for Node.js')
     .version(pkg.version, '-v, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  if (argv[0] === 'start') {
+    addDaemonCommands(program, setResult);
+    return program;
+  }
 
   const run = program
     .command('run')
@@ -42,7 +50,13 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
     });
   addOptions(run);
   addDaemonCommands(program, setResult);
-  registerPlatformCommands(program, run, setResult); // platform hook (issue 14)
+  // platform hook (issue 14): run --container, generate, startup.
+  const [{ registerPlatformCommands }, { addStateCommand }, { addDashboardCommand }] = await Promise.all([
+    import('./platform-commands.js'),
+    import('./state-command.js'),
+    import('./dashboard-command.js'),
+  ]);
+  registerPlatformCommands(program, run, setResult);
   addStateCommand(program, setResult);
   addDashboardCommand(program, setResult);
   return program;
@@ -50,7 +64,7 @@ function buildProgram(setResult: (p: Promise<number>) => void): Command {
 
 async function main(argv: string[]): Promise<number> {
   let result: Promise<number> | undefined;
-  const program = buildProgram((p) => (result = p));
+  const program = await buildProgram(argv, (p) => (result = p));
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (!result) {
