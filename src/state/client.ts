@@ -11,7 +11,7 @@ import { randomBytes } from '../platform/random.js';
 import { CATALOG, DroverError, type ErrorCode } from '../errors.js';
 import { STATE_LIMITS, type Entry, type StateApi, type StateStatus, type WatchEvent, type WatchOptions, type WriteOptions } from './types.js';
 import { checkKey, checkPattern, deepFreeze, encodeValue, matches } from './value.js';
-import { parseBareSet, requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
+import { parseBareSet, parsePutBatch, requestText, setText, type Request, type WireEntry, type WireEvent, type WireReply } from './wire.js';
 
 export interface ClientTransport {
   /** Rejects with a messaging DroverError (timeout, disconnected, no route) when the master cannot be reached. */
@@ -236,6 +236,9 @@ export class StateClient implements StateApi {
   }
 
   private onBatch(batch: unknown): void {
+    // The common push, one change of a watched key, without the batch's generic parse (wire.ts).
+    const put = typeof batch === 'string' ? parsePutBatch(batch) : undefined;
+    if (put !== undefined) return this.dispatch(undefined, put.key, put.rev, { type: 'put', entry: this.note(put), rev: put.rev });
     let events: WireEvent[];
     try {
       events = JSON.parse(String(batch));

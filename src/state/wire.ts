@@ -88,6 +88,47 @@ function wholeNumber(text: string, from: number, to: number): number {
   return n;
 }
 
+const PUT_HEAD = '[{"t":"put","e":{"key":"';
+const PUT_VERSION = '","version":';
+const PUT_REV = ',"rev":';
+const PUT_EPOCH = ',"epoch":';
+const PUT_VALUE = ',"value":';
+
+/**
+ * A batch of one untagged put, as the server writes it (eventText in
+ * server.ts: `[{"t":"put","e":` entryJson `}]`), read without JSON.parse of
+ * its wrapper: the push path of a watched key, one change per batch. Only the
+ * value is parsed. Undefined for anything else, which the caller parses in
+ * full: a key with an escape (its JSON text is then not the string), a tagged
+ * or delete event, and a batch of several events (its "value" text then runs
+ * on past the first entry's value, which JSON.parse refuses: a value from
+ * JSON.stringify is complete, so what follows it is an error).
+ */
+export function parsePutBatch(text: string): WireEntry | undefined {
+  if (!text.startsWith(PUT_HEAD) || !text.endsWith('}}]')) return undefined;
+  const start = PUT_HEAD.length;
+  const end = text.indexOf('"', start);
+  if (end < 0) return undefined;
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 92) return undefined;
+  if (!text.startsWith(PUT_VERSION, end)) return undefined;
+  const r = text.indexOf(PUT_REV, end + PUT_VERSION.length);
+  const e = r < 0 ? -1 : text.indexOf(PUT_EPOCH, r + PUT_REV.length);
+  const v = e < 0 ? -1 : text.indexOf(PUT_VALUE, e + PUT_EPOCH.length);
+  if (v < 0) return undefined;
+  const version = wholeNumber(text, end + PUT_VERSION.length, r);
+  const rev = wholeNumber(text, r + PUT_REV.length, e);
+  const epoch = wholeNumber(text, e + PUT_EPOCH.length, v);
+  if (version < 0 || rev < 0 || epoch < 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(v + PUT_VALUE.length, text.length - 3));
+  } catch {
+    return undefined;
+  }
+  // The key order of JSON.parse's entry (entryJson), so that every entry has one shape.
+  return { key: text.slice(start, end), version, rev, epoch, value };
+}
+
 const SET_HEAD = '{"op":"set","key":"';
 /** What may follow a set's key in setText(): its ifVersion, its update flag, its bare-reply flag. */
 const SET_TAIL = /^"(?:,"if":(0|[1-9]\d{0,15}))?(,"u":1)?(,"n":1)?\}$/;
