@@ -56,24 +56,36 @@ export function setText(key: string, ifVersion: number | undefined, update: bool
  * one build, and anything else is read in full).
  */
 export function bareSetReply(version: number, rev: number, epoch: number): string {
-  return `${BARE_HEAD}${version}${BARE_REV}${rev}${BARE_EPOCH}${epoch}}`;
+  return `${BARE_HEAD}${version}${REV_MARK}${rev}${EPOCH_MARK}${epoch}}`;
 }
 
 const BARE_HEAD = '{"ok":1,"version":';
-const BARE_REV = ',"rev":';
-const BARE_EPOCH = ',"epoch":';
+const REV_MARK = ',"rev":';
+const EPOCH_MARK = ',"epoch":';
 
 /** bareSetReply()'s text as a reply; undefined for anything else (an error, a full reply), which the caller parses as JSON. */
 export function parseBareSet(text: string): WireReply | undefined {
   if (!text.startsWith(BARE_HEAD) || text.charCodeAt(text.length - 1) !== 125) return undefined;
-  const r = text.indexOf(BARE_REV, BARE_HEAD.length);
-  const e = r < 0 ? -1 : text.indexOf(BARE_EPOCH, r + BARE_REV.length);
-  if (e < 0) return undefined;
-  const version = wholeNumber(text, BARE_HEAD.length, r);
-  const rev = wholeNumber(text, r + BARE_REV.length, e);
-  const epoch = wholeNumber(text, e + BARE_EPOCH.length, text.length - 1);
+  const c = counters(text, BARE_HEAD.length, undefined);
+  return c === undefined ? undefined : { ok: 1, version: c.version, rev: c.rev, epoch: c.epoch };
+}
+
+/**
+ * `<version>,"rev":<rev>,"epoch":<epoch>` read from text[from]: the form both
+ * bareSetReply() and entryJson() write. The epoch runs to the first `until`
+ * after it (at: where that starts), or to the text's last character when until
+ * is undefined. Undefined if any number is missing or not a whole number.
+ */
+function counters(text: string, from: number, until: string | undefined): { version: number; rev: number; epoch: number; at: number } | undefined {
+  const r = text.indexOf(REV_MARK, from);
+  const e = r < 0 ? -1 : text.indexOf(EPOCH_MARK, r + REV_MARK.length);
+  const at = e < 0 ? -1 : until === undefined ? text.length - 1 : text.indexOf(until, e + EPOCH_MARK.length);
+  if (at < 0) return undefined;
+  const version = wholeNumber(text, from, r);
+  const rev = wholeNumber(text, r + REV_MARK.length, e);
+  const epoch = wholeNumber(text, e + EPOCH_MARK.length, at);
   if (version < 0 || rev < 0 || epoch < 0) return undefined;
-  return { ok: 1, version, rev, epoch };
+  return { version, rev, epoch, at };
 }
 
 /** The decimal digits text[from, to) as a number; -1 if empty, not all digits, or too long to be exact (over 15 digits). */
@@ -90,8 +102,6 @@ function wholeNumber(text: string, from: number, to: number): number {
 
 const PUT_HEAD = '[{"t":"put","e":{"key":"';
 const PUT_VERSION = '","version":';
-const PUT_REV = ',"rev":';
-const PUT_EPOCH = ',"epoch":';
 const PUT_VALUE = ',"value":';
 
 /**
@@ -111,22 +121,16 @@ export function parsePutBatch(text: string): WireEntry | undefined {
   if (end < 0) return undefined;
   for (let i = start; i < end; i++) if (text.charCodeAt(i) === 92) return undefined;
   if (!text.startsWith(PUT_VERSION, end)) return undefined;
-  const r = text.indexOf(PUT_REV, end + PUT_VERSION.length);
-  const e = r < 0 ? -1 : text.indexOf(PUT_EPOCH, r + PUT_REV.length);
-  const v = e < 0 ? -1 : text.indexOf(PUT_VALUE, e + PUT_EPOCH.length);
-  if (v < 0) return undefined;
-  const version = wholeNumber(text, end + PUT_VERSION.length, r);
-  const rev = wholeNumber(text, r + PUT_REV.length, e);
-  const epoch = wholeNumber(text, e + PUT_EPOCH.length, v);
-  if (version < 0 || rev < 0 || epoch < 0) return undefined;
+  const c = counters(text, end + PUT_VERSION.length, PUT_VALUE);
+  if (c === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text.slice(v + PUT_VALUE.length, text.length - 3));
+    value = JSON.parse(text.slice(c.at + PUT_VALUE.length, text.length - 3));
   } catch {
     return undefined;
   }
   // The key order of JSON.parse's entry (entryJson), so that every entry has one shape.
-  return { key: text.slice(start, end), version, rev, epoch, value };
+  return { key: text.slice(start, end), version: c.version, rev: c.rev, epoch: c.epoch, value };
 }
 
 const SET_HEAD = '{"op":"set","key":"';
