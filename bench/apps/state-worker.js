@@ -78,8 +78,10 @@ function rawPeer(socketPath) {
   const socket = net.createConnection(socketPath);
   socket.setNoDelay?.(true);
   let waiting;
+  let reply;
   socket.on('data', (chunk) => {
     if (chunk[chunk.length - 1] === 0x0a && waiting) {
+      reply = chunk;
       const w = waiting;
       waiting = undefined;
       w();
@@ -88,11 +90,31 @@ function rawPeer(socketPath) {
   const line = Buffer.from(`${'x'.repeat(40)}\n`);
   return {
     ready: new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
-    rt: () => new Promise((resolve) => {
+    rt: (bytes = line) => new Promise((resolve) => {
       waiting = resolve;
-      socket.write(line);
+      socket.write(bytes);
     }),
+    /** The chunk that ended the last round trip. */
+    reply: () => reply,
     close: () => socket.destroy(),
+  };
+}
+// The raw floor plus the least work of any set (bench/apps/raw-set.js): the value encoded, a header with the
+// key and the version this writer holds, the reply's new version read by its fixed form `{"ok":1,"v":N}\n`.
+function rawSetter(socketPath, key) {
+  const peer = rawPeer(socketPath);
+  let version = 0;
+  return {
+    ready: peer.ready,
+    set: async (value) => {
+      await peer.rt(`{"k":${JSON.stringify(key)},"v":${version}}\n${JSON.stringify(value)}\n`);
+      const r = peer.reply();
+      if (r[6] !== 0x31) throw new Error(`raw set: conflict (${r})`);
+      let v = 0;
+      for (let i = 12; i < r.length - 2; i++) v = v * 10 + r[i] - 0x30;
+      version = v;
+    },
+    close: peer.close,
   };
 }
 // set, its floors (a bare round trip to the master on the same transport, the message hub, no store; a raw
@@ -101,15 +123,18 @@ function rawPeer(socketPath) {
 // a change of the machine's load hits all of them alike, in an order that rotates every step. warm: steps
 // run the same way before the n that the target counts, timed and returned as well (the first warm of
 // each list); the scenario reports both.
-handle('write-lat', async ({ url, key, n, warm = 0, rawSocket, rawFile }) => {
+handle('write-lat', async ({ url, key, n, warm = 0, rawSocket, rawFile, rawSetSocket }) => {
   const r = await redisClient(url);
   const raw = rawSocket ? rawPeer(rawSocket) : undefined;
   await raw?.ready;
+  const rawSet = rawSetSocket ? rawSetter(rawSetSocket, key) : undefined;
+  await rawSet?.ready;
   const fd = rawFile ? fs.openSync(rawFile, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600) : undefined;
   const record = Buffer.from(`${'0'.repeat(8)} {"r":1,"k":"bench:set","v":1,"d":{"i":1}}${' '.repeat(50)}\n`);
   const ops = [(i) => state.set(key, { i }), () => request('master', 'bench.echo', 'x'), (i) => r.set(key, JSON.stringify({ i }))];
   if (raw) ops.push(() => raw.rt());
   if (fd !== undefined) ops.push(() => fs.writeSync(fd, record));
+  if (rawSet) ops.push((i) => rawSet.set({ i }));
   const out = ops.map(() => []);
   try {
     for (let i = 0; i < Math.min(200, n); i++) for (const op of ops) await op(i);
@@ -124,6 +149,7 @@ handle('write-lat', async ({ url, key, n, warm = 0, rawSocket, rawFile }) => {
     }
   } finally {
     raw?.close();
+    rawSet?.close();
     if (fd !== undefined) fs.closeSync(fd);
   }
   return out;
