@@ -4,17 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HubFlow } from '../../dist/messaging/hub-flow.js';
+import { loggingSocket } from '../helpers/fake-socket.js';
 
 function fakeConn() {
   const log = [];
-  const socket = {
-    writableLength: 0,
-    corks: 0,
-    cork() { this.corks++; },
-    uncork() { this.corks--; if (this.corks === 0) log.push('flush'); },
-    write(buf) { log.push(this.corks > 0 ? `queued ${buf}` : `sent ${buf}`); },
-  };
-  return { log, conn: { closed: false, corked: false, pending: undefined, serialisedCorked: 0, socket } };
+  return { log, conn: { closed: false, corked: false, pending: undefined, serialisedCorked: 0, socket: loggingSocket(log) } };
 }
 
 test('a lone frame of a read leaves uncorked when the read ends, and counts towards the bound until then', () => {
