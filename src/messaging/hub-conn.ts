@@ -37,8 +37,6 @@ export interface Conn {
   blocked: boolean;
   pumping: boolean;
   corked: boolean;
-  /** The frame a read made for it while it was idle, written when the read ends (hub-flow.ts write). */
-  pending: Buffer | undefined;
   /** Serialised frames written since the cork or the last partial flush (flush-policy.ts). */
   serialisedCorked: number;
   /** Frames/s from this connection (rateLimit); undefined: not limited. */

@@ -35,9 +35,9 @@ export class HubFlow {
     private readonly hooks: FlowHooks,
   ) {}
 
-  /** The connection's outgoing queue is at its bound (its frame held by the read counts). */
+  /** The connection's outgoing queue is at its bound. */
   full(c: Conn): boolean {
-    return c.socket.writableLength + (c.pending?.length ?? 0) >= this.options.maxQueueBytes;
+    return c.socket.writableLength >= this.options.maxQueueBytes;
   }
 
   block(c: Conn): void {
@@ -85,31 +85,10 @@ export class HubFlow {
     return frame.buffer.byteLength <= 2 * frame.length ? frame : ownCopy(frame);
   }
 
-  /**
-   * Writes are corked and flushed once per tick: many small frames leave in
-   * one writev. The first frame a read makes for an idle connection is held
-   * instead (c.pending) and written uncorked when the read ends, if no other
-   * follows it: a lone reply (a state set's) skips the stream's cork buffer,
-   * whose bookkeeping (an entry object and a new array per flush, the uncork's
-   * pass over it) was ~0.7 KB and about a microsecond of the master's CPU per
-   * request (issue 12). A second frame corks the socket and goes behind it.
-   */
+  /** Writes are corked and flushed once per tick: many small frames leave in one writev. */
   write(c: Conn, buf: Buffer): void {
     if (c.closed) return;
-    if (!c.corked) {
-      if (this.reading && c.pending === undefined && c.socket.writableLength === 0) {
-        c.pending = buf;
-        this.corkedConns.push(c);
-        return;
-      }
-      this.cork(c);
-    }
-    const held = c.pending;
-    if (held !== undefined) {
-      c.pending = undefined;
-      c.socket.write(held);
-      c.serialisedCorked = countCorked(c.socket, held, c.serialisedCorked);
-    }
+    if (!c.corked) this.cork(c);
     c.socket.write(buf);
     // A long burst of serialised frames leaves in parts, so the receiver starts on it (flush-policy.ts).
     c.serialisedCorked = countCorked(c.socket, buf, c.serialisedCorked);
@@ -120,8 +99,7 @@ export class HubFlow {
     c.corked = true;
     c.serialisedCorked = 0;
     c.socket.cork();
-    // A connection with a held frame is in the list already.
-    if (c.pending === undefined) this.corkedConns.push(c);
+    this.corkedConns.push(c);
     if (!this.flushScheduled && !this.reading) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
@@ -145,39 +123,17 @@ export class HubFlow {
    */
   writeNow(c: Conn, buf: Buffer): void {
     if (c.closed) return;
-    if (c.corked || c.pending !== undefined || c.socket.writableLength > 0) return this.write(c, buf);
+    if (c.corked || c.socket.writableLength > 0) return this.write(c, buf);
     c.socket.write(buf);
     this.cork(c);
   }
 
-  /** Writes c's held frame now (before the hub ends the connection with a last frame of its own). */
-  release(c: Conn): void {
-    const held = c.pending;
-    if (held === undefined) return;
-    c.pending = undefined;
-    c.socket.write(held);
-  }
-
-  // The list is reused (no array per flush): cleared slot by slot, then cut
-  // to what was added meanwhile (a connection corked again while the loop ran).
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const list = this.corkedConns;
-    const n = list.length;
-    for (let i = 0; i < n; i++) {
-      const c = list[i]!;
-      list[i] = undefined!;
-      const held = c.pending;
-      if (held !== undefined) {
-        c.pending = undefined;
-        if (!c.closed) c.socket.write(held);
-      }
-      if (c.corked) {
-        c.corked = false;
-        c.socket.uncork();
-      }
+    const list = this.corkedConns.splice(0);
+    for (const c of list) {
+      c.corked = false;
+      c.socket.uncork();
     }
-    if (list.length === n) list.length = 0;
-    else list.splice(0, n);
   };
 }

@@ -278,7 +278,6 @@ export class MessageHub {
       blocked: false,
       pumping: false,
       corked: false,
-      pending: undefined,
       serialisedCorked: 0,
       bucket: this.rateLimit > 0 ? new TokenBucket(this.rateLimit) : undefined,
       ackSeq: 0,
@@ -429,8 +428,6 @@ export class MessageHub {
   private fatal(c: Conn, code: ErrorCode, message: string): void {
     if (c.closed) return;
     const socket = c.socket;
-    // Its replies held by the read go out before the reason, as corked ones do (end() flushes them first).
-    this.flow.release(c);
     this.drop(c, false);
     socket.pause();
     socket.end(encodeJson({ kind: Kind.fatal, seq: 0, ack: 0, to: ADDR_NONE, from: ADDR_MASTER, topic: '' }, errorBody(code, `the master closed this message connection: ${message}`)));
