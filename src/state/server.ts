@@ -271,7 +271,9 @@ export class StateServer {
     if (op.type === 'del' && !cur) return { ok: true, change: undefined };
     if (op.type === 'put') this.checkRoom(cur, op.key, op.json);
     const rev = this.rev + 1;
-    const change: Change = op.type === 'put' ? { type: 'put', entry: { key: op.key, json: op.json, version: (cur?.version ?? 0) + 1, rev } } : { type: 'del', key: op.key, rev };
+    // The table's own string of a key it holds: the request's copy dies young, not kept by the entry and the history.
+    const key = cur !== undefined ? cur.key : op.key;
+    const change: Change = op.type === 'put' ? { type: 'put', entry: { key, json: op.json, version: (cur?.version ?? 0) + 1, rev } } : { type: 'del', key, rev };
     try {
       (this.backend as Persistence).append(change);
     } catch (err) {

@@ -41,3 +41,15 @@ test('the byte bound drops the oldest changes too, and clear() empties it at a n
   h.push(put(10), 5);
   assert.deepEqual(revs(h, 9), [10]);
 });
+
+test('replays each change whole (key, value text, version, rev; deletes as deletes), also after growth and wrap-around', () => {
+  const h = new History(20, 10_000);
+  const made = [];
+  for (let rev = 1; rev <= 45; rev++) {
+    const c = rev % 3 === 0 ? del(rev) : { type: 'put', entry: { key: `key-${rev % 4}`, json: `{"n":${rev}}`, version: rev * 2, rev } };
+    made.push(c);
+    h.push(c, 10);
+  }
+  assert.deepEqual([...h.after(0)], made.slice(25));
+  assert.deepEqual([...h.after(40)], made.slice(40));
+});
